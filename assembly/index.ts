@@ -1,0 +1,13 @@
+// The exported surface of the WASM core. Kernels take raw byte offsets into the imported shared
+// memory and check nothing; src/core validates at the boundary.
+export { erfcx, erfc, normLogCdf, normMills, noiseTable } from "./noise";
+
+/** First byte after the module's static data: the host arena starts here. */
+export function heapBase(): usize {
+  return __heap_base;
+}
+
+/** 1 when this build uses f64x2 SIMD. */
+export function simdEnabled(): i32 {
+  return ASC_FEATURE_SIMD ? 1 : 0;
+}

@@ -1,0 +1,74 @@
+/**
+ * A bump allocator over WebAssembly linear memory. It hands out 16-byte-aligned Float64Array
+ * views (f64x2 loads want 16-byte lanes); `mark`/`release` scope temporary buffers. Views of a
+ * memory that has grown keep their old length (TOOLCHAIN.md), so `f64` always builds a fresh
+ * view over the current buffer and callers must not keep views across a grow they trigger.
+ */
+export class Arena {
+  private top: number;
+  private readonly base: number;
+
+  constructor(
+    readonly memory: WebAssembly.Memory,
+    base: number,
+  ) {
+    this.base = align16(base);
+    this.top = this.base;
+  }
+
+  /** Allocate `n` doubles; returns the byte offset. Grows the memory when needed. */
+  alloc(n: number): number {
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`Arena.alloc: n must be a non-negative integer, got ${n}`);
+    const ptr = this.top;
+    const end = align16(ptr + n * 8);
+    const have = this.memory.buffer.byteLength;
+    if (end > have) {
+      const pages = Math.ceil((end - have) / 65536);
+      try {
+        this.memory.grow(pages);
+      } catch (err) {
+        throw new RangeError(`Arena.alloc: cannot grow WASM memory to ${end} bytes for ${n} doubles (${String(err)})`);
+      }
+    }
+    this.top = end;
+    return ptr;
+  }
+
+  /** Allocate and return a view. */
+  f64(n: number): Float64Array {
+    const ptr = this.alloc(n);
+    return new Float64Array(this.memory.buffer, ptr, n);
+  }
+
+  /** A view of `n` doubles at byte offset `ptr` over the current buffer. */
+  view(ptr: number, n: number): Float64Array {
+    return new Float64Array(this.memory.buffer, ptr, n);
+  }
+
+  mark(): number {
+    return this.top;
+  }
+
+  release(mark: number): void {
+    if (mark < this.base || mark > this.top) throw new RangeError(`Arena.release: bad mark ${mark}`);
+    this.top = mark;
+  }
+
+  /** Run `fn` and free everything it allocated. */
+  scoped<T>(fn: () => T): T {
+    const m = this.top;
+    try {
+      return fn();
+    } finally {
+      this.top = m;
+    }
+  }
+
+  get used(): number {
+    return this.top - this.base;
+  }
+}
+
+function align16(x: number): number {
+  return (x + 15) & ~15;
+}

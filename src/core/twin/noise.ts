@@ -1,0 +1,225 @@
+// TypeScript twin of assembly/noise.ts (the parity reference). Noise families of MATH.md §1.3, in standardised units (scale 1). Callers divide by the scale.
+// Gaussian tails go through erfcx so that log Phi, the inverse Mills ratio and the hazard keep
+// full relative precision far into the tails (TOOLCHAIN.md: Cody's erfcx, < 1e-15 on [-26, 26.5]).
+
+export const FAMILY_GAUSSIAN: number = 0;
+export const FAMILY_LOGISTIC: number = 1;
+
+const SQRT2: number = 1.4142135623730951;
+const INV_SQRT2: number = 0.7071067811865476;
+const INV_SQRTPI: number = 0.5641895835477563;
+const SQRT_2_OVER_PI: number = 0.7978845608028654;
+const LN_SQRT_2PI: number = 0.9189385332046728;
+const INV_SQRT_2PI: number = 0.3989422804014327;
+
+// see: W. J. Cody, "Rational Chebyshev approximations for the error function", Math. Comp. 1969,
+// and SPECFUN CALERF (1990): three intervals, |x| <= 0.46875, <= 4, > 4.
+function erfSmall(x: number): number {
+  const z = x * x;
+  let num = 1.85777706184603153e-1 * z;
+  let den = z;
+  num = (num + 3.16112374387056560e0) * z; den = (den + 2.36012909523441209e1) * z;
+  num = (num + 1.13864154151050156e2) * z; den = (den + 2.44024637934444173e2) * z;
+  num = (num + 3.77485237685302021e2) * z; den = (den + 1.28261652607737228e3) * z;
+  return x * (num + 3.20937758913846947e3) / (den + 2.84423683343917062e3);
+}
+
+// erfcx on 0.46875 < y <= 4
+function erfcxMid(y: number): number {
+  let num = 2.15311535474403846e-8 * y;
+  let den = y;
+  num = (num + 5.64188496988670089e-1) * y; den = (den + 1.57449261107098347e1) * y;
+  num = (num + 8.88314979438837594e0) * y; den = (den + 1.17693950891312499e2) * y;
+  num = (num + 6.61191906371416295e1) * y; den = (den + 5.37181101862009858e2) * y;
+  num = (num + 2.98635138197400131e2) * y; den = (den + 1.62138957456669019e3) * y;
+  num = (num + 8.81952221241769090e2) * y; den = (den + 3.29079923573345963e3) * y;
+  num = (num + 1.71204761263407058e3) * y; den = (den + 4.36261909014324716e3) * y;
+  num = (num + 2.05107837782607147e3) * y; den = (den + 3.43936767414372164e3) * y;
+  return (num + 1.23033935479799725e3) / (den + 1.23033935480374942e3);
+}
+
+// For y > 4: 1/sqrt(pi) - y*erfcx(y) = (1/y^2) P(1/y^2)/Q(1/y^2), free of cancellation.
+function erfcxTailGap(y: number): number {
+  const r = 1.0 / (y * y);
+  let num = 1.63153871373020978e-2 * r;
+  let den = r;
+  num = (num + 3.05326634961232344e-1) * r; den = (den + 2.56852019228982242e0) * r;
+  num = (num + 3.60344899949804439e-1) * r; den = (den + 1.87295284992346047e0) * r;
+  num = (num + 1.25781726111229246e-1) * r; den = (den + 5.27905102951428412e-1) * r;
+  num = (num + 1.60837851487422766e-2) * r; den = (den + 6.05183413124413191e-2) * r;
+  return r * (num + 6.58749161529837803e-4) / (den + 2.33520497626869185e-3);
+}
+
+// exp(x*x) without the rounding error of squaring a large x (Cody's split at 1/16).
+function expSquare(x: number): number {
+  const t = Math.trunc(x * 16.0) / 16.0;
+  const del = (x - t) * (x + t);
+  return Math.exp(t * t) * Math.exp(del);
+}
+
+// exp(-x*x), same split.
+function expNegSquare(x: number): number {
+  const t = Math.trunc(x * 16.0) / 16.0;
+  const del = (x - t) * (x + t);
+  return Math.exp(-t * t) * Math.exp(-del);
+}
+
+/** Scaled complementary error function exp(x^2) erfc(x). */
+export function erfcx(x: number): number {
+  const y = Math.abs(x);
+  let r: number;
+  if (y <= 0.46875) return Math.exp(x * x) * (1.0 - erfSmall(x));
+  if (y <= 4.0) r = erfcxMid(y);
+  else r = (INV_SQRTPI - erfcxTailGap(y)) / y;
+  if (x < 0.0) {
+    if (x < -26.628) return Infinity;
+    r = 2.0 * expSquare(y) - r;
+  }
+  return r;
+}
+
+/** Complementary error function. */
+export function erfc(x: number): number {
+  const y = Math.abs(x);
+  if (y <= 0.46875) return 1.0 - erfSmall(x);
+  let r: number;
+  if (y <= 4.0) r = erfcxMid(y);
+  else if (y < 27.3) r = (INV_SQRTPI - erfcxTailGap(y)) / y;
+  else r = 0.0;
+  r *= expNegSquare(y);
+  return x < 0.0 ? 2.0 - r : r;
+}
+
+/** 1/sqrt(pi) - y erfcx(y) for y >= 0, accurate for large y (used by the Mills-ratio curvature). */
+export function erfcxGap(y: number): number {
+  if (y > 4.0) return erfcxTailGap(y);
+  return INV_SQRTPI - y * erfcx(y);
+}
+
+export function normPdf(z: number): number {
+  return INV_SQRT_2PI * Math.exp(-0.5 * z * z);
+}
+
+/** Phi(z) */
+export function normCdf(z: number): number {
+  return 0.5 * erfc(-z * INV_SQRT2);
+}
+
+/** log Phi(z), relative error ~1e-15 on [-37, 8] (MATH.md §1.3 numerical note). */
+export function normLogCdf(z: number): number {
+  if (z < -1.0) {
+    const t = -z * INV_SQRT2;
+    return Math.log(0.5 * erfcx(t)) - 0.5 * z * z;
+  }
+  if (z > 0.0) return Math.log1p(-0.5 * erfc(z * INV_SQRT2));
+  return Math.log(0.5 * erfc(-z * INV_SQRT2));
+}
+
+/** lambda(z) = phi(z)/Phi(z), the lower-tail inverse Mills ratio (MATH.md §1.3). */
+export function normMills(z: number): number {
+  if (z < 0.0) return SQRT_2_OVER_PI / erfcx(-z * INV_SQRT2);
+  return normPdf(z) / normCdf(z);
+}
+
+/** z + lambda(z) >= 0 without cancellation in the left tail. */
+export function normMillsShift(z: number): number {
+  if (z < 0.0) {
+    const t = -z * INV_SQRT2;
+    // z + lambda = sqrt2 (1/sqrt(pi) - t erfcx(t)) / erfcx(t)
+    return SQRT2 * erfcxGap(t) / erfcx(t);
+  }
+  return z + normPdf(z) / normCdf(z);
+}
+
+/** Mills ratio m(v) = (1 - Phi(v))/phi(v) = sqrt(pi/2) erfcx(v/sqrt2) (MATH.md §1.5). */
+export function normMillsRatio(v: number): number {
+  return 1.2533141373155003 * erfcx(v * INV_SQRT2);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Logistic, standardised: F = sigmoid(z).
+
+export function logisticCdf(z: number): number {
+  if (z >= 0.0) return 1.0 / (1.0 + Math.exp(-z));
+  const e = Math.exp(z);
+  return e / (1.0 + e);
+}
+
+/** log sigmoid(z), stable for both signs. */
+export function logisticLogCdf(z: number): number {
+  if (z >= 0.0) return -Math.log1p(Math.exp(-z));
+  return z - Math.log1p(Math.exp(z));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The three log-terms of the censored likelihood and their first two derivatives in z.
+// term 0: log f0(z) (density, a revealed competitor price); term 1: log F0(z); term 2: log(1-F0(z)).
+// Results go to the globals below to avoid a multi-value return.
+
+export let termValue: number = 0.0;
+export let termD1: number = 0.0;
+export let termD2: number = 0.0;
+
+export function logTerm(family: number, term: number, z: number): void {
+  if (family == FAMILY_GAUSSIAN) {
+    if (term == 0) {
+      termValue = -0.5 * z * z - LN_SQRT_2PI;
+      termD1 = -z;
+      termD2 = -1.0;
+    } else {
+      // term 2 is term 1 mirrored: log(1 - Phi(z)) = log Phi(-z)
+      const s: number = term == 1 ? 1.0 : -1.0;
+      const zz = s * z;
+      const lam = normMills(zz);
+      termValue = normLogCdf(zz);
+      termD1 = s * lam;
+      termD2 = -lam * normMillsShift(zz);
+    }
+  } else {
+    const F = logisticCdf(z);
+    const G = logisticCdf(-z);
+    if (term == 0) {
+      termValue = logisticLogCdf(z) + logisticLogCdf(-z);
+      termD1 = G - F;
+      termD2 = -2.0 * F * G;
+    } else if (term == 1) {
+      termValue = logisticLogCdf(z);
+      termD1 = G;
+      termD2 = -F * G;
+    } else {
+      termValue = logisticLogCdf(-z);
+      termD1 = -F;
+      termD2 = -F * G;
+    }
+  }
+}
+
+/**
+ * Evaluate a noise family on a vector w with scale s (MATH.md §1.3). Output: 12 columns of n
+ * values, column-major: f, F, 1-F, log f, log F, log(1-F), (log f)', (log f)'',
+ * (log F)', (log F)'', (log(1-F))', (log(1-F))''.
+ */
+export function noiseTable(family: number, scale: number, n: number, w: Float64Array, out: Float64Array): void {
+  const inv = 1.0 / scale;
+  const inv2 = inv * inv;
+  const logScale = Math.log(scale);
+  for (let i = 0; i < n; i++) {
+    const z = w[i] * inv;
+    logTerm(family, 0, z);
+    const logf = termValue - logScale;
+    out[3 * n + i] = logf;
+    out[i] = Math.exp(logf);
+    out[6 * n + i] = termD1 * inv;
+    out[7 * n + i] = termD2 * inv2;
+    logTerm(family, 1, z);
+    out[4 * n + i] = termValue;
+    out[n + i] = Math.exp(termValue);
+    out[8 * n + i] = termD1 * inv;
+    out[9 * n + i] = termD2 * inv2;
+    logTerm(family, 2, z);
+    out[5 * n + i] = termValue;
+    out[2 * n + i] = Math.exp(termValue);
+    out[10 * n + i] = termD1 * inv;
+    out[11 * n + i] = termD2 * inv2;
+  }
+}
