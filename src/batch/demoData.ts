@@ -1,0 +1,88 @@
+/**
+ * Deterministic demo data for `npm start` and the batch benchmark: a model with M products
+ * (common theta plus small product deviations, MATH.md §1.1) and a catalogue streamed to disk.
+ */
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import { MODEL_FORMAT, type Model } from '../model/format.js';
+import { writeFileAtomic, tempPathFor } from '../io/atomic.js';
+import { renameSync } from 'node:fs';
+
+/** mulberry32: small, fast, seedable. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface DemoSpec {
+  products: number;
+  features: number;
+  seed: number;
+}
+
+export function demoModel(spec: DemoSpec): Model {
+  const r = rng(spec.seed);
+  const d = spec.features;
+  const features = Array.from({ length: d }, (_, j) => `f${j + 1}`);
+  // competitor mean quote u = 20 + sum_j theta_j x_j with x in [-1, 1]: prices around 20
+  const common = [20, ...features.map(() => (r() - 0.5) * 2)];
+  const products: Model['products'] = {};
+  for (let k = 0; k < spec.products; k++) {
+    const theta = common.map((c, j) => c + (r() - 0.5) * (j === 0 ? 4 : 0.4));
+    const se = theta.map(() => 0.02 + 0.05 * r());
+    products[`SKU-${k}`] = { theta, n: 50 + Math.floor(r() * 500), stdErr: se };
+  }
+  return {
+    format: MODEL_FORMAT,
+    createdAt: '2026-01-01T00:00:00.000Z',
+    features,
+    intercept: true,
+    noise: { family: 'gaussian', scale: 2 },
+    reservation: 0,
+    radius: 1000,
+    strategy: 'tsmt',
+    common: { theta: common, n: spec.products * 275, stdErr: common.map(() => 0.01) },
+    products,
+    fit: { logLikelihood: 0, iterations: 0, converged: true, lambda: { c: 0.1 }, source: 'synthetic demo model' },
+  };
+}
+
+/**
+ * Write a catalogue of `rows` SKUs. Product ids cycle over the model's products, with 2% of rows
+ * new products (cold start). Costs sit around 60% of the price level; current prices near 20.
+ */
+export async function writeDemoCatalog(file: string, rows: number, spec: DemoSpec): Promise<void> {
+  const r = rng(spec.seed + 1);
+  const d = spec.features;
+  const tmp = tempPathFor(file);
+  const out = createWriteStream(tmp);
+  const header = ['product_id', ...Array.from({ length: d }, (_, j) => `f${j + 1}`), 'cost', 'current_price', 'min_price', 'max_price'];
+  out.write(header.join(',') + '\n');
+  let buf: string[] = [];
+  for (let i = 0; i < rows; i++) {
+    const id = r() < 0.02 ? `NEW-${i}` : `SKU-${Math.floor(r() * spec.products)}`;
+    const fields: string[] = [id];
+    for (let j = 0; j < d; j++) fields.push((r() * 2 - 1).toFixed(4));
+    const cost = 8 + r() * 8;
+    fields.push(cost.toFixed(2), (18 + r() * 6).toFixed(2), r() < 0.1 ? (cost * 1.2).toFixed(2) : '', r() < 0.1 ? '30.00' : '');
+    buf.push(fields.join(','));
+    if (buf.length === 10000) {
+      if (!out.write(buf.join('\n') + '\n')) await once(out, 'drain');
+      buf = [];
+    }
+  }
+  if (buf.length) out.write(buf.join('\n') + '\n');
+  out.end();
+  await once(out, 'close');
+  renameSync(tmp, file);
+}
+
+export function writeDemoModel(file: string, spec: DemoSpec): void {
+  writeFileAtomic(file, JSON.stringify(demoModel(spec), null, 2) + '\n');
+}

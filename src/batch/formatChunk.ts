@@ -1,0 +1,68 @@
+/**
+ * Prices -> output text (CSV rows without header, or NDJSON lines), in the workers. Numbers are
+ * written in JavaScript's shortest round-trip form, so a parsed output equals the engine's
+ * doubles exactly; absent values are empty (CSV) or null (NDJSON).
+ */
+import type { PriceColumns } from '../pricing/engine.js';
+import { STATUSES, reasonString } from '../pricing/policy.js';
+import { PRICE_COLUMNS } from './schema.js';
+
+function csvField(s: string): string {
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+const f = (v: number): string => (Number.isFinite(v) ? String(v) : '');
+const j = (v: number): number | null => (Number.isFinite(v) ? v : null);
+
+export function csvHeader(): string {
+  return PRICE_COLUMNS.join(',') + '\n';
+}
+
+export function formatCsv(ids: string[], p: PriceColumns): string {
+  const parts: string[] = new Array(p.n);
+  for (let i = 0; i < p.n; i++) {
+    parts[i] =
+      csvField(ids[i]) + ',' + f(p.price[i]) + ',' + f(p.previousPrice[i]) + ',' + f(p.changePct[i]) + ',' +
+      f(p.winProbability[i]) + ',' + f(p.expectedProfit[i]) + ',' + f(p.delta[i]) + ',' + f(p.gamma[i]) + ',' +
+      f(p.vega[i]) + ',' + f(p.priceStdError[i]) + ',' + STATUSES[p.status[i]] + ',' + csvField(reasonString(p.reasons[i])) + '\n';
+  }
+  return parts.join('');
+}
+
+export interface PriceRecord {
+  product_id: string;
+  price: number | null;
+  previous_price: number | null;
+  change_pct: number | null;
+  win_probability: number | null;
+  expected_profit: number | null;
+  delta: number | null;
+  gamma: number | null;
+  vega: number | null;
+  price_std_error: number | null;
+  status: string;
+  reason: string;
+}
+
+export function priceRecord(id: string, p: PriceColumns, i: number): PriceRecord {
+  return {
+    product_id: id,
+    price: j(p.price[i]),
+    previous_price: j(p.previousPrice[i]),
+    change_pct: j(p.changePct[i]),
+    win_probability: j(p.winProbability[i]),
+    expected_profit: j(p.expectedProfit[i]),
+    delta: j(p.delta[i]),
+    gamma: j(p.gamma[i]),
+    vega: j(p.vega[i]),
+    price_std_error: j(p.priceStdError[i]),
+    status: STATUSES[p.status[i]],
+    reason: reasonString(p.reasons[i]),
+  };
+}
+
+export function formatNdjson(ids: string[], p: PriceColumns): string {
+  const parts: string[] = new Array(p.n);
+  for (let i = 0; i < p.n; i++) parts[i] = JSON.stringify(priceRecord(ids[i], p, i)) + '\n';
+  return parts.join('');
+}

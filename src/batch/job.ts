@@ -1,0 +1,331 @@
+/**
+ * The nightly bulk job: stream a catalogue through the worker pool and write prices in input
+ * order. The main thread only reads bytes, cuts them at line boundaries and writes the workers'
+ * output bytes; parsing, pricing and formatting run in the workers (measured: they dominate).
+ * In-flight chunks are bounded, so memory stays flat whatever the catalogue size. Output goes to
+ * a temporary file renamed only on success.
+ */
+import { createReadStream, createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { dirname, basename, join, resolve, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { availableParallelism } from 'node:os';
+import { once } from 'node:events';
+import { Piscina } from 'piscina';
+import { parse as parseCsv } from 'csv-parse/sync';
+import { RepricerError } from '../errors.js';
+import { loadModel } from '../model/format.js';
+import type { Policy } from '../pricing/policy.js';
+import { resolveLayout, type CatalogLayout } from './schema.js';
+import { csvHeader } from './formatChunk.js';
+import type { CatalogResult, CatalogTask } from '../pool/worker.js';
+import { CHANGE_BINS } from '../pool/worker.js';
+
+export type TableFormat = 'csv' | 'ndjson';
+
+export interface RepriceOptions {
+  modelPath: string;
+  catalogPath: string;
+  outPath: string;
+  workers?: number;
+  /** rows per chunk */
+  chunkSize?: number;
+  policy?: Policy;
+  onError?: 'fail' | 'skip';
+  /** where rejected rows go with --on-error skip; default <out>.rejects.csv */
+  rejectsPath?: string;
+  signal?: AbortSignal;
+  onProgress?: (done: number, bytesRead: number, bytesTotal: number) => void;
+  /** worker module override (tests use a worker that crashes) */
+  workerFile?: string;
+}
+
+export interface RepriceSummary {
+  rows: number;
+  status: Record<string, number>;
+  changePct: { bins: string[]; counts: number[] };
+  rejects: number;
+  seconds: number;
+  rowsPerSecond: number;
+  workers: number;
+  /** summed worker milliseconds by phase, and main-thread read/write wall time */
+  ms: { parse: number; kernels: number; format: number; mainRead: number; mainWrite: number };
+  retries: number;
+}
+
+export function formatOf(file: string): TableFormat | 'parquet' {
+  const e = extname(file).toLowerCase();
+  if (e === '.csv') return 'csv';
+  if (e === '.ndjson' || e === '.jsonl') return 'ndjson';
+  if (e === '.parquet') return 'parquet';
+  throw new RepricerError('INVALID_ARGUMENT', `${file}: unknown file type ${JSON.stringify(e)} (expected .csv, .ndjson or .parquet)`);
+}
+
+export function defaultWorkerFile(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  // dist/src/batch/job.js -> dist/src/pool/worker.js; from src/ (tsx) use the compiled copy
+  const sibling = join(here, '..', 'pool', 'worker.js');
+  if (here.includes(`${'dist'}`)) return sibling;
+  return resolve(here, '..', '..', 'dist', 'src', 'pool', 'worker.js');
+}
+
+const NL = 10;
+const QUOTE = 34;
+
+/** Index just past the k-th newline that is outside quotes, or -1. Also counts physical newlines. */
+function cutAfterLines(buf: Buffer, start: number, k: number, quoted: boolean): { end: number; lines: number } {
+  let lines = 0;
+  let rows = 0;
+  if (!quoted) {
+    let i = start;
+    while (rows < k) {
+      const j = buf.indexOf(NL, i);
+      if (j === -1) return { end: -1, lines };
+      lines++;
+      rows++;
+      i = j + 1;
+    }
+    return { end: i, lines };
+  }
+  let inQ = false;
+  for (let i = start; i < buf.length; i++) {
+    const c = buf[i];
+    if (c === QUOTE) inQ = !inQ;
+    else if (c === NL) {
+      lines++;
+      if (!inQ && ++rows === k) return { end: i + 1, lines };
+    }
+  }
+  return { end: -1, lines };
+}
+
+function countLines(buf: Buffer, start: number, end: number): number {
+  let n = 0;
+  for (let i = buf.indexOf(NL, start); i !== -1 && i < end; i = buf.indexOf(NL, i + 1)) n++;
+  return n;
+}
+
+export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
+  const t0 = performance.now();
+  const inFmt = formatOf(o.catalogPath);
+  const outFmt = formatOf(o.outPath);
+  if (inFmt === 'parquet' || outFmt === 'parquet') {
+    throw new RepricerError('INVALID_ARGUMENT', 'Parquet catalogues are not supported yet by reprice; use CSV or NDJSON');
+  }
+  const model = loadModel(o.modelPath); // validate before anything is written
+  const workers = o.workers ?? Math.max(1, availableParallelism());
+  const chunkSize = o.chunkSize ?? 32768;
+  if (!Number.isInteger(workers) || workers < 1) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${o.workers}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RepricerError('INVALID_ARGUMENT', `--chunk-size must be an integer >= 1, got ${o.chunkSize}`);
+  const onError = o.onError ?? 'fail';
+  const policy = o.policy ?? {};
+  const modelPath = resolve(o.modelPath);
+
+  const outAbs = resolve(o.outPath);
+  const tmp = join(dirname(outAbs), `.${basename(outAbs)}.${process.pid}.tmp`);
+  const rejectsPath = o.rejectsPath ?? `${o.outPath}.rejects.csv`;
+  const rejectsTmp = join(dirname(resolve(rejectsPath)), `.${basename(rejectsPath)}.${process.pid}.tmp`);
+
+  const pool = new Piscina({
+    filename: o.workerFile ?? defaultWorkerFile(),
+    minThreads: workers,
+    maxThreads: workers,
+    idleTimeout: 1000,
+  });
+
+  let out: WriteStream | undefined;
+  let rej: WriteStream | undefined;
+  const statusCounts = [0, 0, 0, 0, 0];
+  const bins = new Array<number>(CHANGE_BINS.length + 1).fill(0);
+  const ms = { parse: 0, kernels: 0, format: 0, mainRead: 0, mainWrite: 0 };
+  let rows = 0;
+  let rejects = 0;
+  let retries = 0;
+  let failure: unknown;
+  let aborted = false;
+
+  const stream = createReadStream(o.catalogPath, { highWaterMark: 1 << 20 });
+  const size = await import('node:fs').then((fs) => fs.statSync(o.catalogPath).size).catch(() => 0);
+  let bytesRead = 0;
+
+  const pending = new Map<number, CatalogResult>();
+  let nextToWrite = 0;
+  let inFlight = 0;
+  const maxInFlight = workers * 2;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+
+  const write = async (s: WriteStream, data: Uint8Array | string) => {
+    const t = performance.now();
+    if (!s.write(data)) await once(s, 'drain');
+    ms.mainWrite += performance.now() - t;
+  };
+
+  const flush = async () => {
+    while (pending.has(nextToWrite)) {
+      const r = pending.get(nextToWrite)!;
+      pending.delete(nextToWrite);
+      nextToWrite++;
+      if (r.error) continue; // already recorded as failure
+      await write(out!, r.out);
+      if (r.rejects.length) {
+        for (const j of r.rejects) await write(rej!, `${j.line},${JSON.stringify(j.reason)},${JSON.stringify(j.raw)}\n`);
+        rejects += r.rejects.length;
+      }
+      rows += r.n;
+      r.status.forEach((c, i) => (statusCounts[i] += c));
+      r.changeBins.forEach((c, i) => (bins[i] += c));
+      ms.parse += r.ms.parse;
+      ms.kernels += r.ms.kernels;
+      ms.format += r.ms.format;
+      o.onProgress?.(rows, bytesRead, size);
+    }
+  };
+
+  const submit = (task: CatalogTask) => {
+    inFlight++;
+    const runOnce = () => pool.run(task, { signal: o.signal });
+    runOnce()
+      .catch((err: unknown) => {
+        if (o.signal?.aborted) throw err;
+        retries++;
+        return runOnce();
+      })
+      .then(
+        (r: CatalogResult) => {
+          if (r.error && !failure) failure = new RepricerError(r.error.code as 'INPUT_ROW_INVALID', r.error.message, r.error.details);
+          pending.set(r.seq, r);
+        },
+        (err: unknown) => {
+          if (!failure) failure = o.signal?.aborted ? new RepricerError('INTERRUPTED', 'interrupted; no output was written') : new RepricerError('WORKER_CRASHED', `chunk ${task.seq} (from line ${task.firstLine}) failed twice: ${(err as Error).message}`);
+        },
+      )
+      .finally(() => {
+        inFlight--;
+        notify();
+      });
+  };
+
+  try {
+    out = createWriteStream(tmp);
+    if (outFmt === 'csv') await write(out, csvHeader());
+    if (onError === 'skip') {
+      rej = createWriteStream(rejectsTmp);
+      await write(rej, 'line,reason,raw\n');
+    }
+    let layout: CatalogLayout | undefined;
+    let carry: Buffer = Buffer.alloc(0);
+    let line = 1; // absolute line number of carry[0]
+    let seq = 0;
+    const dispatch = (bytes: Buffer, lines: number) => {
+      // copy out of the shared read buffer so it can be transferred
+      const own = new Uint8Array(bytes.length);
+      own.set(bytes);
+      submit({ kind: 'catalog', seq: seq++, bytes: own, firstLine: line, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: layout!, modelPath, policy, onError });
+      line += lines;
+    };
+    const waitForRoom = async () => {
+      while (inFlight >= maxInFlight && !failure) {
+        await new Promise<void>((r) => (wake = r));
+        await flush();
+      }
+      await flush();
+    };
+    let tRead = performance.now();
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      ms.mainRead += performance.now() - tRead;
+      if (o.signal?.aborted) {
+        aborted = true;
+        break;
+      }
+      if (failure) break;
+      bytesRead += piece.length;
+      carry = carry.length ? Buffer.concat([carry, piece]) : piece;
+      let start = 0;
+      if (!layout) {
+        const nl = carry.indexOf(NL);
+        if (nl === -1) continue;
+        const first = carry.subarray(0, nl).toString('utf8').replace(/^\uFEFF/, '').replace(/\r$/, '');
+        if (inFmt === 'csv') {
+          const header = (parseCsv(first) as string[][])[0] ?? [];
+          layout = resolveLayout(o.catalogPath, header, model.features);
+          start = nl + 1;
+          line = 2;
+        } else {
+          let obj: Record<string, unknown>;
+          try {
+            obj = JSON.parse(first) as Record<string, unknown>;
+          } catch {
+            throw new RepricerError('INPUT_ROW_INVALID', `${o.catalogPath}:1: expected a JSON object per line`);
+          }
+          layout = resolveLayout(o.catalogPath, Object.keys(obj), model.features);
+        }
+      }
+      const quoted = inFmt === 'csv' && carry.indexOf(QUOTE, start) !== -1;
+      for (;;) {
+        const cut = cutAfterLines(carry, start, chunkSize, quoted);
+        if (cut.end === -1) break;
+        await waitForRoom();
+        if (failure) break;
+        dispatch(carry.subarray(start, cut.end), cut.lines);
+        start = cut.end;
+      }
+      carry = carry.subarray(start);
+      await waitForRoom();
+      tRead = performance.now();
+    }
+    if (!layout && !failure && !aborted) throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: empty catalogue (no header line)`);
+    if (!failure && !aborted && carry.length && layout) {
+      await waitForRoom();
+      dispatch(carry, countLines(carry, 0, carry.length) + 1);
+    }
+    while (inFlight > 0) {
+      await new Promise<void>((r) => (wake = r));
+      await flush();
+    }
+    await flush();
+    if (o.signal?.aborted) aborted = true;
+    if (aborted && !failure) failure = new RepricerError('INTERRUPTED', 'interrupted; no output was written');
+    if (failure) throw failure;
+    out.end();
+    await once(out, 'close');
+    if (rej) {
+      rej.end();
+      await once(rej, 'close');
+    }
+    renameSync(tmp, outAbs);
+    if (rej) {
+      if (rejects > 0) renameSync(rejectsTmp, resolve(rejectsPath));
+      else rmSync(rejectsTmp, { force: true });
+    }
+  } catch (err) {
+    stream.destroy();
+    out?.destroy();
+    rej?.destroy();
+    rmSync(tmp, { force: true });
+    rmSync(rejectsTmp, { force: true });
+    await pool.destroy().catch(() => undefined);
+    throw err;
+  }
+  await pool.destroy();
+  const seconds = (performance.now() - t0) / 1000;
+  const labels: string[] = [];
+  const edges = CHANGE_BINS;
+  labels.push(`<= ${edges[0]}%`);
+  for (let i = 1; i < edges.length; i++) labels.push(i === 5 ? 'unchanged' : `(${edges[i - 1] === -1e-9 ? 0 : edges[i - 1]}, ${edges[i] === 1e-9 ? 0 : edges[i]}]%`);
+  labels.push(`> ${edges[edges.length - 1]}%`);
+  return {
+    rows,
+    status: { ok: statusCounts[0], clipped: statusCounts[1], held: statusCounts[2], cold_start: statusCounts[3], rejected: statusCounts[4] },
+    changePct: { bins: labels, counts: bins },
+    rejects,
+    seconds,
+    rowsPerSecond: rows / seconds,
+    workers,
+    ms,
+    retries,
+  };
+}

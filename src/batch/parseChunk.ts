@@ -1,0 +1,175 @@
+/**
+ * Parse one chunk of catalogue text (whole lines) into the columnar CatalogChunk the engine reads.
+ * Runs inside the workers, so parsing is spread over all cores. CSV goes through csv-parse (the
+ * maintained parser); NDJSON through JSON.parse per line. Numbers must be plain decimals; a bad
+ * value names file, line and column.
+ */
+import { parse } from 'csv-parse/sync';
+import { rowError, RepricerError } from '../errors.js';
+import type { CatalogLayout } from './schema.js';
+import type { CatalogChunk } from '../pricing/engine.js';
+
+export interface ChunkError {
+  line: number;
+  column: string;
+  expected: string;
+  got: string;
+}
+
+export interface ParsedChunk {
+  chunk: CatalogChunk;
+  /** absolute line of each kept row (for rejects) */
+  lines: number;
+  rejects: { line: number; reason: string; raw: string }[];
+}
+
+const NUM = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;
+
+function num(s: string | undefined): number {
+  if (s === undefined) return NaN;
+  return NUM.test(s) ? Number(s) : NaN;
+}
+
+type Alloc = (n: number) => Float64Array;
+
+interface RowSink {
+  ids: string[];
+  x: Float64Array;
+  cost: Float64Array;
+  cur: Float64Array;
+  minP: Float64Array;
+  maxP: Float64Array;
+  n: number;
+}
+
+/**
+ * Fill row `r` of the sink from field accessor `get(col)`; returns an error or null.
+ * `get` returns undefined for a missing field and '' for an empty one.
+ */
+function fillRow(sink: RowSink, lay: CatalogLayout, names: string[], D: number, intercept: boolean, get: (i: number) => string | undefined): ChunkError | null {
+  const r = sink.n;
+  const id = get(lay.productId);
+  if (id === undefined || id === '') return { line: 0, column: 'product_id', expected: 'a non-empty product id', got: id ?? '' };
+  let o = r * D;
+  if (intercept) sink.x[o++] = 1.0;
+  for (let j = 0; j < lay.features.length; j++) {
+    const s = get(lay.features[j]);
+    const v = num(s);
+    if (!Number.isFinite(v)) return { line: 0, column: names[j], expected: 'a finite number', got: s ?? '' };
+    sink.x[o++] = v;
+  }
+  const optional = (col: number, name: string, out: Float64Array, positive: boolean): ChunkError | null => {
+    if (col < 0) {
+      out[r] = NaN;
+      return null;
+    }
+    const s = get(col);
+    if (s === undefined || s.trim() === '') {
+      out[r] = NaN;
+      return null;
+    }
+    const v = num(s);
+    if (!Number.isFinite(v) || (positive && v < 0)) return { line: 0, column: name, expected: positive ? 'a finite number >= 0 or empty' : 'a finite number or empty', got: s };
+    out[r] = v;
+    return null;
+  };
+  const e =
+    optional(lay.cost, 'cost', sink.cost, false) ??
+    optional(lay.currentPrice, 'current_price', sink.cur, true) ??
+    optional(lay.minPrice, 'min_price', sink.minP, true) ??
+    optional(lay.maxPrice, 'max_price', sink.maxP, true);
+  if (e) return e;
+  sink.ids.push(id);
+  sink.n++;
+  return null;
+}
+
+export interface ParseOptions {
+  file: string;
+  format: 'csv' | 'ndjson';
+  layout: CatalogLayout;
+  featureNames: string[];
+  intercept: boolean;
+  /** absolute line number of the first line of `text` */
+  firstLine: number;
+  onError: 'fail' | 'skip';
+  alloc: Alloc;
+}
+
+export function parseCatalogChunk(text: string, o: ParseOptions): ParsedChunk {
+  const D = o.featureNames.length + (o.intercept ? 1 : 0);
+  // upper bound on rows: number of newlines + 1
+  let cap = 1;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) cap++;
+  const sink: RowSink = {
+    ids: [],
+    x: o.alloc(cap * D),
+    cost: o.alloc(cap),
+    cur: o.alloc(cap),
+    minP: o.alloc(cap),
+    maxP: o.alloc(cap),
+    n: 0,
+  };
+  const rejects: ParsedChunk['rejects'] = [];
+  const fail = (line: number, e: ChunkError, raw: string) => {
+    if (o.onError === 'skip') {
+      rejects.push({ line, reason: `column ${e.column}: expected ${e.expected}, got ${JSON.stringify(e.got)}`, raw });
+      return;
+    }
+    throw rowError(o.file, line, e.column, e.expected, e.got);
+  };
+  let lines = 0;
+  if (o.format === 'csv') {
+    let records: { record: string[]; info: { lines: number } }[];
+    try {
+      records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, bom: false }) as unknown as { record: string[]; info: { lines: number } }[];
+    } catch (err) {
+      const e = err as { lines?: number; message: string };
+      throw new RepricerError('INPUT_ROW_INVALID', `${o.file}:${o.firstLine + (e.lines ?? 1) - 1}: ${e.message}`, { file: o.file, line: o.firstLine + (e.lines ?? 1) - 1 });
+    }
+    let prevEnd = 0;
+    for (const rec of records) {
+      const line = o.firstLine + prevEnd;
+      prevEnd = rec.info.lines;
+      const f = rec.record;
+      const err = fillRow(sink, o.layout, o.featureNames, D, o.intercept, (i) => f[i]);
+      if (err) fail(line, err, f.join(','));
+    }
+    lines = prevEnd;
+  } else {
+    const rows = text.split('\n');
+    const keys = o.layout.header;
+    for (let k = 0; k < rows.length; k++) {
+      const raw = rows[k];
+      if (raw.trim() === '') continue;
+      const line = o.firstLine + k;
+      let obj: Record<string, unknown>;
+      try {
+        obj = JSON.parse(raw) as Record<string, unknown>;
+      } catch (e) {
+        fail(line, { line, column: '(json)', expected: 'a JSON object', got: raw.slice(0, 40) }, raw);
+        continue;
+      }
+      const err = fillRow(sink, o.layout, o.featureNames, D, o.intercept, (i) => {
+        const v = obj[keys[i]];
+        return v === undefined || v === null ? undefined : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+      });
+      if (err) fail(line, err, raw);
+    }
+    lines = rows.length;
+  }
+  const n = sink.n;
+  return {
+    chunk: {
+      n,
+      ids: sink.ids,
+      x: sink.x.subarray(0, n * D),
+      cost: sink.cost.subarray(0, n),
+      currentPrice: sink.cur.subarray(0, n),
+      minPrice: sink.minP.subarray(0, n),
+      maxPrice: sink.maxP.subarray(0, n),
+    },
+    lines,
+    rejects,
+  };
+}

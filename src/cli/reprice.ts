@@ -1,0 +1,60 @@
+/** `repricer reprice`: the bulk nightly job (issue 4). */
+import type { Command } from 'commander';
+import { runReprice, type RepriceSummary } from '../batch/job.js';
+import { loadPolicy } from '../pricing/policy.js';
+import { createProgress } from './progress.js';
+import { RepricerError } from '../errors.js';
+
+function int(name: string) {
+  return (v: string) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new RepricerError('INVALID_ARGUMENT', `${name} must be an integer >= 1, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+
+export function printSummary(s: RepriceSummary, out: NodeJS.WriteStream = process.stdout): void {
+  const lines = [
+    `repriced ${s.rows} SKUs in ${s.seconds.toFixed(2)} s (${Math.round(s.rowsPerSecond)} SKUs/s, ${s.workers} worker${s.workers > 1 ? 's' : ''})`,
+    `status: ${Object.entries(s.status).map(([k, v]) => `${k} ${v}`).join(', ')}${s.rejects ? `; rejected rows skipped: ${s.rejects}` : ''}`,
+    'price change vs current_price:',
+    ...s.changePct.bins.map((b, i) => `  ${b.padEnd(16)} ${s.changePct.counts[i]}`),
+    `time in workers (ms, summed): parse ${s.ms.parse.toFixed(0)}, kernels ${s.ms.kernels.toFixed(0)}, format ${s.ms.format.toFixed(0)}; main thread: read ${s.ms.mainRead.toFixed(0)}, write ${s.ms.mainWrite.toFixed(0)}`,
+  ];
+  if (s.retries) lines.push(`worker crashes retried: ${s.retries}`);
+  out.write(lines.join('\n') + '\n');
+}
+
+export async function repriceWithSignals(opts: Parameters<typeof runReprice>[0]): Promise<RepriceSummary> {
+  const ac = new AbortController();
+  const stop = () => ac.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const progress = createProgress('reprice');
+  try {
+    return await runReprice({ ...opts, signal: ac.signal, onProgress: (r, b, t) => progress.update(r, b, t) });
+  } finally {
+    progress.stop();
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('reprice')
+    .description('price every SKU of a catalogue with a fitted model, on all cores')
+    .requiredOption('--model <file>', 'model JSON (repricer.model/1)')
+    .requiredOption('--catalog <file>', 'catalogue (.csv or .ndjson)')
+    .requiredOption('--out <file>', 'prices (.csv or .ndjson); written via a temporary file, renamed on success')
+    .option('--workers <n>', 'worker threads (default: all cores)', int('--workers'))
+    .option('--chunk-size <k>', 'rows per task (default 32768)', int('--chunk-size'))
+    .option('--policy <file>', 'guardrails JSON (bounds, maxChangePct, minMarginOverCost, rounding, breaker)')
+    .option('--on-error <mode>', 'fail (default) stops at the first bad row; skip writes bad rows to <out>.rejects.csv', 'fail')
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string }) => {
+      if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
+      const policy = o.policy ? loadPolicy(o.policy) : undefined;
+      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError });
+      printSummary(s);
+    });
+}

@@ -1,0 +1,51 @@
+/**
+ * The one error catalogue (DESIGN.md): every failure the CLI or the server reports carries one of
+ * these codes, with its HTTP status and CLI exit code. The README's error table is kept in step
+ * with this object by test/errors.test.ts.
+ */
+export const ERROR_CATALOG = {
+  INVALID_ARGUMENT: { status: 400, exit: 2, message: 'an argument or option is invalid' },
+  INVALID_BODY: { status: 400, exit: 2, message: 'the request body does not match the schema' },
+  INPUT_ROW_INVALID: { status: 400, exit: 3, message: 'a row of an input file is malformed' },
+  INPUT_UNREADABLE: { status: 400, exit: 3, message: 'an input file cannot be read or has the wrong format' },
+  MODEL_INVALID: { status: 422, exit: 3, message: 'the model file is not a valid repricer.model/1' },
+  FEATURES_MISMATCH: { status: 422, exit: 3, message: 'the input lacks feature columns the model needs' },
+  NOT_FOUND: { status: 404, exit: 4, message: 'no such resource' },
+  UNAUTHORIZED: { status: 401, exit: 2, message: 'a valid bearer API key is required' },
+  PAYLOAD_TOO_LARGE: { status: 413, exit: 2, message: 'the request body is too large' },
+  RATE_LIMITED: { status: 429, exit: 5, message: 'too many requests' },
+  NO_MODEL: { status: 503, exit: 4, message: 'no model is loaded' },
+  JOB_FAILED: { status: 500, exit: 5, message: 'a background job failed' },
+  WORKER_CRASHED: { status: 500, exit: 5, message: 'a worker crashed twice on the same chunk' },
+  INTERRUPTED: { status: 503, exit: 130, message: 'interrupted; no output was written' },
+  INTERNAL: { status: 500, exit: 1, message: 'internal error' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class RepricerError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly exitCode: number;
+  readonly details?: Record<string, unknown>;
+
+  constructor(code: ErrorCode, message?: string, details?: Record<string, unknown>) {
+    super(message ?? ERROR_CATALOG[code].message);
+    this.name = 'RepricerError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.exitCode = ERROR_CATALOG[code].exit;
+    if (details) this.details = details;
+  }
+}
+
+/** A malformed input row: names file, line and column (1-based lines, header is line 1). */
+export function rowError(file: string, line: number, column: string, expected: string, got: string): RepricerError {
+  return new RepricerError('INPUT_ROW_INVALID', `${file}:${line}: column ${column}: expected ${expected}, got ${JSON.stringify(got)}`, {
+    file,
+    line,
+    column,
+    expected,
+    got,
+  });
+}

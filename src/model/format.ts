@@ -1,0 +1,163 @@
+/**
+ * The model file of FORMATS.md (`repricer.model/1`): types, schema validation with field paths,
+ * atomic save and exact round trip. Additions to the contract (documented in the README):
+ * optional `cov` (row-major covariance of theta, length D*D) on `common` and on each product,
+ * used for the delta-method price standard error (MATH.md §5.3).
+ */
+import { readFileSync } from 'node:fs';
+import { Ajv, type ErrorObject } from 'ajv';
+import { writeFileAtomic } from '../io/atomic.js';
+import type { NoiseFamily } from '../core/validate.js';
+
+export const MODEL_FORMAT = 'repricer.model/1';
+
+export interface ThetaEntry {
+  theta: number[];
+  n: number;
+  stdErr?: number[];
+  cov?: number[];
+}
+
+export interface Model {
+  format: typeof MODEL_FORMAT;
+  createdAt: string;
+  features: string[];
+  intercept: boolean;
+  noise: { family: NoiseFamily; scale: number; estimated?: boolean };
+  reservation: number;
+  radius: number;
+  strategy: 'tsmt' | 'pooled' | 'individual';
+  common: ThetaEntry;
+  products: Record<string, ThetaEntry>;
+  fit: {
+    logLikelihood: number;
+    iterations: number;
+    converged: boolean;
+    lambda?: { c: number; [k: string]: unknown };
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+const finite = { type: 'number' } as const;
+const thetaEntry = {
+  type: 'object',
+  required: ['theta', 'n'],
+  properties: {
+    theta: { type: 'array', items: finite, minItems: 1 },
+    n: { type: 'integer', minimum: 0 },
+    stdErr: { type: 'array', items: { type: 'number', minimum: 0 } },
+    cov: { type: 'array', items: finite },
+  },
+} as const;
+
+export const modelSchema = {
+  type: 'object',
+  required: ['format', 'createdAt', 'features', 'intercept', 'noise', 'reservation', 'radius', 'strategy', 'common', 'products', 'fit'],
+  properties: {
+    format: { const: MODEL_FORMAT },
+    createdAt: { type: 'string', minLength: 1 },
+    features: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+    intercept: { type: 'boolean' },
+    noise: {
+      type: 'object',
+      required: ['family', 'scale'],
+      properties: {
+        family: { enum: ['gaussian', 'logistic'] },
+        scale: { type: 'number', exclusiveMinimum: 0 },
+        estimated: { type: 'boolean' },
+      },
+    },
+    reservation: finite,
+    radius: { type: 'number', exclusiveMinimum: 0 },
+    strategy: { enum: ['tsmt', 'pooled', 'individual'] },
+    common: thetaEntry,
+    products: { type: 'object', additionalProperties: thetaEntry },
+    fit: {
+      type: 'object',
+      required: ['logLikelihood', 'iterations', 'converged'],
+      properties: {
+        logLikelihood: finite,
+        iterations: { type: 'integer', minimum: 0 },
+        converged: { type: 'boolean' },
+        lambda: { type: 'object', required: ['c'], properties: { c: { type: 'number', minimum: 0 } } },
+      },
+    },
+  },
+} as const;
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateSchema = ajv.compile(modelSchema);
+
+export class ModelError extends Error {
+  readonly code = 'MODEL_INVALID';
+  constructor(
+    message: string,
+    readonly file?: string,
+  ) {
+    super(message);
+    this.name = 'ModelError';
+  }
+}
+
+function describe(e: ErrorObject): string {
+  const path = e.instancePath ? e.instancePath.replace(/^\//, '').replace(/\//g, '.') : '(root)';
+  if (e.keyword === 'required') return `${path === '(root)' ? '' : path + '.'}${String(e.params.missingProperty)}: is required`;
+  if (e.keyword === 'const') return `${path}: must be ${JSON.stringify(e.params.allowedValue)}`;
+  if (e.keyword === 'enum') return `${path}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
+  return `${path}: ${e.message ?? 'is invalid'}`;
+}
+
+/** Validate a parsed model object; throws ModelError listing every problem with its field path. */
+export function validateModel(obj: unknown, file?: string): Model {
+  const where = file ? `${file}: ` : '';
+  if (!validateSchema(obj)) {
+    const msgs = (validateSchema.errors ?? []).map(describe);
+    throw new ModelError(`${where}invalid model: ${msgs.join('; ')}`, file);
+  }
+  const m = obj as unknown as Model;
+  const D = m.features.length + (m.intercept ? 1 : 0);
+  const check = (name: string, e: ThetaEntry) => {
+    if (e.theta.length !== D) throw new ModelError(`${where}invalid model: ${name}.theta: expected ${D} coefficients (intercept ${m.intercept}, ${m.features.length} features), got ${e.theta.length}`, file);
+    if (e.stdErr && e.stdErr.length !== D) throw new ModelError(`${where}invalid model: ${name}.stdErr: expected ${D} entries, got ${e.stdErr.length}`, file);
+    if (e.cov && e.cov.length !== D * D) throw new ModelError(`${where}invalid model: ${name}.cov: expected ${D * D} entries, got ${e.cov.length}`, file);
+  };
+  check('common', m.common);
+  for (const [id, e] of Object.entries(m.products)) check(`products.${id}`, e);
+  return m;
+}
+
+export function parseModel(text: string, file?: string): Model {
+  let obj: unknown;
+  try {
+    obj = JSON.parse(text);
+  } catch (err) {
+    throw new ModelError(`${file ? file + ': ' : ''}not valid JSON (${(err as Error).message})`, file);
+  }
+  return validateModel(obj, file);
+}
+
+export function loadModel(file: string): Model {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ModelError(`${file}: cannot read model (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file);
+  }
+  return parseModel(text, file);
+}
+
+export function serializeModel(m: Model): string {
+  return JSON.stringify(m, null, 2) + '\n';
+}
+
+/** Validate, then write via a temporary file and rename: a failed save leaves no partial file. */
+export function saveModel(file: string, m: Model): void {
+  validateModel(m);
+  writeFileAtomic(file, serializeModel(m));
+}
+
+/** Number of coefficients D (intercept + features). */
+export function modelDim(m: Model): number {
+  return m.features.length + (m.intercept ? 1 : 0);
+}

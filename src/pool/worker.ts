@@ -1,0 +1,144 @@
+/**
+ * Piscina worker: one WASM core per thread, created once; compiled models cached by file path
+ * (model files are immutable once written). Tasks carry raw bytes or typed arrays, never per-row
+ * objects; results come back as transferable buffers.
+ */
+import { WasmCore } from '../core/wasm.js';
+import { loadModel } from '../model/format.js';
+import { compileModel, type CompiledModel } from '../pricing/compiledModel.js';
+import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
+import type { Policy } from '../pricing/policy.js';
+import { parseCatalogChunk } from '../batch/parseChunk.js';
+import { formatCsv, formatNdjson } from '../batch/formatChunk.js';
+import type { CatalogLayout } from '../batch/schema.js';
+import { RepricerError } from '../errors.js';
+import { move, transferableSymbol, valueSymbol } from 'piscina';
+
+let core: WasmCore | undefined;
+const models = new Map<string, CompiledModel>();
+
+function getCore(): WasmCore {
+  core ??= WasmCore.create({ variant: 'simd' });
+  return core;
+}
+
+function getModel(path: string): CompiledModel {
+  let m = models.get(path);
+  if (!m) {
+    m = compileModel(loadModel(path));
+    models.set(path, m);
+  }
+  return m;
+}
+
+export const CHANGE_BINS = [-20, -10, -5, -1, -1e-9, 1e-9, 1, 5, 10, 20];
+
+export interface CatalogTask {
+  kind: 'catalog';
+  seq: number;
+  bytes: Uint8Array;
+  firstLine: number;
+  file: string;
+  format: 'csv' | 'ndjson';
+  outFormat: 'csv' | 'ndjson';
+  layout: CatalogLayout;
+  modelPath: string;
+  policy: Policy;
+  onError: 'fail' | 'skip';
+}
+
+export interface CatalogResult {
+  seq: number;
+  out: Uint8Array;
+  n: number;
+  lines: number;
+  status: number[];
+  changeBins: number[];
+  rejects: { line: number; reason: string; raw: string }[];
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+  ms: { parse: number; kernels: number; format: number };
+}
+
+export interface ColumnsTask {
+  kind: 'columns';
+  modelPath: string;
+  policy: Policy;
+  chunk: CatalogChunk;
+}
+
+const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } {
+  const status = [0, 0, 0, 0, 0];
+  const bins = new Array<number>(CHANGE_BINS.length + 1).fill(0);
+  for (let i = 0; i < p.n; i++) {
+    status[p.status[i]]++;
+    const c = p.changePct[i];
+    if (!Number.isFinite(c)) continue;
+    let b = 0;
+    while (b < CHANGE_BINS.length && c > CHANGE_BINS[b]) b++;
+    bins[b]++;
+  }
+  return { status, changeBins: bins };
+}
+
+export function runCatalog(t: CatalogTask): CatalogResult {
+  const c = getCore();
+  const cm = getModel(t.modelPath);
+  const t0 = performance.now();
+  return c.arena.scoped(() => {
+    try {
+      const text = decoder.decode(t.bytes);
+      const parsed = parseCatalogChunk(text, {
+        file: t.file,
+        format: t.format,
+        layout: t.layout,
+        featureNames: cm.features,
+        intercept: cm.intercept,
+        firstLine: t.firstLine,
+        onError: t.onError,
+        alloc: (n) => c.arena.f64(n),
+      });
+      const t1 = performance.now();
+      const prices = priceChunk(c, cm, t.policy, parsed.chunk);
+      const t2 = performance.now();
+      const body = t.outFormat === 'csv' ? formatCsv(parsed.chunk.ids, prices) : formatNdjson(parsed.chunk.ids, prices);
+      const out = encoder.encode(body);
+      const t3 = performance.now();
+      const s = summarize(prices);
+      return { seq: t.seq, out, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects, ms: { parse: t1 - t0, kernels: t2 - t1, format: t3 - t2 } };
+    } catch (err) {
+      if (err instanceof RepricerError) {
+        return { seq: t.seq, out: new Uint8Array(0), n: 0, lines: 0, status: [], changeBins: [], rejects: [], error: { code: err.code, message: err.message, details: err.details }, ms: { parse: 0, kernels: 0, format: 0 } };
+      }
+      throw err;
+    }
+  });
+}
+
+export function runColumns(t: ColumnsTask): PriceColumns {
+  return priceChunk(getCore(), getModel(t.modelPath), t.policy, t.chunk);
+}
+
+/** Wrap a result so its buffers are transferred, not cloned, back to the main thread. */
+function transfer<T extends object>(value: T, buffers: ArrayBufferLike[]): unknown {
+  return move({
+    get [transferableSymbol]() {
+      return buffers;
+    },
+    get [valueSymbol]() {
+      return value;
+    },
+  } as unknown as ArrayBuffer);
+}
+
+export default function task(t: CatalogTask | ColumnsTask): unknown {
+  if (t.kind === 'catalog') {
+    const r = runCatalog(t);
+    return transfer(r, [r.out.buffer]);
+  }
+  const p = runColumns(t);
+  const bufs = [p.price, p.previousPrice, p.changePct, p.winProbability, p.expectedProfit, p.delta, p.gamma, p.vega, p.priceStdError, p.modelPrice, p.status, p.reasons].map((a) => a.buffer);
+  return transfer(p, bufs);
+}

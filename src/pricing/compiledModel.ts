@@ -1,0 +1,70 @@
+/**
+ * A model laid out for the kernels: one coefficient table (row 0 = common estimate, row k = the
+ * k-th product) and one covariance table, both row-major, plus the product -> row index map.
+ *
+ * Cold-start uncertainty: a product the model has not seen deviates from the common estimate by
+ * an unknown delta_i (MATH.md §1.1), so its covariance is the common estimate's plus the spread of
+ * the fitted products around it (the between-product covariance, §5.3 step 1, without the
+ * sampling-noise correction, which keeps it conservative).
+ */
+import type { Model, ThetaEntry } from '../model/format.js';
+import { modelDim } from '../model/format.js';
+import type { NoiseSpec } from '../core/validate.js';
+
+export interface CompiledModel {
+  model: Model;
+  D: number;
+  noise: NoiseSpec;
+  /** (K+1) x D */
+  table: Float64Array;
+  /** (K+1) x D x D */
+  cov: Float64Array;
+  index: Map<string, number>;
+  /** column names in x order, without the intercept */
+  features: string[];
+  intercept: boolean;
+}
+
+function entryCov(e: ThetaEntry, D: number, out: Float64Array, off: number): void {
+  if (e.cov) {
+    out.set(e.cov, off);
+  } else if (e.stdErr) {
+    for (let a = 0; a < D; a++) out[off + a * D + a] = e.stdErr[a] * e.stdErr[a];
+  }
+}
+
+export function compileModel(model: Model): CompiledModel {
+  const D = modelDim(model);
+  const ids = Object.keys(model.products);
+  const K = ids.length;
+  const table = new Float64Array((K + 1) * D);
+  const cov = new Float64Array((K + 1) * D * D);
+  const index = new Map<string, number>();
+  table.set(model.common.theta, 0);
+  entryCov(model.common, D, cov, 0);
+  ids.forEach((id, k) => {
+    const e = model.products[id];
+    table.set(e.theta, (k + 1) * D);
+    entryCov(e, D, cov, (k + 1) * D * D);
+    index.set(id, k + 1);
+  });
+  if (K >= 2) {
+    const c0 = model.common.theta;
+    for (let k = 1; k <= K; k++) {
+      for (let a = 0; a < D; a++) {
+        const da = table[k * D + a] - c0[a];
+        for (let b = 0; b < D; b++) cov[a * D + b] += (da * (table[k * D + b] - c0[b])) / K;
+      }
+    }
+  }
+  return {
+    model,
+    D,
+    noise: { family: model.noise.family, scale: model.noise.scale },
+    table,
+    cov,
+    index,
+    features: model.features.slice(),
+    intercept: model.intercept,
+  };
+}

@@ -1,0 +1,153 @@
+/**
+ * The quote engine: model + a columnar chunk of catalogue rows -> published prices with Greeks
+ * and status. The batch job (per worker) and the HTTP API both call `priceChunk`, so a quote is
+ * the same number whichever door it comes through.
+ *
+ * Per chunk: u = x . theta_k (linearPredictor kernel), p* = u + phi^-1(c - u) (MATH.md §1.5,
+ * optimalQuote kernel), the policy (guardrails and breaker), then at the published price the win
+ * probability, expected profit (price - cost) P(win) and its Greeks Delta, Gamma, Vega (MATH.md
+ * §4.2 with win-probability demand, N = 1, no returns), and the delta-method standard error of
+ * the optimal price (MATH.md §5.3). No per-row call crosses the WASM boundary.
+ */
+import type { WasmCore } from '../core/wasm.js';
+import { FAMILY_CODE } from '../core/validate.js';
+import { optimalQuote, priceStdError } from '../core/quote.js';
+import { greeks } from '../core/greeks.js';
+import type { CompiledModel } from './compiledModel.js';
+import { applyPolicy, STATUS_CODE, REASON_BIT, type Policy } from './policy.js';
+
+export interface CatalogChunk {
+  n: number;
+  ids: string[];
+  /** n x D row-major, the intercept column (1.0) first when the model has one */
+  x: Float64Array;
+  /** NaN = absent (the model's reservation is used) */
+  cost: Float64Array;
+  currentPrice: Float64Array;
+  minPrice: Float64Array;
+  maxPrice: Float64Array;
+}
+
+export interface PriceColumns {
+  n: number;
+  price: Float64Array;
+  previousPrice: Float64Array;
+  changePct: Float64Array;
+  winProbability: Float64Array;
+  expectedProfit: Float64Array;
+  delta: Float64Array;
+  gamma: Float64Array;
+  vega: Float64Array;
+  priceStdError: Float64Array;
+  /** the model's optimum before guardrails */
+  modelPrice: Float64Array;
+  status: Uint8Array;
+  reasons: Uint32Array;
+}
+
+export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
+  const { n } = chunk;
+  const D = cm.D;
+  if (chunk.x.length !== n * D) throw new RangeError(`priceChunk: x must have n*D = ${n * D} entries, got ${chunk.x.length}`);
+  const out: PriceColumns = {
+    n,
+    price: new Float64Array(n),
+    previousPrice: chunk.currentPrice.slice(),
+    changePct: new Float64Array(n),
+    winProbability: new Float64Array(n),
+    expectedProfit: new Float64Array(n),
+    delta: new Float64Array(n),
+    gamma: new Float64Array(n),
+    vega: new Float64Array(n),
+    priceStdError: new Float64Array(n),
+    modelPrice: new Float64Array(n),
+    status: new Uint8Array(n),
+    reasons: new Uint32Array(n),
+  };
+  if (n === 0) return out;
+  const reservation = cm.model.reservation;
+  const scale = cm.noise.scale;
+  const family = FAMILY_CODE[cm.noise.family];
+
+  return core.arena.scoped(() => {
+    const a = core.arena;
+    const idx = a.f64(n);
+    const c = a.f64(n);
+    for (let i = 0; i < n; i++) {
+      const k = cm.index.get(chunk.ids[i]);
+      idx[i] = k ?? 0;
+      const ci = chunk.cost[i];
+      c[i] = Number.isFinite(ci) ? ci : reservation;
+    }
+    const pX = core.input(chunk.x);
+    const pTable = core.input(cm.table);
+    const u = a.f64(n);
+    core.k.linearPredictor(n, D, pX, pTable, idx.byteOffset, u.byteOffset);
+
+    const q = optimalQuote(core, u, c, cm.noise);
+    const se = priceStdError(core, a.view(pX, n * D), D, q.dpdu, cm.cov, idx);
+    // Gamma at the model's optimum feeds the breaker: a non-negative value means p* is not a
+    // strict local maximum of expected profit.
+    const g0 = greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, q.price, scale));
+
+    const price = a.f64(n);
+    for (let i = 0; i < n; i++) {
+      const r = applyPolicy(
+        policy,
+        {
+          productId: chunk.ids[i],
+          modelPrice: q.price[i],
+          cost: c[i],
+          currentPrice: chunk.currentPrice[i],
+          minPrice: chunk.minPrice[i],
+          maxPrice: chunk.maxPrice[i],
+          gamma: g0.gamma[i],
+          stdError: se[i],
+        },
+        idx[i] === 0,
+      );
+      price[i] = r.price;
+      out.status[i] = r.status;
+      out.reasons[i] = r.reasons;
+    }
+    // Greeks and win probability at the published price (rejected rows carry NaN and are masked).
+    const safeP = a.f64(n);
+    for (let i = 0; i < n; i++) safeP[i] = Number.isFinite(price[i]) ? price[i] : q.price[i];
+    const win = a.f64(n);
+    core.k.winProbabilityAt(family, scale, n, u.byteOffset, safeP.byteOffset, win.byteOffset);
+    const g = greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, safeP, scale));
+
+    for (let i = 0; i < n; i++) {
+      const p = price[i];
+      out.modelPrice[i] = q.price[i];
+      out.priceStdError[i] = se[i];
+      const ok = Number.isFinite(p) && Number.isFinite(win[i]) && Number.isFinite(g.delta[i]) && Number.isFinite(g.gamma[i]) && Number.isFinite(g.vega[i]);
+      if (!ok || out.status[i] === STATUS_CODE.rejected) {
+        out.status[i] = STATUS_CODE.rejected;
+        out.reasons[i] |= REASON_BIT.non_finite;
+        out.price[i] = NaN;
+        out.winProbability[i] = NaN;
+        out.expectedProfit[i] = NaN;
+        out.delta[i] = NaN;
+        out.gamma[i] = NaN;
+        out.vega[i] = NaN;
+        out.changePct[i] = NaN;
+        continue;
+      }
+      out.price[i] = p;
+      out.winProbability[i] = win[i];
+      out.expectedProfit[i] = (p - c[i]) * win[i];
+      out.delta[i] = g.delta[i];
+      out.gamma[i] = g.gamma[i];
+      out.vega[i] = g.vega[i];
+      const prev = chunk.currentPrice[i];
+      out.changePct[i] = Number.isFinite(prev) && prev !== 0 ? (100 * (p - prev)) / prev : NaN;
+    }
+    return out;
+  });
+}
+
+/** Greeks inputs for expected profit (P - C) N (1 - F((P - u)/sigma)) with N = 1 and no returns. */
+function greeksInput(u: Float64Array, c: Float64Array, P: Float64Array, scale: number) {
+  return { P, C: c, Cret: 0, Rmin: 0, Rmax: 0, kR: 0, Pmid: 0, A: 1, B: u, E: scale, deltaQ: 0, holding: 0, inventory: 0 };
+}
