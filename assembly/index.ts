@@ -1,6 +1,7 @@
 // The exported surface of the WASM core. Kernels take raw byte offsets into the imported shared
 // memory and check nothing; src/core validates at the boundary.
 export { erfcx, erfc, normLogCdf, normMills, noiseTable } from "./noise";
+export { linearPredictor, winProbabilityAt } from "./pricing";
 
 /** First byte after the module's static data: the host arena starts here. */
 export function heapBase(): usize {
