@@ -16,7 +16,7 @@ import { RepricerError } from '../errors.js';
 import { loadModel } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
 import { resolveLayout, type CatalogLayout } from './schema.js';
-import { csvHeader } from './formatChunk.js';
+import { csvHeader, csvField } from './formatChunk.js';
 import type { CatalogResult, CatalogTask } from '../pool/worker.js';
 import { CHANGE_BINS } from '../pool/worker.js';
 
@@ -172,7 +172,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       if (r.error) continue; // already recorded as failure
       await write(out!, r.out);
       if (r.rejects.length) {
-        for (const j of r.rejects) await write(rej!, `${j.line},${JSON.stringify(j.reason)},${JSON.stringify(j.raw)}\n`);
+        for (const j of r.rejects) await write(rej!, `${j.line},${csvField(j.reason)},${csvField(j.raw)}\n`);
         rejects += r.rejects.length;
       }
       rows += r.n;
@@ -303,8 +303,9 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     }
   } catch (err) {
     stream.destroy();
-    out?.destroy();
-    rej?.destroy();
+    // queued writes may still complete against a destroyed stream; their errors are moot now
+    out?.on('error', () => undefined).destroy();
+    rej?.on('error', () => undefined).destroy();
     rmSync(tmp, { force: true });
     rmSync(rejectsTmp, { force: true });
     await pool.destroy().catch(() => undefined);

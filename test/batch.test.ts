@@ -1,0 +1,169 @@
+import { describe, it, expect, beforeAll } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, readdirSync, existsSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { runReprice } from '../src/batch/job.js';
+import { writeDemoCatalog, writeDemoModel, demoModel } from '../src/batch/demoData.js';
+import { compileModel } from '../src/pricing/compiledModel.js';
+import { priceChunk } from '../src/pricing/engine.js';
+import { priceRecord } from '../src/batch/formatChunk.js';
+import { WasmCore } from '../src/core/wasm.js';
+import type { Policy } from '../src/pricing/policy.js';
+
+const spec = { products: 300, features: 4, seed: 7 };
+let dir: string;
+let modelPath: string;
+let catalogPath: string;
+const ROWS = 3000;
+const policy: Policy = { maxChangePct: 30, minMarginOverCost: 1.1, rounding: { step: 0.01 } };
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'repricer-batch-'));
+  modelPath = join(dir, 'model.json');
+  catalogPath = join(dir, 'catalog.csv');
+  writeDemoModel(modelPath, spec);
+  await writeDemoCatalog(catalogPath, ROWS, spec);
+});
+
+type Row = Record<string, string>;
+const readCsv = (f: string): Row[] => parse(readFileSync(f, 'utf8'), { columns: true }) as Row[];
+
+/** The single-quote path: one row at a time through the engine on the main thread. */
+function singleQuote(row: Row, pol: Policy): Record<string, unknown> {
+  const core = WasmCore.create();
+  const cm = compileModel(demoModel(spec));
+  const num = (s: string | undefined) => (s === undefined || s === '' ? NaN : Number(s));
+  const x = new Float64Array([1, ...cm.features.map((f) => Number(row[f]))]);
+  const p = priceChunk(core, cm, pol, {
+    n: 1,
+    ids: [row.product_id],
+    x,
+    cost: new Float64Array([num(row.cost)]),
+    currentPrice: new Float64Array([num(row.current_price)]),
+    minPrice: new Float64Array([num(row.min_price)]),
+    maxPrice: new Float64Array([num(row.max_price)]),
+  });
+  return priceRecord(row.product_id, p, 0) as unknown as Record<string, unknown>;
+}
+
+describe('reprice: real files, real workers', () => {
+  it('every output row equals the single-quote path for that row, in input order (2 workers, small chunks)', async () => {
+    const out = join(dir, 'prices.csv');
+    const s = await runReprice({ modelPath, catalogPath, outPath: out, workers: 2, chunkSize: 257, policy });
+    expect(s.rows).toBe(ROWS);
+    const input = readCsv(catalogPath);
+    const output = readCsv(out);
+    expect(output.length).toBe(ROWS);
+    const core = WasmCore.create();
+    void core;
+    for (let i = 0; i < ROWS; i += 7) {
+      expect(output[i].product_id).toBe(input[i].product_id);
+      const ref = singleQuote(input[i], policy);
+      for (const [k, v] of Object.entries(ref)) {
+        const got = output[i][k];
+        if (v === null) expect(got, `${k} row ${i}`).toBe('');
+        else expect(got, `${k} row ${i}`).toBe(String(v));
+      }
+    }
+    expect(s.status.cold_start + s.status.clipped + s.status.ok + s.status.held).toBe(ROWS);
+    const cold = output.filter((r) => r.product_id.startsWith('NEW-'));
+    expect(cold.length).toBeGreaterThan(0);
+    expect(cold.every((r) => r.reason.includes('cold_start'))).toBe(true);
+    expect(output.every((r) => Number.isFinite(Number(r.price)) && r.price !== '')).toBe(true);
+  });
+
+  it('1 worker and 2 workers give byte-identical output', async () => {
+    const a = join(dir, 'a.csv');
+    const b = join(dir, 'b.csv');
+    await runReprice({ modelPath, catalogPath, outPath: a, workers: 1, chunkSize: 1000, policy });
+    await runReprice({ modelPath, catalogPath, outPath: b, workers: 2, chunkSize: 333, policy });
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+  });
+
+  it('NDJSON in and out carries the same numbers as CSV', async () => {
+    const input = readCsv(catalogPath).slice(0, 500);
+    const nd = join(dir, 'cat.ndjson');
+    writeFileSync(nd, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const out = join(dir, 'p.ndjson');
+    await runReprice({ modelPath, catalogPath: nd, outPath: out, workers: 2, chunkSize: 100, policy });
+    const recs = readFileSync(out, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(recs.length).toBe(500);
+    for (let i = 0; i < 500; i += 50) expect(recs[i]).toEqual(singleQuote(input[i], policy));
+  });
+
+  it('a malformed row stops the job naming file, line and column; no partial or temporary output', async () => {
+    const lines = readFileSync(catalogPath, 'utf8').split('\n');
+    lines[1500] = lines[1500].replace(/^([^,]*),([^,]*),/, '$1,abc,');
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, lines.join('\n'));
+    const out = join(dir, 'bad-out.csv');
+    const err = await runReprice({ modelPath, catalogPath: bad, outPath: out, workers: 2, chunkSize: 100, policy }).catch((e: unknown) => e as Error & { code?: string });
+    expect(err).toBeInstanceOf(Error);
+    expect((err as { code?: string }).code).toBe('INPUT_ROW_INVALID');
+    expect((err as Error).message).toContain(`${bad}:1501: column f1: expected a finite number, got "abc"`);
+    expect(readdirSync(dir).filter((f) => f.includes('bad-out'))).toEqual([]);
+  });
+
+  it('--on-error skip sends bad rows to a rejects file and continues', async () => {
+    const lines = readFileSync(catalogPath, 'utf8').split('\n');
+    lines[10] = lines[10].replace(/^([^,]*),([^,]*),/, '$1,,');
+    lines[20] = lines[20].replace(/,([^,]*)$/, ',-5');
+    const bad = join(dir, 'skip.csv');
+    writeFileSync(bad, lines.join('\n'));
+    const out = join(dir, 'skip-out.csv');
+    const s = await runReprice({ modelPath, catalogPath: bad, outPath: out, workers: 2, chunkSize: 64, policy, onError: 'skip' });
+    expect(s.rejects).toBe(2);
+    expect(s.rows).toBe(ROWS - 2);
+    const rej = readCsv(`${out}.rejects.csv`);
+    expect(rej.map((r) => r.line)).toEqual(['11', '21']);
+    expect(rej[0].reason).toMatch(/column f1/);
+    expect(rej[1].reason).toMatch(/column max_price/);
+  });
+
+  it('a worker that crashes gets its chunk retried once', async () => {
+    const marker = join(dir, 'crash.marker');
+    process.env.CRASH_SEQ = '3';
+    process.env.CRASH_MARKER = marker;
+    const out = join(dir, 'crash-out.csv');
+    const ref = join(dir, 'crash-ref.csv');
+    const workerFile = new URL('./fixtures/crashingWorker.mjs', import.meta.url).pathname;
+    const s = await runReprice({ modelPath, catalogPath, outPath: out, workers: 2, chunkSize: 200, policy, workerFile });
+    expect(existsSync(marker)).toBe(true);
+    expect(s.retries).toBe(1);
+    await runReprice({ modelPath, catalogPath, outPath: ref, workers: 2, chunkSize: 200, policy });
+    expect(readFileSync(out).equals(readFileSync(ref))).toBe(true);
+  });
+
+  it('a chunk that crashes twice fails the job cleanly with no output', async () => {
+    process.env.CRASH_SEQ = '2';
+    delete process.env.CRASH_MARKER;
+    const out = join(dir, 'crash2-out.csv');
+    const workerFile = new URL('./fixtures/crashingWorker.mjs', import.meta.url).pathname;
+    const err = await runReprice({ modelPath, catalogPath, outPath: out, workers: 2, chunkSize: 200, policy, workerFile }).catch((e: unknown) => e as { code?: string });
+    expect(err.code).toBe('WORKER_CRASHED');
+    expect(readdirSync(dir).filter((f) => f.includes('crash2-out'))).toEqual([]);
+    delete process.env.CRASH_SEQ;
+  });
+
+  it('an interrupt (abort) stops cleanly and leaves no partial output', async () => {
+    const out = join(dir, 'int-out.csv');
+    const ac = new AbortController();
+    const err = await runReprice({
+      modelPath, catalogPath, outPath: out, workers: 2, chunkSize: 50, policy, signal: ac.signal,
+      onProgress: (rows) => { if (rows >= 100) ac.abort(); },
+    }).catch((e: unknown) => e as { code?: string });
+    expect(err.code).toBe('INTERRUPTED');
+    expect(readdirSync(dir).filter((f) => f.includes('int-out'))).toEqual([]);
+  });
+
+  it('a catalogue missing a model feature fails before writing', async () => {
+    const bad = join(dir, 'nofeat.csv');
+    writeFileSync(bad, 'product_id,f1,f2,f3,cost\nSKU-1,0,0,0,1\n');
+    const err = await runReprice({ modelPath, catalogPath: bad, outPath: join(dir, 'nf.csv') }).catch((e: unknown) => e as Error & { code?: string });
+    expect(err.code).toBe('FEATURES_MISMATCH');
+    expect(err.message).toMatch(/missing column f4/);
+    expect(existsSync(join(dir, 'nf.csv'))).toBe(false);
+    rmSync(bad);
+  });
+});
