@@ -8,6 +8,9 @@ import { parse } from 'csv-parse/sync';
 import { rowError, RepricerError } from '../errors.js';
 import type { CatalogLayout } from './schema.js';
 import type { CatalogChunk } from '../pricing/engine.js';
+import { parseDecimal, scanRecords } from './fastCsv.js';
+
+const decoder = new TextDecoder();
 
 export interface ChunkError {
   line: number;
@@ -42,34 +45,32 @@ interface RowSink {
   n: number;
 }
 
-/**
- * Fill row `r` of the sink from field accessor `get(col)`; returns an error or null.
- * `get` returns undefined for a missing field and '' for an empty one.
- */
-function fillRow(sink: RowSink, lay: CatalogLayout, names: string[], D: number, intercept: boolean, get: (i: number) => string | undefined): ChunkError | null {
+/** Field access for one record: raw text (ids, error messages), number (NaN if not a decimal). */
+interface Fields {
+  text(i: number): string | undefined;
+  value(i: number): number;
+  blank(i: number): boolean;
+}
+
+/** Fill the next row of the sink from one record; returns an error or null. */
+function fillRow(sink: RowSink, lay: CatalogLayout, names: string[], D: number, intercept: boolean, f: Fields): ChunkError | null {
   const r = sink.n;
-  const id = get(lay.productId);
+  const id = f.text(lay.productId);
   if (id === undefined || id === '') return { line: 0, column: 'product_id', expected: 'a non-empty product id', got: id ?? '' };
   let o = r * D;
   if (intercept) sink.x[o++] = 1.0;
   for (let j = 0; j < lay.features.length; j++) {
-    const s = get(lay.features[j]);
-    const v = num(s);
-    if (!Number.isFinite(v)) return { line: 0, column: names[j], expected: 'a finite number', got: s ?? '' };
+    const v = f.value(lay.features[j]);
+    if (!Number.isFinite(v)) return { line: 0, column: names[j], expected: 'a finite number', got: f.text(lay.features[j]) ?? '' };
     sink.x[o++] = v;
   }
   const optional = (col: number, name: string, out: Float64Array, positive: boolean): ChunkError | null => {
-    if (col < 0) {
+    if (col < 0 || f.blank(col)) {
       out[r] = NaN;
       return null;
     }
-    const s = get(col);
-    if (s === undefined || s.trim() === '') {
-      out[r] = NaN;
-      return null;
-    }
-    const v = num(s);
-    if (!Number.isFinite(v) || (positive && v < 0)) return { line: 0, column: name, expected: positive ? 'a finite number >= 0 or empty' : 'a finite number or empty', got: s };
+    const v = f.value(col);
+    if (!Number.isFinite(v) || (positive && v < 0)) return { line: 0, column: name, expected: positive ? 'a finite number >= 0 or empty' : 'a finite number or empty', got: f.text(col) ?? '' };
     out[r] = v;
     return null;
   };
@@ -84,6 +85,17 @@ function fillRow(sink: RowSink, lay: CatalogLayout, names: string[], D: number, 
   return null;
 }
 
+function stringFields(get: (i: number) => string | undefined): Fields {
+  return {
+    text: get,
+    value: (i) => num(get(i)),
+    blank: (i) => {
+      const s = get(i);
+      return s === undefined || s.trim() === '';
+    },
+  };
+}
+
 export interface ParseOptions {
   file: string;
   format: 'csv' | 'ndjson';
@@ -94,13 +106,17 @@ export interface ParseOptions {
   firstLine: number;
   onError: 'fail' | 'skip';
   alloc: Alloc;
+  /** force the csv-parse path (tests compare it with the fast path) */
+  reference?: boolean;
 }
 
-export function parseCatalogChunk(text: string, o: ParseOptions): ParsedChunk {
+export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChunk {
+  const quoteFree = o.format === 'csv' && bytes.indexOf(34) === -1 && !o.reference;
+  const text = quoteFree ? '' : decoder.decode(bytes);
   const D = o.featureNames.length + (o.intercept ? 1 : 0);
   // upper bound on rows: number of newlines + 1
   let cap = 1;
-  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) cap++;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) cap++;
   const sink: RowSink = {
     ids: [],
     x: o.alloc(cap * D),
@@ -119,7 +135,29 @@ export function parseCatalogChunk(text: string, o: ParseOptions): ParsedChunk {
     throw rowError(o.file, line, e.column, e.expected, e.got);
   };
   let lines = 0;
-  if (o.format === 'csv') {
+  if (quoteFree) {
+    const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+    let st: Int32Array = new Int32Array(0);
+    let en: Int32Array = new Int32Array(0);
+    let cnt = 0;
+    const fields: Fields = {
+      text: (i) => (i < cnt ? buf.toString('utf8', st[i], en[i]) : undefined),
+      value: (i) => (i < cnt ? parseDecimal(bytes, st[i], en[i]) : NaN),
+      blank: (i) => {
+        if (i >= cnt) return true;
+        for (let k = st[i]; k < en[i]; k++) if (bytes[k] !== 32) return false;
+        return true;
+      },
+    };
+    lines = scanRecords(bytes, o.layout.width, (s0, e0, c, lineIndex) => {
+      st = s0;
+      en = e0;
+      cnt = c;
+      const err = fillRow(sink, o.layout, o.featureNames, D, o.intercept, fields);
+      if (err) fail(o.firstLine + lineIndex, err, buf.toString('utf8', s0[0], e0[c - 1]));
+    });
+    if (bytes.length && bytes[bytes.length - 1] === 10) lines--;
+  } else if (o.format === 'csv') {
     let records: { record: string[]; info: { lines: number } }[];
     try {
       records = parse(text, { info: true, relax_column_count: true, skip_empty_lines: true, bom: false }) as unknown as { record: string[]; info: { lines: number } }[];
@@ -132,7 +170,7 @@ export function parseCatalogChunk(text: string, o: ParseOptions): ParsedChunk {
       const line = o.firstLine + prevEnd;
       prevEnd = rec.info.lines;
       const f = rec.record;
-      const err = fillRow(sink, o.layout, o.featureNames, D, o.intercept, (i) => f[i]);
+      const err = fillRow(sink, o.layout, o.featureNames, D, o.intercept, stringFields((i) => f[i]));
       if (err) fail(line, err, f.join(','));
     }
     lines = prevEnd;
@@ -150,10 +188,13 @@ export function parseCatalogChunk(text: string, o: ParseOptions): ParsedChunk {
         fail(line, { line, column: '(json)', expected: 'a JSON object', got: raw.slice(0, 40) }, raw);
         continue;
       }
-      const err = fillRow(sink, o.layout, o.featureNames, D, o.intercept, (i) => {
-        const v = obj[keys[i]];
-        return v === undefined || v === null ? undefined : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
-      });
+      const err = fillRow(
+        sink, o.layout, o.featureNames, D, o.intercept,
+        stringFields((i) => {
+          const v = obj[keys[i]];
+          return v === undefined || v === null ? undefined : typeof v === 'string' ? v : typeof v === 'number' ? String(v) : JSON.stringify(v);
+        }),
+      );
       if (err) fail(line, err, raw);
     }
     lines = rows.length;

@@ -66,7 +66,6 @@ export interface ColumnsTask {
   chunk: CatalogChunk;
 }
 
-const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
 function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } {
@@ -89,8 +88,7 @@ export function runCatalog(t: CatalogTask): CatalogResult {
   const t0 = performance.now();
   return c.arena.scoped(() => {
     try {
-      const text = decoder.decode(t.bytes);
-      const parsed = parseCatalogChunk(text, {
+      const parsed = parseCatalogChunk(t.bytes, {
         file: t.file,
         format: t.format,
         layout: t.layout,
