@@ -218,6 +218,9 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     }
     let layout: CatalogLayout | undefined;
     let carry: Buffer = Buffer.alloc(0);
+    let parts: Buffer[] = [];
+    let partsLen = 0;
+    let partsLines = 0;
     let line = 1; // absolute line number of carry[0]
     let seq = 0;
     const dispatch = (bytes: Buffer, lines: number) => {
@@ -237,17 +240,30 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     let tRead = performance.now();
     for await (const piece of stream as AsyncIterable<Buffer>) {
       ms.mainRead += performance.now() - tRead;
+      tRead = performance.now();
       if (o.signal?.aborted) {
         aborted = true;
         break;
       }
       if (failure) break;
       bytesRead += piece.length;
-      carry = carry.length ? Buffer.concat([carry, piece]) : piece;
+      // gather pieces until a whole chunk of lines is here, then concatenate once
+      parts.push(piece);
+      partsLen += piece.length;
+      partsLines += countLines(piece, 0, piece.length);
+      if (layout && partsLines < chunkSize) continue;
+      carry = parts.length === 1 ? parts[0] : Buffer.concat(parts, partsLen);
+      parts = [];
+      partsLen = 0;
+      partsLines = 0;
       let start = 0;
       if (!layout) {
         const nl = carry.indexOf(NL);
-        if (nl === -1) continue;
+        if (nl === -1) {
+          parts = [carry];
+          partsLen = carry.length;
+          continue;
+        }
         const first = carry.subarray(0, nl).toString('utf8').replace(/^\uFEFF/, '').replace(/\r$/, '');
         if (inFmt === 'csv') {
           const header = (parseCsv(first) as string[][])[0] ?? [];
@@ -274,10 +290,15 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         start = cut.end;
       }
       carry = carry.subarray(start);
+      if (carry.length) {
+        parts.push(carry);
+        partsLen = carry.length;
+        partsLines = countLines(carry, 0, carry.length);
+      }
       await waitForRoom();
-      tRead = performance.now();
     }
     if (!layout && !failure && !aborted) throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: empty catalogue (no header line)`);
+    carry = parts.length ? Buffer.concat(parts, partsLen) : Buffer.alloc(0);
     if (!failure && !aborted && carry.length && layout) {
       await waitForRoom();
       dispatch(carry, countLines(carry, 0, carry.length) + 1);
