@@ -1,0 +1,142 @@
+/**
+ * Typed wrappers of the optimal-quote kernels (MATH.md §1.5) and of the delta-method price
+ * variance (MATH.md §5.3). Arguments are validated here; the kernels check nothing.
+ */
+import type { WasmCore } from './wasm.js';
+import { checkNoise, checkFiniteArray, checkInteger, checkArray, type NoiseSpec } from './validate.js';
+
+export interface OptimalQuote {
+  /** p* = u + phi^-1(c - u) */
+  price: Float64Array;
+  /** 1 - F(p* - u), the probability that the competitor's quote is at least p* */
+  winProbability: Float64Array;
+  /** c + (p* - c)(1 - F(p* - u)) */
+  expectedReward: Float64Array;
+  /** d p* / d u = 1 - 1/phi'(w*), in [0, 1) */
+  dpdu: Float64Array;
+}
+
+function checkStandardised(fn: string, a: Float64Array, scale: number, what: string): void {
+  for (let i = 0; i < a.length; i++) {
+    if (!Number.isFinite(a[i] / scale)) {
+      throw new RangeError(`${fn}: ${what} at index ${i} divided by noise.scale ${scale} is not finite (${a[i]}); rescale the inputs`);
+    }
+  }
+}
+
+/**
+ * Optimal quotes for mean competitor quotes u and no-trade payoffs c (same length), under one noise
+ * family. Throws RangeError naming the argument and index for non-finite values, unequal lengths, a
+ * bad noise spec, or (c - u)/scale overflowing.
+ */
+export function optimalQuote(core: WasmCore, u: Float64Array, c: Float64Array, noise: NoiseSpec): OptimalQuote {
+  const fn = 'optimalQuote';
+  const { family, scale } = checkNoise(fn, noise);
+  checkFiniteArray(fn, 'u', u);
+  const n = u.length;
+  checkFiniteArray(fn, 'c', c, n);
+  const a = new Float64Array(n);
+  for (let i = 0; i < n; i++) a[i] = c[i] - u[i];
+  checkStandardised(fn, a, scale, 'c - u');
+  return core.arena.scoped(() => {
+    const pu = core.input(u);
+    const pc = core.input(c);
+    const out = core.output(4 * n);
+    core.k.optimalQuote(family, scale, n, pu, pc, out.ptr);
+    const v = out.view();
+    return {
+      price: v.slice(0, n),
+      winProbability: v.slice(n, 2 * n),
+      expectedReward: v.slice(2 * n, 3 * n),
+      dpdu: v.slice(3 * n, 4 * n),
+    };
+  });
+}
+
+/** w = phi^-1(a) for each a (the virtual-valuation inverse of MATH.md §1.5). */
+export function virtualValuationInverse(core: WasmCore, a: Float64Array, noise: NoiseSpec): Float64Array {
+  const fn = 'virtualValuationInverse';
+  const { family, scale } = checkNoise(fn, noise);
+  checkFiniteArray(fn, 'a', a);
+  checkStandardised(fn, a, scale, 'a');
+  const n = a.length;
+  return core.arena.scoped(() => {
+    const pa = core.input(a);
+    const out = core.output(n);
+    core.k.virtualValuationInverse(family, scale, n, pa, out.ptr);
+    return out.view().slice();
+  });
+}
+
+/**
+ * Delta-method variance (MATH.md §5.3): Var_i = dpdu_i^2 x_i' Sigma_k(i) x_i, with x an n x d
+ * row-major block (n = dpdu.length), cov a block of K d x d row-major matrices and covIndex[i] in
+ * [0, K) choosing the matrix of row i (omitted: K must be 1). Matrices must be symmetric; a matrix
+ * that is not positive semi-definite can give a negative variance.
+ */
+export function priceVariance(
+  core: WasmCore, x: Float64Array, d: number, dpdu: Float64Array, cov: Float64Array, covIndex?: Float64Array,
+): Float64Array {
+  const fn = 'priceVariance';
+  checkInteger(fn, 'd', d, 1);
+  checkFiniteArray(fn, 'dpdu', dpdu);
+  const n = dpdu.length;
+  checkFiniteArray(fn, 'x', x, n * d);
+  checkArray(fn, 'cov', cov);
+  const dd = d * d;
+  if (cov.length === 0 || cov.length % dd !== 0) {
+    throw new RangeError(`${fn}: cov must hold K >= 1 matrices of d*d = ${dd} values, got length ${cov.length}`);
+  }
+  const K = cov.length / dd;
+  // Only the matrices some row uses are checked (finite, symmetric): O(n d^2) like the kernel,
+  // not O(K d^2) for a large catalogue.
+  const seen = new Uint8Array(K);
+  const checkMatrix = (k: number): void => {
+    if (seen[k]) return;
+    seen[k] = 1;
+    const o = k * dd;
+    for (let r = 0; r < d; r++) {
+      for (let s = 0; s < d; s++) {
+        const a = cov[o + r * d + s];
+        if (!Number.isFinite(a)) throw new RangeError(`${fn}: cov[${o + r * d + s}] (matrix ${k}, entry (${r}, ${s})) must be finite, got ${a}`);
+        if (s > r) {
+          const b = cov[o + s * d + r];
+          if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b))) {
+            throw new RangeError(`${fn}: cov matrix ${k} is not symmetric at (${r}, ${s}): ${a} vs ${b}`);
+          }
+        }
+      }
+    }
+  };
+  if (covIndex === undefined) {
+    if (K !== 1) throw new RangeError(`${fn}: cov holds ${K} matrices; pass covIndex to choose one per row`);
+    checkMatrix(0);
+  } else {
+    checkArray(fn, 'covIndex', covIndex, n);
+    for (let i = 0; i < n; i++) {
+      const k = covIndex[i];
+      if (!Number.isInteger(k) || k < 0 || k >= K) {
+        throw new RangeError(`${fn}: covIndex[${i}] must be an integer in [0, ${K - 1}], got ${k}`);
+      }
+      checkMatrix(k);
+    }
+  }
+  return core.arena.scoped(() => {
+    const px = core.input(x);
+    const pg = core.input(dpdu);
+    const pcov = core.input(cov);
+    const pk = covIndex === undefined ? 0 : core.input(covIndex);
+    const out = core.output(n);
+    core.k.priceVariance(n, d, px, pg, pcov, pk, out.ptr);
+    return out.view().slice();
+  });
+}
+
+/** Standard errors sqrt(Var_i) of the learned prices (MATH.md §5.3; see priceVariance). */
+export function priceStdError(
+  core: WasmCore, x: Float64Array, d: number, dpdu: Float64Array, cov: Float64Array, covIndex?: Float64Array,
+): Float64Array {
+  const v = priceVariance(core, x, d, dpdu, cov, covIndex);
+  for (let i = 0; i < v.length; i++) v[i] = Math.sqrt(v[i]);
+  return v;
+}
