@@ -167,3 +167,50 @@ describe('reprice: real files, real workers', () => {
     rmSync(bad);
   });
 });
+
+describe('reprice: Parquet in and out', () => {
+  it('Parquet -> CSV equals CSV -> CSV, CSV -> Parquet reads back the same numbers, bad values name row and column', async () => {
+    const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
+    const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
+    const input = readCsv(catalogPath);
+    const header = Object.keys(input[0]);
+    const num = (s: string) => (s === '' ? null : Number(s));
+    const writeCatalog = (file: string, rows: Row[]) => {
+      const schema = [
+        { name: 'root', num_children: header.length },
+        ...header.map((h) => (h === 'product_id' ? { name: h, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const } : { name: h, type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const })),
+      ];
+      const w = new ParquetWriter({ writer: fileWriter(file), schema });
+      w.write({ columnData: header.map((h) => ({ name: h, data: rows.map((r) => (h === 'product_id' ? r[h] : num(r[h]))) })), rowGroupSize: 700 });
+      w.finish();
+    };
+    const pqIn = join(dir, 'cat.parquet');
+    writeCatalog(pqIn, input);
+    const a = join(dir, 'from-pq.csv');
+    const b = join(dir, 'from-csv.csv');
+    await runReprice({ modelPath, catalogPath: pqIn, outPath: a, workers: 2, chunkSize: 500, policy });
+    await runReprice({ modelPath, catalogPath, outPath: b, workers: 2, chunkSize: 500, policy });
+    expect(readFileSync(a, 'utf8')).toBe(readFileSync(b, 'utf8'));
+
+    const pqOut = join(dir, 'prices.parquet');
+    await runReprice({ modelPath, catalogPath, outPath: pqOut, workers: 2, chunkSize: 800, policy });
+    const back = (await parquetReadObjects({ file: await asyncBufferFromFile(pqOut) })) as Record<string, unknown>[];
+    const csv = readCsv(b);
+    expect(back.length).toBe(csv.length);
+    for (let i = 0; i < csv.length; i += 37) {
+      for (const [k, v] of Object.entries(csv[i])) {
+        const got = back[i][k];
+        expect(got === null ? '' : String(got), `${k} row ${i}`).toBe(v);
+      }
+    }
+
+    const bad = input.map((r) => ({ ...r }));
+    bad[41].f2 = '';
+    const pqBad = join(dir, 'bad.parquet');
+    writeCatalog(pqBad, bad);
+    const err = await runReprice({ modelPath, catalogPath: pqBad, outPath: join(dir, 'pq-bad.csv'), workers: 2, chunkSize: 10, policy }).catch((e: unknown) => e as Error & { code?: string });
+    expect(err.code).toBe('INPUT_ROW_INVALID');
+    expect(err.message).toBe(`${pqBad}: row 42: column f2: expected a finite number, got null`);
+    expect(readdirSync(dir).filter((f) => f.includes('pq-bad'))).toEqual([]);
+  });
+});

@@ -17,6 +17,7 @@ import { loadModel } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
 import { resolveLayout, type CatalogLayout } from './schema.js';
 import { csvHeader, csvField } from './formatChunk.js';
+import { ParquetPriceWriter, parquetShape } from './parquet.js';
 import type { CatalogResult, CatalogTask } from '../pool/worker.js';
 import { CHANGE_BINS } from '../pool/worker.js';
 
@@ -108,9 +109,6 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const t0 = performance.now();
   const inFmt = formatOf(o.catalogPath);
   const outFmt = formatOf(o.outPath);
-  if (inFmt === 'parquet' || outFmt === 'parquet') {
-    throw new RepricerError('INVALID_ARGUMENT', 'Parquet catalogues are not supported yet by reprice; use CSV or NDJSON');
-  }
   const model = loadModel(o.modelPath); // validate before anything is written
   const workers = o.workers ?? Math.max(1, availableParallelism());
   const chunkSize = o.chunkSize ?? 32768;
@@ -133,6 +131,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   });
 
   let out: WriteStream | undefined;
+  let pq: ParquetPriceWriter | undefined;
   let rej: WriteStream | undefined;
   const statusCounts = [0, 0, 0, 0, 0];
   const bins = new Array<number>(CHANGE_BINS.length + 1).fill(0);
@@ -170,7 +169,11 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       pending.delete(nextToWrite);
       nextToWrite++;
       if (r.error) continue; // already recorded as failure
-      await write(out!, r.out);
+      if (pq) {
+        const t = performance.now();
+        pq.write(r.ids!, r.prices!);
+        ms.mainWrite += performance.now() - t;
+      } else await write(out!, r.out);
       if (r.rejects.length) {
         for (const j of r.rejects) await write(rej!, `${j.line},${csvField(j.reason)},${csvField(j.raw)}\n`);
         rejects += r.rejects.length;
@@ -210,8 +213,9 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   };
 
   try {
-    out = createWriteStream(tmp);
-    if (outFmt === 'csv') await write(out, csvHeader());
+    if (outFmt === 'parquet') pq = new ParquetPriceWriter(tmp);
+    else out = createWriteStream(tmp);
+    if (outFmt === 'csv') await write(out!, csvHeader());
     if (onError === 'skip') {
       rej = createWriteStream(rejectsTmp);
       await write(rej, 'line,reason,raw\n');
@@ -237,8 +241,20 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       }
       await flush();
     };
+    if (inFmt === 'parquet') {
+      stream.destroy();
+      const shape = await parquetShape(o.catalogPath);
+      layout = resolveLayout(o.catalogPath, shape.columns, model.features);
+      for (let start = 0; start < shape.rows && !failure && !o.signal?.aborted; start += chunkSize) {
+        await waitForRoom();
+        if (failure) break;
+        const end = Math.min(shape.rows, start + chunkSize);
+        submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), rows: { start, end }, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, modelPath, policy, onError });
+        bytesRead = Math.round((end / shape.rows) * size);
+      }
+    }
     let tRead = performance.now();
-    for await (const piece of stream as AsyncIterable<Buffer>) {
+    for await (const piece of (inFmt === 'parquet' ? [] : stream) as AsyncIterable<Buffer>) {
       ms.mainRead += performance.now() - tRead;
       tRead = performance.now();
       if (o.signal?.aborted) {
@@ -297,7 +313,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       }
       await waitForRoom();
     }
-    if (!layout && !failure && !aborted) throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: empty catalogue (no header line)`);
+    if (!layout && !failure && !aborted && inFmt !== 'parquet') throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: empty catalogue (no header line)`);
     carry = parts.length ? Buffer.concat(parts, partsLen) : Buffer.alloc(0);
     if (!failure && !aborted && carry.length && layout) {
       await waitForRoom();
@@ -311,8 +327,11 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     if (o.signal?.aborted) aborted = true;
     if (aborted && !failure) failure = new RepricerError('INTERRUPTED', 'interrupted; no output was written');
     if (failure) throw failure;
-    out.end();
-    await once(out, 'close');
+    if (pq) pq.finish();
+    if (out) {
+      out.end();
+      await once(out, 'close');
+    }
     if (rej) {
       rej.end();
       await once(rej, 'close');

@@ -9,6 +9,7 @@ import { compileModel, type CompiledModel } from '../pricing/compiledModel.js';
 import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
 import type { Policy } from '../pricing/policy.js';
 import { parseCatalogChunk } from '../batch/parseChunk.js';
+import { readParquetChunk } from '../batch/parquet.js';
 import { formatCsv, formatNdjson } from '../batch/formatChunk.js';
 import type { CatalogLayout } from '../batch/schema.js';
 import { RepricerError } from '../errors.js';
@@ -36,11 +37,13 @@ export const CHANGE_BINS = [-20, -10, -5, -1, -1e-9, 1e-9, 1, 5, 10, 20];
 export interface CatalogTask {
   kind: 'catalog';
   seq: number;
+  /** text input: whole lines of the file; Parquet input: a row range the worker reads itself */
   bytes: Uint8Array;
+  rows?: { start: number; end: number };
   firstLine: number;
   file: string;
-  format: 'csv' | 'ndjson';
-  outFormat: 'csv' | 'ndjson';
+  format: 'csv' | 'ndjson' | 'parquet';
+  outFormat: 'csv' | 'ndjson' | 'parquet';
   layout: CatalogLayout;
   modelPath: string;
   policy: Policy;
@@ -50,6 +53,9 @@ export interface CatalogTask {
 export interface CatalogResult {
   seq: number;
   out: Uint8Array;
+  /** Parquet output: the columns themselves (the main thread writes the row group) */
+  ids?: string[];
+  prices?: PriceColumns;
   n: number;
   lines: number;
   status: number[];
@@ -82,13 +88,18 @@ function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } 
   return { status, changeBins: bins };
 }
 
-export function runCatalog(t: CatalogTask): CatalogResult {
+export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
   const cm = getModel(t.modelPath);
   const t0 = performance.now();
-  return c.arena.scoped(() => {
+  const mark = c.arena.mark();
+  try {
     try {
-      const parsed = parseCatalogChunk(t.bytes, {
+      const alloc = (n: number) => c.arena.f64(n);
+      const parsed = t.format === 'parquet' ? await readParquetChunk({
+        file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
+        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc,
+      }) : parseCatalogChunk(t.bytes, {
         file: t.file,
         format: t.format,
         layout: t.layout,
@@ -96,15 +107,18 @@ export function runCatalog(t: CatalogTask): CatalogResult {
         intercept: cm.intercept,
         firstLine: t.firstLine,
         onError: t.onError,
-        alloc: (n) => c.arena.f64(n),
+        alloc,
       });
       const t1 = performance.now();
       const prices = priceChunk(c, cm, t.policy, parsed.chunk);
       const t2 = performance.now();
+      const s = summarize(prices);
+      if (t.outFormat === 'parquet') {
+        return { seq: t.seq, out: new Uint8Array(0), ids: parsed.chunk.ids, prices, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects, ms: { parse: t1 - t0, kernels: t2 - t1, format: 0 } };
+      }
       const body = t.outFormat === 'csv' ? formatCsv(parsed.chunk.ids, prices) : formatNdjson(parsed.chunk.ids, prices);
       const out = encoder.encode(body);
       const t3 = performance.now();
-      const s = summarize(prices);
       return { seq: t.seq, out, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects, ms: { parse: t1 - t0, kernels: t2 - t1, format: t3 - t2 } };
     } catch (err) {
       if (err instanceof RepricerError) {
@@ -112,7 +126,9 @@ export function runCatalog(t: CatalogTask): CatalogResult {
       }
       throw err;
     }
-  });
+  } finally {
+    c.arena.release(mark);
+  }
 }
 
 export function runColumns(t: ColumnsTask): PriceColumns {
@@ -131,12 +147,15 @@ function transfer<T extends object>(value: T, buffers: ArrayBufferLike[]): unkno
   } as unknown as ArrayBuffer);
 }
 
-export default function task(t: CatalogTask | ColumnsTask): unknown {
+function priceBuffers(p: PriceColumns): ArrayBufferLike[] {
+  return [p.price, p.previousPrice, p.changePct, p.winProbability, p.expectedProfit, p.delta, p.gamma, p.vega, p.priceStdError, p.modelPrice, p.status, p.reasons].map((a) => a.buffer);
+}
+
+export default async function task(t: CatalogTask | ColumnsTask): Promise<unknown> {
   if (t.kind === 'catalog') {
-    const r = runCatalog(t);
-    return transfer(r, [r.out.buffer]);
+    const r = await runCatalog(t);
+    return transfer(r, r.prices ? priceBuffers(r.prices) : [r.out.buffer]);
   }
   const p = runColumns(t);
-  const bufs = [p.price, p.previousPrice, p.changePct, p.winProbability, p.expectedProfit, p.delta, p.gamma, p.vega, p.priceStdError, p.modelPrice, p.status, p.reasons].map((a) => a.buffer);
-  return transfer(p, bufs);
+  return transfer(p, priceBuffers(p));
 }

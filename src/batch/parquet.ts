@@ -1,0 +1,194 @@
+/**
+ * Parquet catalogues and price files (hyparquet to read, hyparquet-writer to write; both pure JS,
+ * both maintained). Workers read their own row ranges of the input file, so decoding is spread
+ * over all cores; the main thread appends one row group per chunk to the output.
+ */
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type FileMetaData, type AsyncBuffer } from 'hyparquet';
+import { ParquetWriter, fileWriter } from 'hyparquet-writer';
+import { RepricerError } from '../errors.js';
+import type { CatalogLayout } from './schema.js';
+import type { ParsedChunk } from './parseChunk.js';
+import type { PriceColumns } from '../pricing/engine.js';
+import { STATUSES, reasonString } from '../pricing/policy.js';
+
+const files = new Map<string, { file: AsyncBuffer; meta: FileMetaData }>();
+
+async function open(path: string): Promise<{ file: AsyncBuffer; meta: FileMetaData }> {
+  let f = files.get(path);
+  if (!f) {
+    try {
+      const file = await asyncBufferFromFile(path);
+      const meta = await parquetMetadataAsync(file);
+      f = { file, meta };
+    } catch (err) {
+      throw new RepricerError('INPUT_UNREADABLE', `${path}: not a readable Parquet file (${(err as Error).message})`);
+    }
+    files.set(path, f);
+  }
+  return f;
+}
+
+/** Column names (top level) and row count of a Parquet file. */
+export async function parquetShape(path: string): Promise<{ columns: string[]; rows: number }> {
+  const { meta } = await open(path);
+  const columns = meta.schema.slice(1).filter((s) => !s.num_children).map((s) => s.name);
+  return { columns, rows: Number(meta.num_rows) };
+}
+
+function toNumber(v: unknown): number {
+  if (v === null || v === undefined) return NaN;
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  if (typeof v === 'string' && /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(v)) return Number(v);
+  return NaN;
+}
+
+export interface ParquetReadOptions {
+  file: string;
+  layout: CatalogLayout;
+  featureNames: string[];
+  intercept: boolean;
+  rowStart: number;
+  rowEnd: number;
+  onError: 'fail' | 'skip';
+  alloc: (n: number) => Float64Array;
+}
+
+/** Read rows [rowStart, rowEnd) into a CatalogChunk; bad values name file, row and column. */
+export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChunk> {
+  const { file, meta } = await open(o.file);
+  const names = o.layout.header;
+  const want = [o.layout.productId, ...o.layout.features, o.layout.cost, o.layout.currentPrice, o.layout.minPrice, o.layout.maxPrice].filter((i) => i >= 0).map((i) => names[i]);
+  const n = o.rowEnd - o.rowStart;
+  const cols = new Map<string, unknown[]>();
+  for (const c of want) cols.set(c, new Array<unknown>(n));
+  await parquetRead({
+    file,
+    metadata: meta,
+    columns: want,
+    rowStart: o.rowStart,
+    rowEnd: o.rowEnd,
+    onChunk: (ch) => {
+      const dst = cols.get(ch.columnName);
+      if (!dst) return;
+      const data = ch.columnData as ArrayLike<unknown>;
+      for (let r = Math.max(ch.rowStart, o.rowStart); r < Math.min(ch.rowEnd, o.rowEnd); r++) dst[r - o.rowStart] = data[r - ch.rowStart];
+    },
+  });
+  const D = o.featureNames.length + (o.intercept ? 1 : 0);
+  const x = o.alloc(n * D);
+  const cost = o.alloc(n);
+  const cur = o.alloc(n);
+  const minP = o.alloc(n);
+  const maxP = o.alloc(n);
+  const ids: string[] = [];
+  const rejects: ParsedChunk['rejects'] = [];
+  const idCol = cols.get(names[o.layout.productId])!;
+  const featCols = o.layout.features.map((i) => cols.get(names[i])!);
+  const opt = (i: number) => (i >= 0 ? cols.get(names[i])! : undefined);
+  const optCols: [unknown[] | undefined, string, Float64Array, boolean][] = [
+    [opt(o.layout.cost), 'cost', cost, false],
+    [opt(o.layout.currentPrice), 'current_price', cur, true],
+    [opt(o.layout.minPrice), 'min_price', minP, true],
+    [opt(o.layout.maxPrice), 'max_price', maxP, true],
+  ];
+  let k = 0;
+  for (let r = 0; r < n; r++) {
+    const row = o.rowStart + r + 1;
+    const bad = (column: string, expected: string, got: unknown) => {
+      const msg = `column ${column}: expected ${expected}, got ${JSON.stringify(got === undefined ? null : typeof got === 'bigint' ? String(got) : got)}`;
+      if (o.onError === 'skip') {
+        rejects.push({ line: row, reason: msg, raw: '' });
+        return;
+      }
+      throw new RepricerError('INPUT_ROW_INVALID', `${o.file}: row ${row}: ${msg}`, { file: o.file, row, column });
+    };
+    const id = idCol[r];
+    if (typeof id !== 'string' || id === '') {
+      bad('product_id', 'a non-empty product id', id);
+      continue;
+    }
+    let off = k * D;
+    if (o.intercept) x[off++] = 1;
+    let ok = true;
+    for (let j = 0; j < featCols.length; j++) {
+      const v = toNumber(featCols[j][r]);
+      if (!Number.isFinite(v)) {
+        bad(o.featureNames[j], 'a finite number', featCols[j][r]);
+        ok = false;
+        break;
+      }
+      x[off++] = v;
+    }
+    if (!ok) continue;
+    for (const [col, name, dst, positive] of optCols) {
+      const raw = col ? col[r] : null;
+      if (raw === null || raw === undefined || raw === '') {
+        dst[k] = NaN;
+        continue;
+      }
+      const v = toNumber(raw);
+      if (!Number.isFinite(v) || (positive && v < 0)) {
+        bad(name, positive ? 'a finite number >= 0 or empty' : 'a finite number or empty', raw);
+        ok = false;
+        break;
+      }
+      dst[k] = v;
+    }
+    if (!ok) continue;
+    ids.push(id);
+    k++;
+  }
+  return {
+    chunk: { n: k, ids, x: x.subarray(0, k * D), cost: cost.subarray(0, k), currentPrice: cur.subarray(0, k), minPrice: minP.subarray(0, k), maxPrice: maxP.subarray(0, k) },
+    lines: n,
+    rejects,
+  };
+}
+
+const DOUBLE_COLUMNS = ['price', 'previous_price', 'change_pct', 'win_probability', 'expected_profit', 'delta', 'gamma', 'vega', 'price_std_error'] as const;
+
+/** Appends one row group per chunk of prices; `finish` writes the footer. */
+export class ParquetPriceWriter {
+  private readonly w: ParquetWriter;
+
+  constructor(path: string) {
+    const schema = [
+      { name: 'root', num_children: 3 + DOUBLE_COLUMNS.length },
+      { name: 'product_id', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
+      ...DOUBLE_COLUMNS.map((name) => ({ name, type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const })),
+      { name: 'status', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
+      { name: 'reason', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
+    ];
+    this.w = new ParquetWriter({ writer: fileWriter(path), schema, createdBy: 'repricer' });
+  }
+
+  write(ids: string[], p: PriceColumns): void {
+    if (p.n === 0) return;
+    const nullable = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
+    const pick: Record<(typeof DOUBLE_COLUMNS)[number], Float64Array> = {
+      price: p.price,
+      previous_price: p.previousPrice,
+      change_pct: p.changePct,
+      win_probability: p.winProbability,
+      expected_profit: p.expectedProfit,
+      delta: p.delta,
+      gamma: p.gamma,
+      vega: p.vega,
+      price_std_error: p.priceStdError,
+    };
+    this.w.write({
+      columnData: [
+        { name: 'product_id', data: ids },
+        ...DOUBLE_COLUMNS.map((name) => ({ name, data: nullable(pick[name]) })),
+        { name: 'status', data: Array.from(p.status, (s) => STATUSES[s]) },
+        { name: 'reason', data: Array.from(p.reasons, (r) => reasonString(r)) },
+      ],
+      rowGroupSize: p.n,
+    });
+  }
+
+  finish(): void {
+    this.w.finish();
+  }
+}
