@@ -2,6 +2,9 @@
 // memory and check nothing; src/core validates at the boundary.
 export { erfcx, erfc, normLogCdf, normMills, noiseTable } from "./noise";
 export { linearPredictor, winProbabilityAt } from "./pricing";
+export { censoredLogLikelihood, projectedNewton, projectedSgd, newtonWorkSize, sgdWorkSize, proxL2Ball } from "./solvers";
+export { virtualValuationInverse, optimalQuote, priceVariance } from "./quote";
+export { greeks, profitTerms, returnAwareOptimum, closedFormPrice } from "./greeks";
 
 /** First byte after the module's static data: the host arena starts here. */
 export function heapBase(): usize {
