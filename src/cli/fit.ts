@@ -1,0 +1,95 @@
+/**
+ * `repricer fit`: observations (CSV or Parquet) -> model JSON (FORMATS.md). Nothing is written
+ * unless the whole fit succeeds (the model is saved through a temporary file and a rename).
+ */
+import type { Command } from 'commander';
+import { RepricerError } from '../errors.js';
+import { saveModel } from '../model/format.js';
+import { fitObservationsFile, type FitOptions } from '../model/fit.js';
+import { STRATEGIES, type Strategy } from '../model/tsmt.js';
+import type { NoiseFamily } from '../core/validate.js';
+
+export interface FitCommandOptions {
+  observations: string;
+  out: string;
+  strategy?: string;
+  noise?: string;
+  scale?: string;
+  estimateScale?: boolean;
+  radius?: string;
+  features?: string;
+  lambdaC?: string;
+  reservation?: string;
+  intercept?: boolean;
+}
+
+function positive(name: string, v: string): number {
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x <= 0) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be a number > 0, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+/** Turn CLI strings into FitOptions (throws INVALID_ARGUMENT naming the option). */
+export function parseFitOptions(o: FitCommandOptions): FitOptions & { features?: string[]; intercept?: boolean } {
+  const out: FitOptions & { features?: string[]; intercept?: boolean } = {};
+  const strategy = o.strategy ?? 'tsmt';
+  if (!STRATEGIES.includes(strategy as Strategy)) throw new RepricerError('INVALID_ARGUMENT', `--strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
+  out.strategy = strategy as Strategy;
+  const family = o.noise ?? 'gaussian';
+  if (family !== 'gaussian' && family !== 'logistic') throw new RepricerError('INVALID_ARGUMENT', `--noise must be gaussian or logistic, got ${JSON.stringify(family)}`);
+  out.family = family as NoiseFamily;
+  if (o.scale !== undefined && o.estimateScale) throw new RepricerError('INVALID_ARGUMENT', '--scale and --estimate-scale exclude each other');
+  if (o.scale !== undefined) {
+    out.scale = positive('scale', o.scale);
+    out.estimateScale = false;
+  } else out.estimateScale = true;
+  if (o.radius !== undefined) out.radius = positive('radius', o.radius);
+  if (o.lambdaC !== undefined) {
+    const c = Number(o.lambdaC);
+    if (o.lambdaC.trim() === '' || !Number.isFinite(c) || c < 0) throw new RepricerError('INVALID_ARGUMENT', `--lambda-c must be a number >= 0, got ${JSON.stringify(o.lambdaC)}`);
+    out.lambdaC = c;
+  }
+  if (o.reservation !== undefined) {
+    const c = Number(o.reservation);
+    if (o.reservation.trim() === '' || !Number.isFinite(c)) throw new RepricerError('INVALID_ARGUMENT', `--reservation must be a number, got ${JSON.stringify(o.reservation)}`);
+    out.reservation = c;
+  }
+  if (o.features !== undefined) {
+    const f = o.features.split(',').map((s) => s.trim());
+    if (f.some((s) => s === '')) throw new RepricerError('INVALID_ARGUMENT', `--features must be a comma-separated list of column names, got ${JSON.stringify(o.features)}`);
+    out.features = f;
+  }
+  if (o.intercept === false) out.intercept = false;
+  return out;
+}
+
+/** The command's action, callable directly (tests). Returns a one-line summary. */
+export async function runFit(o: FitCommandOptions): Promise<string> {
+  const opts = parseFitOptions(o);
+  const model = await fitObservationsFile(o.observations, opts);
+  saveModel(o.out, model);
+  const nProducts = Object.keys(model.products).length;
+  const lam = model.fit.lambda ? ` c_lambda=${model.fit.lambda.c}` : '';
+  return `repricer fit: ${String(model.fit.rows)} rows, ${nProducts} products, strategy ${model.strategy}${lam}, noise ${model.noise.family} scale ${model.noise.scale.toPrecision(4)}${model.noise.estimated ? ' (estimated)' : ''}, radius ${model.radius.toPrecision(4)}, converged ${model.fit.converged} -> ${o.out}`;
+}
+
+export function register(program: Command): void {
+  program
+    .command('fit')
+    .description('learn competitor-quote models from censored win/loss observations (TSMT, MATH.md §1.8)')
+    .requiredOption('--observations <file>', 'observations file (.csv or .parquet), FORMATS.md')
+    .requiredOption('--out <file>', 'model file to write (repricer.model/1 JSON)')
+    .option('--strategy <name>', 'tsmt | pooled | individual', 'tsmt')
+    .option('--noise <family>', 'gaussian | logistic', 'gaussian')
+    .option('--scale <sigma>', 'known noise scale (default: estimated jointly)')
+    .option('--estimate-scale', 'estimate the noise scale (log sigma as an extra parameter); the default')
+    .option('--radius <W>', 'radius of the parameter ball (default: 3*max(|theta_0|, sigma))')
+    .option('--features <a,b,c>', 'feature columns (default: every column other than product_id, price, won, competitor_price, weight)')
+    .option('--lambda-c <C>', 'stage-II constant c_lambda (default: chosen by held-out log-likelihood)')
+    .option('--reservation <c>', 'payoff when we do not trade, stored as model.reservation', '0')
+    .option('--no-intercept', 'do not add an intercept coefficient')
+    .action(async (o: FitCommandOptions) => {
+      const msg = await runFit(o);
+      process.stderr.write(msg + '\n');
+    });
+}

@@ -1,0 +1,220 @@
+/**
+ * `repricer simulate rfq`: the regret experiment of MATH.md §1.10 (src/sim/rfq.ts), writing
+ * regret.csv, regret.svg and summary.json into --out. `repricer simulate coldstart`: the cold-start
+ * measurement (coldstart.csv, coldstart.json). Outputs depend only on the options (the same seed
+ * gives byte-identical files); timing goes to stderr only.
+ */
+import type { Command } from 'commander';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { RepricerError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic.js';
+import { defaultCore } from '../core/wasm.js';
+import {
+  ARRIVALS,
+  POLICIES,
+  DEFAULT_LAMBDA_C,
+  DEFAULT_SIM_TOL,
+  defaultRfqConfig,
+  defaultColdStartConfig,
+  simulateRfq,
+  simulateColdStart,
+  regretCsv,
+  regretSvg,
+  summarize,
+  type Arrivals,
+  type Policy,
+  type RfqConfig,
+  type ColdStartConfig,
+  type ColdStartResult,
+} from '../sim/rfq.js';
+
+function int(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isInteger(x) || x < min) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+function real(name: string, v: string | undefined, min: number, strict = false): number | undefined {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  if (v.trim() === '' || !Number.isFinite(x) || x < min || (strict && x === min)) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be a number ${strict ? '>' : '>='} ${min}, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+export interface SimulateRfqOptions {
+  products?: string;
+  dim?: string;
+  delta?: string;
+  horizon?: string;
+  instances?: string;
+  seed?: string;
+  out: string;
+  policies?: string;
+  arrivals?: string;
+  alpha?: string;
+  noise?: string;
+  noiseScale?: string;
+  reservation?: string;
+  radius?: string;
+  lambdaC?: string;
+  tol?: string;
+}
+
+/** CLI strings -> RfqConfig (INVALID_ARGUMENT naming the option). */
+export function parseRfqOptions(o: SimulateRfqOptions): RfqConfig {
+  const part: Partial<RfqConfig> = {};
+  const set = <K extends keyof RfqConfig>(k: K, v: RfqConfig[K] | undefined) => {
+    if (v !== undefined) part[k] = v;
+  };
+  set('products', int('products', o.products, 1));
+  set('dim', int('dim', o.dim, 1));
+  set('delta', real('delta', o.delta, 0));
+  set('horizon', int('horizon', o.horizon, 1));
+  set('instances', int('instances', o.instances, 1));
+  set('seed', int('seed', o.seed, 0));
+  if (o.arrivals !== undefined) {
+    if (!ARRIVALS.includes(o.arrivals as Arrivals)) throw new RepricerError('INVALID_ARGUMENT', `--arrivals must be one of ${ARRIVALS.join(', ')}, got ${JSON.stringify(o.arrivals)}`);
+    part.arrivals = o.arrivals as Arrivals;
+  }
+  if (o.policies !== undefined) {
+    const ps = o.policies.split(',').map((s) => s.trim());
+    for (const p of ps) if (!POLICIES.includes(p as Policy)) throw new RepricerError('INVALID_ARGUMENT', `--policies: unknown policy ${JSON.stringify(p)} (one of ${POLICIES.join(', ')})`);
+    if (new Set(ps).size !== ps.length) throw new RepricerError('INVALID_ARGUMENT', `--policies lists a policy twice: ${JSON.stringify(o.policies)}`);
+    part.policies = ps as Policy[];
+  }
+  const fam = o.noise ?? 'gaussian';
+  if (fam !== 'gaussian' && fam !== 'logistic') throw new RepricerError('INVALID_ARGUMENT', `--noise must be gaussian or logistic, got ${JSON.stringify(fam)}`);
+  part.noise = { family: fam, scale: real('noise-scale', o.noiseScale, 0, true) ?? 0.1 };
+  set('reservation', real('reservation', o.reservation, -Infinity));
+  const cfg = defaultRfqConfig(part);
+  cfg.alpha = real('alpha', o.alpha, 0) ?? (cfg.arrivals === 'exponential' ? 1 : 2);
+  cfg.radius = real('radius', o.radius, 0, true) ?? 1 + cfg.delta;
+  if (o.lambdaC !== undefined) cfg.lambdaC = o.lambdaC === 'auto' ? 'auto' : real('lambda-c', o.lambdaC, 0)!;
+  cfg.tol = real('tol', o.tol, 0, true) ?? cfg.tol;
+  return cfg;
+}
+
+/** Run `simulate rfq` and write the three files; returns the summary. */
+export function runSimulateRfq(o: SimulateRfqOptions, log: (s: string) => void = () => {}): ReturnType<typeof summarize> {
+  const cfg = parseRfqOptions(o);
+  const t0 = Date.now();
+  const res = simulateRfq(defaultCore(), cfg, (k) => log(`instance ${k + 1}/${cfg.instances} done (${((Date.now() - t0) / 1000).toFixed(1)} s)`));
+  const summary = summarize(res);
+  mkdirSync(o.out, { recursive: true });
+  writeFileAtomic(join(o.out, 'regret.csv'), regretCsv(res));
+  writeFileAtomic(join(o.out, 'regret.svg'), regretSvg(res));
+  writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+export interface SimulateColdStartOptions {
+  products?: string;
+  dim?: string;
+  delta?: string;
+  instances?: string;
+  seed?: string;
+  warmup?: string;
+  noiseScale?: string;
+  lambdaC?: string;
+  target?: string;
+  out: string;
+}
+
+export function parseColdStartOptions(o: SimulateColdStartOptions): ColdStartConfig {
+  const part: Partial<ColdStartConfig> = {};
+  const p = int('products', o.products, 1);
+  if (p !== undefined) part.products = p;
+  const d = int('dim', o.dim, 1);
+  if (d !== undefined) part.dim = d;
+  const delta = real('delta', o.delta, 0);
+  if (delta !== undefined) part.delta = delta;
+  const k = int('instances', o.instances, 1);
+  if (k !== undefined) part.instances = k;
+  const s = int('seed', o.seed, 0);
+  if (s !== undefined) part.seed = s;
+  const w = int('warmup', o.warmup, 1);
+  if (w !== undefined) part.warmup = w;
+  part.noise = { family: 'gaussian', scale: real('noise-scale', o.noiseScale, 0, true) ?? 0.1 };
+  part.lambdaC = o.lambdaC === undefined || o.lambdaC === 'auto' ? 'auto' : real('lambda-c', o.lambdaC, 0)!;
+  const tg = real('target', o.target, 0, true);
+  if (tg !== undefined) part.target = tg;
+  return defaultColdStartConfig(part);
+}
+
+function median(v: (number | null)[]): number | null {
+  const a = v.map((x) => (x === null ? Infinity : x)).sort((x, y) => x - y);
+  if (a.length === 0) return null;
+  const m = a.length % 2 ? a[(a.length - 1) / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
+  return Number.isFinite(m) ? m : null;
+}
+
+export function coldStartCsv(r: ColdStartResult): string {
+  const lines = ['n,tsmt_ratio,individual_ratio,pooled_ratio'];
+  r.config.grid.forEach((n, g) => lines.push(`${n},${r.meanRatio.tsmt[g].toFixed(6)},${r.meanRatio.individual[g].toFixed(6)},${r.meanRatio.pooled[g].toFixed(6)}`));
+  return lines.join('\n') + '\n';
+}
+
+export function runSimulateColdStart(o: SimulateColdStartOptions, log: (s: string) => void = () => {}) {
+  const cs = parseColdStartOptions(o);
+  const t0 = Date.now();
+  const res = simulateColdStart(defaultCore(), cs, (k) => log(`instance ${k + 1}/${cs.instances} done (${((Date.now() - t0) / 1000).toFixed(1)} s)`));
+  const summary = {
+    format: 'repricer.simulate-coldstart/1',
+    config: cs,
+    meanRatio: res.meanRatio,
+    neededMedian: { tsmt: median(res.needed.tsmt), individual: median(res.needed.individual), pooled: median(res.needed.pooled) },
+    neededPerInstance: res.needed,
+    lambdaCPerInstance: res.lambdaC,
+  };
+  mkdirSync(o.out, { recursive: true });
+  writeFileAtomic(join(o.out, 'coldstart.csv'), coldStartCsv(res));
+  writeFileAtomic(join(o.out, 'coldstart.json'), JSON.stringify(summary, null, 2) + '\n');
+  return summary;
+}
+
+export function register(program: Command): void {
+  const sim = program.command('simulate').description('simulation experiments');
+  sim
+    .command('rfq')
+    .description('regret of tsmt / pooled / individual / clairvoyant on the synthetic RFQ market (MATH.md §1.10)')
+    .requiredOption('--out <dir>', 'output directory (regret.csv, regret.svg, summary.json)')
+    .option('--products <M>', 'number of products', '10')
+    .option('--dim <d>', 'feature dimension', '30')
+    .option('--delta <delta>', 'heterogeneity: norm of every theta_i - theta_0', '0.5')
+    .option('--horizon <T>', 'rounds', '2047')
+    .option('--instances <K>', 'random instances', '30')
+    .option('--seed <S>', 'seed', '1')
+    .option('--policies <list>', 'comma-separated: tsmt,pooled,individual,clairvoyant', POLICIES.join(','))
+    .option('--arrivals <law>', 'uniform | polynomial | exponential', 'uniform')
+    .option('--alpha <a>', 'decay exponent of the arrival law (default 2 polynomial, 1 exponential)')
+    .option('--noise <family>', 'gaussian | logistic', 'gaussian')
+    .option('--noise-scale <s>', 'noise scale sigma', '0.1')
+    .option('--reservation <c>', 'payoff without a trade', '0')
+    .option('--radius <W>', 'parameter ball radius (default 1 + delta)')
+    .option('--lambda-c <C>', `stage-II constant c_lambda, or "auto" (held-out choice at every refit)`, String(DEFAULT_LAMBDA_C))
+    .option('--tol <t>', 'solver tolerance of the refits', String(DEFAULT_SIM_TOL))
+    .action((o: SimulateRfqOptions) => {
+      const s = runSimulateRfq(o, (m) => process.stderr.write(m + '\n'));
+      const parts = Object.entries(s.finalRegret).map(([p, v]) => `${p} ${v.mean.toFixed(3)} ± ${v.sd.toFixed(3)}`);
+      process.stderr.write(`final cumulative regret (mean ± sd): ${parts.join(', ')} -> ${o.out}\n`);
+    });
+  sim
+    .command('coldstart')
+    .description('own observations a late product needs to reach a share of the clairvoyant expected reward')
+    .requiredOption('--out <dir>', 'output directory (coldstart.csv, coldstart.json)')
+    .option('--products <M>', 'number of old products', '10')
+    .option('--dim <d>', 'feature dimension', '30')
+    .option('--delta <delta>', 'heterogeneity', '0.5')
+    .option('--instances <K>', 'random instances', '30')
+    .option('--seed <S>', 'seed', '1')
+    .option('--warmup <T0>', 'rounds of the old products before the new one appears', '1023')
+    .option('--noise-scale <s>', 'Gaussian noise sigma', '0.1')
+    .option('--lambda-c <C>', 'stage-II constant c_lambda for the new product, or "auto" (the value the warm-up chose)', String(DEFAULT_LAMBDA_C))
+    .option('--target <share>', 'share of the clairvoyant expected reward', '0.9')
+    .action((o: SimulateColdStartOptions) => {
+      const s = runSimulateColdStart(o, (m) => process.stderr.write(m + '\n'));
+      process.stderr.write(`median own observations to reach ${s.config.target}: tsmt ${String(s.neededMedian.tsmt)}, individual ${String(s.neededMedian.individual)} -> ${o.out}\n`);
+    });
+}

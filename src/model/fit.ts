@@ -1,0 +1,123 @@
+/**
+ * Observations -> model (FORMATS.md `repricer.model/1`): reads the rows, runs the TSMT estimator
+ * (src/model/tsmt.ts) and packs the result.
+ *
+ * Defaults [DEF], documented in the README:
+ * - noise scale: estimated jointly (log σ as an extra parameter) unless `scale` is given;
+ *   the starting value is half the standard deviation of the prices.
+ * - radius W: `3·max(‖θ̂_0‖, σ)`, where θ̂_0 is a pooled fit inside a ball large enough not to
+ *   bind (10⁶·(1 + max|price|)). MATH.md §1.6's default `‖θ_0‖ + δ_max` needs δ_max, which data
+ *   do not give; this allows product deviations up to twice the common parameter's norm.
+ */
+import type { WasmCore } from '../core/wasm.js';
+import { defaultCore } from '../core/wasm.js';
+import type { NoiseFamily } from '../core/validate.js';
+import { fitNewton } from '../core/solvers.js';
+import { RepricerError } from '../errors.js';
+import { readObservations, type ObservationTable, type ReadObservationsOptions } from '../io/observations.js';
+import { MODEL_FORMAT, validateModel, type Model, type ThetaEntry } from './format.js';
+import { fitTsmt, type Strategy, type TsmtResult, type ParameterFit } from './tsmt.js';
+
+export interface FitOptions {
+  strategy?: Strategy;
+  family?: NoiseFamily;
+  /** Known noise scale; omit to estimate it. */
+  scale?: number;
+  /** Estimate the scale even if `scale` is given (then `scale` is the starting value). */
+  estimateScale?: boolean;
+  radius?: number;
+  lambdaC?: number;
+  /** Payoff when we do not trade (model `reservation`), default 0. */
+  reservation?: number;
+  /** Timestamp written to `createdAt` (default now); tests pass a fixed one. */
+  createdAt?: string;
+}
+
+function sd(a: Float64Array): number {
+  if (a.length < 2) return 1;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m += a[i];
+  m /= a.length;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += (a[i] - m) ** 2;
+  return Math.sqrt(s / (a.length - 1));
+}
+
+function maxAbs(a: Float64Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
+  return m;
+}
+
+function norm(v: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+/** The default radius of the file comment. */
+export function defaultRadius(core: WasmCore, table: ObservationTable, family: NoiseFamily, scale: number | undefined): number {
+  const obs = table.columns;
+  const big = 1e6 * (1 + maxAbs(obs.price));
+  const start = scale ?? Math.max(1e-6, 0.5 * sd(obs.price));
+  const r = fitNewton(core, obs, { family, scale: start }, { radius: big, normalize: 'mean', estimateScale: scale === undefined });
+  const sigma = r.logScale !== undefined ? Math.exp(r.logScale) : start;
+  return 3 * Math.max(norm(r.theta), sigma);
+}
+
+function entry(p: ParameterFit): ThetaEntry {
+  const e: ThetaEntry = { theta: Array.from(p.theta), n: p.n };
+  if (p.stdErr) e.stdErr = Array.from(p.stdErr);
+  if (p.cov) e.cov = Array.from(p.cov);
+  return e;
+}
+
+/** Pack a TSMT result as a model object (validated). */
+export function toModel(table: ObservationTable, res: TsmtResult, radius: number, opts: FitOptions): Model {
+  const products: Record<string, ThetaEntry> = {};
+  table.productIds.forEach((id, i) => (products[id] = entry(res.products[i])));
+  const noise: Model['noise'] = { family: res.noise.family, scale: res.noise.scale, estimated: res.scaleEstimated };
+  const fit: Model['fit'] = { logLikelihood: res.logLikelihood, iterations: res.iterations, converged: res.converged, rows: table.columns.n, productCount: table.productIds.length };
+  if (res.lambdaC !== null) {
+    fit.lambda = { c: res.lambdaC, formula: 'c*sqrt(D*ln(2*D^2*M)/n_i)', chosen: res.lambdaSelection ? 'held-out log-likelihood' : 'given' };
+    if (res.lambdaSelection) fit.lambda.grid = res.lambdaSelection.grid;
+    if (res.lambdaSelection) fit.lambda.heldOutLogLikelihood = res.lambdaSelection.heldOutLogLikelihood;
+  }
+  if (res.logScaleStdErr !== undefined) fit.logScaleStdErr = res.logScaleStdErr;
+  const m: Model = {
+    format: MODEL_FORMAT,
+    createdAt: opts.createdAt ?? new Date().toISOString(),
+    features: [...table.features],
+    intercept: table.intercept,
+    noise,
+    reservation: opts.reservation ?? 0,
+    radius,
+    strategy: res.strategy,
+    common: entry(res.common),
+    products,
+    fit,
+  };
+  return validateModel(JSON.parse(JSON.stringify(m)));
+}
+
+/** Fit a model to an observation table already in memory. */
+export function fitTable(table: ObservationTable, opts: FitOptions = {}, core: WasmCore = defaultCore()): Model {
+  const family = opts.family ?? 'gaussian';
+  if (table.columns.n === 0) throw new RepricerError('INPUT_UNREADABLE', `${table.file}: no observation rows`, { file: table.file });
+  const estimateScale = opts.estimateScale ?? opts.scale === undefined;
+  const radius = opts.radius ?? defaultRadius(core, table, family, estimateScale ? undefined : opts.scale);
+  const scale = opts.scale ?? Math.max(1e-6, 0.5 * sd(table.columns.price));
+  const tsmtOpts: Parameters<typeof fitTsmt>[4] = { strategy: opts.strategy ?? 'tsmt', noise: { family, scale }, estimateScale, radius };
+  if (opts.lambdaC !== undefined) tsmtOpts.lambdaC = opts.lambdaC;
+  const res = fitTsmt(core, table.columns, table.product, table.productIds.length, tsmtOpts);
+  return toModel(table, res, radius, opts);
+}
+
+/** Read an observations file and fit a model. */
+export async function fitObservationsFile(file: string, opts: FitOptions & ReadObservationsOptions = {}, core?: WasmCore): Promise<Model> {
+  const readOpts: ReadObservationsOptions = {};
+  if (opts.features) readOpts.features = opts.features;
+  if (opts.intercept !== undefined) readOpts.intercept = opts.intercept;
+  const table = await readObservations(file, readOpts);
+  return fitTable(table, opts, core ?? defaultCore());
+}
