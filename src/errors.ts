@@ -19,6 +19,8 @@ export const ERROR_CATALOG = {
   WORKER_CRASHED: { status: 500, exit: 5, message: 'a worker crashed twice on the same chunk' },
   INTERRUPTED: { status: 503, exit: 130, message: 'interrupted; no output was written' },
   INTERNAL: { status: 500, exit: 1, message: 'internal error' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, message: 'the request body must be application/json' },
+  CONFLICT: { status: 409, exit: 2, message: 'the request conflicts with the current state' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

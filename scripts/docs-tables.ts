@@ -1,0 +1,58 @@
+/**
+ * Generates the README's two tables from the code, between their markers:
+ *   docs/errors-table.md  <!-- errors:start --> ... <!-- errors:end -->  from ERROR_CATALOG
+ *   docs/api-table.md     <!-- api:start --> ... <!-- api:end -->        from the OpenAPI document
+ * Run: `npx tsx scripts/docs-tables.ts`. test/errors.test.ts and test/server-docs.test.ts check
+ * that these files and the README sections stay in step with the code.
+ */
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { ERROR_CATALOG } from '../src/errors.js';
+import { buildApp } from '../src/server/app.js';
+
+/** curl examples for the API table (host and key as placeholders) */
+export const API_EXAMPLES: Record<string, string> = {
+  'POST /v1/quote': `curl -s localhost:8080/v1/quote -H 'content-type: application/json' -d '{"product_id":"SKU-1","features":{"f1":0.1,"f2":-0.2},"cost":0.8,"current_price":2}'`,
+  'POST /v1/quotes': `curl -s localhost:8080/v1/quotes -H 'content-type: application/json' -d '{"items":[{"product_id":"SKU-1","features":{"f1":0.1,"f2":-0.2}}]}'`,
+  'POST /v1/observations': `curl -s localhost:8080/v1/observations -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"observations":[{"product_id":"SKU-1","features":{"f1":0.1,"f2":-0.2},"price":2.1,"won":1,"competitor_price":2.3}]}'`,
+  'POST /v1/models/fit': `curl -s localhost:8080/v1/models/fit -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"strategy":"tsmt","activate":true}'`,
+  'GET /v1/jobs/:id': 'curl -s localhost:8080/v1/jobs/$JOB',
+  'GET /v1/models': 'curl -s localhost:8080/v1/models',
+  'GET /v1/models/:version': 'curl -s localhost:8080/v1/models/v2',
+  'POST /v1/models': `curl -s localhost:8080/v1/models -H "authorization: Bearer $KEY" -H 'content-type: application/json' --data-binary @model.json`,
+  'POST /v1/models/:version/activate': 'curl -s -X POST localhost:8080/v1/models/v2/activate -H "authorization: Bearer $KEY"',
+  'GET /v1/products/:id/prices': "curl -s 'localhost:8080/v1/products/SKU-1/prices?limit=10'",
+  'GET /healthz': 'curl -s localhost:8080/healthz',
+  'GET /readyz': 'curl -s localhost:8080/readyz',
+  'GET /metrics': 'curl -s localhost:8080/metrics',
+};
+
+const cell = (s: string) => s.replace(/\|/g, '\\|');
+
+export function errorsTable(): string {
+  const rows = Object.entries(ERROR_CATALOG).map(([code, e]) => `| \`${code}\` | ${e.status} | ${e.exit} | ${cell(e.message)} |`);
+  return ['<!-- errors:start -->', '| code | HTTP | exit | meaning |', '|---|---|---|---|', ...rows, '<!-- errors:end -->', ''].join('\n');
+}
+
+export async function apiTable(): Promise<string> {
+  const app = buildApp({ defaultMetrics: false, pool: false });
+  await app.ready();
+  const doc = app.swagger() as { paths: Record<string, Record<string, { summary?: string; security?: unknown[] }>> };
+  await app.close();
+  const rows: string[] = [];
+  for (const [path, ops] of Object.entries(doc.paths)) {
+    for (const [method, op] of Object.entries(ops)) {
+      const route = `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`;
+      const ex = API_EXAMPLES[route];
+      if (!ex) throw new Error(`no example for ${route} in scripts/docs-tables.ts`);
+      rows.push(`| \`${route}\` | ${cell(op.summary ?? '')}${op.security ? ' (API key)' : ''} | \`${cell(ex)}\` |`);
+    }
+  }
+  return ['<!-- api:start -->', '| route | purpose | example |', '|---|---|---|', ...rows, '<!-- api:end -->', ''].join('\n');
+}
+
+if (process.argv[1] && /docs-tables\.[tj]s$/.test(process.argv[1])) {
+  mkdirSync('docs', { recursive: true });
+  writeFileSync('docs/errors-table.md', errorsTable());
+  writeFileSync('docs/api-table.md', await apiTable());
+  process.stdout.write('wrote docs/errors-table.md and docs/api-table.md\n');
+}

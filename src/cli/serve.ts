@@ -1,0 +1,118 @@
+/**
+ * `repricer serve`: the HTTP API (src/server/app.ts) on a port. SIGTERM/SIGINT: stop accepting,
+ * let requests in flight finish (fastify close), then close the worker pool and the database;
+ * a second signal exits at once.
+ *
+ * Write routes need a bearer key: --api-key KEY (or REPRICER_API_KEY). Without a key they stay
+ * locked (401) unless --no-auth opens them explicitly. Quote and read routes need no key.
+ */
+import type { Command } from 'commander';
+import { RepricerError } from '../errors.js';
+import { loadPolicy } from '../pricing/policy.js';
+import { buildApp, type AppOptions } from '../server/app.js';
+
+export interface ServeOptions {
+  port: string;
+  host: string;
+  model?: string;
+  db?: string;
+  modelsDir?: string;
+  apiKey?: string;
+  auth: boolean;
+  policy?: string;
+  rateLimit?: string;
+  bodyLimit?: string;
+  workers?: string;
+  poolThreshold?: string;
+  log?: string;
+}
+
+function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const n = Number(v);
+  if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** CLI strings -> buildApp options (throws INVALID_ARGUMENT naming the option). */
+export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): { app: AppOptions; port: number; host: string } {
+  const port = int('port', o.port, 0, 65535);
+  const apiKey = o.apiKey ?? (env.REPRICER_API_KEY || undefined);
+  if (o.auth === false && apiKey) throw new RepricerError('INVALID_ARGUMENT', `--no-auth contradicts ${o.apiKey ? '--api-key' : 'REPRICER_API_KEY'}; give one or the other`);
+  if (apiKey !== undefined && apiKey.length < 8) throw new RepricerError('INVALID_ARGUMENT', 'the API key must have at least 8 characters');
+  const app: AppOptions = { auth: o.auth !== false, warmPool: true };
+  if (apiKey) app.apiKey = apiKey;
+  if (o.model) app.modelPath = o.model;
+  if (o.db) app.dbFile = o.db;
+  if (o.modelsDir) app.modelsDir = o.modelsDir;
+  if (o.policy) app.policy = loadPolicy(o.policy);
+  if (o.rateLimit !== undefined) {
+    const n = int('rate-limit', o.rateLimit, 0);
+    app.rateLimit = n === 0 ? false : { max: n, timeWindow: '1 minute' };
+  }
+  if (o.bodyLimit !== undefined) app.bodyLimit = int('body-limit', o.bodyLimit, 1024);
+  const threads = o.workers !== undefined ? int('workers', o.workers, 0, 256) : undefined;
+  if (threads === 0) app.pool = false;
+  else {
+    const pool: NonNullable<Exclude<AppOptions['pool'], false>> = {};
+    if (threads !== undefined) pool.threads = threads;
+    if (o.poolThreshold !== undefined) pool.threshold = int('pool-threshold', o.poolThreshold, 1);
+    app.pool = pool;
+  }
+  if (o.log) app.logger = { level: o.log };
+  return { app, port, host: o.host };
+}
+
+export async function serve(o: ServeOptions): Promise<void> {
+  const { app: opts, port, host } = parseServeOptions(o);
+  const app = buildApp(opts);
+  const address = await app.listen({ port, host });
+  const m = app.repricer.registry.active;
+  let note = `repricer: listening on ${address}; ${m ? `serving model ${m.version}` : 'no model active (readyz: 503) - POST /v1/models then activate'}; docs at ${address}/docs\n`;
+  if (!opts.apiKey) {
+    note +=
+      opts.auth === false
+        ? 'repricer: warning: --no-auth: write routes (observations, models, fit, activate) are open to anyone who can reach this port\n'
+        : 'repricer: no API key configured: write routes are locked (401); pass --api-key KEY or set REPRICER_API_KEY, or --no-auth\n';
+  }
+  process.stderr.write(note);
+  let closing = false;
+  const stop = (sig: string) => {
+    if (closing) {
+      process.stderr.write(`repricer: ${sig} again, exiting now\n`);
+      process.exit(130);
+    }
+    closing = true;
+    process.stderr.write(`repricer: ${sig}: draining requests, then closing the pool and the database\n`);
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`repricer: error while closing: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+export function register(program: Command): void {
+  program
+    .command('serve')
+    .description('serve quotes and model management over HTTP (JSON API under /v1, OpenAPI at /docs)')
+    .option('--port <p>', 'TCP port (0: any free port)', '8080')
+    .option('--host <h>', 'interface to listen on', '127.0.0.1')
+    .option('--model <file>', 'model JSON to register and activate at start (default: the last active version in --db)')
+    .option('--db <file>', 'SQLite database (observations, price audit, model versions); default a temporary file removed on exit')
+    .option('--models-dir <dir>', 'directory of immutable model version files (default <db>.models)')
+    .option('--api-key <key>', 'bearer key required on write routes (or REPRICER_API_KEY)')
+    .option('--no-auth', 'open the write routes without a key (explicit opt-out)')
+    .option('--policy <file>', 'guardrails JSON, as for reprice')
+    .option('--rate-limit <n>', 'requests per minute per client IP (0: off; default 100000)')
+    .option('--body-limit <bytes>', 'body limit of the bulk routes (default 16 MiB)')
+    .option('--workers <n>', 'worker threads for large bodies and fit jobs (default: all cores; 0: none)')
+    .option('--pool-threshold <n>', 'SKUs from which POST /v1/quotes runs on the pool (default 2000)')
+    .option('--log <level>', 'request log level (fatal, error, warn, info, debug); default off')
+    .action(async (o: ServeOptions) => {
+      await serve(o);
+    });
+}

@@ -1,0 +1,66 @@
+/**
+ * Main-thread side of the audit writer thread (src/server/auditWorker.ts): posts packed batches
+ * of published prices (buffers transferred, not copied), waits for `flush` before a history read (read-your-writes), and closes the
+ * thread on shutdown. If the thread dies, `ok` turns false and the store writes on the main
+ * thread instead, so no audit row is dropped silently.
+ */
+import { Worker } from 'node:worker_threads';
+import type { PackedAudit } from './store.js';
+
+export class AuditWriter {
+  private readonly worker: Worker;
+  private nextId = 1;
+  private readonly waits = new Map<number, () => void>();
+  private closing: (() => void) | undefined;
+  private dead: Error | undefined;
+
+  constructor(dbFile: string, workerFile: string) {
+    this.worker = new Worker(workerFile, { workerData: { file: dbFile } });
+    this.worker.on('message', (m: { kind: string; id?: number }) => {
+      if (m.kind === 'flushed' && m.id !== undefined) {
+        this.waits.get(m.id)?.();
+        this.waits.delete(m.id);
+      } else if (m.kind === 'closed') this.closing?.();
+    });
+    const fail = (err: Error) => {
+      this.dead ??= err;
+      for (const w of this.waits.values()) w();
+      this.waits.clear();
+      this.closing?.();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`audit writer exited with code ${code}`)));
+  }
+
+  get ok(): boolean {
+    return this.dead === undefined;
+  }
+
+  get error(): Error | undefined {
+    return this.dead;
+  }
+
+  post(rows: PackedAudit): void {
+    this.worker.postMessage({ kind: 'rows', rows }, [rows.nums.buffer, rows.status.buffer, rows.reasons.buffer, rows.metaIdx.buffer] as ArrayBuffer[]);
+  }
+
+  /** Resolves when every batch posted before is committed (or the thread is gone). */
+  flush(): Promise<void> {
+    if (!this.ok) return Promise.resolve();
+    const id = this.nextId++;
+    return new Promise<void>((res) => {
+      this.waits.set(id, res);
+      this.worker.postMessage({ kind: 'flush', id });
+    });
+  }
+
+  /** Write what is queued, close the connection, end the thread. */
+  async close(): Promise<void> {
+    if (!this.ok) return;
+    await new Promise<void>((res) => {
+      this.closing = res;
+      this.worker.postMessage({ kind: 'close' });
+    });
+    await new Promise((res) => setImmediate(res));
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * What the route plugins share: passed to each plugin as its options (no global state), and
+ * exposed on the app as `app.repricer` for the CLI, benchmarks and tests.
+ */
+import type { onRequestHookHandler } from 'fastify';
+import type { WasmCore } from '../core/wasm.js';
+import type { Policy } from '../pricing/policy.js';
+import type { Store } from './store.js';
+import type { ModelRegistry } from './modelRegistry.js';
+import type { Metrics } from './metrics.js';
+import type { Jobs } from './jobs.js';
+import type { PriceOptions } from './quoteService.js';
+
+export interface ServerContext {
+  store: Store;
+  registry: ModelRegistry;
+  metrics: Metrics;
+  jobs: Jobs;
+  core: WasmCore;
+  policy: Policy;
+  pricing: PriceOptions;
+  /** onRequest hook of the write routes: bearer API key (see app.ts for the rule) */
+  requireKey: onRequestHookHandler;
+  /** write an audit record for every published price */
+  audit: boolean;
+  /** coalesce concurrent single quotes into one engine call per event-loop turn */
+  batchQuotes: boolean;
+  limits: { quoteBodyLimit: number; bulkBodyLimit: number };
+  /** true once a pool has been started (and must be closed) */
+  poolStarted: () => boolean;
+}
+
+export interface RouteOptions {
+  ctx: ServerContext;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    repricer: ServerContext;
+  }
+}

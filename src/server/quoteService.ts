@@ -1,0 +1,300 @@
+/**
+ * Quote items (features by name) -> the engine's columnar chunk -> priceChunk (on the main
+ * thread, or on the Piscina pool for large bodies) -> FORMATS.md price records. The numbers are
+ * exactly those of `priceChunk` on the same rows, i.e. those of the batch job.
+ *
+ * The numeric core's wrappers throw RangeError when an intermediate value is not finite (e.g.
+ * features so large that x . theta overflows). A body must never turn into a 500, so rows whose
+ * linear predictor u, cost c or (c - u)/scale is not finite are screened out beforehand and come
+ * back `rejected` with reason `non_finite` (what the engine itself does with a non-finite price);
+ * if the engine still throws on a chunk, its rows are priced one by one and only the rows that
+ * throw are rejected.
+ */
+import type { WasmCore } from '../core/wasm.js';
+import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
+import type { CompiledModel } from '../pricing/compiledModel.js';
+import { REASON_BIT, STATUS_CODE, type Policy } from '../pricing/policy.js';
+import { priceRecord, type PriceRecord } from '../batch/formatChunk.js';
+import { RepricerError } from '../errors.js';
+import { pinnedViews, type ActiveModel } from './modelRegistry.js';
+import type { AuditBatch } from './store.js';
+
+export interface QuoteItem {
+  product_id: string;
+  features: Record<string, number>;
+  cost?: number | null;
+  current_price?: number | null;
+  min_price?: number | null;
+  max_price?: number | null;
+}
+
+export interface QuoteRecord extends PriceRecord {
+  cold_start: boolean;
+}
+
+/** Runs a columns task on the pool; rejects when the pool cannot. */
+export type PoolRunner = (modelPath: string, policy: Policy, chunk: CatalogChunk) => Promise<PriceColumns>;
+
+const opt = (v: number | null | undefined): number => (typeof v === 'number' ? v : NaN);
+
+/**
+ * Lay out items as a CatalogChunk in the model's feature order. Throws FEATURES_MISMATCH naming
+ * every missing feature by its field path (`items.3.features.f2`).
+ */
+export function buildChunk(cm: CompiledModel, items: QuoteItem[], pathOf: (i: number) => string): CatalogChunk {
+  const n = items.length;
+  const D = cm.D;
+  const F = cm.features;
+  const x = new Float64Array(n * D);
+  const cost = new Float64Array(n);
+  const currentPrice = new Float64Array(n);
+  const minPrice = new Float64Array(n);
+  const maxPrice = new Float64Array(n);
+  const ids: string[] = new Array<string>(n);
+  const off = cm.intercept ? 1 : 0;
+  let missing: string[] | undefined;
+  for (let i = 0; i < n; i++) {
+    const it = items[i];
+    ids[i] = it.product_id;
+    const o = i * D;
+    if (off) x[o] = 1;
+    const f = it.features;
+    for (let j = 0; j < F.length; j++) {
+      const v = Object.hasOwn(f, F[j]) ? f[F[j]] : undefined;
+      if (typeof v !== 'number') {
+        (missing ??= []).push(`${pathOf(i)}features.${F[j]}`);
+        continue;
+      }
+      x[o + off + j] = v;
+    }
+    cost[i] = opt(it.cost);
+    currentPrice[i] = opt(it.current_price);
+    minPrice[i] = opt(it.min_price);
+    maxPrice[i] = opt(it.max_price);
+  }
+  if (missing) {
+    const shown = missing.slice(0, 10).map((p) => `${p}: is required by the model`);
+    throw new RepricerError('FEATURES_MISMATCH', `${shown.join('; ')}${missing.length > 10 ? `; ... (${missing.length} in all)` : ''} (model features: ${F.join(', ')})`, {
+      missing: missing.slice(0, 100),
+      features: F,
+    });
+  }
+  return { n, ids, x, cost, currentPrice, minPrice, maxPrice };
+}
+
+/** Rows the numeric core can take (see the file comment): u, c and (c - u)/scale finite. */
+export function screenRows(cm: CompiledModel, chunk: CatalogChunk): Uint8Array | undefined {
+  const { n } = chunk;
+  const D = cm.D;
+  const T = cm.table;
+  const scale = cm.noise.scale;
+  const reservation = cm.model.reservation;
+  let bad: Uint8Array | undefined;
+  for (let i = 0; i < n; i++) {
+    const k = (cm.index.get(chunk.ids[i]) ?? 0) * D;
+    let u = 0;
+    for (let a = 0; a < D; a++) u += chunk.x[i * D + a] * T[k + a];
+    const ci = chunk.cost[i];
+    const c = Number.isFinite(ci) ? ci : reservation;
+    if (!(Number.isFinite(u) && Number.isFinite(c) && Number.isFinite((c - u) / scale) && Number.isFinite(c - u))) (bad ??= new Uint8Array(n))[i] = 1;
+  }
+  return bad;
+}
+
+function emptyColumns(n: number): PriceColumns {
+  return {
+    n,
+    price: new Float64Array(n),
+    previousPrice: new Float64Array(n),
+    changePct: new Float64Array(n),
+    winProbability: new Float64Array(n),
+    expectedProfit: new Float64Array(n),
+    delta: new Float64Array(n),
+    gamma: new Float64Array(n),
+    vega: new Float64Array(n),
+    priceStdError: new Float64Array(n),
+    modelPrice: new Float64Array(n),
+    status: new Uint8Array(n),
+    reasons: new Uint32Array(n),
+  };
+}
+
+function subset(chunk: CatalogChunk, D: number, rows: number[]): CatalogChunk {
+  const m = rows.length;
+  const out: CatalogChunk = {
+    n: m,
+    ids: rows.map((i) => chunk.ids[i]),
+    x: new Float64Array(m * D),
+    cost: new Float64Array(m),
+    currentPrice: new Float64Array(m),
+    minPrice: new Float64Array(m),
+    maxPrice: new Float64Array(m),
+  };
+  rows.forEach((i, r) => {
+    out.x.set(chunk.x.subarray(i * D, (i + 1) * D), r * D);
+    out.cost[r] = chunk.cost[i];
+    out.currentPrice[r] = chunk.currentPrice[i];
+    out.minPrice[r] = chunk.minPrice[i];
+    out.maxPrice[r] = chunk.maxPrice[i];
+  });
+  return out;
+}
+
+const COLS = ['price', 'previousPrice', 'changePct', 'winProbability', 'expectedProfit', 'delta', 'gamma', 'vega', 'priceStdError', 'modelPrice'] as const;
+
+function scatter(dst: PriceColumns, src: PriceColumns, rows: number[]): void {
+  rows.forEach((i, r) => {
+    for (const c of COLS) dst[c][i] = src[c][r];
+    dst.status[i] = src.status[r];
+    dst.reasons[i] = src.reasons[r];
+  });
+}
+
+function reject(dst: PriceColumns, cm: CompiledModel, chunk: CatalogChunk, i: number): void {
+  for (const c of COLS) dst[c][i] = NaN;
+  dst.previousPrice[i] = chunk.currentPrice[i];
+  dst.status[i] = STATUS_CODE.rejected;
+  dst.reasons[i] = (cm.index.has(chunk.ids[i]) ? 0 : REASON_BIT.cold_start) | REASON_BIT.non_finite;
+}
+
+/** priceChunk on the main thread, row by row only if the whole chunk throws. */
+export function priceLocal(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
+  try {
+    return priceChunk(core, cm, policy, chunk);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+  }
+  const out = emptyColumns(chunk.n);
+  for (let i = 0; i < chunk.n; i++) {
+    try {
+      scatter(out, priceChunk(core, cm, policy, subset(chunk, cm.D, [i])), [i]);
+    } catch (err) {
+      if (!(err instanceof RangeError)) throw err;
+      reject(out, cm, chunk, i);
+    }
+  }
+  return out;
+}
+
+export interface PriceOptions {
+  core: WasmCore;
+  policy: Policy;
+  /** present: bodies of at least `poolThreshold` rows go to the pool */
+  pool?: PoolRunner;
+  poolThreshold: number;
+}
+
+/** Price a chunk with the given model (screened; pool or main thread). */
+export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: PriceOptions): Promise<PriceColumns> {
+  const cm = pinnedViews(model, o.core);
+  const bad = screenRows(cm, chunk);
+  let good: number[] | undefined;
+  let work = chunk;
+  if (bad) {
+    good = [];
+    for (let i = 0; i < chunk.n; i++) if (!bad[i]) good.push(i);
+    work = subset(chunk, cm.D, good);
+  }
+  let priced: PriceColumns | undefined;
+  if (o.pool && work.n >= o.poolThreshold) {
+    try {
+      priced = await o.pool(model.path, o.policy, work);
+    } catch {
+      priced = undefined; // the main thread gives the same numbers (and handles rows that throw)
+    }
+  }
+  priced ??= work.n > 0 ? priceLocal(o.core, cm, o.policy, work) : emptyColumns(0);
+  if (!bad || !good) return priced;
+  const out = emptyColumns(chunk.n);
+  scatter(out, priced, good);
+  for (let i = 0; i < chunk.n; i++) if (bad[i]) reject(out, cm, chunk, i);
+  return out;
+}
+
+export function quoteRecord(id: string, p: PriceColumns, i: number): QuoteRecord {
+  const r = priceRecord(id, p, i) as QuoteRecord;
+  r.cold_start = (p.reasons[i] & REASON_BIT.cold_start) !== 0;
+  return r;
+}
+
+/** The audit batch of a priced chunk (rejected rows, whose price is NaN, are skipped by the writer). */
+export function auditBatch(ids: string[], p: PriceColumns, modelVersion: string, source: string): AuditBatch {
+  return {
+    ids,
+    price: p.price,
+    previousPrice: p.previousPrice,
+    changePct: p.changePct,
+    winProbability: p.winProbability,
+    expectedProfit: p.expectedProfit,
+    priceStdError: p.priceStdError,
+    status: p.status,
+    reasons: p.reasons,
+    modelVersion,
+    source,
+    at: new Date().toISOString(),
+  };
+}
+
+/** One priced row of a coalesced chunk. */
+export interface BatchedQuote {
+  p: PriceColumns;
+  i: number;
+}
+
+/**
+ * Coalesces concurrent single quotes: every POST /v1/quote whose body was read in the same turn
+ * of the event loop is priced in one priceChunk call per model version (flushed by setImmediate,
+ * so no request waits for a later turn). A call's fixed cost (wrapper checks, some 30 small typed
+ * arrays, 6 kernel calls) is then paid once per turn instead of once per request; the numbers are
+ * the same because the engine prices each row independently (test/server.test.ts compares single
+ * quotes with the engine on whole chunks). `onPriced` sees each priced chunk once (metrics, audit).
+ */
+export class QuoteBatcher {
+  private queue: { model: ActiveModel; item: QuoteItem; resolve: (q: BatchedQuote) => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
+
+  constructor(
+    private readonly opts: PriceOptions,
+    private readonly onPriced: (model: ActiveModel, chunk: CatalogChunk, p: PriceColumns) => void,
+  ) {}
+
+  /** Price one item with `model` (FEATURES_MISMATCH is thrown here, before queueing). */
+  quote(model: ActiveModel, item: QuoteItem): Promise<BatchedQuote> {
+    const F = model.compiled.features;
+    for (let j = 0; j < F.length; j++) {
+      if (typeof (Object.hasOwn(item.features, F[j]) ? item.features[F[j]] : undefined) !== 'number') {
+        buildChunk(model.compiled, [item], () => ''); // throws, naming every missing feature
+      }
+    }
+    return new Promise<BatchedQuote>((resolve, reject) => {
+      this.queue.push({ model, item, resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false;
+    const q = this.queue;
+    this.queue = [];
+    const groups = new Map<ActiveModel, typeof q>();
+    for (const e of q) {
+      const g = groups.get(e.model);
+      if (g) g.push(e);
+      else groups.set(e.model, [e]);
+    }
+    for (const [model, g] of groups) {
+      try {
+        const chunk = buildChunk(model.compiled, g.map((e) => e.item), () => '');
+        const p = await priceItems(model, chunk, this.opts);
+        this.onPriced(model, chunk, p);
+        g.forEach((e, i) => e.resolve({ p, i }));
+      } catch (err) {
+        for (const e of g) e.reject(err);
+      }
+    }
+  }
+}
+

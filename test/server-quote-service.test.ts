@@ -1,0 +1,100 @@
+/**
+ * src/server/quoteService.ts in isolation: the layout of named features into the engine's chunk,
+ * the screen of rows the core cannot take, and the row-by-row fallback when the engine throws.
+ */
+import { describe, it, expect } from 'vitest';
+import { WasmCore } from '../src/core/wasm.js';
+import { compileModel } from '../src/pricing/compiledModel.js';
+import { priceChunk } from '../src/pricing/engine.js';
+import { buildChunk, screenRows, priceLocal, quoteRecord, QuoteBatcher } from '../src/server/quoteService.js';
+import { pinnedViews, type ActiveModel } from '../src/server/modelRegistry.js';
+import type { PriceColumns } from '../src/pricing/engine.js';
+import { RepricerError } from '../src/errors.js';
+import { model1, model2, makeItems, engineRecords } from './server-helpers.js';
+
+const core = WasmCore.create();
+const cm = compileModel(model1);
+
+describe('buildChunk', () => {
+  it('lays features out in model order after the intercept; absent optionals are NaN', () => {
+    const c = buildChunk(cm, [{ product_id: 'A', features: { f3: 3, f1: 1, f2: 2, other: 9 }, cost: 5, current_price: null }], () => '');
+    expect(Array.from(c.x)).toEqual([1, 1, 2, 3]);
+    expect(c.ids).toEqual(['A']);
+    expect(c.cost[0]).toBe(5);
+    expect([c.currentPrice[0], c.minPrice[0], c.maxPrice[0]].every(Number.isNaN)).toBe(true);
+  });
+
+  it('names every missing feature with its path, ignoring inherited names', () => {
+    const items = [{ product_id: 'A', features: { f1: 1 } }, { product_id: 'B', features: Object.create({ f2: 1 }) as Record<string, number> }];
+    let err: unknown;
+    try {
+      buildChunk(cm, items, (i) => `items.${i}.`);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RepricerError);
+    expect((err as RepricerError).code).toBe('FEATURES_MISMATCH');
+    expect((err as RepricerError).details).toEqual({ missing: ['items.0.features.f2', 'items.0.features.f3', 'items.1.features.f1', 'items.1.features.f2', 'items.1.features.f3'], features: ['f1', 'f2', 'f3'] });
+  });
+});
+
+const steepModel = { ...model1, products: { ...model1.products, 'SKU-1': { theta: [20, 50, 50, 50], n: 9 } } };
+const steep = compileModel(steepModel);
+
+describe('screenRows and the fallback', () => {
+  it('flags exactly the rows whose x . theta overflows', () => {
+    const items = makeItems(5, 1);
+    items[2] = { product_id: 'SKU-1', features: { f1: 1e307, f2: 1e307, f3: 1e307 } };
+    items[4] = { product_id: 'SKU-1', features: { f1: 1e306, f2: 1e306, f3: 1e306 } }; // 1.5e308: finite
+    const bad = screenRows(steep, buildChunk(steep, items, () => ''));
+    expect(Array.from(bad ?? [])).toEqual([0, 0, 1, 0, 0]);
+    expect(screenRows(steep, buildChunk(steep, makeItems(5, 1), () => ''))).toBeUndefined();
+  });
+
+  it('priceLocal: when priceChunk throws on a chunk, only the throwing rows are rejected', () => {
+    const items = makeItems(6, 2);
+    items[3] = { product_id: 'SKU-1', features: { f1: 1e307, f2: 1e307, f3: 1e307 }, current_price: 20 };
+    const chunk = buildChunk(steep, items, () => '');
+    expect(() => priceChunk(core, steep, {}, chunk)).toThrow(RangeError);
+    const p = priceLocal(core, steep, {}, chunk);
+    const got = items.map((it, i) => JSON.parse(JSON.stringify(quoteRecord(it.product_id, p, i))) as Record<string, unknown>);
+    const ref = engineRecords(steepModel, {}, items.filter((_, i) => i !== 3));
+    expect(got.filter((_, i) => i !== 3)).toEqual(ref);
+    expect(got[3]).toEqual({
+      product_id: 'SKU-1', price: null, previous_price: 20, change_pct: null, win_probability: null, expected_profit: null,
+      delta: null, gamma: null, vega: null, price_std_error: null, status: 'rejected', reason: 'non_finite', cold_start: false,
+    });
+  });
+});
+
+describe('QuoteBatcher', () => {
+  function active(version: string, model = model1): ActiveModel {
+    const compiled = compileModel(model);
+    const pin = { table: core.arena.alloc(compiled.table.length), cov: core.arena.alloc(compiled.cov.length) };
+    core.arena.view(pin.table, compiled.table.length).set(compiled.table);
+    core.arena.view(pin.cov, compiled.cov.length).set(compiled.cov);
+    const m: ActiveModel = { version, seq: 1, path: '', compiled, pinned: pin };
+    pinnedViews(m, core);
+    return m;
+  }
+
+  it('prices the quotes of one turn in one chunk per model; each row equals the engine', async () => {
+    const m1 = active('v1');
+    const m2 = active('v2', model2);
+    const chunks: [string, number][] = [];
+    const b = new QuoteBatcher({ core, policy: {}, poolThreshold: 1e9 }, (m, _c, p: PriceColumns) => chunks.push([m.version, p.n]));
+    const items = makeItems(30, 44);
+    const got = await Promise.all(items.map((it, k) => b.quote(k % 3 === 0 ? m2 : m1, it).then(({ p, i }) => JSON.parse(JSON.stringify(quoteRecord(it.product_id, p, i))) as unknown)));
+    expect(chunks).toEqual([['v2', 10], ['v1', 20]]);
+    items.forEach((it, k) => expect(got[k]).toEqual(engineRecords(k % 3 === 0 ? model2 : model1, {}, [it])[0]));
+    // a later turn is a new chunk
+    await b.quote(m1, items[0]);
+    expect(chunks.at(-1)).toEqual(['v1', 1]);
+  });
+
+  it('throws FEATURES_MISMATCH before queueing', () => {
+    const b = new QuoteBatcher({ core, policy: {}, poolThreshold: 1e9 }, () => undefined);
+    expect(() => b.quote(active('v1'), { product_id: 'A', features: { f1: 1 } })).toThrow(/features\.f2: is required by the model/);
+  });
+});
+
