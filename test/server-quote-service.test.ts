@@ -51,11 +51,12 @@ describe('screenRows and the fallback', () => {
     expect(screenRows(steep, buildChunk(steep, makeItems(5, 1), () => ''))).toBeUndefined();
   });
 
-  it('priceLocal: when priceChunk throws on a chunk, only the throwing rows are rejected', () => {
+  it('priceLocal: a row the core cannot price is rejected alone, as priceChunk itself does', () => {
     const items = makeItems(6, 2);
     items[3] = { product_id: 'SKU-1', features: { f1: 1e307, f2: 1e307, f3: 1e307 }, current_price: 20 };
     const chunk = buildChunk(steep, items, () => '');
-    expect(() => priceChunk(core, steep, {}, chunk)).toThrow(RangeError);
+    const direct = priceChunk(core, steep, {}, chunk);
+    expect(direct.status[3]).toBe(4); // rejected
     const p = priceLocal(core, steep, {}, chunk);
     const got = items.map((it, i) => JSON.parse(JSON.stringify(quoteRecord(it.product_id, p, i))) as Record<string, unknown>);
     const ref = engineRecords(steepModel, {}, items.filter((_, i) => i !== 3));

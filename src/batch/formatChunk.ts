@@ -6,13 +6,13 @@
 import type { PriceColumns } from '../pricing/engine.js';
 import { STATUSES, reasonString } from '../pricing/policy.js';
 import { PRICE_COLUMNS } from './schema.js';
+import { priceRecord } from '../pricing/record.js';
 
 export function csvField(s: string): string {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 const f = (v: number): string => (Number.isFinite(v) ? String(v) : '');
-const j = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 export function csvHeader(): string {
   return PRICE_COLUMNS.join(',') + '\n';
@@ -29,37 +29,7 @@ export function formatCsv(ids: string[], p: PriceColumns): string {
   return parts.join('');
 }
 
-export interface PriceRecord {
-  product_id: string;
-  price: number | null;
-  previous_price: number | null;
-  change_pct: number | null;
-  win_probability: number | null;
-  expected_profit: number | null;
-  delta: number | null;
-  gamma: number | null;
-  vega: number | null;
-  price_std_error: number | null;
-  status: string;
-  reason: string;
-}
-
-export function priceRecord(id: string, p: PriceColumns, i: number): PriceRecord {
-  return {
-    product_id: id,
-    price: j(p.price[i]),
-    previous_price: j(p.previousPrice[i]),
-    change_pct: j(p.changePct[i]),
-    win_probability: j(p.winProbability[i]),
-    expected_profit: j(p.expectedProfit[i]),
-    delta: j(p.delta[i]),
-    gamma: j(p.gamma[i]),
-    vega: j(p.vega[i]),
-    price_std_error: j(p.priceStdError[i]),
-    status: STATUSES[p.status[i]],
-    reason: reasonString(p.reasons[i]),
-  };
-}
+export { priceRecord, type PriceRecord } from '../pricing/record.js';
 
 export function formatNdjson(ids: string[], p: PriceColumns): string {
   const parts: string[] = new Array(p.n);

@@ -6,7 +6,7 @@
  */
 export class Arena {
   private top: number;
-  private readonly base: number;
+  private base: number;
 
   constructor(
     readonly memory: WebAssembly.Memory,
@@ -31,6 +31,17 @@ export class Arena {
       }
     }
     this.top = end;
+    return ptr;
+  }
+
+  /**
+   * Allocate for the life of the arena (model tables): only while no scope is open, so no
+   * `release` can take it back.
+   */
+  allocPermanent(n: number): number {
+    if (this.top !== this.base) throw new Error('Arena.allocPermanent: a scope is open');
+    const ptr = this.alloc(n);
+    this.base = this.top;
     return ptr;
   }
 

@@ -100,10 +100,19 @@ export class WasmCore {
     return new WasmCore(variant, module, memory, opts.arenaBase);
   }
 
-  /** True when `a` is a view of this core's memory (its byteOffset can go straight to a kernel). */
+  /**
+   * True when `a` is a view of this core's memory (its byteOffset can go straight to a kernel).
+   * A shared memory hands out a new SharedArrayBuffer object after each grow, all over the same
+   * bytes, so every one seen is remembered.
+   */
   owns(a: Float64Array): boolean {
-    return a.buffer === this.memory.buffer;
+    const b = this.memory.buffer;
+    if (a.buffer === b) return true;
+    if (!this.buffers.has(b)) this.buffers.add(b);
+    return this.buffers.has(a.buffer);
   }
+
+  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   /**
    * Byte offset of `a` for a kernel: zero-copy when `a` already lives in WASM memory, otherwise

@@ -23,10 +23,21 @@ function getCore(): WasmCore {
   return core;
 }
 
+/**
+ * Compiled models are cached by path and their coefficient and covariance tables moved into WASM
+ * memory once, so every chunk reads them zero-copy. Called before any arena scope is open.
+ */
 function getModel(path: string): CompiledModel {
   let m = models.get(path);
   if (!m) {
     m = compileModel(loadModel(path));
+    const c = getCore();
+    const t = c.arena.allocPermanent(m.table.length);
+    const v = c.arena.allocPermanent(m.cov.length);
+    c.arena.view(t, m.table.length).set(m.table);
+    c.arena.view(v, m.cov.length).set(m.cov);
+    m.table = c.arena.view(t, m.table.length);
+    m.cov = c.arena.view(v, m.cov.length);
     models.set(path, m);
   }
   return m;

@@ -83,6 +83,16 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     const pTable = core.input(cm.table);
     const u = a.f64(n);
     core.k.linearPredictor(n, D, pX, pTable, idx.byteOffset, u.byteOffset);
+    // Rows the core cannot price (x . theta or the cost overflowing) are priced at a harmless
+    // placeholder and published as rejected / non_finite below: one such row never sinks a chunk.
+    const bad = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      if (!Number.isFinite(u[i]) || !Number.isFinite(c[i]) || !Number.isFinite((c[i] - u[i]) / scale) || Math.abs(u[i]) > 1e300) {
+        bad[i] = 1;
+        u[i] = 0;
+        c[i] = 0;
+      }
+    }
 
     const q = optimalQuote(core, u, c, cm.noise);
     const se = priceStdError(core, a.view(pX, n * D), D, q.dpdu, cm.cov, idx);
@@ -119,9 +129,9 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
 
     for (let i = 0; i < n; i++) {
       const p = price[i];
-      out.modelPrice[i] = q.price[i];
-      out.priceStdError[i] = se[i];
-      const ok = Number.isFinite(p) && Number.isFinite(win[i]) && Number.isFinite(g.delta[i]) && Number.isFinite(g.gamma[i]) && Number.isFinite(g.vega[i]);
+      out.modelPrice[i] = bad[i] ? NaN : q.price[i];
+      out.priceStdError[i] = bad[i] || !Number.isFinite(se[i]) ? NaN : se[i];
+      const ok = !bad[i] && Number.isFinite(p) && Number.isFinite(win[i]) && Number.isFinite(g.delta[i]) && Number.isFinite(g.gamma[i]) && Number.isFinite(g.vega[i]);
       if (!ok || out.status[i] === STATUS_CODE.rejected) {
         out.status[i] = STATUS_CODE.rejected;
         out.reasons[i] |= REASON_BIT.non_finite;

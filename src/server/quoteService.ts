@@ -14,7 +14,7 @@ import type { WasmCore } from '../core/wasm.js';
 import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
 import type { CompiledModel } from '../pricing/compiledModel.js';
 import { REASON_BIT, STATUS_CODE, type Policy } from '../pricing/policy.js';
-import { priceRecord, type PriceRecord } from '../batch/formatChunk.js';
+import { priceRecord, type PriceRecord } from '../pricing/record.js';
 import { RepricerError } from '../errors.js';
 import { pinnedViews, type ActiveModel } from './modelRegistry.js';
 import type { AuditBatch } from './store.js';
