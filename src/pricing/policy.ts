@@ -38,10 +38,17 @@ export const STATUSES = ['ok', 'clipped', 'held', 'cold_start', 'rejected'] as c
 export type Status = (typeof STATUSES)[number];
 export const STATUS_CODE: Record<Status, number> = { ok: 0, clipped: 1, held: 2, cold_start: 3, rejected: 4 };
 
-export function reasonString(mask: number): string {
+function buildReasonString(mask: number): string {
   const out: string[] = [];
   for (let i = 0; i < REASONS.length; i++) if (mask & (1 << i)) out.push(REASONS[i]);
   return out.join(';');
+}
+
+// every combination, built once: the batch formatter asks for one per row
+const REASON_STRINGS = Array.from({ length: 1 << REASONS.length }, (_, m) => buildReasonString(m));
+
+export function reasonString(mask: number): string {
+  return REASON_STRINGS[mask] ?? buildReasonString(mask);
 }
 
 const boundsSchema = {
