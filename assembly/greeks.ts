@@ -9,6 +9,11 @@
 // constant (R = Rmin) when Rmin == Rmax or kR == 0.
 import { erfc, normPdf, logisticCdf } from "./noise";
 import { vvInverseStd } from "./quote";
+import {
+  vk, vadd, vsub, vmul, vdiv, vsel, vhi26, vexp, storeLanes, erfSmallNum, erfSmallDen, erfcxMidNum, erfcxMidDen,
+  erfcTailGapNum, erfcTailGapDen, kONE, kHALF, kTWO, kFOUR, kZERO, kMINUS_HALF, kMINUS_TWO, kINV_SQRT2,
+  kINV_SQRTPI, kINV_SQRT_2PI, kSMALL, kZ_MAX_NORMAL, kEXP_ARG_MAX,
+} from "./simdmath";
 
 const INV_SQRT2: f64 = 0.7071067811865476;
 /** 1/golden ratio */
@@ -131,35 +136,199 @@ function evalModel(kind: i32, P: f64): void {
   mGamma = mQ2 * mM + 2.0 * mQ1 * mM1 + mQ * mM2;
 }
 
+/** One row of greeks: loadParams + evalModel, then the formulas of its comment (the scalar path). */
+function greeksRow(demandKind: i32, n: i32, inPtr: usize, outPtr: usize, i: i32): void {
+  const stride = <usize>n << 3;
+  loadParams(inPtr, n, i);
+  const P = col(inPtr, n, 0, i);
+  evalModel(demandKind, P);
+  let vega: f64 = 0.0;
+  let vanna: f64 = 0.0;
+  if (demandKind != KIND_CE) {
+    // dQ/dsigma = A z f(z)/sigma; dQ'/dsigma = A (f + z f')/sigma^2
+    const zf = mz * mf;
+    vega = mM * pA * zf / pE;
+    vanna = mM * pA * (mf + mz * mfp) / (pE * pE) + mM1 * pA * zf / pE;
+  }
+  const theta = -col(inPtr, n, 10, i) * mQ * mM - col(inPtr, n, 11, i) * col(inPtr, n, 12, i);
+  const o = outPtr + (<usize>i << 3);
+  store<f64>(o, mProfit);
+  store<f64>(o + stride, mDelta);
+  store<f64>(o + 2 * stride, mGamma);
+  store<f64>(o + 3 * stride, vega);
+  store<f64>(o + 4 * stride, vanna);
+  store<f64>(o + 5 * stride, -mQ * mK);
+  store<f64>(o + 6 * stride, theta);
+}
+
+/**
+ * Rows i, i + 1 of greeks for win-probability demand (kind 0 normal, 1 logistic), SIMD build only
+ * (with full = false: row i alone, splat into both lanes, for the last row of an odd n).
+ * evalModel's formulas with the two rows in the lanes of f64x2 vectors, branch-free (every branch
+ * of the special functions evaluated, one selected per lane), with the exp of assembly/simdmath.ts:
+ *  - return curve: e = exp(-|x|), sigma(|x|) = 1/(1 + e), sigma(-|x|) = e/(1 + e) (logisticCdf);
+ *  - normal: exp(-z^2/2) once, with z^2 split exactly (Dekker), for both f = pdf(z) and
+ *    1 - F = erfc(y)/2, y = z/sqrt2 (Cody's three intervals as in noise.ts' erfc: |y| <= 0.46875:
+ *    1 - erf; then erfcx(|y|) exp(-y^2), reflected as 2 - erfc(|y|) for y < 0; the y > 4 rational
+ *    only when a lane needs it);
+ *  - logistic: F = sigma(z), 1 - F = sigma(-z) as for the return curve.
+ * A row goes through greeksRow instead when it is outside the range where this path is exact to
+ * rounding (or holds a NaN there): |kR (P - Pmid)| > 700 on a non-constant return curve (exp(-|x|)
+ * would leave the normal range), |z| > 37 (normal: exp(-z^2/2)) or |z| > 700 (logistic). That
+ * choice depends on the row alone and lanes do not interact, so a row's Greeks are the same bits in
+ * any batch and at any position (the batch path relies on it). The arguments of a declined lane are
+ * replaced by 0 and its results are not stored.
+ */
+// @ts-ignore: decorator
+@inline function greeksPair(kind: i32, n: i32, inPtr: usize, outPtr: usize, stride: usize, i: i32, full: bool): void {
+  const b = inPtr + (<usize>i << 3);
+  const P = full ? v128.load(b) : v128.load64_splat(b);
+  const Rmin = full ? v128.load(b + 3 * stride) : v128.load64_splat(b + 3 * stride);
+  const Rmax = full ? v128.load(b + 4 * stride) : v128.load64_splat(b + 4 * stride);
+  const kR = full ? v128.load(b + 5 * stride) : v128.load64_splat(b + 5 * stride);
+  const Pmid = full ? v128.load(b + 6 * stride) : v128.load64_splat(b + 6 * stride);
+  const B = full ? v128.load(b + 8 * stride) : v128.load64_splat(b + 8 * stride);
+  const E = full ? v128.load(b + 9 * stride) : v128.load64_splat(b + 9 * stride);
+  const CONSTR = v128.or(f64x2.eq(Rmin, Rmax), f64x2.eq(kR, vk(kZERO)));
+  const XR0 = vsel(vk(kZERO), vmul(kR, vsub(P, Pmid)), CONSTR);
+  const Z0 = vdiv(vsub(P, B), E);
+  const ZMAX = kind == 0 ? vk(kZ_MAX_NORMAL) : vk(kEXP_ARG_MAX);
+  const OK = v128.and(f64x2.le(f64x2.abs(XR0), vk(kEXP_ARG_MAX)), f64x2.le(f64x2.abs(Z0), ZMAX));
+  const want = full ? 3 : 1;
+  const lanes = i64x2.bitmask(OK) & want;
+  if (lanes != 0) {
+    const XR = vsel(XR0, vk(kZERO), OK);
+    const Z = vsel(Z0, vk(kZERO), OK);
+    const C = full ? v128.load(b + stride) : v128.load64_splat(b + stride);
+    const Cret = full ? v128.load(b + 2 * stride) : v128.load64_splat(b + 2 * stride);
+    const A = full ? v128.load(b + 7 * stride) : v128.load64_splat(b + 7 * stride);
+    // return rate and margin (MATH.md §4.1)
+    const EX = vexp(f64x2.neg(f64x2.abs(XR)), vk(kZERO));
+    const U1R = vadd(vk(kONE), EX);
+    const BIGR = vdiv(vk(kONE), U1R);
+    const SMLR = vdiv(EX, U1R);
+    const POSR = f64x2.ge(XR, vk(kZERO));
+    const SR = vsel(BIGR, SMLR, POSR);
+    const GR = vsel(SMLR, BIGR, POSR);
+    const DR = vsub(Rmax, Rmin);
+    const DRK = vmul(DR, kR);
+    const R = vsel(Rmin, vadd(Rmin, vmul(DR, SR)), CONSTR);
+    const R1 = vsel(vk(kZERO), vmul(vmul(DRK, SR), GR), CONSTR);
+    const R2 = vsel(vk(kZERO), vmul(vmul(vmul(vmul(DRK, kR), SR), GR), vsub(GR, SR)), CONSTR);
+    const K = vadd(vsub(P, C), Cret);
+    const ONEMR = vsub(vk(kONE), R);
+    const M = vsub(vmul(vsub(P, C), ONEMR), vmul(Cret, R));
+    const M1 = vsub(ONEMR, vmul(R1, K));
+    const M2 = vsub(vmul(vk(kMINUS_TWO), R1), vmul(R2, K));
+    // demand (MATH.md §4.1): f, f' = df/dz and G = 1 - F at z
+    let f: v128, fp: v128, G: v128;
+    if (kind == 0) {
+      // exp(-z^2/2), z = zh + zl, z^2 = zh^2 + zl (z + zh) (zh^2 exact)
+      const ZH = vhi26(Z);
+      const EZ = vexp(vmul(vk(kMINUS_HALF), vmul(ZH, ZH)), vmul(vmul(vk(kMINUS_HALF), vsub(Z, ZH)), vadd(Z, ZH)));
+      f = vmul(vk(kINV_SQRT_2PI), EZ);
+      fp = vmul(f64x2.neg(Z), f);
+      const XS = vmul(Z, vk(kINV_SQRT2));
+      const Y = f64x2.abs(XS);
+      const Y2 = vmul(Y, Y);
+      const Y4 = vmul(Y2, Y2);
+      const SMALL = f64x2.le(Y, vk(kSMALL));
+      let NM = erfcxMidNum(Y, Y2, Y4);
+      let DM = erfcxMidDen(Y, Y2, Y4);
+      const TAIL = f64x2.gt(Y, vk(kFOUR));
+      if (v128.any_true(TAIL)) {
+        // erfcx(y) = (1/sqrt(pi) - gap)/y, gap = TN/(s TD), s = y^2: (s TD/sqrt(pi) - TN)/(s y TD)
+        const Y8 = vmul(Y4, Y4);
+        const TN = erfcTailGapNum(Y2, Y4, Y8);
+        const STD = vmul(Y2, erfcTailGapDen(Y2, Y4, Y8));
+        NM = vsel(vsub(vmul(vk(kINV_SQRTPI), STD), TN), NM, TAIL);
+        DM = vsel(vmul(STD, Y), DM, TAIL);
+      }
+      const DS = erfSmallDen(Y2, Y4);
+      // erfc(|y|) = (DS - |y| NS)/DS (small) or erfcx(|y|) exp(-y^2); y < 0 outside small: 2 - erfc(|y|)
+      const EC = vdiv(vsel(vsub(DS, vmul(XS, erfSmallNum(Y2, Y4))), vmul(NM, EZ), SMALL), vsel(DS, DM, SMALL));
+      G = vmul(vk(kHALF), vsel(vsub(vk(kTWO), EC), EC, v128.andnot(f64x2.lt(XS, vk(kZERO)), SMALL)));
+    } else {
+      const EZ = vexp(f64x2.neg(f64x2.abs(Z)), vk(kZERO));
+      const U1Z = vadd(vk(kONE), EZ);
+      const BIGZ = vdiv(vk(kONE), U1Z);
+      const SMLZ = vdiv(EZ, U1Z);
+      const POSZ = f64x2.ge(Z, vk(kZERO));
+      const F = vsel(BIGZ, SMLZ, POSZ);
+      G = vsel(SMLZ, BIGZ, POSZ);
+      f = vmul(F, G);
+      fp = vmul(f, vsub(G, F));
+    }
+    // the twin's operation order, divisions included (a reciprocal would cost an ulp per term,
+    // which the cancellation in Delta, Gamma and Vanna can amplify)
+    const E2 = vmul(E, E);
+    const NA = f64x2.neg(A);
+    const Q = vmul(A, G);
+    const Q1 = vdiv(vmul(NA, f), E);
+    const Q2 = vdiv(vmul(NA, fp), E2);
+    const ZF = vmul(Z, f);
+    const MA = vmul(M, A);
+    const dQ = full ? v128.load(b + 10 * stride) : v128.load64_splat(b + 10 * stride);
+    const hold = full ? v128.load(b + 11 * stride) : v128.load64_splat(b + 11 * stride);
+    const inv = full ? v128.load(b + 12 * stride) : v128.load64_splat(b + 12 * stride);
+    const o = outPtr + (<usize>i << 3);
+    const PI = vmul(Q, M);
+    const DELTA = vadd(vmul(Q1, M), vmul(Q, M1));
+    const GAMMA = vadd(vadd(vmul(Q2, M), vmul(vmul(vk(kTWO), Q1), M1)), vmul(Q, M2));
+    const VEGA = vdiv(vmul(MA, ZF), E);
+    const VANNA = vadd(vdiv(vmul(MA, vadd(f, vmul(Z, fp))), E2), vdiv(vmul(vmul(M1, A), ZF), E));
+    const RHO = vmul(f64x2.neg(Q), K);
+    const THETA = vsub(vmul(vmul(f64x2.neg(dQ), Q), M), vmul(hold, inv));
+    // one branch for all seven stores (a branch between the stores costs V8 far more than it saves)
+    if (lanes == 3) {
+      v128.store(o, PI);
+      v128.store(o + stride, DELTA);
+      v128.store(o + 2 * stride, GAMMA);
+      v128.store(o + 3 * stride, VEGA);
+      v128.store(o + 4 * stride, VANNA);
+      v128.store(o + 5 * stride, RHO);
+      v128.store(o + 6 * stride, THETA);
+    } else {
+      storeLanes(o, PI, lanes);
+      storeLanes(o + stride, DELTA, lanes);
+      storeLanes(o + 2 * stride, GAMMA, lanes);
+      storeLanes(o + 3 * stride, VEGA, lanes);
+      storeLanes(o + 4 * stride, VANNA, lanes);
+      storeLanes(o + 5 * stride, RHO, lanes);
+      storeLanes(o + 6 * stride, THETA, lanes);
+    }
+  }
+  if (lanes != want) {
+    const rows = full ? 2 : 1;
+    for (let j = 0; j < rows; j++) {
+      if (!((lanes >> j) & 1)) greeksRow(kind, n, inPtr, outPtr, i + j);
+    }
+  }
+}
+
 /**
  * Greeks at the P column (MATH.md §4.2). Output: 7 columns of n: profit Pi = Q M (H omitted),
  * delta, gamma, vega = dPi/dsigma, vanna = d2Pi/dP dsigma, rho = -Q (P - C + Cret),
  * theta = -deltaQ Q M - h q. Constant elasticity: vega = vanna = 0.
+ * SIMD build, win-probability demand: rows through greeksPair (and those it declines through
+ * greeksRow); constant elasticity: greeksRow.
  */
 export function greeks(demandKind: i32, n: i32, inPtr: usize, outPtr: usize): void {
   const stride = <usize>n << 3;
-  for (let i = 0; i < n; i++) {
-    loadParams(inPtr, n, i);
-    const P = col(inPtr, n, 0, i);
-    evalModel(demandKind, P);
-    let vega: f64 = 0.0;
-    let vanna: f64 = 0.0;
-    if (demandKind != KIND_CE) {
-      // dQ/dsigma = A z f(z)/sigma; dQ'/dsigma = A (f + z f')/sigma^2
-      const zf = mz * mf;
-      vega = mM * pA * zf / pE;
-      vanna = mM * pA * (mf + mz * mfp) / (pE * pE) + mM1 * pA * zf / pE;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    if (demandKind == 0) {
+      for (; i + 2 <= n; i += 2) greeksPair(0, n, inPtr, outPtr, stride, i, true);
+      if (i < n) greeksPair(0, n, inPtr, outPtr, stride, i, false);
+      return;
     }
-    const theta = -col(inPtr, n, 10, i) * mQ * mM - col(inPtr, n, 11, i) * col(inPtr, n, 12, i);
-    const o = outPtr + (<usize>i << 3);
-    store<f64>(o, mProfit);
-    store<f64>(o + stride, mDelta);
-    store<f64>(o + 2 * stride, mGamma);
-    store<f64>(o + 3 * stride, vega);
-    store<f64>(o + 4 * stride, vanna);
-    store<f64>(o + 5 * stride, -mQ * mK);
-    store<f64>(o + 6 * stride, theta);
+    if (demandKind == 1) {
+      for (; i + 2 <= n; i += 2) greeksPair(1, n, inPtr, outPtr, stride, i, true);
+      if (i < n) greeksPair(1, n, inPtr, outPtr, stride, i, false);
+      return;
+    }
   }
+  for (; i < n; i++) greeksRow(demandKind, n, inPtr, outPtr, i);
 }
 
 /** The building blocks at the P column (MATH.md §4.1): 7 columns of n: R, M, M', M'', Q, Q', Q''. */
