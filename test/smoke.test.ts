@@ -18,3 +18,18 @@ describe('core smoke', () => {
     expect(Math.abs(t.logF[2] - out[4 * 3 + 2])).toBeLessThan(1e-15);
   });
 });
+
+describe('arena', () => {
+  it('views made before the memory grows still count as WASM memory (zero-copy)', () => {
+    const core = WasmCore.create({ variant: 'simd' });
+    const early = core.arena.f64(4);
+    early.set([1, 2, 3, 4]);
+    const pagesBefore = core.memory.buffer.byteLength;
+    core.arena.f64(8 * 1024 * 1024); // 64 MiB: forces a grow
+    expect(core.memory.buffer.byteLength).toBeGreaterThan(pagesBefore);
+    expect(early.buffer).not.toBe(core.memory.buffer);
+    expect(core.owns(early)).toBe(true);
+    expect(core.input(early)).toBe(early.byteOffset);
+    expect(core.owns(new Float64Array(4))).toBe(false);
+  });
+});

@@ -14,7 +14,15 @@ export class Arena {
   ) {
     this.base = align16(base);
     this.top = this.base;
+    this.buffers.add(memory.buffer);
   }
+
+  /**
+   * Every buffer object this memory has handed out: a shared memory returns a new
+   * SharedArrayBuffer after each grow, all over the same bytes, so views made before a grow are
+   * still views of this memory.
+   */
+  readonly buffers = new WeakSet<ArrayBufferLike>();
 
   /** Allocate `n` doubles; returns the byte offset. Grows the memory when needed. */
   alloc(n: number): number {
@@ -26,6 +34,7 @@ export class Arena {
       const pages = Math.ceil((end - have) / 65536);
       try {
         this.memory.grow(pages);
+        this.buffers.add(this.memory.buffer);
       } catch (err) {
         throw new RangeError(`Arena.alloc: cannot grow WASM memory to ${end} bytes for ${n} doubles (${String(err)})`);
       }

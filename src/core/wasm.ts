@@ -108,11 +108,9 @@ export class WasmCore {
   owns(a: Float64Array): boolean {
     const b = this.memory.buffer;
     if (a.buffer === b) return true;
-    if (!this.buffers.has(b)) this.buffers.add(b);
-    return this.buffers.has(a.buffer);
+    this.arena.buffers.add(b); // grown by another instance sharing this memory
+    return this.arena.buffers.has(a.buffer);
   }
-
-  private readonly buffers = new WeakSet<ArrayBufferLike>();
 
   /**
    * Byte offset of `a` for a kernel: zero-copy when `a` already lives in WASM memory, otherwise

@@ -8,7 +8,7 @@
  * sampling-noise correction, which keeps it conservative).
  */
 import type { Model, ThetaEntry } from '../model/format.js';
-import { modelDim } from '../model/format.js';
+import { modelDim, ModelError } from '../model/format.js';
 import type { NoiseSpec } from '../core/validate.js';
 
 export interface CompiledModel {
@@ -57,6 +57,7 @@ export function compileModel(model: Model): CompiledModel {
       }
     }
   }
+  checkCovariances(cov, D, ids);
   return {
     model,
     D,
@@ -67,4 +68,21 @@ export function compileModel(model: Model): CompiledModel {
     features: model.features.slice(),
     intercept: model.intercept,
   };
+}
+
+/** Every covariance finite and symmetric (the delta-method kernel trusts the table). */
+function checkCovariances(cov: Float64Array, D: number, ids: string[]): void {
+  const dd = D * D;
+  for (let k = 0; k * dd < cov.length; k++) {
+    const o = k * dd;
+    const name = k === 0 ? 'common.cov' : `products.${ids[k - 1]}.cov`;
+    for (let r = 0; r < D; r++) {
+      for (let s = r; s < D; s++) {
+        const a = cov[o + r * D + s];
+        const b = cov[o + s * D + r];
+        if (!Number.isFinite(a) || !Number.isFinite(b)) throw new ModelError(`invalid model: ${name}: entry (${r}, ${s}) must be finite`);
+        if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b))) throw new ModelError(`invalid model: ${name}: not symmetric at (${r}, ${s}): ${a} vs ${b}`);
+      }
+    }
+  }
 }

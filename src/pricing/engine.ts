@@ -11,7 +11,7 @@
  */
 import type { WasmCore } from '../core/wasm.js';
 import { FAMILY_CODE } from '../core/validate.js';
-import { optimalQuote, priceStdError } from '../core/quote.js';
+import { optimalQuote } from '../core/quote.js';
 import { greeks } from '../core/greeks.js';
 import type { CompiledModel } from './compiledModel.js';
 import { applyPolicy, STATUS_CODE, REASON_BIT, type Policy } from './policy.js';
@@ -95,7 +95,11 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     }
 
     const q = optimalQuote(core, u, c, cm.noise);
-    const se = priceStdError(core, a.view(pX, n * D), D, q.dpdu, cm.cov, idx);
+    // The delta-method kernel is called directly: x is finite by construction (parsers), the
+    // covariance table was checked once in compileModel, idx is in range by construction.
+    const se = a.f64(n);
+    core.k.priceVariance(n, D, pX, core.input(q.dpdu), core.input(cm.cov), idx.byteOffset, se.byteOffset);
+    for (let i = 0; i < n; i++) se[i] = Math.sqrt(se[i]);
     // Gamma at the model's optimum feeds the breaker: a non-negative value means p* is not a
     // strict local maximum of expected profit.
     const g0 = greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, q.price, scale));
