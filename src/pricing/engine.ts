@@ -102,7 +102,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     for (let i = 0; i < n; i++) se[i] = Math.sqrt(se[i]);
     // Gamma at the model's optimum feeds the breaker: a non-negative value means p* is not a
     // strict local maximum of expected profit.
-    const g0 = greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, q.price, scale));
+    const g0 = policy.breaker ? greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, q.price, scale)) : undefined;
 
     const price = a.f64(n);
     for (let i = 0; i < n; i++) {
@@ -115,7 +115,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
           currentPrice: chunk.currentPrice[i],
           minPrice: chunk.minPrice[i],
           maxPrice: chunk.maxPrice[i],
-          gamma: g0.gamma[i],
+          gamma: g0 ? g0.gamma[i] : -1,
           stdError: se[i],
         },
         idx[i] === 0,
