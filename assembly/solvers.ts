@@ -264,10 +264,11 @@ function lambdaMax(D: i32, hPtr: usize, aPtr: usize, bPtr: usize): f64 {
 }
 
 /**
- * Cholesky factor L (lower, D×D) of A + ridge·I. Fails (returns false) on a pivot that is not
- * above 1e-13 times the largest diagonal entry, so near-singular matrices also get a ridge.
+ * Cholesky factor L (lower, D×D) of A + ridge·I_nr, the ridge added to the first nr diagonal
+ * entries (nr = D: all). Fails (returns false) on a pivot that is not above 1e-13 times the
+ * largest diagonal entry, so near-singular matrices also get a ridge.
  */
-function cholesky(D: i32, aPtr: usize, lPtr: usize, ridge: f64): bool {
+function cholesky(D: i32, aPtr: usize, lPtr: usize, ridge: f64, nr: i32): bool {
   let dmax: f64 = 0.0;
   for (let j = 0; j < D; j++) {
     const v = Math.abs(ld(aPtr, j * D + j));
@@ -275,7 +276,7 @@ function cholesky(D: i32, aPtr: usize, lPtr: usize, ridge: f64): bool {
   }
   const floor = 1e-13 * (dmax + ridge);
   for (let j = 0; j < D; j++) {
-    let s = ld(aPtr, j * D + j) + ridge;
+    let s = ld(aPtr, j * D + j) + (j < nr ? ridge : 0.0);
     for (let k = 0; k < j; k++) {
       const l = ld(lPtr, j * D + k);
       s -= l * l;
@@ -312,7 +313,7 @@ function cholSolve(D: i32, lPtr: usize, bPtr: usize, xPtr: usize): void {
  * τ = 1e-10·max(1, max|H_ii|), growing ×10, to the diagonal of H until it factors.
  */
 function makePD(D: i32, hPtr: usize, lPtr: usize): void {
-  if (cholesky(D, hPtr, lPtr, 0.0)) return;
+  if (cholesky(D, hPtr, lPtr, 0.0, D)) return;
   let dmax: f64 = 1.0;
   for (let j = 0; j < D; j++) {
     const v = Math.abs(ld(hPtr, j * D + j));
@@ -320,7 +321,7 @@ function makePD(D: i32, hPtr: usize, lPtr: usize): void {
   }
   let tau = 1e-10 * dmax;
   for (let k = 0; k < 40; k++) {
-    if (cholesky(D, hPtr, lPtr, tau)) break;
+    if (cholesky(D, hPtr, lPtr, tau, D)) break;
     tau *= 10.0;
   }
   for (let j = 0; j < D; j++) st(hPtr, j * D + j, ld(hPtr, j * D + j) + tau);
@@ -375,6 +376,62 @@ function fista(
   }
 }
 
+const MAX_SECULAR: i32 = 100;
+
+/**
+ * Exact minimiser of the quadratic model gᵀ(v-θ) + ½(v-θ)ᵀH(v-θ) over the ball ‖v_θ‖ ≤ W (no
+ * λ-penalty; H positive definite after makePD), called when the Newton point, in vPtr on entry
+ * with the factor of H in lPtr, lies outside the ball (MATH.md §1.6). By KKT
+ * v(μ) = (H + μE)⁻¹(Hθ - g), E = diag(1 on the θ-block, 0 on log σ), with μ > 0 the root of
+ * ‖E v(μ)‖ = W; ‖E v(μ)‖ decreases in μ. The root is found by Newton on the secular equation
+ * 1/‖Ev‖ - 1/W = 0 (Moré & Sorensen 1983; derivative ‖w‖²/‖Ev‖³ with L w = E v), safeguarded by a
+ * bracket (bisection, or doubling while no upper end is known), to |‖Ev‖ - W| ≤ 1e-13·W; the
+ * θ-block is finally scaled into the ball against rounding. One Cholesky factorisation per step
+ * instead of thousands of FISTA steps when H is ill-conditioned (fewer rows than coefficients).
+ * bPtr, wPtr: scratch (D). Returns false if a factorisation fails (the caller falls back to FISTA).
+ */
+function ballNewton(thetaPtr: usize, gPtr: usize, hPtr: usize, lPtr: usize, vPtr: usize, bPtr: usize, wPtr: usize): bool {
+  const D = PD;
+  const d = Pd;
+  const W = Pradius;
+  for (let r = 0; r < D; r++) {
+    let s: f64 = 0.0;
+    for (let c = 0; c < D; c++) s += ld(hPtr, r * D + c) * ld(thetaPtr, c);
+    st(bPtr, r, s - ld(gPtr, r));
+  }
+  let hmax: f64 = 0.0;
+  for (let j = 0; j < D; j++) if (ld(hPtr, j * D + j) > hmax) hmax = ld(hPtr, j * D + j);
+  let lo: f64 = 0.0;
+  let hi: f64 = Infinity;
+  let mu: f64 = 0.0;
+  let nv = normv(d, vPtr);
+  for (let it = 0; it < MAX_SECULAR; it++) {
+    if (it > 0) {
+      if (!cholesky(D, hPtr, lPtr, mu, d)) return false;
+      cholSolve(D, lPtr, bPtr, vPtr);
+      nv = normv(d, vPtr);
+    }
+    if (Math.abs(nv - W) <= 1e-13 * W) break;
+    if (nv > W) lo = mu;
+    else hi = mu;
+    if (hi < Infinity && hi - lo <= 1e-15 * hi) break;
+    // Newton on the secular equation 1/‖Ev‖ - 1/W = 0: its derivative is ‖w‖²/‖Ev‖³, L w = E v
+    for (let i = 0; i < D; i++) {
+      let s: f64 = i < d ? ld(vPtr, i) : 0.0;
+      for (let k = 0; k < i; k++) s -= ld(lPtr, i * D + k) * ld(wPtr, k);
+      st(wPtr, i, s / ld(lPtr, i * D + i));
+    }
+    let next = mu + ((nv - W) / W) * ((nv * nv) / dotv(D, wPtr, wPtr));
+    if (!(next > lo && next < hi)) next = hi < Infinity ? 0.5 * (lo + hi) : 2.0 * lo + 1e-8 * hmax;
+    mu = next;
+  }
+  if (nv > W) {
+    const f = W / nv;
+    for (let i = 0; i < d; i++) st(vPtr, i, ld(vPtr, i) * f);
+  }
+  return true;
+}
+
 /**
  * With θ fixed, minimise the smooth part over log σ (entry d) by safeguarded 1-D Newton with
  * halving; used by the exact-shrinkage check when the scale is estimated.
@@ -425,6 +482,30 @@ function predictedDecrease(thetaPtr: usize, gPtr: usize, vPtr: usize): f64 {
   return pred + (hv - ht);
 }
 
+/** Smallest Armijo step tried (2⁻⁴⁰ ≈ 9.1e-13); below it the line search has failed. */
+const MIN_STEP: f64 = 1e-12;
+/**
+ * Consecutive stalled steps that stop the iteration: steps that lowered J by no more than the
+ * rounding allowance and did not take ‖G‖ 10% below its best value so far. (Three, not one: a
+ * linearly converging run, e.g. on a ridged model, still makes progress in ‖G‖ below the
+ * resolution of J.)
+ */
+const STALL_STEPS: i32 = 3;
+
+/**
+ * Rounding-level floor of the stationarity measure ‖G‖ = ‖θ - prox_t(θ - t·g)‖/t, t = 1/Lm:
+ * FLOOR_REL·(Lm·‖θ‖ + ‖g‖). Forming θ - t·g and dividing the difference by t loses about
+ * ε·(Lm·‖θ‖ + ‖g‖) per entry, and g itself carries the rounding of the row sums (each row's
+ * residual p - xᵀθ is off by ~ε·|x|·‖θ‖, which moves its gradient term by ~Lm·ε·‖θ‖).
+ * FLOOR_REL = 1e-13 (≈ 450 ε) leaves a factor ~2 over the largest stall measured (6e-14, 31
+ * coefficients and 30 rows; typical stalls sit at 1e-15 to 1e-14).
+ */
+const FLOOR_REL: f64 = 1e-13;
+
+function stationarityFloor(thetaPtr: usize, gPtr: usize, Lm: f64): f64 {
+  return FLOOR_REL * (Lm * normv(PD, thetaPtr) + normv(PD, gPtr));
+}
+
 /** Doubles of work needed by projectedNewton for d features (covers estimateScale, D = d + 1). */
 export function newtonWorkSize(d: i32): i32 {
   const D = d + 1;
@@ -439,13 +520,24 @@ export function newtonWorkSize(d: i32): i32 {
  * step 1/λ_max(H)), converged 0/1, objective J].
  *
  * Each iteration: g, H of the smooth part at θ (ridged if not PD); stop if the prox-gradient
- * mapping norm < tol; target v = θ - H⁻¹g when there is no λ-penalty and v is inside the ball,
- * otherwise v = argmin of the quadratic model + h by FISTA (exact prox: proxL2Ball; inner
- * tolerance min(0.1, ‖G‖)·‖G‖, at least tol/100); then θ ← θ + α(v - θ) with α halved until
- * J(θ+αΔ) ≤ J(θ) + 1e-4·α·[gᵀΔ + h(v) - h(θ)] + 1e-13·(1 + |J|) (the last term absorbs the
- * rounding of J near the optimum). If the predicted decrease gᵀΔ + h(v) - h(θ) is not negative
- * beyond its rounding bound, the proximal-gradient point prox_t(θ - t·g) replaces v; if that fails
- * too, or the line search does, the loop stops (converged reports whether ‖G‖ < tol).
+ * mapping norm ‖G‖ < tol; target v = θ - H⁻¹g when there is no λ-penalty and v is inside the
+ * ball; without the λ-penalty but outside the ball, the exact ball-constrained minimiser of the
+ * quadratic model (ballNewton); with the λ-penalty, argmin of the quadratic model + h by FISTA
+ * (exact prox: proxL2Ball; inner tolerance min(0.1, ‖G‖)·‖G‖, at least tol/100). Then
+ * θ ← θ + α(v - θ) with α halved (down to MIN_STEP) until
+ * J(θ+αΔ) ≤ J(θ) + 1e-4·α·[gᵀΔ + h(v) - h(θ)] + s, s = 1e-13·(1 + |J|) (the allowance s absorbs
+ * the rounding of J near the optimum). If the predicted decrease gᵀΔ + h(v) - h(θ) is not
+ * negative beyond its rounding bound, the proximal-gradient point prox_t(θ - t·g) replaces v.
+ *
+ * Stopping: converged = 1 when ‖G‖ < tol. The loop also stops early, before maxIter, when the
+ * objective cannot be lowered any more at this precision: no descent direction even for the
+ * proximal-gradient point, no Armijo step ≥ MIN_STEP, or STALL_STEPS steps in a row that lowered
+ * J by no more than s (accepted only through the allowance) without bringing ‖G‖ 10% below its
+ * best value. Then converged = 1 only if ‖G‖ is within the rounding floor (stationarityFloor:
+ * FLOOR_REL·(Lm‖θ‖ + ‖g‖)), else 0. Without this, a tol below the floor made every step an
+ * accepted no-op up to maxIter (e.g. σ = 0.002, 100 rows, 20 coefficients, l2norm penalty,
+ * tol = 1e-12: 100 iterations; now 14, test/solverStopping.test.ts).
+ *
  * Exact shrinkage (MATH.md §1.8): with kind 1, θ0 inside the ball and ‖∇L(θ0)‖ ≤ λ (log σ
  * optimised first when estimated), θ0 is returned exactly.
  */
@@ -500,23 +592,36 @@ export function projectedNewton(
     }
   }
 
+  let bestG: f64 = Infinity;
+  let stalls = 0;
+  let flat = false;
   for (;;) {
     const fs = smoothPart(thetaPtr, gPtr, hPtr);
     F = fs + nonSmooth(thetaPtr);
     makePD(D, hPtr, lPtr);
     const Lm = lambdaMax(D, hPtr, aPtr, bPtr);
     gnorm = gradMapNorm(thetaPtr, gPtr, 1.0 / Lm, aPtr, bPtr);
+    const floor = stationarityFloor(thetaPtr, gPtr, Lm);
     if (gnorm < tol) {
       converged = true;
+      break;
+    }
+    // stalled: STALL_STEPS steps in a row lowered J by no more than its rounding without taking
+    // ‖G‖ 10% below its best value
+    stalls = flat && !(gnorm < 0.9 * bestG) ? stalls + 1 : 0;
+    if (gnorm < bestG) bestG = gnorm;
+    if (stalls >= STALL_STEPS) {
+      converged = gnorm <= floor;
       break;
     }
     if (iters >= maxIter) break;
     // Newton target, kept when feasible and unpenalised by λ
     cholSolve(D, lPtr, gPtr, mPtr);
     for (let i = 0; i < D; i++) st(vPtr, i, ld(thetaPtr, i) - ld(mPtr, i));
-    if (penaltyKind == 1 || normv(d, vPtr) > radius) {
-      let innerTol = (gnorm < 0.1 ? gnorm : 0.1) * gnorm;
-      if (innerTol < 0.01 * tol) innerTol = 0.01 * tol;
+    let innerTol = (gnorm < 0.1 ? gnorm : 0.1) * gnorm;
+    if (innerTol < 0.01 * tol) innerTol = 0.01 * tol;
+    if (penaltyKind == 1) fista(thetaPtr, gPtr, hPtr, Lm, innerTol, vPtr, vnPtr, yPtr, mPtr, aPtr);
+    else if (normv(d, vPtr) > radius && !ballNewton(thetaPtr, gPtr, hPtr, lPtr, vPtr, yPtr, mPtr)) {
       fista(thetaPtr, gPtr, hPtr, Lm, innerTol, vPtr, vnPtr, yPtr, mPtr, aPtr);
     }
     // Armijo on θ + α(v - θ)
@@ -527,26 +632,35 @@ export function projectedNewton(
       // left in b by gradMapNorm, for which gᵀΔ + h(v) - h(θ) <= -‖Δ‖²/t < 0
       copyv(D, bPtr, vPtr);
       pred = predictedDecrease(thetaPtr, gPtr, vPtr);
-      if (!(pred < predNoise)) break;
+      if (!(pred < predNoise)) {
+        converged = gnorm <= floor;
+        break;
+      }
     }
     // Armijo with an allowance for rounding in J: near the optimum the predicted decrease falls
     // below the rounding error of the sum over rows, where the plain test would reject every step
     const slack = 1e-13 * (1.0 + Math.abs(F));
     let alpha: f64 = 1.0;
     let accepted = false;
-    for (let ls = 0; ls < 60; ls++) {
+    let Ft = F;
+    while (alpha >= MIN_STEP) {
       for (let i = 0; i < D; i++) {
         const th = ld(thetaPtr, i);
         st(trPtr, i, th + alpha * (ld(vPtr, i) - th));
       }
-      const Ft = objective(trPtr);
+      Ft = objective(trPtr);
       if (Ft <= F + 1e-4 * alpha * pred + slack) {
         accepted = true;
         break;
       }
       alpha *= 0.5;
     }
-    if (!accepted) break;
+    if (!accepted) {
+      converged = gnorm <= floor;
+      break;
+    }
+    // a step accepted only through the allowance did not lower J beyond its rounding
+    flat = !(Ft < F - slack);
     copyv(D, trPtr, thetaPtr);
     iters++;
   }

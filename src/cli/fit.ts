@@ -21,6 +21,7 @@ export interface FitCommandOptions {
   lambdaC?: string;
   reservation?: string;
   intercept?: boolean;
+  workers?: string;
 }
 
 function positive(name: string, v: string): number {
@@ -60,6 +61,11 @@ export function parseFitOptions(o: FitCommandOptions): FitOptions & { features?:
     out.features = f;
   }
   if (o.intercept === false) out.intercept = false;
+  if (o.workers !== undefined) {
+    const w = Number(o.workers);
+    if (o.workers.trim() === '' || !Number.isInteger(w) || w < 1) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${JSON.stringify(o.workers)}`);
+    out.workers = w;
+  }
   return out;
 }
 
@@ -88,6 +94,7 @@ export function register(program: Command): void {
     .option('--lambda-c <C>', 'stage-II constant c_lambda (default: chosen by held-out log-likelihood)')
     .option('--reservation <c>', 'payoff when we do not trade, stored as model.reservation', '0')
     .option('--no-intercept', 'do not add an intercept coefficient')
+    .option('--workers <n>', 'worker threads for the fit (stage-I passes over row ranges, stage II across the pool)', '1')
     .action(async (o: FitCommandOptions) => {
       const msg = await runFit(o);
       process.stderr.write(msg + '\n');

@@ -8,6 +8,9 @@
  * - radius W: `3·max(‖θ̂_0‖, σ)`, where θ̂_0 is a pooled fit inside a ball large enough not to
  *   bind (10⁶·(1 + max|price|)). MATH.md §1.6's default `‖θ_0‖ + δ_max` needs δ_max, which data
  *   do not give; this allows product deviations up to twice the common parameter's norm.
+ * - workers: 1 (this thread). With `workers: N > 1` (fitTableAsync, fitObservationsFile, CLI
+ *   `--workers N`) the fit runs on a pool of N WASM workers over shared memory
+ *   (src/model/parallelFit.ts); it equals the single-threaded fit to rounding.
  */
 import type { WasmCore } from '../core/wasm.js';
 import { defaultCore } from '../core/wasm.js';
@@ -17,6 +20,7 @@ import { RepricerError } from '../errors.js';
 import { readObservations, type ObservationTable, type ReadObservationsOptions } from '../io/observations.js';
 import { MODEL_FORMAT, validateModel, type Model, type ThetaEntry } from './format.js';
 import { fitTsmt, type Strategy, type TsmtResult, type ParameterFit } from './tsmt.js';
+import { FitPool, layoutBytes } from './parallelFit.js';
 
 export interface FitOptions {
   strategy?: Strategy;
@@ -31,6 +35,10 @@ export interface FitOptions {
   reservation?: number;
   /** Timestamp written to `createdAt` (default now); tests pass a fixed one. */
   createdAt?: string;
+  /** Worker threads (default 1: this thread; > 1 needs fitTableAsync or fitObservationsFile). */
+  workers?: number;
+  /** Compiled worker module for workers > 1 (default dist/src/pool/fitWorker.js). */
+  workerFile?: string;
 }
 
 function sd(a: Float64Array): number {
@@ -55,14 +63,22 @@ function norm(v: ArrayLike<number>): number {
   return Math.sqrt(s);
 }
 
-/** The default radius of the file comment. */
-export function defaultRadius(core: WasmCore, table: ObservationTable, family: NoiseFamily, scale: number | undefined): number {
+/** The pooled fit behind the default radius: a ball too large to bind, the starting scale. */
+function radiusProblem(table: ObservationTable, scale: number | undefined): { big: number; start: number } {
   const obs = table.columns;
-  const big = 1e6 * (1 + maxAbs(obs.price));
-  const start = scale ?? Math.max(1e-6, 0.5 * sd(obs.price));
-  const r = fitNewton(core, obs, { family, scale: start }, { radius: big, normalize: 'mean', estimateScale: scale === undefined });
+  return { big: 1e6 * (1 + maxAbs(obs.price)), start: scale ?? Math.max(1e-6, 0.5 * sd(obs.price)) };
+}
+
+function radiusFrom(r: { theta: Float64Array; logScale?: number }, start: number): number {
   const sigma = r.logScale !== undefined ? Math.exp(r.logScale) : start;
   return 3 * Math.max(norm(r.theta), sigma);
+}
+
+/** The default radius of the file comment. */
+export function defaultRadius(core: WasmCore, table: ObservationTable, family: NoiseFamily, scale: number | undefined): number {
+  const { big, start } = radiusProblem(table, scale);
+  const r = fitNewton(core, table.columns, { family, scale: start }, { radius: big, normalize: 'mean', estimateScale: scale === undefined });
+  return radiusFrom(r, start);
 }
 
 function entry(p: ParameterFit): ThetaEntry {
@@ -100,8 +116,15 @@ export function toModel(table: ObservationTable, res: TsmtResult, radius: number
   return validateModel(JSON.parse(JSON.stringify(m)));
 }
 
-/** Fit a model to an observation table already in memory. */
+function checkWorkers(workers: unknown): number {
+  if (workers === undefined) return 1;
+  if (typeof workers !== 'number' || !Number.isInteger(workers) || workers < 1) throw new RangeError(`fit: workers must be an integer >= 1, got ${String(workers)}`);
+  return workers;
+}
+
+/** Fit a model to an observation table already in memory (this thread; see fitTableAsync for workers). */
 export function fitTable(table: ObservationTable, opts: FitOptions = {}, core: WasmCore = defaultCore()): Model {
+  if (checkWorkers(opts.workers) > 1) throw new RangeError(`fitTable runs on this thread; use fitTableAsync for workers = ${String(opts.workers)}`);
   const family = opts.family ?? 'gaussian';
   if (table.columns.n === 0) throw new RepricerError('INPUT_UNREADABLE', `${table.file}: no observation rows`, { file: table.file });
   const estimateScale = opts.estimateScale ?? opts.scale === undefined;
@@ -113,11 +136,45 @@ export function fitTable(table: ObservationTable, opts: FitOptions = {}, core: W
   return toModel(table, res, radius, opts);
 }
 
-/** Read an observations file and fit a model. */
+/**
+ * fitTable with `opts.workers` threads: 1 runs fitTable here; more run the default radius and the
+ * TSMT fit on a worker pool over shared memory (created for this call, destroyed after it).
+ */
+export async function fitTableAsync(table: ObservationTable, opts: FitOptions = {}, core: WasmCore = defaultCore()): Promise<Model> {
+  const workers = checkWorkers(opts.workers);
+  if (workers === 1) return fitTable(table, opts, core);
+  const family = opts.family ?? 'gaussian';
+  if (table.columns.n === 0) throw new RepricerError('INPUT_UNREADABLE', `${table.file}: no observation rows`, { file: table.file });
+  const estimateScale = opts.estimateScale ?? opts.scale === undefined;
+  const scale = opts.scale ?? Math.max(1e-6, 0.5 * sd(table.columns.price));
+  const cols = table.columns;
+  const dataBytes = layoutBytes(cols.n, cols.d, cols.weight !== undefined);
+  const pool = FitPool.create(opts.workerFile ? { workers, dataBytes, workerFile: opts.workerFile } : { workers, dataBytes });
+  try {
+    const h = pool.load(table.columns, table.product, table.productIds.length);
+    try {
+      let radius = opts.radius;
+      if (radius === undefined) {
+        const rp = radiusProblem(table, estimateScale ? undefined : opts.scale);
+        radius = radiusFrom(await pool.pooledFit(h, { family, scale: rp.start }, { radius: rp.big, estimateScale, convention: 'price' }), rp.start);
+      }
+      const tsmtOpts: Parameters<typeof fitTsmt>[4] = { strategy: opts.strategy ?? 'tsmt', noise: { family, scale }, estimateScale, radius };
+      if (opts.lambdaC !== undefined) tsmtOpts.lambdaC = opts.lambdaC;
+      const res = await pool.fit(h, tsmtOpts);
+      return toModel(table, res, radius, opts);
+    } finally {
+      pool.unload(h);
+    }
+  } finally {
+    await pool.destroy();
+  }
+}
+
+/** Read an observations file and fit a model (`opts.workers` threads). */
 export async function fitObservationsFile(file: string, opts: FitOptions & ReadObservationsOptions = {}, core?: WasmCore): Promise<Model> {
   const readOpts: ReadObservationsOptions = {};
   if (opts.features) readOpts.features = opts.features;
   if (opts.intercept !== undefined) readOpts.intercept = opts.intercept;
   const table = await readObservations(file, readOpts);
-  return fitTable(table, opts, core ?? defaultCore());
+  return fitTableAsync(table, opts, core ?? defaultCore());
 }

@@ -190,7 +190,8 @@ function totalWeight(obs: ObservationColumns): number {
   return s;
 }
 
-interface Ctx {
+/** What the per-product fits need (shared with the worker-pool fit, src/model/parallelFit.ts). */
+export interface Ctx {
   core: WasmCore;
   noise: NoiseSpec;
   radius: number;
@@ -236,16 +237,27 @@ function stageTwo(ctx: Ctx, obs: ObservationColumns, theta0: Float64Array, lambd
   return { theta, shrunk: same, iterations: r.iterations, converged: r.converged };
 }
 
+export interface ProductEstimate {
+  theta: Float64Array;
+  lambda: number;
+  shrunk: boolean;
+  iterations: number;
+  converged: boolean;
+}
+
+/** One product's estimate for one value of c_λ (strategy semantics applied); M = product count. */
+export function productEstimate(ctx: Ctx, strategy: Strategy, p: ObservationColumns, theta0: Float64Array, c: number, D: number, M: number, start?: Float64Array): ProductEstimate {
+  if (strategy === 'pooled' || p.n === 0) return { theta: theta0.slice(), lambda: Infinity, shrunk: true, iterations: 0, converged: true };
+  // n_i of §1.8 is the product's total row weight (= its row count when unweighted)
+  const lambda = strategy === 'individual' ? 0 : lambdaFor(c, D, M, totalWeight(p));
+  const r = stageTwo(ctx, p, theta0, lambda, start);
+  return { ...r, lambda };
+}
+
 /** Per-product estimates for one value of λ (strategy semantics applied). */
-function productEstimates(ctx: Ctx, strategy: Strategy, parts: ObservationColumns[], theta0: Float64Array, c: number, D: number, starts?: Float64Array[]): { theta: Float64Array; lambda: number; shrunk: boolean; iterations: number; converged: boolean }[] {
+function productEstimates(ctx: Ctx, strategy: Strategy, parts: ObservationColumns[], theta0: Float64Array, c: number, D: number, starts?: Float64Array[]): ProductEstimate[] {
   const M = parts.length;
-  return parts.map((p, i) => {
-    if (strategy === 'pooled' || p.n === 0) return { theta: theta0.slice(), lambda: Infinity, shrunk: true, iterations: 0, converged: true };
-    // n_i of §1.8 is the product's total row weight (= its row count when unweighted)
-    const lambda = strategy === 'individual' ? 0 : lambdaFor(c, D, M, totalWeight(p));
-    const r = stageTwo(ctx, p, theta0, lambda, starts?.[i]);
-    return { ...r, lambda };
-  });
+  return parts.map((p, i) => productEstimate(ctx, strategy, p, theta0, c, D, M, starts?.[i]));
 }
 
 /**
@@ -254,7 +266,7 @@ function productEstimates(ctx: Ctx, strategy: Strategy, parts: ObservationColumn
  * for the held-out choice of c_λ come first in that block (file order), then its held-out rows
  * (every HOLDOUT_EVERY-th of the product's rows, file order). Parts are zero-copy subarrays.
  */
-interface Layout {
+export interface Layout {
   obs: ObservationColumns;
   M: number;
   start: Int32Array;
@@ -265,7 +277,7 @@ interface Layout {
 }
 
 /** Allocate the layout in the arena (caller releases the arena mark). */
-function buildLayout(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number): Layout {
+export function buildLayout(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number): Layout {
   const rows = groupRows(groups, M);
   const { n, d } = obs;
   const start = new Int32Array(M + 1);
@@ -291,9 +303,12 @@ function buildLayout(core: WasmCore, obs: ObservationColumns, groups: Int32Array
   // views above stay zero-copy) during the fit
   a.release(a.alloc(1 << 16));
   const views = { x: a.view(x.byteOffset, n * d), won: a.view(won.byteOffset, n), price: a.view(price.byteOffset, n), competitor: a.view(competitor.byteOffset, n), weight: weight ? a.view(weight.byteOffset, n) : undefined };
+  const sx = obs.x;
+  const vx = views.x;
   for (let k = 0; k < n; k++) {
     const r = order[k];
-    views.x.set(obs.x.subarray(r * d, r * d + d), k * d);
+    // a plain loop: subarray().set() per row was twice as slow for short rows
+    for (let j = 0, i0 = r * d, o0 = k * d; j < d; j++) vx[o0 + j] = sx[i0 + j];
     views.won[k] = obs.won[r];
     views.price[k] = obs.price[r];
     views.competitor[k] = obs.competitor[r];
@@ -317,7 +332,7 @@ function slice(L: Layout, from: number, to: number): ObservationColumns {
   return s;
 }
 
-function parts(L: Layout, which: 'all' | 'train' | 'valid'): ObservationColumns[] {
+export function parts(L: Layout, which: 'all' | 'train' | 'valid'): ObservationColumns[] {
   return Array.from({ length: L.M }, (_, i) =>
     which === 'all' ? slice(L, L.start[i], L.start[i + 1]) : which === 'train' ? slice(L, L.start[i], L.trainEnd[i]) : slice(L, L.trainEnd[i], L.start[i + 1]),
   );
@@ -335,7 +350,7 @@ function selectOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): { c: numb
   const trainParts = parts(L, 'train');
   const validParts = parts(L, 'valid');
   // from the largest c (most shrinkage) down, warm-starting each product from the previous value
-  const order = grid.map((c, k) => ({ c, k })).sort((a, b) => b.c - a.c);
+  const order = gridOrder(grid);
   let starts: Float64Array[] | undefined;
   const ll = new Array<number>(grid.length);
   for (const { c, k } of order) {
@@ -344,13 +359,23 @@ function selectOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): { c: numb
     let s = 0;
     for (let i = 0; i < est.length; i++) {
       if (validParts[i].n === 0) continue;
-      s += censoredLogLikelihood(core, validParts[i], est[i].theta, ctx.noise, { convention: ctx.convention }).value;
+      s += productLogLikelihood(ctx, validParts[i], est[i].theta);
     }
     ll[k] = s;
   }
+  return { c: grid[bestOf(order, ll)], grid, heldOutLogLikelihood: ll };
+}
+
+/** The c_λ grid in fitting order: largest first (most shrinkage), each value with its grid index. */
+export function gridOrder(grid: readonly number[]): { c: number; k: number }[] {
+  return grid.map((c, k) => ({ c, k })).sort((a, b) => b.c - a.c);
+}
+
+/** Grid index with the largest held-out log-likelihood; exact ties go to the larger c_λ. */
+export function bestOf(order: { k: number }[], ll: number[]): number {
   let best = -1;
   for (const { k } of order) if (best < 0 || ll[k] > ll[best]) best = k;
-  return { c: grid[best], grid, heldOutLogLikelihood: ll };
+  return best;
 }
 
 /** Choose c_λ by held-out log-likelihood (see the file comment). */
@@ -364,7 +389,7 @@ export function selectLambdaC(core: WasmCore, obs: ObservationColumns, groups: I
   }
 }
 
-function makeCtx(core: WasmCore, opts: TsmtOptions): Ctx {
+export function makeCtx(core: WasmCore, opts: TsmtOptions): Ctx {
   const ctx: Ctx = { core, noise: { family: opts.noise.family, scale: opts.noise.scale }, radius: opts.radius, convention: opts.convention ?? 'price' };
   if (opts.maxIter !== undefined) ctx.maxIter = opts.maxIter;
   ctx.tol = opts.tol ?? defaultTol(opts.noise.scale);
@@ -381,7 +406,7 @@ export function defaultTol(scale: number): number {
   return 1e-7 / scale;
 }
 
-function checkOptions(obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): void {
+export function checkOptions(obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): void {
   if (!(opts.radius > 0) || !Number.isFinite(opts.radius)) throw new RangeError(`fitTsmt: radius must be a finite number > 0, got ${opts.radius}`);
   if (!(opts.noise.scale > 0) || !Number.isFinite(opts.noise.scale)) throw new RangeError(`fitTsmt: noise.scale must be a finite number > 0, got ${opts.noise.scale}`);
   if (opts.lambdaC !== undefined && !(opts.lambdaC >= 0)) throw new RangeError(`fitTsmt: lambdaC must be >= 0, got ${opts.lambdaC}`);
@@ -439,55 +464,21 @@ function fitOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): TsmtResult {
 
   const common: ParameterFit = { theta: theta0, n: obs.n, iterations: s1.iterations, converged: s1.converged };
   let logScaleStdErr: number | undefined;
-  const prior = 1 / (opts.radius * opts.radius);
   if (wantSe) {
-    const P = estimateScale ? D + 1 : D;
     const info = Float64Array.from(observedInformation(core, obs, estimateScale ? withLogScale(theta0, ctx.noise.scale) : theta0, ctx.noise, { convention: ctx.convention, estimateScale }));
-    for (let j = 0; j < D; j++) info[j * P + j] += prior;
-    const inv = invertSpd(info, P);
-    if (inv) {
-      const cov = new Float64Array(D * D);
-      for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) cov[i * D + j] = inv[i * P + j];
-      common.cov = cov;
-      common.stdErr = diagSqrt(cov, D);
-      if (estimateScale) logScaleStdErr = Math.sqrt(Math.max(0, inv[D * P + D]));
-    }
+    logScaleStdErr = commonCovariance(common, info, D, estimateScale, opts.radius);
   }
 
   const products: ProductFit[] = est.map((e, i) => {
     iterations += e.iterations;
     converged &&= e.converged;
-    const pf: ProductFit = { theta: e.theta, n: all[i].n, lambda: e.lambda, shrunk: e.shrunk, iterations: e.iterations, converged: e.converged };
-    if (wantSe) {
-      if (e.shrunk && common.cov) {
-        pf.cov = common.cov.slice();
-        pf.stdErr = common.stdErr!.slice();
-      } else {
-        const info = Float64Array.from(observedInformation(core, all[i], e.theta, ctx.noise, { convention: ctx.convention }));
-        for (let j = 0; j < D; j++) info[j * D + j] += prior;
-        if (e.lambda > 0 && Number.isFinite(e.lambda)) {
-          const v = new Float64Array(D);
-          for (let j = 0; j < D; j++) v[j] = e.theta[j] - theta0[j];
-          const r = norm(v);
-          if (r > 0) {
-            const k = (totalWeight(all[i]) * e.lambda) / r;
-            for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) info[a * D + b] += k * ((a === b ? 1 : 0) - (v[a] * v[b]) / (r * r));
-          }
-        }
-        const cov = invertSpd(info, D);
-        if (cov) {
-          pf.cov = cov;
-          pf.stdErr = diagSqrt(cov, D);
-        }
-      }
-    }
-    return pf;
+    return productFit(ctx, e, all[i], theta0, common, wantSe);
   });
 
   let logLikelihood = 0;
   for (let i = 0; i < M; i++) {
     if (all[i].n === 0) continue;
-    logLikelihood += censoredLogLikelihood(core, all[i], products[i].theta, ctx.noise, { convention: ctx.convention }).value;
+    logLikelihood += productLogLikelihood(ctx, all[i], products[i].theta);
   }
 
   const res: TsmtResult = { strategy, noise: ctx.noise, scaleEstimated: estimateScale, common, products, lambdaC, logLikelihood, iterations, converged };
@@ -496,7 +487,61 @@ function fitOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): TsmtResult {
   return res;
 }
 
-function withLogScale(theta: Float64Array, scale: number): Float64Array {
+/**
+ * Covariance and standard errors of θ̂_0 from the observed information of all rows at θ̂_0
+ * (`info`, P×P with P = D (+1 with an estimated scale), overwritten) plus the I/W² prior; sets
+ * `common.cov`/`common.stdErr` and returns the standard error of log σ when estimated.
+ */
+export function commonCovariance(common: ParameterFit, info: Float64Array, D: number, estimateScale: boolean, radius: number): number | undefined {
+  const P = estimateScale ? D + 1 : D;
+  const prior = 1 / (radius * radius);
+  for (let j = 0; j < D; j++) info[j * P + j] += prior;
+  const inv = invertSpd(info, P);
+  if (!inv) return undefined;
+  const cov = new Float64Array(D * D);
+  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) cov[i * D + j] = inv[i * P + j];
+  common.cov = cov;
+  common.stdErr = diagSqrt(cov, D);
+  return estimateScale ? Math.sqrt(Math.max(0, inv[D * P + D])) : undefined;
+}
+
+/** A product's ParameterFit from its estimate: standard errors of the file comment when `wantSe`. */
+export function productFit(ctx: Ctx, e: ProductEstimate, part: ObservationColumns, theta0: Float64Array, common: ParameterFit, wantSe: boolean): ProductFit {
+  const D = theta0.length;
+  const prior = 1 / (ctx.radius * ctx.radius);
+  const pf: ProductFit = { theta: e.theta, n: part.n, lambda: e.lambda, shrunk: e.shrunk, iterations: e.iterations, converged: e.converged };
+  if (wantSe) {
+    if (e.shrunk && common.cov) {
+      pf.cov = common.cov.slice();
+      pf.stdErr = common.stdErr!.slice();
+    } else {
+      const info = Float64Array.from(observedInformation(ctx.core, part, e.theta, ctx.noise, { convention: ctx.convention }));
+      for (let j = 0; j < D; j++) info[j * D + j] += prior;
+      if (e.lambda > 0 && Number.isFinite(e.lambda)) {
+        const v = new Float64Array(D);
+        for (let j = 0; j < D; j++) v[j] = e.theta[j] - theta0[j];
+        const r = norm(v);
+        if (r > 0) {
+          const k = (totalWeight(part) * e.lambda) / r;
+          for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) info[a * D + b] += k * ((a === b ? 1 : 0) - (v[a] * v[b]) / (r * r));
+        }
+      }
+      const cov = invertSpd(info, D);
+      if (cov) {
+        pf.cov = cov;
+        pf.stdErr = diagSqrt(cov, D);
+      }
+    }
+  }
+  return pf;
+}
+
+/** Σ_t ℓ_t of a product's rows at θ (rows with weights: Σ w_t ℓ_t). */
+export function productLogLikelihood(ctx: Ctx, part: ObservationColumns, theta: Float64Array): number {
+  return censoredLogLikelihood(ctx.core, part, theta, ctx.noise, { convention: ctx.convention }).value;
+}
+
+export function withLogScale(theta: Float64Array, scale: number): Float64Array {
   const t = new Float64Array(theta.length + 1);
   t.set(theta);
   t[theta.length] = Math.log(scale);

@@ -2,6 +2,11 @@
 // projected AdaGrad SGD for J(θ) = -(1/N)Σ w ℓ(θ) + penalty(θ), ‖θ‖ ≤ W (MATH.md §1.6, §1.8, §5.3).
 // Pointers become Float64Array views (work buffers are subarrays at the same offsets); the
 // operations and their order are those of the AssemblyScript source.
+//
+// The Newton loop is a generator (newtonSteps) that yields each likelihood evaluation it needs
+// (Σ w ℓ, gradient, Hessian at a θ) and receives the value back: projectedNewton drives it with
+// the twin likelihood over the rows; the worker-pool fit (src/model/parallelFit.ts) drives the
+// same loop with sums of WASM passes over row ranges run in parallel.
 import { censoredLogLikelihood, censoredTerm, lastTermG1 } from './likelihood.js';
 
 function dotv(m: number, a: Float64Array, b: Float64Array): number {
@@ -83,19 +88,31 @@ export function proxL2Ball(dim: number, y: Float64Array, center: Float64Array | 
   }
 }
 
-/** The problem of one solver call (the AS source keeps it in module globals). */
+/**
+ * A likelihood evaluation requested by the Newton loop: Σ_t w_t ℓ_t at `theta` (D entries), with
+ * its gradient written into `g` and its Hessian (D×D) into `H` when they are not null — what the
+ * censoredLogLikelihood kernel computes. The value is sent back into the generator.
+ */
+export interface LikelihoodRequest {
+  theta: Float64Array;
+  g: Float64Array | null;
+  H: Float64Array | null;
+}
+
+/** A computation that yields likelihood requests and finally returns T. */
+export type LikelihoodSteps<T> = Generator<LikelihoodRequest, T, number>;
+
+/** Runs `steps`, answering each request with `evaluate`. */
+export function runSteps<T>(steps: LikelihoodSteps<T>, evaluate: (req: LikelihoodRequest) => number): T {
+  let r = steps.next();
+  while (!r.done) r = steps.next(evaluate(r.value));
+  return r.value;
+}
+
+/** The problem of one solver call (the AS source keeps it in module globals); rows not included. */
 interface Problem {
-  n: number;
   d: number;
   D: number;
-  x: Float64Array;
-  won: Float64Array;
-  price: Float64Array;
-  comp: Float64Array;
-  weight: Float64Array | null;
-  family: number;
-  scale: number;
-  conv: number;
   est: number;
   invN: number;
   kind: number;
@@ -105,12 +122,10 @@ interface Problem {
   radius: number;
 }
 
-function smoothPart(P: Problem, theta: Float64Array, g: Float64Array | null, H: Float64Array | null): number {
+function* smoothPart(P: Problem, theta: Float64Array, g: Float64Array | null, H: Float64Array | null): LikelihoodSteps<number> {
   const D = P.D;
   const d = P.d;
-  let f = -P.invN * censoredLogLikelihood(
-    P.n, d, P.x, P.won, P.price, P.comp, P.weight, theta, P.family, P.scale, P.conv, P.est, g, H,
-  );
+  let f = -P.invN * (yield { theta, g, H });
   const s = -P.invN;
   if (g !== null) for (let i = 0; i < D; i++) g[i] = s * g[i];
   if (H !== null) for (let i = 0; i < D * D; i++) H[i] = s * H[i];
@@ -135,8 +150,8 @@ function nonSmooth(P: Problem, theta: Float64Array): number {
   return P.lambda * distv(P.d, theta, P.center as Float64Array);
 }
 
-function objective(P: Problem, theta: Float64Array): number {
-  return smoothPart(P, theta, null, null) + nonSmooth(P, theta);
+function* objective(P: Problem, theta: Float64Array): LikelihoodSteps<number> {
+  return (yield* smoothPart(P, theta, null, null)) + nonSmooth(P, theta);
 }
 
 function proxStep(P: Problem, y: Float64Array, t: number, out: Float64Array): void {
@@ -194,7 +209,8 @@ function lambdaMax(D: number, H: Float64Array, a: Float64Array, b: Float64Array)
   return L;
 }
 
-function cholesky(D: number, A: Float64Array, L: Float64Array, ridge: number): boolean {
+/** Cholesky factor of A + ridge·I_nr (ridge on the first nr diagonal entries; see the AS source). */
+function cholesky(D: number, A: Float64Array, L: Float64Array, ridge: number, nr: number): boolean {
   let dmax = 0.0;
   for (let j = 0; j < D; j++) {
     const v = Math.abs(A[j * D + j]);
@@ -202,7 +218,7 @@ function cholesky(D: number, A: Float64Array, L: Float64Array, ridge: number): b
   }
   const floor = 1e-13 * (dmax + ridge);
   for (let j = 0; j < D; j++) {
-    let s = A[j * D + j] + ridge;
+    let s = A[j * D + j] + (j < nr ? ridge : 0.0);
     for (let k = 0; k < j; k++) {
       const l = L[j * D + k];
       s -= l * l;
@@ -234,7 +250,7 @@ function cholSolve(D: number, L: Float64Array, b: Float64Array, x: Float64Array)
 }
 
 function makePD(D: number, H: Float64Array, L: Float64Array): void {
-  if (cholesky(D, H, L, 0.0)) return;
+  if (cholesky(D, H, L, 0.0, D)) return;
   let dmax = 1.0;
   for (let j = 0; j < D; j++) {
     const v = Math.abs(H[j * D + j]);
@@ -242,7 +258,7 @@ function makePD(D: number, H: Float64Array, L: Float64Array): void {
   }
   let tau = 1e-10 * dmax;
   for (let k = 0; k < 40; k++) {
-    if (cholesky(D, H, L, tau)) break;
+    if (cholesky(D, H, L, tau, D)) break;
     tau *= 10.0;
   }
   for (let j = 0; j < D; j++) H[j * D + j] = H[j * D + j] + tau;
@@ -290,11 +306,60 @@ function fista(
   }
 }
 
-function fitLogScaleOnly(P: Problem, theta: Float64Array, g: Float64Array, H: Float64Array, tr: Float64Array, tol: number): void {
+const MAX_SECULAR = 100;
+
+/**
+ * Exact minimiser of the model gᵀ(v-θ) + ½(v-θ)ᵀH(v-θ) over ‖v_θ‖ ≤ W, H positive definite, when
+ * the Newton point (in v on entry) lies outside the ball (see the AS source). b, w: scratch (D).
+ * Returns false if a factorisation fails (the caller falls back to FISTA).
+ */
+function ballNewton(P: Problem, theta: Float64Array, g: Float64Array, H: Float64Array, L: Float64Array, v: Float64Array, bv: Float64Array, w: Float64Array): boolean {
+  const D = P.D;
+  const d = P.d;
+  const W = P.radius;
+  for (let r = 0; r < D; r++) {
+    let s = 0.0;
+    for (let c = 0; c < D; c++) s += H[r * D + c] * theta[c];
+    bv[r] = s - g[r];
+  }
+  let hmax = 0.0;
+  for (let j = 0; j < D; j++) if (H[j * D + j] > hmax) hmax = H[j * D + j];
+  let lo = 0.0;
+  let hi = Infinity;
+  let mu = 0.0;
+  let nv = normv(d, v);
+  for (let it = 0; it < MAX_SECULAR; it++) {
+    if (it > 0) {
+      if (!cholesky(D, H, L, mu, d)) return false;
+      cholSolve(D, L, bv, v);
+      nv = normv(d, v);
+    }
+    if (Math.abs(nv - W) <= 1e-13 * W) break;
+    if (nv > W) lo = mu;
+    else hi = mu;
+    if (hi < Infinity && hi - lo <= 1e-15 * hi) break;
+    // Newton on the secular equation 1/‖Ev‖ - 1/W = 0: its derivative is ‖w‖²/‖Ev‖³, L w = E v
+    for (let i = 0; i < D; i++) {
+      let s = i < d ? v[i] : 0.0;
+      for (let k = 0; k < i; k++) s -= L[i * D + k] * w[k];
+      w[i] = s / L[i * D + i];
+    }
+    let next = mu + ((nv - W) / W) * ((nv * nv) / dotv(D, w, w));
+    if (!(next > lo && next < hi)) next = hi < Infinity ? 0.5 * (lo + hi) : 2.0 * lo + 1e-8 * hmax;
+    mu = next;
+  }
+  if (nv > W) {
+    const f = W / nv;
+    for (let i = 0; i < d; i++) v[i] = v[i] * f;
+  }
+  return true;
+}
+
+function* fitLogScaleOnly(P: Problem, theta: Float64Array, g: Float64Array, H: Float64Array, tr: Float64Array, tol: number): LikelihoodSteps<void> {
   const d = P.d;
   const D = P.D;
   for (let it = 0; it < 100; it++) {
-    const f = smoothPart(P, theta, g, H);
+    const f = yield* smoothPart(P, theta, g, H);
     const gs = g[d];
     const hs = H[d * D + d];
     if (Math.abs(gs) <= 0.1 * tol) return;
@@ -304,7 +369,7 @@ function fitLogScaleOnly(P: Problem, theta: Float64Array, g: Float64Array, H: Fl
     let ok = false;
     for (let ls = 0; ls < 60; ls++) {
       tr[d] = theta[d] + alpha * step;
-      if (smoothPart(P, tr, null, null) <= f + 1e-4 * alpha * step * gs) {
+      if ((yield* smoothPart(P, tr, null, null)) <= f + 1e-4 * alpha * step * gs) {
         ok = true;
         break;
       }
@@ -334,9 +399,35 @@ function predictedDecrease(P: Problem, theta: Float64Array, g: Float64Array, v: 
   return pred + (hv - ht);
 }
 
+/** Smallest Armijo step tried (2⁻⁴⁰ ≈ 9e-13); below it the line search has failed. */
+const MIN_STEP = 1e-12;
+/** Consecutive stalled steps that stop the iteration (see the AS source). */
+const STALL_STEPS = 3;
+/** Rounding-level floor of ‖G‖, relative to Lm·‖θ‖ + ‖g‖ (see the AS source). */
+const FLOOR_REL = 1e-13;
+
+function stationarityFloor(D: number, theta: Float64Array, g: Float64Array, Lm: number): number {
+  return FLOOR_REL * (Lm * normv(D, theta) + normv(D, g));
+}
+
 export function newtonWorkSize(d: number): number {
   const D = d + 1;
   return 2 * D * D + 8 * D;
+}
+
+/** A Newton problem without its rows (the rows are behind the likelihood requests). */
+export interface NewtonSpec {
+  d: number;
+  /** 1: the parameter vector is [θ, log σ] (D = d + 1) */
+  estimateScale: number;
+  normaliser: number;
+  penaltyKind: number;
+  center: Float64Array | null;
+  lambda: number;
+  precision: Float64Array | null;
+  radius: number;
+  maxIter: number;
+  tol: number;
 }
 
 /** Proximal / projected Newton (see assembly/solvers.ts). theta: start in, solution out; info[4]. */
@@ -347,11 +438,21 @@ export function projectedNewton(
   precision: Float64Array | null, radius: number, maxIter: number, tol: number,
   theta: Float64Array, work: Float64Array, info: Float64Array,
 ): void {
+  const spec: NewtonSpec = { d, estimateScale, normaliser, penaltyKind, center, lambda, precision, radius, maxIter, tol };
+  runSteps(newtonSteps(spec, theta, work, info), (q) =>
+    censoredLogLikelihood(n, d, x, won, price, comp, weight, q.theta, family, scale, convention, estimateScale !== 0 ? 1 : 0, q.g, q.H));
+}
+
+/**
+ * The Newton loop of projectedNewton as a generator of likelihood requests (theta: start in,
+ * solution out; work: newtonWorkSize(d) doubles; info[4] as in the AS source).
+ */
+export function* newtonSteps(spec: NewtonSpec, theta: Float64Array, work: Float64Array, info: Float64Array): LikelihoodSteps<void> {
+  const { d, estimateScale, normaliser, penaltyKind, center, lambda, precision, radius, maxIter, tol } = spec;
   const est = estimateScale !== 0 ? 1 : 0;
   const D = d + est;
   const P: Problem = {
-    n, d, D, x, won, price, comp, weight, family, scale, conv: convention, est, invN: 1.0 / normaliser,
-    kind: penaltyKind, center, lambda, prec: precision, radius,
+    d, D, est, invN: 1.0 / normaliser, kind: penaltyKind, center, lambda, prec: precision, radius,
   };
   let o = 0;
   const take = (len: number): Float64Array => {
@@ -382,12 +483,12 @@ export function projectedNewton(
     copyv(d, center as Float64Array, tr);
     if (est !== 0) {
       tr[d] = theta[d];
-      fitLogScaleOnly(P, tr, g, H, v, tol);
+      yield* fitLogScaleOnly(P, tr, g, H, v, tol);
     }
-    smoothPart(P, tr, g, null);
+    yield* smoothPart(P, tr, g, null);
     if (normv(d, g) <= lambda) {
       copyv(D, tr, theta);
-      F = smoothPart(P, theta, g, H) + nonSmooth(P, theta);
+      F = (yield* smoothPart(P, theta, g, H)) + nonSmooth(P, theta);
       makePD(D, H, L);
       gnorm = gradMapNorm(P, theta, g, 1.0 / lambdaMax(D, H, a, b), a, b);
       info[0] = 0.0;
@@ -398,48 +499,67 @@ export function projectedNewton(
     }
   }
 
+  let bestG = Infinity;
+  let stalls = 0;
+  let flat = false;
   for (;;) {
-    const fs = smoothPart(P, theta, g, H);
+    const fs = yield* smoothPart(P, theta, g, H);
     F = fs + nonSmooth(P, theta);
     makePD(D, H, L);
     const Lm = lambdaMax(D, H, a, b);
     gnorm = gradMapNorm(P, theta, g, 1.0 / Lm, a, b);
+    const floor = stationarityFloor(D, theta, g, Lm);
     if (gnorm < tol) {
       converged = true;
+      break;
+    }
+    // stalled: STALL_STEPS steps in a row lowered J by no more than its rounding without taking
+    // ‖G‖ 10% below its best value
+    stalls = flat && !(gnorm < 0.9 * bestG) ? stalls + 1 : 0;
+    if (gnorm < bestG) bestG = gnorm;
+    if (stalls >= STALL_STEPS) {
+      converged = gnorm <= floor;
       break;
     }
     if (iters >= maxIter) break;
     cholSolve(D, L, g, m);
     for (let i = 0; i < D; i++) v[i] = theta[i] - m[i];
-    if (penaltyKind === 1 || normv(d, v) > radius) {
-      let innerTol = (gnorm < 0.1 ? gnorm : 0.1) * gnorm;
-      if (innerTol < 0.01 * tol) innerTol = 0.01 * tol;
-      fista(P, theta, g, H, Lm, innerTol, v, vn, y, m, a);
-    }
+    let innerTol = (gnorm < 0.1 ? gnorm : 0.1) * gnorm;
+    if (innerTol < 0.01 * tol) innerTol = 0.01 * tol;
+    if (penaltyKind === 1) fista(P, theta, g, H, Lm, innerTol, v, vn, y, m, a);
+    else if (normv(d, v) > radius && !ballNewton(P, theta, g, H, L, v, y, m)) fista(P, theta, g, H, Lm, innerTol, v, vn, y, m, a);
     let pred = predictedDecrease(P, theta, g, v);
     if (!(pred < predNoise)) {
       copyv(D, b, v);
       pred = predictedDecrease(P, theta, g, v);
-      if (!(pred < predNoise)) break;
+      if (!(pred < predNoise)) {
+        converged = gnorm <= floor;
+        break;
+      }
     }
     // Armijo with an allowance for rounding in J: near the optimum the predicted decrease falls
     // below the rounding error of the sum over rows, where the plain test would reject every step
     const slack = 1e-13 * (1.0 + Math.abs(F));
     let alpha = 1.0;
     let accepted = false;
-    for (let ls = 0; ls < 60; ls++) {
+    let Ft = F;
+    while (alpha >= MIN_STEP) {
       for (let i = 0; i < D; i++) {
         const th = theta[i];
         tr[i] = th + alpha * (v[i] - th);
       }
-      const Ft = objective(P, tr);
+      Ft = yield* objective(P, tr);
       if (Ft <= F + 1e-4 * alpha * pred + slack) {
         accepted = true;
         break;
       }
       alpha *= 0.5;
     }
-    if (!accepted) break;
+    if (!accepted) {
+      converged = gnorm <= floor;
+      break;
+    }
+    flat = !(Ft < F - slack);
     copyv(D, tr, theta);
     iters++;
   }
@@ -462,8 +582,7 @@ export function projectedSgd(
   theta: Float64Array, work: Float64Array, info: Float64Array,
 ): void {
   const P: Problem = {
-    n, d, D: d, x, won, price, comp, weight, family, scale, conv: convention, est: 0, invN: 1.0 / normaliser,
-    kind: penaltyKind, center, lambda, prec: precision, radius,
+    d, D: d, est: 0, invN: 1.0 / normaliser, kind: penaltyKind, center, lambda, prec: precision, radius,
   };
   let o = 0;
   const take = (len: number): Float64Array => {
@@ -554,7 +673,8 @@ export function projectedSgd(
     }
   }
   copyv(d, avg, theta);
-  const fs = smoothPart(P, theta, g, H);
+  const fs = runSteps(smoothPart(P, theta, g, H), (q) =>
+    censoredLogLikelihood(n, d, x, won, price, comp, weight, q.theta, family, scale, convention, 0, q.g, q.H));
   const F = fs + nonSmooth(P, theta);
   const gnorm = gradMapNorm(P, theta, g, 1.0 / lambdaMax(d, H, a, b), a, b);
   info[0] = steps;
