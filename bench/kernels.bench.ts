@@ -97,6 +97,7 @@ async function main(): Promise<void> {
         checksum += twinL.censoredLogLikelihood(n, d, tx, tw, tp, tc, null, tt, 0, 0.5, 0, 0, tg, th);
       },
     });
+    a.release(mark); // each kernel's data in turn: at n = 1e7 they do not all fit in 4 GiB
     // ---- batched optimal quote
     const u = a.f64(n);
     const c = a.f64(n);
@@ -120,6 +121,7 @@ async function main(): Promise<void> {
         checksum += tout[n - 1];
       },
     });
+    a.release(mark);
     // ---- batched Greeks: win-probability demand (normal), logistic return curve (MATH.md §4)
     const gin = a.f64(13 * n);
     const gout = a.f64(7 * n);

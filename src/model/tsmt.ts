@@ -399,8 +399,8 @@ export function makeCtx(core: WasmCore, opts: TsmtOptions): Ctx {
 /**
  * Default solver tolerance on the prox-gradient mapping of the average loss: 1e-7/σ. Gradients of
  * the average loss are O(1/σ), and an absolute 1e-8 sits at the rounding floor of sums over
- * thousands of rows: a 1e-16 change of θ̂_0 was seen to make stage II run to maxIter without
- * improving the objective in the 16th digit.
+ * thousands of rows (the solver now stops when its line search cannot lower the objective, so a
+ * tighter tolerance costs iterations, not a run to maxIter).
  */
 export function defaultTol(scale: number): number {
   return 1e-7 / scale;

@@ -63,8 +63,8 @@ export interface RfqConfig {
 export const DEFAULT_LAMBDA_C = 'auto';
 /**
  * Solver tolerance of the simulator's refits (norm of the prox-gradient mapping of the average
- * loss, whose gradients are O(1/σ²) = O(100) here). Tighter tolerances cost up to 10x more time
- * in ball-constrained fits of products with fewer rows than coefficients (docs/regret.md).
+ * loss, whose gradients are O(1/σ²) = O(100) here). The regret study in docs/regret.md was run
+ * with it; since the exact ball-constrained Newton step, tighter tolerances cost ~1.5x, not 10x.
  */
 export const DEFAULT_SIM_TOL = 1e-5;
 
