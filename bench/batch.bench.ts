@@ -1,6 +1,6 @@
 /**
  * Whole-job benchmark of `repricer reprice` (issue 4):
- *   npm run bench:batch -- --skus 1000000 [--workers 1,2] [--keep]
+ *   npm run bench:batch -- --skus 1000000 [--format csv|parquet] [--workers 1,2]
  * Generates a demo catalogue (d = 16, deterministic) once under bench/out/, then runs the job in a
  * fresh child process per configuration so peak RSS is that run's own. Prints SKUs/s, peak RSS,
  * the time split and the 2-worker / 1-worker ratio measured in this run.
@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { writeDemoCatalog, writeDemoModel } from '../src/batch/demoData.js';
+import { writeDemoCatalog, writeDemoModel, writeDemoParquet } from '../src/batch/demoData.js';
 import { runReprice } from '../src/batch/job.js';
 
 const args = process.argv.slice(2);
@@ -33,31 +33,34 @@ async function child(): Promise<void> {
 async function main(): Promise<void> {
   if (args.includes('--child')) return child();
   const skus = Number(opt('skus', '1000000'));
+  const format = opt('format', 'csv');
+  if (format !== 'csv' && format !== 'parquet') throw new Error('--format csv|parquet');
   const workers = opt('workers', '1,2').split(',').map(Number);
   const dir = join(process.cwd(), 'bench', 'out');
   mkdirSync(dir, { recursive: true });
   const spec = { products: 20000, features: 16, seed: 424242 };
   const model = join(dir, 'model.json');
-  const catalog = join(dir, `catalog-${skus}.csv`);
+  const catalog = join(dir, `catalog-${skus}.${format}`);
   if (!existsSync(model)) writeDemoModel(model, spec);
   if (!existsSync(catalog)) {
     process.stderr.write(`generating ${skus} SKUs -> ${catalog}\n`);
-    await writeDemoCatalog(catalog, skus, spec);
+    if (format === 'csv') await writeDemoCatalog(catalog, skus, spec);
+    else await writeDemoParquet(catalog, skus, spec);
   }
   const mb = statSync(catalog).size / 1e6;
-  console.log(`reprice benchmark: ${skus} SKUs, d = 16, CSV -> CSV (${mb.toFixed(0)} MB in), node ${process.version}`);
+  console.log(`reprice benchmark: ${skus} SKUs, d = 16, ${format} -> ${format} (${mb.toFixed(0)} MB in), node ${process.version}`);
   const self = fileURLToPath(import.meta.url);
-  const rows: { workers: number; seconds: number; rate: number; rss: number; parse: number; kernels: number; format: number }[] = [];
+  const rows: { workers: number; seconds: number; rate: number; rss: number; parse: number; kernels: number; format: number; write: number }[] = [];
   for (const w of workers) {
-    const r = spawnSync(process.execPath, [self, '--child', '--model', model, '--catalog', catalog, '--out', join(dir, `prices-${w}.csv`), '--workers', String(w)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const r = spawnSync(process.execPath, [self, '--child', '--model', model, '--catalog', catalog, '--out', join(dir, `prices-${w}.${format}`), '--workers', String(w)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
-    const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; rowsPerSecond: number; peakRss: number; ms: { parse: number; kernels: number; format: number } };
-    rows.push({ workers: w, seconds: s.seconds, rate: s.rowsPerSecond, rss: s.peakRss, parse: s.ms.parse, kernels: s.ms.kernels, format: s.ms.format });
+    const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; rowsPerSecond: number; peakRss: number; ms: { parse: number; kernels: number; format: number; mainWrite: number } };
+    rows.push({ workers: w, seconds: s.seconds, rate: s.rowsPerSecond, rss: s.peakRss, parse: s.ms.parse, kernels: s.ms.kernels, format: s.ms.format, write: s.ms.mainWrite });
   }
-  console.log('| workers | wall s | SKUs/s | peak RSS MiB | worker ms: parse | kernels | format |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log('| workers | wall s | SKUs/s | peak RSS MiB | worker ms: parse | kernels | format | main-thread write ms |');
+  console.log('|---|---|---|---|---|---|---|---|');
   for (const r of rows) {
-    console.log(`| ${r.workers} | ${r.seconds.toFixed(2)} | ${Math.round(r.rate)} | ${(r.rss / 2 ** 20).toFixed(0)} | ${r.parse.toFixed(0)} | ${r.kernels.toFixed(0)} | ${r.format.toFixed(0)} |`);
+    console.log(`| ${r.workers} | ${r.seconds.toFixed(2)} | ${Math.round(r.rate)} | ${(r.rss / 2 ** 20).toFixed(0)} | ${r.parse.toFixed(0)} | ${r.kernels.toFixed(0)} | ${r.format.toFixed(0)} | ${r.write.toFixed(0)} |`);
   }
   const one = rows.find((r) => r.workers === 1);
   const two = rows.find((r) => r.workers === 2);

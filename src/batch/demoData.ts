@@ -86,3 +86,40 @@ export async function writeDemoCatalog(file: string, rows: number, spec: DemoSpe
 export function writeDemoModel(file: string, spec: DemoSpec): void {
   writeFileAtomic(file, JSON.stringify(demoModel(spec), null, 2) + '\n');
 }
+
+/**
+ * The same catalogue as `writeDemoCatalog` (same random stream, same values after the CSV's
+ * rounding), as Parquet with row groups of 100 000 rows.
+ */
+export async function writeDemoParquet(file: string, rows: number, spec: DemoSpec): Promise<void> {
+  const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
+  const r = rng(spec.seed + 1);
+  const d = spec.features;
+  const names = ['product_id', ...Array.from({ length: d }, (_, j) => `f${j + 1}`), 'cost', 'current_price', 'min_price', 'max_price'];
+  const schema = [
+    { name: 'root', num_children: names.length },
+    { name: 'product_id', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
+    ...names.slice(1).map((name) => ({ name, type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const })),
+  ];
+  const tmp = tempPathFor(file);
+  const w = new ParquetWriter({ writer: fileWriter(tmp), schema });
+  const G = 100_000;
+  for (let g0 = 0; g0 < rows; g0 += G) {
+    const n = Math.min(G, rows - g0);
+    const ids: string[] = new Array<string>(n);
+    const cols = names.slice(1).map(() => new Array<number | null>(n));
+    for (let k = 0; k < n; k++) {
+      const i = g0 + k;
+      ids[k] = r() < 0.02 ? `NEW-${i}` : `SKU-${Math.floor(r() * spec.products)}`;
+      for (let j = 0; j < d; j++) cols[j][k] = Number((r() * 2 - 1).toFixed(4));
+      const cost = 8 + r() * 8;
+      cols[d][k] = Number(cost.toFixed(2));
+      cols[d + 1][k] = Number((18 + r() * 6).toFixed(2));
+      cols[d + 2][k] = r() < 0.1 ? Number((cost * 1.2).toFixed(2)) : null;
+      cols[d + 3][k] = r() < 0.1 ? 30 : null;
+    }
+    w.write({ columnData: [{ name: 'product_id', data: ids }, ...names.slice(1).map((name, j) => ({ name, data: cols[j] }))], rowGroupSize: n });
+  }
+  w.finish();
+  renameSync(tmp, file);
+}

@@ -17,7 +17,7 @@ import { loadModel } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
 import { resolveLayout, type CatalogLayout } from './schema.js';
 import { csvHeader, csvField } from './formatChunk.js';
-import { ParquetPriceWriter, parquetShape } from './parquet.js';
+import { ParquetPriceWriter, parquetShape, parquetRanges } from './parquet.js';
 import type { CatalogResult, CatalogTask } from '../pool/worker.js';
 import { CHANGE_BINS } from '../pool/worker.js';
 
@@ -245,10 +245,13 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       stream.destroy();
       const shape = await parquetShape(o.catalogPath);
       layout = resolveLayout(o.catalogPath, shape.columns, model.features);
-      for (let start = 0; start < shape.rows && !failure && !o.signal?.aborted; start += chunkSize) {
+      // a row group is decoded whole, so tasks follow row groups (split evenly when larger than
+      // the chunk size, whose Parquet default is 131 072 rows)
+      const ranges = parquetRanges(shape.rowGroups, o.chunkSize ?? 131072);
+      for (const { start, end } of ranges) {
+        if (failure || o.signal?.aborted) break;
         await waitForRoom();
         if (failure) break;
-        const end = Math.min(shape.rows, start + chunkSize);
         submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), rows: { start, end }, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, modelPath, policy, onError });
         bytesRead = Math.round((end / shape.rows) * size);
       }

@@ -29,10 +29,27 @@ async function open(path: string): Promise<{ file: AsyncBuffer; meta: FileMetaDa
 }
 
 /** Column names (top level) and row count of a Parquet file. */
-export async function parquetShape(path: string): Promise<{ columns: string[]; rows: number }> {
+export async function parquetShape(path: string): Promise<{ columns: string[]; rows: number; rowGroups: number[] }> {
   const { meta } = await open(path);
   const columns = meta.schema.slice(1).filter((s) => !s.num_children).map((s) => s.name);
-  return { columns, rows: Number(meta.num_rows) };
+  return { columns, rows: Number(meta.num_rows), rowGroups: meta.row_groups.map((g) => Number(g.num_rows)) };
+}
+
+/**
+ * Task row ranges: never crossing a row-group boundary (a worker decodes whole pages of the
+ * groups it touches, so a range spanning part of a group would decode it twice), and at most
+ * `chunkSize` rows.
+ */
+export function parquetRanges(rowGroups: number[], chunkSize: number): { start: number; end: number }[] {
+  const out: { start: number; end: number }[] = [];
+  let g0 = 0;
+  for (const len of rowGroups) {
+    const parts = Math.max(1, Math.ceil(len / chunkSize));
+    const step = Math.ceil(len / parts);
+    for (let s = 0; s < len; s += step) out.push({ start: g0 + s, end: g0 + Math.min(len, s + step) });
+    g0 += len;
+  }
+  return out;
 }
 
 function toNumber(v: unknown): number {
