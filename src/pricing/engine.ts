@@ -45,14 +45,12 @@ export interface PriceColumns {
   reasons: Uint32Array;
 }
 
-export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
-  const { n } = chunk;
-  const D = cm.D;
-  if (chunk.x.length !== n * D) throw new RangeError(`priceChunk: x must have n*D = ${n * D} entries, got ${chunk.x.length}`);
-  const out: PriceColumns = {
+/** Zeroed output columns for n rows. */
+export function emptyPriceColumns(n: number): PriceColumns {
+  return {
     n,
     price: new Float64Array(n),
-    previousPrice: chunk.currentPrice.slice(),
+    previousPrice: new Float64Array(n),
     changePct: new Float64Array(n),
     winProbability: new Float64Array(n),
     expectedProfit: new Float64Array(n),
@@ -64,6 +62,14 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     status: new Uint8Array(n),
     reasons: new Uint32Array(n),
   };
+}
+
+export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
+  const { n } = chunk;
+  const D = cm.D;
+  if (chunk.x.length !== n * D) throw new RangeError(`priceChunk: x must have n*D = ${n * D} entries, got ${chunk.x.length}`);
+  const out = emptyPriceColumns(n);
+  out.previousPrice.set(chunk.currentPrice);
   if (n === 0) return out;
   const reservation = cm.model.reservation;
   const scale = cm.noise.scale;

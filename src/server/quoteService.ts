@@ -11,7 +11,7 @@
  * throw are rejected.
  */
 import type { WasmCore } from '../core/wasm.js';
-import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
+import { priceChunk, emptyPriceColumns, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
 import type { CompiledModel } from '../pricing/compiledModel.js';
 import { REASON_BIT, STATUS_CODE, type Policy } from '../pricing/policy.js';
 import { priceRecord, type PriceRecord } from '../pricing/record.js';
@@ -101,24 +101,6 @@ export function screenRows(cm: CompiledModel, chunk: CatalogChunk): Uint8Array |
   return bad;
 }
 
-function emptyColumns(n: number): PriceColumns {
-  return {
-    n,
-    price: new Float64Array(n),
-    previousPrice: new Float64Array(n),
-    changePct: new Float64Array(n),
-    winProbability: new Float64Array(n),
-    expectedProfit: new Float64Array(n),
-    delta: new Float64Array(n),
-    gamma: new Float64Array(n),
-    vega: new Float64Array(n),
-    priceStdError: new Float64Array(n),
-    modelPrice: new Float64Array(n),
-    status: new Uint8Array(n),
-    reasons: new Uint32Array(n),
-  };
-}
-
 function subset(chunk: CatalogChunk, D: number, rows: number[]): CatalogChunk {
   const m = rows.length;
   const out: CatalogChunk = {
@@ -164,7 +146,7 @@ export function priceLocal(core: WasmCore, cm: CompiledModel, policy: Policy, ch
   } catch (err) {
     if (!(err instanceof RangeError)) throw err;
   }
-  const out = emptyColumns(chunk.n);
+  const out = emptyPriceColumns(chunk.n);
   for (let i = 0; i < chunk.n; i++) {
     try {
       scatter(out, priceChunk(core, cm, policy, subset(chunk, cm.D, [i])), [i]);
@@ -203,9 +185,9 @@ export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: Pri
       priced = undefined; // the main thread gives the same numbers (and handles rows that throw)
     }
   }
-  priced ??= work.n > 0 ? priceLocal(o.core, cm, o.policy, work) : emptyColumns(0);
+  priced ??= work.n > 0 ? priceLocal(o.core, cm, o.policy, work) : emptyPriceColumns(0);
   if (!bad || !good) return priced;
-  const out = emptyColumns(chunk.n);
+  const out = emptyPriceColumns(chunk.n);
   scatter(out, priced, good);
   for (let i = 0; i < chunk.n; i++) if (bad[i]) reject(out, cm, chunk, i);
   return out;
