@@ -84,3 +84,20 @@ describe('policy: properties', () => {
     expect(fc.check(inBounds(wrong), { numRuns: 5000 }).failed).toBe(true);
   });
 });
+
+describe('policy: rounding grid', () => {
+  const onGrid = (round: (p: number, step: number) => number) =>
+    fc.property(fc.double({ min: 0.01, max: 1e6, noNaN: true }), fc.constantFrom(0.01, 0.05, 0.1, 0.25, 1, 5), (p, step) => {
+      const r = round(p, step);
+      const decimals = (String(r).split('.')[1] ?? '').length;
+      const stepDecimals = (String(step).split('.')[1] ?? '').length;
+      return decimals <= stepDecimals && Math.abs(r - p) <= step / 2 + 1e-9 * p;
+    });
+  const viaPolicy = (p: number, step: number) => applyPolicy({ rounding: { step } }, row({ modelPrice: p }), false).price;
+  it('rounded prices print with no more decimals than the step and move by at most half a step', () => {
+    fc.assert(onGrid(viaPolicy), { numRuns: 5000 });
+  });
+  it('companion: naive Math.round(p / step) * step leaves binary noise and fails', () => {
+    expect(fc.check(onGrid((p, step) => Math.round(p / step) * step), { numRuns: 5000 }).failed).toBe(true);
+  });
+});

@@ -130,11 +130,31 @@ export interface PolicyResult {
   reasons: number;
 }
 
+const stepDecimals = new Map<number, { k: number; units: number }>();
+
+/** A step as units / 10^k with integer units (0.05 -> 5 / 10^2), cached per step. */
+function decimalStep(step: number): { k: number; units: number } {
+  let e = stepDecimals.get(step);
+  if (!e) {
+    let k = 0;
+    while (k < 15 && Math.abs(Math.round(step * 10 ** k) - step * 10 ** k) > 1e-9 * step * 10 ** k) k++;
+    e = { k, units: Math.round(step * 10 ** k) };
+    stepDecimals.set(step, e);
+  }
+  return e;
+}
+
+/**
+ * Round to the grid of `step`. The result is the double nearest to the decimal r x step (an exact
+ * integer divided by an exact power of ten is correctly rounded), so 0.1 x 3 prints as 0.3.
+ */
 function roundTo(p: number, step: number, mode: 'nearest' | 'down' | 'up'): number {
   const k = p / step;
   const r = mode === 'down' ? Math.floor(k + 1e-9) : mode === 'up' ? Math.ceil(k - 1e-9) : Math.round(k);
-  // trim binary noise: 0.1 * 3 -> 0.30000000000000004
-  return Number((r * step).toPrecision(12));
+  const { k: dec, units } = decimalStep(step);
+  const n = r * units;
+  if (Math.abs(n) < 2 ** 53) return dec === 0 ? n : n / 10 ** dec;
+  return Number((r * step).toPrecision(15));
 }
 
 /** Apply the policy to one row. Pure; the same function serves the batch job and the HTTP API. */
