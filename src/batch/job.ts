@@ -234,7 +234,16 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       submit({ kind: 'catalog', seq: seq++, bytes: own, firstLine: line, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: layout!, modelPath, policy, onError });
       line += lines;
     };
+    let waited = 0; // ms the reader spent waiting for workers (not reading)
     const waitForRoom = async () => {
+      const tw = performance.now();
+      try {
+        await waitForRoomInner();
+      } finally {
+        waited += performance.now() - tw;
+      }
+    };
+    const waitForRoomInner = async () => {
       while (inFlight >= maxInFlight && !failure) {
         await new Promise<void>((r) => (wake = r));
         await flush();
@@ -257,9 +266,11 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       }
     }
     let tRead = performance.now();
+    let waitedAtRead = waited;
     for await (const piece of (inFmt === 'parquet' ? [] : stream) as AsyncIterable<Buffer>) {
-      ms.mainRead += performance.now() - tRead;
+      ms.mainRead += performance.now() - tRead - (waited - waitedAtRead);
       tRead = performance.now();
+      waitedAtRead = waited;
       if (o.signal?.aborted) {
         aborted = true;
         break;
@@ -359,7 +370,13 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const labels: string[] = [];
   const edges = CHANGE_BINS;
   labels.push(`<= ${edges[0]}%`);
-  for (let i = 1; i < edges.length; i++) labels.push(i === 5 ? 'unchanged' : `(${edges[i - 1] === -1e-9 ? 0 : edges[i - 1]}, ${edges[i] === 1e-9 ? 0 : edges[i]}]%`);
+  // edges +-1e-9 stand for 0: the bin between them is "unchanged", its neighbours open at 0
+  const show = (e: number) => (Math.abs(e) === 1e-9 ? '0' : String(e));
+  for (let i = 1; i < edges.length; i++) {
+    if (i === 5) labels.push('unchanged');
+    else if (i === 4) labels.push(`(${show(edges[i - 1])}, 0)%`);
+    else labels.push(`(${show(edges[i - 1])}, ${show(edges[i])}]%`);
+  }
   labels.push(`> ${edges[edges.length - 1]}%`);
   return {
     rows,
