@@ -214,3 +214,105 @@ describe('reprice: Parquet in and out', () => {
     expect(readdirSync(dir).filter((f) => f.includes('pq-bad'))).toEqual([]);
   });
 });
+
+describe('Parquet output: row groups encoded in the workers, assembled on the main thread', () => {
+  it('Parquet -> Parquet with several row groups reads back every value of CSV -> CSV, one row group per chunk, same bytes for 1 and 2 workers', async () => {
+    const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
+    const { asyncBufferFromFile, parquetReadObjects, parquetMetadataAsync } = await import('hyparquet');
+    const { parquetRanges } = await import('../src/batch/parquet.js');
+    const input = readCsv(catalogPath);
+    const header = Object.keys(input[0]);
+    const schema = [
+      { name: 'root', num_children: header.length },
+      ...header.map((h) => (h === 'product_id' ? { name: h, type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const } : { name: h, type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const })),
+    ];
+    const pqIn = join(dir, 'rg-cat.parquet');
+    const w = new ParquetWriter({ writer: fileWriter(pqIn), schema });
+    w.write({ columnData: header.map((h) => ({ name: h, data: input.map((r) => (h === 'product_id' ? r[h] : r[h] === '' ? null : Number(r[h]))) })), rowGroupSize: 700 });
+    w.finish();
+
+    const csvOut = join(dir, 'rg-ref.csv');
+    const out2 = join(dir, 'rg-2.parquet');
+    const out1 = join(dir, 'rg-1.parquet');
+    await runReprice({ modelPath, catalogPath, outPath: csvOut, workers: 2, chunkSize: 500, policy });
+    await runReprice({ modelPath, catalogPath: pqIn, outPath: out2, workers: 2, chunkSize: 300, policy });
+    await runReprice({ modelPath, catalogPath: pqIn, outPath: out1, workers: 1, chunkSize: 300, policy });
+    expect(readFileSync(out1).equals(readFileSync(out2))).toBe(true);
+
+    // tasks follow the input row groups (700 x 4 + 200), split to <= 300 rows: one output group each
+    const ranges = parquetRanges([700, 700, 700, 700, 200], 300);
+    expect(ranges.length).toBe(13);
+    const file = await asyncBufferFromFile(out2);
+    const meta = await parquetMetadataAsync(file);
+    expect(meta.row_groups.length).toBe(ranges.length);
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual(ranges.map((r) => r.end - r.start));
+    expect(Number(meta.num_rows)).toBe(ROWS);
+    // column chunks lie in order inside the data region, after 'PAR1' and before the footer
+    const bytes = readFileSync(out2);
+    const footerStart = bytes.length - 8 - bytes.readUInt32LE(bytes.length - 8);
+    let prevEnd = 4n;
+    for (const g of meta.row_groups) {
+      for (const c of g.columns) {
+        const m = c.meta_data!;
+        const start = m.dictionary_page_offset ?? m.data_page_offset;
+        expect(start).toBe(prevEnd);
+        expect(c.file_offset).toBe(start);
+        prevEnd = start + m.total_compressed_size;
+      }
+    }
+    expect(prevEnd).toBe(BigInt(footerStart));
+
+    const csv = readCsv(csvOut);
+    const back = (await parquetReadObjects({ file })) as Record<string, unknown>[];
+    expect(back.length).toBe(csv.length);
+    for (let i = 0; i < csv.length; i++) {
+      for (const [k, v] of Object.entries(csv[i])) {
+        const got = back[i][k];
+        expect(got === null ? '' : String(got), `${k} row ${i}`).toBe(v);
+      }
+    }
+    // a row range inside a middle group, found through the shifted offsets
+    const mid = (await parquetReadObjects({ file, rowStart: 1500, rowEnd: 1720 })) as Record<string, unknown>[];
+    expect(mid).toEqual(back.slice(1500, 1720));
+  });
+
+  it('ParquetPriceWriter assembles row groups encoded separately; a reader sees every group and value (nulls for non-finite)', async () => {
+    const { ParquetPriceWriter, encodePriceRowGroup } = await import('../src/batch/parquet.js');
+    const { emptyPriceColumns } = await import('../src/pricing/engine.js');
+    const { STATUSES, reasonString } = await import('../src/pricing/policy.js');
+    const { asyncBufferFromFile, parquetReadObjects, parquetMetadataAsync } = await import('hyparquet');
+    const sizes = [5, 1, 40000, 17];
+    const file = join(dir, 'assembled.parquet');
+    const pw = new ParquetPriceWriter(file);
+    const expected: Record<string, unknown>[] = [];
+    const keys = ['price', 'previousPrice', 'changePct', 'winProbability', 'expectedProfit', 'delta', 'gamma', 'vega', 'priceStdError'] as const;
+    const names = ['price', 'previous_price', 'change_pct', 'win_probability', 'expected_profit', 'delta', 'gamma', 'vega', 'price_std_error'];
+    let row = 0;
+    for (const n of sizes) {
+      const p = emptyPriceColumns(n);
+      const ids: string[] = [];
+      for (let i = 0; i < n; i++, row++) {
+        ids.push(`sku-${row}`);
+        const rec: Record<string, unknown> = { product_id: `sku-${row}` };
+        keys.forEach((k, j) => {
+          const v = (row + 1) * 1.25 + j / 7 - (row % 3);
+          p[k][i] = (row + j) % 11 === 0 ? NaN : v;
+          rec[names[j]] = Number.isFinite(p[k][i]) ? v : null;
+        });
+        p.status[i] = row % STATUSES.length;
+        p.reasons[i] = row % 4;
+        rec.status = STATUSES[p.status[i]];
+        rec.reason = reasonString(p.reasons[i]);
+        expected.push(rec);
+      }
+      // encode as a worker would, through a structured clone (as across the thread boundary)
+      pw.append(structuredClone(encodePriceRowGroup(ids, p)));
+    }
+    pw.finish();
+    const buf = await asyncBufferFromFile(file);
+    const meta = await parquetMetadataAsync(buf);
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual(sizes);
+    const back = (await parquetReadObjects({ file: buf })) as Record<string, unknown>[];
+    expect(back).toEqual(expected);
+  });
+});

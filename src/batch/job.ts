@@ -171,7 +171,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       if (r.error) continue; // already recorded as failure
       if (pq) {
         const t = performance.now();
-        pq.write(r.ids!, r.prices!);
+        if (r.rowGroup) pq.append({ bytes: r.out, rowGroup: r.rowGroup });
         ms.mainWrite += performance.now() - t;
       } else await write(out!, r.out);
       if (r.rejects.length) {

@@ -1,10 +1,13 @@
 /**
  * Parquet catalogues and price files (hyparquet to read, hyparquet-writer to write; both pure JS,
  * both maintained). Workers read their own row ranges of the input file, so decoding is spread
- * over all cores; the main thread appends one row group per chunk to the output.
+ * over all cores; workers also encode one output row group per chunk, and the main thread only
+ * appends the bytes and writes the footer.
  */
-import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type FileMetaData, type AsyncBuffer } from 'hyparquet';
-import { ParquetWriter, fileWriter } from 'hyparquet-writer';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetRead, type FileMetaData, type AsyncBuffer, type RowGroup, type SchemaElement } from 'hyparquet';
+import { ParquetWriter, ByteWriter } from 'hyparquet-writer';
+import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { RepricerError } from '../errors.js';
 import type { CatalogLayout } from './schema.js';
 import type { ParsedChunk } from './parseChunk.js';
@@ -165,47 +168,113 @@ export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChu
 
 const DOUBLE_COLUMNS = ['price', 'previous_price', 'change_pct', 'win_probability', 'expected_profit', 'delta', 'gamma', 'vega', 'price_std_error'] as const;
 
-/** Appends one row group per chunk of prices; `finish` writes the footer. */
-export class ParquetPriceWriter {
-  private readonly w: ParquetWriter;
+const PRICE_SCHEMA: SchemaElement[] = [
+  { name: 'root', num_children: 3 + DOUBLE_COLUMNS.length },
+  { name: 'product_id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+  ...DOUBLE_COLUMNS.map((name): SchemaElement => ({ name, type: 'DOUBLE', repetition_type: 'OPTIONAL' })),
+  { name: 'status', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+  { name: 'reason', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+];
 
-  constructor(path: string) {
-    const schema = [
-      { name: 'root', num_children: 3 + DOUBLE_COLUMNS.length },
-      { name: 'product_id', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
-      ...DOUBLE_COLUMNS.map((name) => ({ name, type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const })),
-      { name: 'status', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
-      { name: 'reason', type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
-    ];
-    this.w = new ParquetWriter({ writer: fileWriter(path), schema, createdBy: 'repricer' });
+const MAGIC = 0x31524150; // 'PAR1' little-endian
+
+/**
+ * One encoded row group: the bytes of its column chunks (pages, compressed, with statistics) and
+ * its RowGroup metadata with every offset relative to the first byte of `bytes`.
+ */
+export interface EncodedRowGroup {
+  bytes: Uint8Array;
+  rowGroup: RowGroup;
+}
+
+/** Add `delta` to every file offset in a row group's metadata. */
+export function shiftRowGroup(rg: RowGroup, delta: bigint): void {
+  if (rg.file_offset !== undefined) rg.file_offset += delta;
+  for (const c of rg.columns) {
+    c.file_offset += delta;
+    if (c.offset_index_offset !== undefined) c.offset_index_offset += delta;
+    if (c.column_index_offset !== undefined) c.column_index_offset += delta;
+    const m = c.meta_data;
+    if (!m) continue;
+    m.data_page_offset += delta;
+    if (m.dictionary_page_offset !== undefined) m.dictionary_page_offset += delta;
+    if (m.index_page_offset !== undefined) m.index_page_offset += delta;
+    if (m.bloom_filter_offset !== undefined) m.bloom_filter_offset += delta;
+  }
+}
+
+/**
+ * Encode one chunk of prices as a complete row group (runs in the workers). Reuses
+ * hyparquet-writer's ParquetWriter on an in-memory ByteWriter; column and offset indexes and bloom
+ * filters are off, so everything the row group needs lies inside its own bytes.
+ */
+export function encodePriceRowGroup(ids: string[], p: PriceColumns): EncodedRowGroup {
+  const nullable = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
+  const pick: Record<(typeof DOUBLE_COLUMNS)[number], Float64Array> = {
+    price: p.price,
+    previous_price: p.previousPrice,
+    change_pct: p.changePct,
+    win_probability: p.winProbability,
+    expected_profit: p.expectedProfit,
+    delta: p.delta,
+    gamma: p.gamma,
+    vega: p.vega,
+    price_std_error: p.priceStdError,
+  };
+  const bw = new ByteWriter(Math.max(1024, p.n * 48));
+  const w = new ParquetWriter({ writer: bw, schema: PRICE_SCHEMA, createdBy: 'repricer' });
+  const local = { columnIndex: false, offsetIndex: false, bloomFilter: false } as const;
+  void w.write({
+    columnData: [
+      { name: 'product_id', data: ids, ...local },
+      ...DOUBLE_COLUMNS.map((name) => ({ name, data: nullable(pick[name]), ...local })),
+      { name: 'status', data: Array.from(p.status, (s) => STATUSES[s]), ...local },
+      { name: 'reason', data: Array.from(p.reasons, (r) => reasonString(r)), ...local },
+    ],
+    rowGroupSize: Math.max(1, p.n),
+  });
+  if (w.row_groups.length !== 1) throw new Error(`expected one row group, got ${w.row_groups.length}`);
+  const rowGroup = w.row_groups[0];
+  shiftRowGroup(rowGroup, -4n); // the ByteWriter starts with the 4-byte 'PAR1' header
+  return { bytes: new Uint8Array(bw.buffer.slice(4, bw.index)), rowGroup };
+}
+
+/**
+ * Assembles a Parquet file from row groups encoded elsewhere (in the workers): appends each
+ * group's bytes in order after the 'PAR1' header, shifts its offsets by the current file
+ * position, and `finish` writes the footer (FileMetaData, its length, 'PAR1').
+ */
+export class ParquetPriceWriter {
+  private pos = 4;
+  private numRows = 0n;
+  private readonly rowGroups: RowGroup[] = [];
+
+  constructor(private readonly path: string) {
+    const head = new Uint8Array(4);
+    new DataView(head.buffer).setUint32(0, MAGIC, true);
+    writeFileSync(path, head);
   }
 
+  /** Append a row group from `encodePriceRowGroup` (its metadata is shifted in place). */
+  append(g: EncodedRowGroup): void {
+    shiftRowGroup(g.rowGroup, BigInt(this.pos));
+    appendFileSync(this.path, g.bytes);
+    this.pos += g.bytes.length;
+    this.numRows += g.rowGroup.num_rows;
+    this.rowGroups.push(g.rowGroup);
+  }
+
+  /** Encode on this thread and append (for callers without workers). */
   write(ids: string[], p: PriceColumns): void {
     if (p.n === 0) return;
-    const nullable = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
-    const pick: Record<(typeof DOUBLE_COLUMNS)[number], Float64Array> = {
-      price: p.price,
-      previous_price: p.previousPrice,
-      change_pct: p.changePct,
-      win_probability: p.winProbability,
-      expected_profit: p.expectedProfit,
-      delta: p.delta,
-      gamma: p.gamma,
-      vega: p.vega,
-      price_std_error: p.priceStdError,
-    };
-    this.w.write({
-      columnData: [
-        { name: 'product_id', data: ids },
-        ...DOUBLE_COLUMNS.map((name) => ({ name, data: nullable(pick[name]) })),
-        { name: 'status', data: Array.from(p.status, (s) => STATUSES[s]) },
-        { name: 'reason', data: Array.from(p.reasons, (r) => reasonString(r)) },
-      ],
-      rowGroupSize: p.n,
-    });
+    this.append(encodePriceRowGroup(ids, p));
   }
 
   finish(): void {
-    this.w.finish();
+    const bw = new ByteWriter();
+    const meta = { version: 2, created_by: 'repricer', schema: PRICE_SCHEMA, num_rows: this.numRows, row_groups: this.rowGroups } as unknown as FileMetaData;
+    writeMetadata(bw, meta);
+    bw.appendUint32(MAGIC);
+    appendFileSync(this.path, bw.getBytes());
   }
 }

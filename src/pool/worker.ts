@@ -9,8 +9,9 @@ import { compileModel, type CompiledModel } from '../pricing/compiledModel.js';
 import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
 import type { Policy } from '../pricing/policy.js';
 import { parseCatalogChunk } from '../batch/parseChunk.js';
-import { readParquetChunk } from '../batch/parquet.js';
-import { formatCsv, formatNdjson } from '../batch/formatChunk.js';
+import { readParquetChunk, encodePriceRowGroup } from '../batch/parquet.js';
+import type { RowGroup } from 'hyparquet';
+import { formatCsvBytes, formatNdjson } from '../batch/formatChunk.js';
 import type { CatalogLayout } from '../batch/schema.js';
 import { RepricerError } from '../errors.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
@@ -63,8 +64,11 @@ export interface CatalogTask {
 
 export interface CatalogResult {
   seq: number;
+  /** text output: the formatted lines; Parquet output: the encoded row group's bytes */
   out: Uint8Array;
-  /** Parquet output: the columns themselves (the main thread writes the row group) */
+  /** Parquet output: metadata of the row group in `out`, offsets relative to out[0]; absent when n = 0 */
+  rowGroup?: RowGroup;
+  /** unused since row groups are encoded in the workers (kept: `task` transfers them if set) */
   ids?: string[];
   prices?: PriceColumns;
   n: number;
@@ -125,10 +129,11 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       const t2 = performance.now();
       const s = summarize(prices);
       if (t.outFormat === 'parquet') {
-        return { seq: t.seq, out: new Uint8Array(0), ids: parsed.chunk.ids, prices, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects, ms: { parse: t1 - t0, kernels: t2 - t1, format: 0 } };
+        const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices) : undefined;
+        const t3 = performance.now();
+        return { seq: t.seq, out: g ? g.bytes : new Uint8Array(0), rowGroup: g?.rowGroup, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects, ms: { parse: t1 - t0, kernels: t2 - t1, format: t3 - t2 } };
       }
-      const body = t.outFormat === 'csv' ? formatCsv(parsed.chunk.ids, prices) : formatNdjson(parsed.chunk.ids, prices);
-      const out = encoder.encode(body);
+      const out = t.outFormat === 'csv' ? formatCsvBytes(parsed.chunk.ids, prices) : encoder.encode(formatNdjson(parsed.chunk.ids, prices));
       const t3 = performance.now();
       return { seq: t.seq, out, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects, ms: { parse: t1 - t0, kernels: t2 - t1, format: t3 - t2 } };
     } catch (err) {
