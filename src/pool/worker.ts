@@ -68,9 +68,6 @@ export interface CatalogResult {
   out: Uint8Array;
   /** Parquet output: metadata of the row group in `out`, offsets relative to out[0]; absent when n = 0 */
   rowGroup?: RowGroup;
-  /** unused since row groups are encoded in the workers (kept: `task` transfers them if set) */
-  ids?: string[];
-  prices?: PriceColumns;
   n: number;
   lines: number;
   status: number[];
@@ -170,7 +167,7 @@ function priceBuffers(p: PriceColumns): ArrayBufferLike[] {
 export default async function task(t: CatalogTask | ColumnsTask): Promise<unknown> {
   if (t.kind === 'catalog') {
     const r = await runCatalog(t);
-    return transfer(r, r.prices ? priceBuffers(r.prices) : [r.out.buffer]);
+    return transfer(r, [r.out.buffer]);
   }
   const p = runColumns(t);
   return transfer(p, priceBuffers(p));
