@@ -7,6 +7,8 @@
  * (the same bytes); the twin reads plain Float64Array copies. A checksum of every output is
  * printed so no work can be optimised away.
  */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Bench } from 'tinybench';
 import { WasmCore } from '../src/core/wasm.js';
 import * as twinL from '../src/core/twin/likelihood.js';
@@ -145,10 +147,17 @@ async function main(): Promise<void> {
     });
     a.release(mark);
   }
-  console.log('\n| kernel | n | WASM SIMD ms | WASM scalar ms | TS twin ms | twin / SIMD | scalar / SIMD |');
-  console.log('|---|---|---|---|---|---|---|');
-  for (const r of results) console.log(`| ${r.kernel} | ${r.n.toExponential(0)} | ${r.simd.toFixed(3)} | ${r.scalar.toFixed(3)} | ${r.twin.toFixed(3)} | ${(r.twin / r.simd).toFixed(2)}x | ${(r.scalar / r.simd).toFixed(2)}x |`);
+  const lines = [
+    '| kernel | n | WASM SIMD ms | WASM scalar ms | TS twin ms | twin / SIMD | scalar / SIMD |',
+    '|---|---|---|---|---|---|---|',
+    ...results.map((r) => `| ${r.kernel} | ${r.n.toExponential(0)} | ${r.simd.toFixed(3)} | ${r.scalar.toFixed(3)} | ${r.twin.toFixed(3)} | ${(r.twin / r.simd).toFixed(2)}x | ${(r.scalar / r.simd).toFixed(2)}x |`),
+  ];
+  console.log('\n' + lines.join('\n'));
   console.log(`\nchecksum ${checksum}`);
+  // the run's own record, beside the hand-curated bench/RESULTS.md
+  const file = new URL('../../bench/RESULTS-kernels.md', import.meta.url);
+  writeFileSync(file, `## Kernels (\`npm run bench:kernels -- --sizes ${sizes.join(',')} --d ${d}\`)\n\n${new Date().toISOString().slice(0, 10)}, node ${process.version}, one thread, tinybench medians\n\n${lines.join('\n')}\n`);
+  console.log(`written to ${fileURLToPath(file)}`);
 }
 
 main().catch((err: unknown) => {
