@@ -149,7 +149,8 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const pending = new Map<number, CatalogResult>();
   let nextToWrite = 0;
   let inFlight = 0;
-  const maxInFlight = workers * 2;
+  // Parquet tasks are whole row groups (~100k rows): fewer in flight keeps peak memory under 1 GiB
+  const maxInFlight = inFmt === 'parquet' ? workers + 1 : workers * 2;
   let wake: (() => void) | undefined;
   const notify = () => {
     const w = wake;
