@@ -181,41 +181,35 @@ function checkInput(fn: string, input: unknown): asserts input is PricingInput {
   if (input === null || typeof input !== 'object') throw new TypeError(`${fn}: input must be an object of columns, got ${String(input)}`);
 }
 
+/** Validate, pack the input columns, run a kernel writing 7 columns, split them by name. */
+function sevenColumns<K extends string>(
+  core: WasmCore, fn: string, demand: DemandModel, input: GreeksInput, names: readonly K[], kernel: 'greeks' | 'profitTerms',
+): Record<K, Float64Array> {
+  const kind = demandCode(fn, demand);
+  checkInput(fn, input);
+  const n = skuCount(fn, inputColumns(input));
+  return core.arena.scoped(() => {
+    const pin = packInput(core, fn, kind, input, true, n);
+    const out = core.output(names.length * n);
+    core.k[kernel](kind, n, pin, out.ptr);
+    const v = out.view();
+    const r = {} as Record<K, Float64Array>;
+    names.forEach((name, k) => (r[name] = v.slice(k * n, (k + 1) * n)));
+    return r;
+  });
+}
+
 /**
  * Greeks of the expected profit at the prices input.P (MATH.md §4.2). Constant elasticity needs
  * P > 0 and B = P0 > 0; win probability needs E = sigma > 0; A >= 0; everything finite.
  */
 export function greeks(core: WasmCore, demand: DemandModel, input: GreeksInput): Greeks {
-  const fn = 'greeks';
-  const kind = demandCode(fn, demand);
-  checkInput(fn, input);
-  const n = skuCount(fn, inputColumns(input));
-  return core.arena.scoped(() => {
-    const pin = packInput(core, fn, kind, input, true, n);
-    const out = core.output(7 * n);
-    core.k.greeks(kind, n, pin, out.ptr);
-    const v = out.view();
-    const g = {} as Greeks;
-    GREEKS_COLUMNS.forEach((name, k) => (g[name] = v.slice(k * n, (k + 1) * n)));
-    return g;
-  });
+  return sevenColumns(core, 'greeks', demand, input, GREEKS_COLUMNS, 'greeks');
 }
 
 /** R, M, M', M'', Q, Q', Q'' at the prices input.P (MATH.md §4.1); same validation as greeks. */
 export function profitTerms(core: WasmCore, demand: DemandModel, input: GreeksInput): ProfitTerms {
-  const fn = 'profitTerms';
-  const kind = demandCode(fn, demand);
-  checkInput(fn, input);
-  const n = skuCount(fn, inputColumns(input));
-  return core.arena.scoped(() => {
-    const pin = packInput(core, fn, kind, input, true, n);
-    const out = core.output(7 * n);
-    core.k.profitTerms(kind, n, pin, out.ptr);
-    const v = out.view();
-    const t = {} as ProfitTerms;
-    PROFIT_TERMS.forEach((name, k) => (t[name] = v.slice(k * n, (k + 1) * n)));
-    return t;
-  });
+  return sevenColumns(core, 'profitTerms', demand, input, PROFIT_TERMS, 'profitTerms');
 }
 
 /**
