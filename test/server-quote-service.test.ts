@@ -1,14 +1,15 @@
 /**
  * src/server/quoteService.ts in isolation: the layout of named features into the engine's chunk,
- * the screen of rows the core cannot take, and the row-by-row fallback when the engine throws.
+ * and rows the core cannot price (rejected by the engine itself, alone).
  */
 import { describe, it, expect } from 'vitest';
 import { WasmCore } from '../src/core/wasm.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
-import { buildChunk, screenRows, priceLocal, quoteRecord, QuoteBatcher } from '../src/server/quoteService.js';
+import { buildChunk, priceItems, quoteRecord, QuoteBatcher } from '../src/server/quoteService.js';
 import { pinnedViews, type ActiveModel } from '../src/server/modelRegistry.js';
 import type { PriceColumns } from '../src/pricing/engine.js';
+import type { Policy } from '../src/pricing/policy.js';
 import { RepricerError } from '../src/errors.js';
 import { model1, model2, makeItems, engineRecords } from './server-helpers.js';
 
@@ -41,23 +42,38 @@ describe('buildChunk', () => {
 const steepModel = { ...model1, products: { ...model1.products, 'SKU-1': { theta: [20, 50, 50, 50], n: 9 } } };
 const steep = compileModel(steepModel);
 
-describe('screenRows and the fallback', () => {
-  it('flags exactly the rows whose x . theta overflows', () => {
+describe('rows the core cannot price', () => {
+  it('rows whose x . theta overflows are rejected (non_finite) and never carry a price, with and without a policy', () => {
     const items = makeItems(5, 1);
-    items[2] = { product_id: 'SKU-1', features: { f1: 1e307, f2: 1e307, f3: 1e307 } };
-    items[4] = { product_id: 'SKU-1', features: { f1: 1e306, f2: 1e306, f3: 1e306 } }; // 1.5e308: finite
-    const bad = screenRows(steep, buildChunk(steep, items, () => ''));
-    expect(Array.from(bad ?? [])).toEqual([0, 0, 1, 0, 0]);
-    expect(screenRows(steep, buildChunk(steep, makeItems(5, 1), () => ''))).toBeUndefined();
+    items[2] = { product_id: 'SKU-1', features: { f1: 1e307, f2: 1e307, f3: 1e307 } }; // u overflows
+    // u = 1.5e308 is finite and so is its optimum, which is published as is without guardrails;
+    // rounding it to cents overflows (p / step), so with rounding the final check rejects it
+    items[4] = { product_id: 'SKU-1', features: { f1: 1e306, f2: 1e306, f3: 1e306 } };
+    const cases: [Policy, boolean[]][] = [
+      [{}, [false, false, true, false, false]],
+      [{ rounding: { step: 0.01 } }, [false, false, true, false, true]],
+    ];
+    for (const [policy, rejected] of cases) {
+      const p = priceChunk(core, steep, policy, buildChunk(steep, items, () => ''));
+      expect(Array.from(p.status).map((s) => s === 4)).toEqual(rejected);
+      expect(p.reasons[2]).toBe(1 << 8); // non_finite only: no guardrail codes from a placeholder price
+      for (let i = 0; i < 5; i++) {
+        const values = [p.price[i], p.winProbability[i], p.expectedProfit[i], p.delta[i], p.gamma[i], p.vega[i]];
+        expect(values.every(rejected[i] ? Number.isNaN : Number.isFinite), `row ${i}`).toBe(true);
+      }
+    }
   });
 
-  it('priceLocal: a row the core cannot price is rejected alone, as priceChunk itself does', () => {
+  it('priceItems: a row the core cannot price is rejected alone; the others keep their engine numbers', async () => {
     const items = makeItems(6, 2);
     items[3] = { product_id: 'SKU-1', features: { f1: 1e307, f2: 1e307, f3: 1e307 }, current_price: 20 };
     const chunk = buildChunk(steep, items, () => '');
-    const direct = priceChunk(core, steep, {}, chunk);
-    expect(direct.status[3]).toBe(4); // rejected
-    const p = priceLocal(core, steep, {}, chunk);
+    const t = core.arena.alloc(steep.table.length);
+    const v = core.arena.alloc(steep.cov.length);
+    const model: ActiveModel = { version: 'v9', seq: 9, path: '/nonexistent', compiled: steep, pinned: { table: t, cov: v } };
+    core.arena.view(t, steep.table.length).set(steep.table);
+    core.arena.view(v, steep.cov.length).set(steep.cov);
+    const p = await priceItems(model, chunk, { core, policy: {}, poolThreshold: 1000 });
     const got = items.map((it, i) => JSON.parse(JSON.stringify(quoteRecord(it.product_id, p, i))) as Record<string, unknown>);
     const ref = engineRecords(steepModel, {}, items.filter((_, i) => i !== 3));
     expect(got.filter((_, i) => i !== 3)).toEqual(ref);

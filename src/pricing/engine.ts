@@ -93,7 +93,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     // placeholder and published as rejected / non_finite below: one such row never sinks a chunk.
     const bad = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(u[i]) || !Number.isFinite(c[i]) || !Number.isFinite((c[i] - u[i]) / scale) || Math.abs(u[i]) > 1e300) {
+      if (!Number.isFinite(u[i]) || !Number.isFinite(c[i]) || !Number.isFinite((c[i] - u[i]) / scale)) {
         bad[i] = 1;
         u[i] = 0;
         c[i] = 0;
@@ -144,7 +144,8 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
       const ok = !bad[i] && Number.isFinite(p) && Number.isFinite(win[i]) && Number.isFinite(g.delta[i]) && Number.isFinite(g.gamma[i]) && Number.isFinite(g.vega[i]);
       if (!ok || out.status[i] === STATUS_CODE.rejected) {
         out.status[i] = STATUS_CODE.rejected;
-        out.reasons[i] |= REASON_BIT.non_finite;
+        // an unpriceable row's guardrail codes came from a placeholder price: drop them
+        out.reasons[i] = bad[i] ? (idx[i] === 0 ? REASON_BIT.cold_start : 0) | REASON_BIT.non_finite : out.reasons[i] | REASON_BIT.non_finite;
         out.price[i] = NaN;
         out.winProbability[i] = NaN;
         out.expectedProfit[i] = NaN;

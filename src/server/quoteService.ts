@@ -3,17 +3,13 @@
  * thread, or on the Piscina pool for large bodies) -> FORMATS.md price records. The numbers are
  * exactly those of `priceChunk` on the same rows, i.e. those of the batch job.
  *
- * The numeric core's wrappers throw RangeError when an intermediate value is not finite (e.g.
- * features so large that x . theta overflows). A body must never turn into a 500, so rows whose
- * linear predictor u, cost c or (c - u)/scale is not finite are screened out beforehand and come
- * back `rejected` with reason `non_finite` (what the engine itself does with a non-finite price);
- * if the engine still throws on a chunk, its rows are priced one by one and only the rows that
- * throw are rejected.
+ * Rows whose x . theta or cost overflow are published `rejected` / `non_finite` by the engine
+ * itself (the batch job does the same).
  */
 import type { WasmCore } from '../core/wasm.js';
-import { priceChunk, emptyPriceColumns, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
+import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
 import type { CompiledModel } from '../pricing/compiledModel.js';
-import { REASON_BIT, STATUS_CODE, type Policy } from '../pricing/policy.js';
+import { REASON_BIT, type Policy } from '../pricing/policy.js';
 import { priceRecord, type PriceRecord } from '../pricing/record.js';
 import { RepricerError } from '../errors.js';
 import { pinnedViews, type ActiveModel } from './modelRegistry.js';
@@ -82,82 +78,6 @@ export function buildChunk(cm: CompiledModel, items: QuoteItem[], pathOf: (i: nu
   return { n, ids, x, cost, currentPrice, minPrice, maxPrice };
 }
 
-/** Rows the numeric core can take (see the file comment): u, c and (c - u)/scale finite. */
-export function screenRows(cm: CompiledModel, chunk: CatalogChunk): Uint8Array | undefined {
-  const { n } = chunk;
-  const D = cm.D;
-  const T = cm.table;
-  const scale = cm.noise.scale;
-  const reservation = cm.model.reservation;
-  let bad: Uint8Array | undefined;
-  for (let i = 0; i < n; i++) {
-    const k = (cm.index.get(chunk.ids[i]) ?? 0) * D;
-    let u = 0;
-    for (let a = 0; a < D; a++) u += chunk.x[i * D + a] * T[k + a];
-    const ci = chunk.cost[i];
-    const c = Number.isFinite(ci) ? ci : reservation;
-    if (!(Number.isFinite(u) && Number.isFinite(c) && Number.isFinite((c - u) / scale) && Number.isFinite(c - u))) (bad ??= new Uint8Array(n))[i] = 1;
-  }
-  return bad;
-}
-
-function subset(chunk: CatalogChunk, D: number, rows: number[]): CatalogChunk {
-  const m = rows.length;
-  const out: CatalogChunk = {
-    n: m,
-    ids: rows.map((i) => chunk.ids[i]),
-    x: new Float64Array(m * D),
-    cost: new Float64Array(m),
-    currentPrice: new Float64Array(m),
-    minPrice: new Float64Array(m),
-    maxPrice: new Float64Array(m),
-  };
-  rows.forEach((i, r) => {
-    out.x.set(chunk.x.subarray(i * D, (i + 1) * D), r * D);
-    out.cost[r] = chunk.cost[i];
-    out.currentPrice[r] = chunk.currentPrice[i];
-    out.minPrice[r] = chunk.minPrice[i];
-    out.maxPrice[r] = chunk.maxPrice[i];
-  });
-  return out;
-}
-
-const COLS = ['price', 'previousPrice', 'changePct', 'winProbability', 'expectedProfit', 'delta', 'gamma', 'vega', 'priceStdError', 'modelPrice'] as const;
-
-function scatter(dst: PriceColumns, src: PriceColumns, rows: number[]): void {
-  rows.forEach((i, r) => {
-    for (const c of COLS) dst[c][i] = src[c][r];
-    dst.status[i] = src.status[r];
-    dst.reasons[i] = src.reasons[r];
-  });
-}
-
-function reject(dst: PriceColumns, cm: CompiledModel, chunk: CatalogChunk, i: number): void {
-  for (const c of COLS) dst[c][i] = NaN;
-  dst.previousPrice[i] = chunk.currentPrice[i];
-  dst.status[i] = STATUS_CODE.rejected;
-  dst.reasons[i] = (cm.index.has(chunk.ids[i]) ? 0 : REASON_BIT.cold_start) | REASON_BIT.non_finite;
-}
-
-/** priceChunk on the main thread, row by row only if the whole chunk throws. */
-export function priceLocal(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
-  try {
-    return priceChunk(core, cm, policy, chunk);
-  } catch (err) {
-    if (!(err instanceof RangeError)) throw err;
-  }
-  const out = emptyPriceColumns(chunk.n);
-  for (let i = 0; i < chunk.n; i++) {
-    try {
-      scatter(out, priceChunk(core, cm, policy, subset(chunk, cm.D, [i])), [i]);
-    } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
-      reject(out, cm, chunk, i);
-    }
-  }
-  return out;
-}
-
 export interface PriceOptions {
   core: WasmCore;
   policy: Policy;
@@ -166,31 +86,20 @@ export interface PriceOptions {
   poolThreshold: number;
 }
 
-/** Price a chunk with the given model (screened; pool or main thread). */
+/**
+ * Price a chunk with the given model: on the pool for large bodies, else (or if the pool fails) on
+ * the main thread. Rows the numeric core cannot price come back rejected from the engine itself.
+ */
 export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: PriceOptions): Promise<PriceColumns> {
   const cm = pinnedViews(model, o.core);
-  const bad = screenRows(cm, chunk);
-  let good: number[] | undefined;
-  let work = chunk;
-  if (bad) {
-    good = [];
-    for (let i = 0; i < chunk.n; i++) if (!bad[i]) good.push(i);
-    work = subset(chunk, cm.D, good);
-  }
-  let priced: PriceColumns | undefined;
-  if (o.pool && work.n >= o.poolThreshold) {
+  if (o.pool && chunk.n >= o.poolThreshold) {
     try {
-      priced = await o.pool(model.path, o.policy, work);
+      return await o.pool(model.path, o.policy, chunk);
     } catch {
-      priced = undefined; // the main thread gives the same numbers (and handles rows that throw)
+      // the main thread gives the same numbers
     }
   }
-  priced ??= work.n > 0 ? priceLocal(o.core, cm, o.policy, work) : emptyPriceColumns(0);
-  if (!bad || !good) return priced;
-  const out = emptyPriceColumns(chunk.n);
-  scatter(out, priced, good);
-  for (let i = 0; i < chunk.n; i++) if (bad[i]) reject(out, cm, chunk, i);
-  return out;
+  return priceChunk(o.core, cm, o.policy, chunk);
 }
 
 export function quoteRecord(id: string, p: PriceColumns, i: number): QuoteRecord {
