@@ -5,6 +5,10 @@ export { linearPredictor, winProbabilityAt } from "./pricing";
 export { censoredLogLikelihood, projectedNewton, projectedSgd, newtonWorkSize, sgdWorkSize, proxL2Ball } from "./solvers";
 export { virtualValuationInverse, optimalQuote, priceVariance } from "./quote";
 export { greeks, profitTerms, returnAwareOptimum, closedFormPrice } from "./greeks";
+export { parseCatalogCsv } from "./catalogCsv";
+export { buildProductIndex, lookupProducts } from "./productIndex";
+export { formatPriceCsv } from "./priceCsv";
+export { formatShortestColumn } from "./ryu";
 
 /** First byte after the module's static data: the host arena starts here. */
 export function heapBase(): usize {

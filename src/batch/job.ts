@@ -5,7 +5,7 @@
  * In-flight chunks are bounded, so memory stays flat whatever the catalogue size. Output goes to
  * a temporary file renamed only on success.
  */
-import { createReadStream, createWriteStream, renameSync, rmSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, readSync, renameSync, rmSync, statSync, writeSync, type WriteStream } from 'node:fs';
 import { dirname, basename, join, resolve, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
@@ -20,6 +20,7 @@ import { csvHeader, csvField } from './formatChunk.js';
 import { ParquetPriceWriter, parquetShape, parquetRanges } from './parquet.js';
 import type { CatalogResult, CatalogTask } from '../pool/worker.js';
 import { CHANGE_BINS } from '../pool/worker.js';
+import { SlotPool } from './slotPool.js';
 
 export type TableFormat = 'csv' | 'ndjson';
 
@@ -123,6 +124,12 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const rejectsPath = o.rejectsPath ?? `${o.outPath}.rejects.csv`;
   const rejectsTmp = join(dirname(resolve(rejectsPath)), `.${basename(rejectsPath)}.${process.pid}.tmp`);
 
+  let inFd: number;
+  try {
+    inFd = openSync(o.catalogPath, 'r');
+  } catch (err) {
+    throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: cannot read (${(err as Error).message})`, { file: o.catalogPath });
+  }
   const pool = new Piscina({
     filename: o.workerFile ?? defaultWorkerFile(),
     minThreads: workers,
@@ -130,7 +137,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     idleTimeout: 1000,
   });
 
-  let out: WriteStream | undefined;
+  let outFd: number | undefined;
   let pq: ParquetPriceWriter | undefined;
   let rej: WriteStream | undefined;
   const statusCounts = [0, 0, 0, 0, 0];
@@ -142,11 +149,14 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   let failure: unknown;
   let aborted = false;
 
-  const stream = createReadStream(o.catalogPath, { highWaterMark: 1 << 20 });
-  const size = await import('node:fs').then((fs) => fs.statSync(o.catalogPath).size).catch(() => 0);
+  const size = statSync(o.catalogPath).size;
   let bytesRead = 0;
+  // chunk bytes and formatted output travel in reused SharedArrayBuffers (see SlotPool)
+  const inSlots = new SlotPool();
+  const outSlots = new SlotPool();
+  let outGuess = 0; // bytes of output per byte of input seen so far
 
-  const pending = new Map<number, CatalogResult>();
+  const pending = new Map<number, CatalogResult & { slot?: SharedArrayBuffer; inBytes: number }>();
   let nextToWrite = 0;
   let inFlight = 0;
   // Parquet tasks are whole row groups (~100k rows): fewer in flight keeps peak memory under 1 GiB
@@ -164,6 +174,14 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     ms.mainWrite += performance.now() - t;
   };
 
+  /** Synchronous writes: the slot a chunk was formatted into can be reused as soon as this returns. */
+  const writeOut = (data: Uint8Array | string) => {
+    const t = performance.now();
+    const b = typeof data === 'string' ? Buffer.from(data) : data;
+    for (let off = 0; off < b.length; ) off += writeSync(outFd!, b, off, b.length - off);
+    ms.mainWrite += performance.now() - t;
+  };
+
   const flush = async () => {
     while (pending.has(nextToWrite)) {
       const r = pending.get(nextToWrite)!;
@@ -174,7 +192,13 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         const t = performance.now();
         if (r.rowGroup) pq.append({ bytes: r.out, rowGroup: r.rowGroup });
         ms.mainWrite += performance.now() - t;
-      } else await write(out!, r.out);
+      } else if (r.outLen !== undefined) {
+        writeOut(new Uint8Array(r.slot!, 0, r.outLen));
+      } else {
+        writeOut(r.out);
+        outGuess = Math.max(outGuess, r.out.length / r.inBytes);
+      }
+      if (r.slot) outSlots.give(r.slot);
       if (r.rejects.length) {
         for (const j of r.rejects) await write(rej!, `${j.line},${csvField(j.reason)},${csvField(j.raw)}\n`);
         rejects += r.rejects.length;
@@ -189,7 +213,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     }
   };
 
-  const submit = (task: CatalogTask) => {
+  const submit = (task: CatalogTask, inSlot?: SharedArrayBuffer) => {
     inFlight++;
     const runOnce = () => pool.run(task, { signal: o.signal });
     runOnce()
@@ -201,13 +225,14 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       .then(
         (r: CatalogResult) => {
           if (r.error && !failure) failure = new RepricerError(r.error.code as 'INPUT_ROW_INVALID', r.error.message, r.error.details);
-          pending.set(r.seq, r);
+          pending.set(r.seq, { ...r, slot: task.outSlot, inBytes: task.bytes.length });
         },
         (err: unknown) => {
           if (!failure) failure = o.signal?.aborted ? new RepricerError('INTERRUPTED', 'interrupted; no output was written') : new RepricerError('WORKER_CRASHED', `chunk ${task.seq} (from line ${task.firstLine}) failed twice: ${(err as Error).message}`);
         },
       )
       .finally(() => {
+        if (inSlot) inSlots.give(inSlot);
         inFlight--;
         notify();
       });
@@ -215,36 +240,25 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
 
   try {
     if (outFmt === 'parquet') pq = new ParquetPriceWriter(tmp);
-    else out = createWriteStream(tmp);
-    if (outFmt === 'csv') await write(out!, csvHeader());
+    else outFd = openSync(tmp, 'w');
+    if (outFmt === 'csv') writeOut(csvHeader());
     if (onError === 'skip') {
       rej = createWriteStream(rejectsTmp);
       await write(rej, 'line,reason,raw\n');
     }
     let layout: CatalogLayout | undefined;
-    let carry: Buffer = Buffer.alloc(0);
-    let parts: Buffer[] = [];
-    let partsLen = 0;
-    let partsLines = 0;
-    let line = 1; // absolute line number of carry[0]
+    let line = 1; // absolute line number of stage[start]
     let seq = 0;
-    const dispatch = (bytes: Buffer, lines: number) => {
-      // copy out of the shared read buffer so it can be transferred
-      const own = new Uint8Array(bytes.length);
-      own.set(bytes);
-      submit({ kind: 'catalog', seq: seq++, bytes: own, firstLine: line, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: layout!, modelPath, policy, onError });
+    const dispatch = (bytes: Uint8Array, lines: number) => {
+      // into a reused shared slot: workers read it in place, and a retried chunk still has it
+      const slot = inSlots.take(bytes.length);
+      const view = new Uint8Array(slot, 0, bytes.length);
+      view.set(bytes);
+      const outSlot = outFmt === 'parquet' ? undefined : outSlots.take(Math.max(1, Math.ceil(bytes.length * Math.max(outGuess, 1.25))));
+      submit({ kind: 'catalog', seq: seq++, bytes: view, outSlot, firstLine: line, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: layout!, modelPath, policy, onError }, slot);
       line += lines;
     };
-    let waited = 0; // ms the reader spent waiting for workers (not reading)
     const waitForRoom = async () => {
-      const tw = performance.now();
-      try {
-        await waitForRoomInner();
-      } finally {
-        waited += performance.now() - tw;
-      }
-    };
-    const waitForRoomInner = async () => {
       while (inFlight >= maxInFlight && !failure) {
         await new Promise<void>((r) => (wake = r));
         await flush();
@@ -252,7 +266,6 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       await flush();
     };
     if (inFmt === 'parquet') {
-      stream.destroy();
       const shape = await parquetShape(o.catalogPath);
       layout = resolveLayout(o.catalogPath, shape.columns, model.features);
       // a row group is decoded whole, so tasks follow row groups (split evenly when larger than
@@ -265,74 +278,85 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), rows: { start, end }, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, modelPath, policy, onError });
         bytesRead = Math.round((end / shape.rows) * size);
       }
-    }
-    let tRead = performance.now();
-    let waitedAtRead = waited;
-    for await (const piece of (inFmt === 'parquet' ? [] : stream) as AsyncIterable<Buffer>) {
-      ms.mainRead += performance.now() - tRead - (waited - waitedAtRead);
-      tRead = performance.now();
-      waitedAtRead = waited;
-      if (o.signal?.aborted) {
-        aborted = true;
-        break;
+    } else {
+      // Text input: read synchronously into one reused staging buffer (it grows only for a chunk
+      // that does not fit), cut whole chunks of lines out of it and hand each to a worker.
+      let stage = Buffer.allocUnsafeSlow(8 << 20);
+      let have = 0; // bytes staged
+      let start = 0; // first staged byte not yet dispatched
+      let eof = false;
+      let quoted = false; // a quote anywhere so far: cut with the quote-aware scanner from now on
+      const readMore = () => {
+        if (start > 0) {
+          stage.copy(stage, 0, start, have);
+          have -= start;
+          start = 0;
+        }
+        if (have === stage.length) {
+          const grown = Buffer.allocUnsafeSlow(stage.length * 2);
+          stage.copy(grown, 0, 0, have);
+          stage = grown;
+        }
+        const t = performance.now();
+        const n = readSync(inFd, stage, have, stage.length - have, null);
+        ms.mainRead += performance.now() - t;
+        if (n === 0) {
+          eof = true;
+          return;
+        }
+        if (inFmt === 'csv' && !quoted) {
+          const q = stage.indexOf(QUOTE, have);
+          quoted = q !== -1 && q < have + n;
+        }
+        have += n;
+        bytesRead += n;
+      };
+      // header (CSV) or first object (NDJSON): the layout
+      let nl = -1;
+      while (!eof) {
+        readMore();
+        nl = stage.subarray(0, have).indexOf(NL);
+        if (nl !== -1) break;
       }
-      if (failure) break;
-      bytesRead += piece.length;
-      // gather pieces until a whole chunk of lines is here, then concatenate once
-      parts.push(piece);
-      partsLen += piece.length;
-      partsLines += countLines(piece, 0, piece.length);
-      if (layout && partsLines < chunkSize) continue;
-      carry = parts.length === 1 ? parts[0] : Buffer.concat(parts, partsLen);
-      parts = [];
-      partsLen = 0;
-      partsLines = 0;
-      let start = 0;
-      if (!layout) {
-        const nl = carry.indexOf(NL);
-        if (nl === -1) {
-          parts = [carry];
-          partsLen = carry.length;
+      if (nl === -1) throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: empty catalogue (no header line)`);
+      const first = stage.subarray(0, nl).toString('utf8').replace(/^\uFEFF/, '').replace(/\r$/, '');
+      if (inFmt === 'csv') {
+        const header = (parseCsv(first) as string[][])[0] ?? [];
+        layout = resolveLayout(o.catalogPath, header, model.features);
+        start = nl + 1;
+        line = 2;
+      } else {
+        let obj: Record<string, unknown>;
+        try {
+          obj = JSON.parse(first) as Record<string, unknown>;
+        } catch {
+          throw new RepricerError('INPUT_ROW_INVALID', `${o.catalogPath}:1: expected a JSON object per line`);
+        }
+        layout = resolveLayout(o.catalogPath, Object.keys(obj), model.features);
+      }
+      for (;;) {
+        if (o.signal?.aborted) {
+          aborted = true;
+          break;
+        }
+        if (failure) break;
+        const view = stage.subarray(0, have);
+        const cut = cutAfterLines(view, start, chunkSize, quoted);
+        if (cut.end !== -1) {
+          await waitForRoom();
+          if (failure) break;
+          dispatch(view.subarray(start, cut.end), cut.lines);
+          start = cut.end;
           continue;
         }
-        const first = carry.subarray(0, nl).toString('utf8').replace(/^\uFEFF/, '').replace(/\r$/, '');
-        if (inFmt === 'csv') {
-          const header = (parseCsv(first) as string[][])[0] ?? [];
-          layout = resolveLayout(o.catalogPath, header, model.features);
-          start = nl + 1;
-          line = 2;
-        } else {
-          let obj: Record<string, unknown>;
-          try {
-            obj = JSON.parse(first) as Record<string, unknown>;
-          } catch {
-            throw new RepricerError('INPUT_ROW_INVALID', `${o.catalogPath}:1: expected a JSON object per line`);
-          }
-          layout = resolveLayout(o.catalogPath, Object.keys(obj), model.features);
-        }
+        if (eof) break;
+        readMore();
       }
-      const quoted = inFmt === 'csv' && carry.indexOf(QUOTE, start) !== -1;
-      for (;;) {
-        const cut = cutAfterLines(carry, start, chunkSize, quoted);
-        if (cut.end === -1) break;
+      if (!failure && !aborted && start < have) {
         await waitForRoom();
-        if (failure) break;
-        dispatch(carry.subarray(start, cut.end), cut.lines);
-        start = cut.end;
+        const rest = stage.subarray(start, have);
+        dispatch(rest, countLines(rest, 0, rest.length) + 1);
       }
-      carry = carry.subarray(start);
-      if (carry.length) {
-        parts.push(carry);
-        partsLen = carry.length;
-        partsLines = countLines(carry, 0, carry.length);
-      }
-      await waitForRoom();
-    }
-    if (!layout && !failure && !aborted && inFmt !== 'parquet') throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: empty catalogue (no header line)`);
-    carry = parts.length ? Buffer.concat(parts, partsLen) : Buffer.alloc(0);
-    if (!failure && !aborted && carry.length && layout) {
-      await waitForRoom();
-      dispatch(carry, countLines(carry, 0, carry.length) + 1);
     }
     while (inFlight > 0) {
       await new Promise<void>((r) => (wake = r));
@@ -343,9 +367,9 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     if (aborted && !failure) failure = new RepricerError('INTERRUPTED', 'interrupted; no output was written');
     if (failure) throw failure;
     if (pq) pq.finish();
-    if (out) {
-      out.end();
-      await once(out, 'close');
+    if (outFd !== undefined) {
+      closeSync(outFd);
+      outFd = undefined;
     }
     if (rej) {
       rej.end();
@@ -357,14 +381,15 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       else rmSync(rejectsTmp, { force: true });
     }
   } catch (err) {
-    stream.destroy();
+    if (outFd !== undefined) closeSync(outFd);
     // queued writes may still complete against a destroyed stream; their errors are moot now
-    out?.on('error', () => undefined).destroy();
     rej?.on('error', () => undefined).destroy();
     rmSync(tmp, { force: true });
     rmSync(rejectsTmp, { force: true });
     await pool.destroy().catch(() => undefined);
     throw err;
+  } finally {
+    closeSync(inFd);
   }
   await pool.destroy();
   const seconds = (performance.now() - t0) / 1000;

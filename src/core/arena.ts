@@ -60,6 +60,16 @@ export class Arena {
     return new Float64Array(this.memory.buffer, ptr, n);
   }
 
+  /** Allocate `n` bytes (rounded up to whole doubles); returns the byte offset. */
+  allocBytes(n: number): number {
+    return this.alloc(Math.ceil(n / 8));
+  }
+
+  /** Allocate `n` bytes for the life of the arena (see allocPermanent). */
+  allocBytesPermanent(n: number): number {
+    return this.allocPermanent(Math.ceil(n / 8));
+  }
+
   /** A view of `n` doubles at byte offset `ptr` over the current buffer. */
   view(ptr: number, n: number): Float64Array {
     return new Float64Array(this.memory.buffer, ptr, n);

@@ -14,13 +14,19 @@ import type { RowGroup } from 'hyparquet';
 import { formatCsvBytes, formatNdjson } from '../batch/formatChunk.js';
 import type { CatalogLayout } from '../batch/schema.js';
 import { RepricerError } from '../errors.js';
+import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, type CsvStrings, type ProductKeys } from '../batch/wasmCsv.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 
 let core: WasmCore | undefined;
+let csvStrings: CsvStrings | undefined;
 const models = new Map<string, CompiledModel>();
+const modelKeys = new Map<string, ProductKeys>();
 
 function getCore(): WasmCore {
-  core ??= WasmCore.create({ variant: 'simd' });
+  if (!core) {
+    core = WasmCore.create({ variant: 'simd' });
+    csvStrings = buildCsvStrings(core);
+  }
   return core;
 }
 
@@ -39,6 +45,7 @@ function getModel(path: string): CompiledModel {
     c.arena.view(v, m.cov.length).set(m.cov);
     m.table = c.arena.view(t, m.table.length);
     m.cov = c.arena.view(v, m.cov.length);
+    modelKeys.set(path, buildProductKeys(c, Object.keys(m.model.products)));
     models.set(path, m);
   }
   return m;
@@ -49,8 +56,13 @@ export const CHANGE_BINS = [-20, -10, -5, -1, -1e-9, 1e-9, 1, 5, 10, 20];
 export interface CatalogTask {
   kind: 'catalog';
   seq: number;
-  /** text input: whole lines of the file; Parquet input: a row range the worker reads itself */
+  /**
+   * text input: whole lines of the file (a view of a SharedArrayBuffer the main thread reuses);
+   * Parquet input: a row range the worker reads itself
+   */
   bytes: Uint8Array;
+  /** text output: where to put the formatted lines when they fit (reused by the main thread) */
+  outSlot?: SharedArrayBuffer;
   rows?: { start: number; end: number };
   firstLine: number;
   file: string;
@@ -64,8 +76,10 @@ export interface CatalogTask {
 
 export interface CatalogResult {
   seq: number;
-  /** text output: the formatted lines; Parquet output: the encoded row group's bytes */
+  /** text output: the formatted lines (empty when they went to outSlot); Parquet output: the encoded row group's bytes */
   out: Uint8Array;
+  /** bytes written to the task's outSlot, when they fit */
+  outLen?: number;
   /** Parquet output: metadata of the row group in `out`, offsets relative to out[0]; absent when n = 0 */
   rowGroup?: RowGroup;
   n: number;
@@ -108,10 +122,14 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   try {
     try {
       const alloc = (n: number) => c.arena.f64(n);
-      const parsed = t.format === 'parquet' ? await readParquetChunk({
+      // CSV input: the WASM path parses, resolves ids and (for CSV output) formats; it declines
+      // chunks with quotes or malformed rows, which the JavaScript path below handles.
+      const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, t.bytes, t.layout, cm.D, cm.intercept, modelKeys.get(t.modelPath)!) : null;
+      if (fast && (t.outFormat !== 'csv' || (t.policy.products && Object.keys(t.policy.products).length > 0))) fast.chunk.ids = decodeIds(c, fast);
+      const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
         rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc,
-      }) : parseCatalogChunk(t.bytes, {
+      }) : parseCatalogChunk(t.bytes.slice(), {
         file: t.file,
         format: t.format,
         layout: t.layout,
@@ -125,14 +143,26 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       const prices = priceChunk(c, cm, t.policy, parsed.chunk);
       const t2 = performance.now();
       const s = summarize(prices);
+      const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {
+        const r: CatalogResult = {
+          seq: t.seq, out, rowGroup, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects,
+          ms: { parse: t1 - t0, kernels: t2 - t1, format: performance.now() - t2 },
+        };
+        if (!rowGroup && t.outSlot && out.length <= t.outSlot.byteLength) {
+          new Uint8Array(t.outSlot, 0, out.length).set(out);
+          r.out = new Uint8Array(0);
+          r.outLen = out.length;
+        } else if (out.buffer instanceof SharedArrayBuffer) {
+          r.out = out.slice(); // a view of WASM memory: copy out so it can be transferred
+        }
+        return r;
+      };
       if (t.outFormat === 'parquet') {
         const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices) : undefined;
-        const t3 = performance.now();
-        return { seq: t.seq, out: g ? g.bytes : new Uint8Array(0), rowGroup: g?.rowGroup, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects, ms: { parse: t1 - t0, kernels: t2 - t1, format: t3 - t2 } };
+        return done(g ? g.bytes : new Uint8Array(0), g?.rowGroup);
       }
-      const out = t.outFormat === 'csv' ? formatCsvBytes(parsed.chunk.ids, prices) : encoder.encode(formatNdjson(parsed.chunk.ids, prices));
-      const t3 = performance.now();
-      return { seq: t.seq, out, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects, ms: { parse: t1 - t0, kernels: t2 - t1, format: t3 - t2 } };
+      if (t.outFormat === 'csv') return done(fast ? formatPriceCsvWasm(c, fast, prices, csvStrings!) : formatCsvBytes(parsed.chunk.ids, prices));
+      return done(encoder.encode(formatNdjson(parsed.chunk.ids, prices)));
     } catch (err) {
       if (err instanceof RepricerError) {
         return { seq: t.seq, out: new Uint8Array(0), n: 0, lines: 0, status: [], changeBins: [], rejects: [], error: { code: err.code, message: err.message, details: err.details }, ms: { parse: 0, kernels: 0, format: 0 } };

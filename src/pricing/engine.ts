@@ -18,7 +18,13 @@ import { applyPolicy, STATUS_CODE, REASON_BIT, type Policy } from './policy.js';
 
 export interface CatalogChunk {
   n: number;
+  /**
+   * Product ids. May be left empty when `productIndex` is given and the policy has no per-product
+   * bounds (the WASM CSV path never decodes ids it does not need).
+   */
   ids: string[];
+  /** the model row of each product (0 = cold start), when the parser resolved it already */
+  productIndex?: Float64Array;
   /** n x D row-major, the intercept column (1.0) first when the model has one */
   x: Float64Array;
   /** NaN = absent (the model's reservation is used) */
@@ -74,14 +80,18 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
   const reservation = cm.model.reservation;
   const scale = cm.noise.scale;
   const family = FAMILY_CODE[cm.noise.family];
+  const perProduct = policy.products !== undefined && Object.keys(policy.products).length > 0;
+  if (chunk.ids.length !== n && (!chunk.productIndex || perProduct)) {
+    throw new RangeError(`priceChunk: ${n} product ids needed, got ${chunk.ids.length}`);
+  }
 
   return core.arena.scoped(() => {
     const a = core.arena;
     const idx = a.f64(n);
     const c = a.f64(n);
+    if (chunk.productIndex) idx.set(chunk.productIndex);
+    else for (let i = 0; i < n; i++) idx[i] = cm.index.get(chunk.ids[i]) ?? 0;
     for (let i = 0; i < n; i++) {
-      const k = cm.index.get(chunk.ids[i]);
-      idx[i] = k ?? 0;
       const ci = chunk.cost[i];
       c[i] = Number.isFinite(ci) ? ci : reservation;
     }
@@ -115,7 +125,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
       const r = applyPolicy(
         policy,
         {
-          productId: chunk.ids[i],
+          productId: perProduct ? chunk.ids[i] : '',
           modelPrice: q.price[i],
           cost: c[i],
           currentPrice: chunk.currentPrice[i],

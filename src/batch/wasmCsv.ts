@@ -1,0 +1,218 @@
+/**
+ * The batch job's CSV fast path in the WASM core: a quote-free chunk is parsed into columns
+ * (parseCatalogCsv), its product ids resolved to model rows by their bytes (lookupProducts) and,
+ * after pricing, the rows written back as CSV (formatPriceCsv), so a row's text never becomes a
+ * JavaScript string. The JavaScript path (parseChunk.ts / formatChunk.ts) stays the reference
+ * (test/wasmCsv.test.ts feeds both the same bytes) and takes every chunk this path declines: one
+ * with a quote, a malformed row (so the error names file, line and column exactly as before) or
+ * bytes that are not valid UTF-8.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { WasmCore } from '../core/wasm.js';
+import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
+import { REASONS, STATUSES, reasonString } from '../pricing/policy.js';
+import type { CatalogLayout } from './schema.js';
+
+const encoder = new TextEncoder();
+const latin1 = new TextDecoder('latin1');
+
+/** A model's product ids as a hash table in WASM memory (built once per model and core). */
+export interface ProductKeys {
+  keys: number;
+  keyStart: number;
+  keyLen: number;
+  slots: number;
+  mask: number;
+}
+
+/**
+ * Lay out the ids (model rows 1..K in this order, as compileModel numbers them) and build the
+ * table. Allocates permanently: call while no arena scope is open.
+ */
+export function buildProductKeys(core: WasmCore, ids: string[]): ProductKeys {
+  const a = core.arena;
+  const enc = ids.map((id) => encoder.encode(id));
+  const total = enc.reduce((s, b) => s + b.length, 0);
+  let slotsN = 16;
+  while (slotsN < 2 * ids.length) slotsN *= 2;
+  const keys = a.allocBytesPermanent(Math.max(total, 1));
+  const keyStart = a.allocBytesPermanent(4 * Math.max(ids.length, 1));
+  const keyLen = a.allocBytesPermanent(4 * Math.max(ids.length, 1));
+  const slots = a.allocBytesPermanent(4 * slotsN);
+  const mem = core.memory.buffer;
+  const kb = new Uint8Array(mem, keys, total);
+  const ks = new Int32Array(mem, keyStart, ids.length);
+  const kl = new Int32Array(mem, keyLen, ids.length);
+  new Int32Array(mem, slots, slotsN).fill(0);
+  let o = 0;
+  enc.forEach((b, k) => {
+    kb.set(b, o);
+    ks[k] = o;
+    kl[k] = b.length;
+    o += b.length;
+  });
+  core.k.buildProductIndex(ids.length, keys, keyStart, keyLen, slots, slotsN - 1);
+  return { keys, keyStart, keyLen, slots, mask: slotsN - 1 };
+}
+
+/** Status and reason strings for formatPriceCsv: (offset, length) pairs into one blob. */
+export interface CsvStrings {
+  strings: number;
+  statusTab: number;
+  reasonTab: number;
+  /** longest status plus longest reason, in bytes */
+  maxLen: number;
+}
+
+/** Allocates permanently: call while no arena scope is open. */
+export function buildCsvStrings(core: WasmCore): CsvStrings {
+  const masks = 1 << REASONS.length;
+  const parts = [...STATUSES.map((s) => encoder.encode(s)), ...Array.from({ length: masks }, (_, m) => encoder.encode(reasonString(m)))];
+  const total = parts.reduce((s, b) => s + b.length, 0);
+  const a = core.arena;
+  const strings = a.allocBytesPermanent(total);
+  const statusTab = a.allocBytesPermanent(8 * STATUSES.length);
+  const reasonTab = a.allocBytesPermanent(8 * masks);
+  const mem = core.memory.buffer;
+  const blob = new Uint8Array(mem, strings, total);
+  const st = new Int32Array(mem, statusTab, 2 * STATUSES.length);
+  const rt = new Int32Array(mem, reasonTab, 2 * masks);
+  let o = 0;
+  parts.forEach((b, i) => {
+    blob.set(b, o);
+    const tab = i < STATUSES.length ? st : rt;
+    const j = i < STATUSES.length ? i : i - STATUSES.length;
+    tab[2 * j] = o;
+    tab[2 * j + 1] = b.length;
+    o += b.length;
+  });
+  const longest = (xs: Uint8Array[]) => Math.max(...xs.map((b) => b.length));
+  return { strings, statusTab, reasonTab, maxLen: longest(parts.slice(0, STATUSES.length)) + longest(parts.slice(STATUSES.length)) };
+}
+
+// Column roles of assembly/catalogCsv.ts.
+const ROLE = { ignore: -1, id: 0, cost: 1, current: 2, min: 3, max: 4, feature: 16 } as const;
+
+/** A chunk parsed in WASM memory: the columns plus where each row's id sits in the chunk's bytes. */
+export interface WasmCsvChunk {
+  chunk: CatalogChunk;
+  lines: number;
+  /** byte offsets in WASM memory: the chunk's bytes and the i32 id ranges (relative to src) */
+  src: number;
+  idStart: number;
+  idLen: number;
+}
+
+/**
+ * Parse a chunk in WASM memory (call inside an arena scope; the columns live there). Returns
+ * null when the chunk must take the JavaScript path instead.
+ */
+export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: CatalogLayout, D: number, intercept: boolean, keys: ProductKeys): WasmCsvChunk | null {
+  if (bytes.indexOf(34) !== -1 || !isUtf8(bytes)) return null;
+  let cap = 1;
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) cap++;
+  const a = core.arena;
+  const start = a.mark();
+  const width = layout.width;
+  const slowCap = cap * width;
+  const src = a.allocBytes(bytes.length);
+  const roles = a.allocBytes(4 * width);
+  const x = a.alloc(cap * D);
+  const cost = a.alloc(cap);
+  const cur = a.alloc(cap);
+  const minP = a.alloc(cap);
+  const maxP = a.alloc(cap);
+  const idStart = a.allocBytes(4 * cap);
+  const idLen = a.allocBytes(4 * cap);
+  const slow = a.allocBytes(16 * slowCap);
+  const out = a.allocBytes(16);
+  const idx = a.alloc(cap);
+  let mem = core.memory.buffer;
+  new Uint8Array(mem, src, bytes.length).set(bytes);
+  const r = new Int32Array(mem, roles, width).fill(ROLE.ignore);
+  r[layout.productId] = ROLE.id;
+  layout.features.forEach((col, j) => (r[col] = ROLE.feature + j));
+  if (layout.cost >= 0) r[layout.cost] = ROLE.cost;
+  if (layout.currentPrice >= 0) r[layout.currentPrice] = ROLE.current;
+  if (layout.minPrice >= 0) r[layout.minPrice] = ROLE.min;
+  if (layout.maxPrice >= 0) r[layout.maxPrice] = ROLE.max;
+  const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, cost, cur, minP, maxP, idStart, idLen, slow, slowCap, out);
+  if (rc !== 0) {
+    a.release(start);
+    return null;
+  }
+  mem = core.memory.buffer;
+  const o = new Int32Array(mem, out, 4);
+  const n = o[0];
+  const lines = o[1];
+  const nSlow = o[2];
+  if (nSlow > 0) {
+    const f = new Float64Array(mem);
+    const s = new Int32Array(mem, slow, 4 * nSlow);
+    for (let k = 0; k < nSlow; k++) {
+      const v = Number(latin1.decode(bytes.subarray(s[4 * k + 1], s[4 * k + 2])));
+      if (!Number.isFinite(v) || (s[4 * k + 3] === 1 && v < 0)) {
+        a.release(start);
+        return null;
+      }
+      f[s[4 * k] >> 3] = v;
+    }
+  }
+  core.k.lookupProducts(n, src, idStart, idLen, keys.keys, keys.keyStart, keys.keyLen, keys.slots, keys.mask, idx);
+  const view = (p: number, len: number) => new Float64Array(mem, p, len);
+  return {
+    chunk: {
+      n,
+      ids: [],
+      productIndex: view(idx, n),
+      x: view(x, n * D),
+      cost: view(cost, n),
+      currentPrice: view(cur, n),
+      minPrice: view(minP, n),
+      maxPrice: view(maxP, n),
+    },
+    lines,
+    src,
+    idStart,
+    idLen,
+  };
+}
+
+/** The chunk's product ids as strings (for a per-product policy or a non-CSV output). */
+export function decodeIds(core: WasmCore, p: WasmCsvChunk): string[] {
+  const mem = core.memory.buffer;
+  const n = p.chunk.n;
+  const st = new Int32Array(mem, p.idStart, n);
+  const ln = new Int32Array(mem, p.idLen, n);
+  const b = Buffer.from(mem);
+  const ids = new Array<string>(n);
+  for (let i = 0; i < n; i++) ids[i] = b.toString('utf8', p.src + st[i], p.src + st[i] + ln[i]);
+  return ids;
+}
+
+/**
+ * The CSV rows of `prices` (no header), the same bytes as formatCsvBytes, as a view of WASM
+ * memory valid until the enclosing arena scope ends. Call inside the arena scope that holds `p`.
+ */
+export function formatPriceCsvWasm(core: WasmCore, p: WasmCsvChunk, prices: PriceColumns, strs: CsvStrings): Uint8Array {
+  const n = prices.n;
+  const a = core.arena;
+  const cols = [prices.price, prices.previousPrice, prices.changePct, prices.winProbability, prices.expectedProfit, prices.delta, prices.gamma, prices.vega, prices.priceStdError];
+  const colPtr = cols.map((c) => core.input(c));
+  const colTab = a.allocBytes(4 * cols.length);
+  const status = a.allocBytes(n);
+  const reasons = a.allocBytes(4 * n);
+  let mem = core.memory.buffer;
+  let total = 0;
+  const ln = new Int32Array(mem, p.idLen, n);
+  for (let i = 0; i < n; i++) total += ln[i];
+  const cap = total + n * (2 + 9 * 26 + 3 + strs.maxLen);
+  const dst = a.allocBytes(cap);
+  mem = core.memory.buffer;
+  new Int32Array(mem, colTab, cols.length).set(colPtr);
+  new Uint8Array(mem, status, n).set(prices.status);
+  new Uint32Array(mem, reasons, n).set(prices.reasons);
+  const len = core.k.formatPriceCsv(n, p.src, p.idStart, p.idLen, colTab, status, reasons, strs.strings, strs.statusTab, strs.reasonTab, dst, cap);
+  if (len < 0) throw new Error(`formatPriceCsv: output bound ${cap} bytes too small for ${n} rows`);
+  return new Uint8Array(core.memory.buffer, dst, len);
+}
