@@ -30,74 +30,94 @@ const POW10: StaticArray<f64> = [
   1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 ];
 
-// The value of the last FIELD_VALUE and the trimmed bounds of the last field.
+// The value of the last FIELD_VALUE, the trimmed bounds of the last number field, and the scan
+// position (left on the byte that ended the field: ',', '\n', a line-ending '\r' or the end).
 let fieldValue: f64 = 0;
 let fieldStart: i32 = 0;
 let fieldEnd: i32 = 0;
+let pos: i32 = 0;
 
-/** Parse b[s, e) as [+-]digits[.digits][(e|E)[+-]digits] with surrounding spaces. */
-function parseField(src: usize, s: i32, e: i32): i32 {
-  while (s < e && load<u8>(src + <usize>s) == 32) s++;
-  while (e > s && load<u8>(src + <usize>(e - 1)) == 32) e--;
-  fieldStart = s;
-  fieldEnd = e;
-  if (s >= e) return FIELD_BLANK;
-  let i = s;
+/**
+ * Scan the number field at `pos`: [+-]digits[.digits][(e|E)[+-]digits] with surrounding spaces,
+ * ended by ',', '\n', '\r' before '\n' (or before the end) or the end of the chunk. One pass:
+ * the digits are read as the field is delimited.
+ */
+function scanNumber(src: usize, len: i32): i32 {
+  let i = pos;
+  while (i < len && load<u8>(src + <usize>i) == 32) i++;
+  const s = i;
   let neg = false;
-  let c = <u32>load<u8>(src + <usize>i);
-  if (c == 45 || c == 43) {
-    neg = c == 45;
-    i++;
-  }
   let mant: u64 = 0;
   let sig: i32 = 0;
   let frac: i32 = 0;
   let any = false;
-  while (i < e) {
-    const d = <u32>load<u8>(src + <usize>i) - 48;
-    if (d >= 10) break;
-    if (sig > 0 || d != 0) sig++;
-    mant = mant * 10 + <u64>d; // wraps past 19 digits: such fields take the slow path anyway
-    any = true;
-    i++;
-  }
-  if (i < e && load<u8>(src + <usize>i) == 46) {
-    i++;
-    while (i < e) {
+  let exp: i32 = 0;
+  let expOk = true;
+  if (i < len) {
+    let c = <u32>load<u8>(src + <usize>i);
+    if (c == 45 || c == 43) {
+      neg = c == 45;
+      i++;
+    }
+    while (i < len) {
       const d = <u32>load<u8>(src + <usize>i) - 48;
       if (d >= 10) break;
       if (sig > 0 || d != 0) sig++;
-      mant = mant * 10 + <u64>d;
-      frac++;
+      mant = mant * 10 + <u64>d; // wraps past 19 digits: such fields take the slow path anyway
       any = true;
       i++;
     }
-  }
-  if (!any) return FIELD_INVALID;
-  let exp: i32 = 0;
-  if (i < e) {
-    c = <u32>load<u8>(src + <usize>i);
-    if (c != 101 && c != 69) return FIELD_INVALID;
-    i++;
-    let eneg = false;
-    if (i < e) {
-      c = <u32>load<u8>(src + <usize>i);
-      if (c == 45 || c == 43) {
-        eneg = c == 45;
+    if (i < len && load<u8>(src + <usize>i) == 46) {
+      i++;
+      while (i < len) {
+        const d = <u32>load<u8>(src + <usize>i) - 48;
+        if (d >= 10) break;
+        if (sig > 0 || d != 0) sig++;
+        mant = mant * 10 + <u64>d;
+        frac++;
+        any = true;
         i++;
       }
     }
-    let ed: i32 = 0;
-    while (i < e) {
-      const d = <u32>load<u8>(src + <usize>i) - 48;
-      if (d >= 10) break;
-      if (exp < 100000) exp = exp * 10 + <i32>d;
-      ed++;
-      i++;
+    if (any && i < len) {
+      c = <u32>load<u8>(src + <usize>i);
+      if (c == 101 || c == 69) {
+        i++;
+        let eneg = false;
+        if (i < len) {
+          c = <u32>load<u8>(src + <usize>i);
+          if (c == 45 || c == 43) {
+            eneg = c == 45;
+            i++;
+          }
+        }
+        let ed: i32 = 0;
+        while (i < len) {
+          const d = <u32>load<u8>(src + <usize>i) - 48;
+          if (d >= 10) break;
+          if (exp < 100000) exp = exp * 10 + <i32>d;
+          ed++;
+          i++;
+        }
+        expOk = ed > 0;
+        if (eneg) exp = -exp;
+      }
     }
-    if (ed == 0 || i != e) return FIELD_INVALID;
-    if (eneg) exp = -exp;
   }
+  const e = i;
+  while (i < len && load<u8>(src + <usize>i) == 32) i++;
+  // the field must end here
+  if (i < len) {
+    const c = <u32>load<u8>(src + <usize>i);
+    if (c == 13) {
+      if (i + 1 < len && load<u8>(src + <usize>(i + 1)) != 10) return FIELD_INVALID;
+    } else if (c != 44 && c != 10) return FIELD_INVALID;
+  }
+  pos = i;
+  fieldStart = s;
+  fieldEnd = e;
+  if (e == s) return FIELD_BLANK;
+  if (!any || !expOk) return FIELD_INVALID;
   const e10 = exp - frac;
   if (sig <= 15 && e10 >= -22 && e10 <= 22) {
     const m = <f64>mant;
@@ -108,14 +128,27 @@ function parseField(src: usize, s: i32, e: i32): i32 {
   return FIELD_SLOW;
 }
 
+/** Move `pos` to the ',' or '\n' (or the end) that ends a text field; false on a quote. */
+function skipText(src: usize, len: i32): bool {
+  let k = pos;
+  while (k < len) {
+    const c = load<u8>(src + <usize>k);
+    if (c == 44 || c == 10) break;
+    if (c == 34) return false;
+    k++;
+  }
+  pos = k;
+  return true;
+}
+
 /**
- * Parse whole lines src[0, len) of a quote-free catalogue chunk. `roles` holds one i32 role per
- * header column (width of them). Rows go to x (n x D, intercept 1.0 first when `intercept`),
+ * Parse whole lines src[0, len) of a catalogue chunk. `roles` holds one i32 role per header
+ * column (width of them). Rows go to x (n x D, intercept 1.0 first when `intercept`),
  * cost / cur / minP / maxP (NaN when blank or absent) and the product id's byte range to
  * idStart / idLen (i32). Well-formed numbers beyond the fast path are listed in `slow` as i32
  * quadruples (target byte address, field start, field end, 1 when the value may not be negative)
- * with the target pre-set to NaN.
- * `out` (i32 x 4) receives rows, lines, slow count and, on SCAN_BAD_ROW, the 0-based line.
+ * with the target pre-set to NaN. `out` (i32 x 4) receives rows, lines, slow count and, when the
+ * scan stops early, the 0-based line. A chunk with a quote anywhere ends the scan (SCAN_BAD_ROW).
  * Empty lines are skipped; columns beyond the header are ignored (as the JavaScript path does).
  */
 export function parseCatalogCsv(
@@ -129,14 +162,15 @@ export function parseCatalogCsv(
   let line: i32 = 0;
   let i: i32 = 0;
   while (i < len) {
-    // find the end of this line
-    let j = i;
-    while (j < len && load<u8>(src + <usize>j) != 10) j++;
-    let le = j;
-    if (le > i && load<u8>(src + <usize>(le - 1)) == 13) le--;
-    if (le == i) {
+    const c0 = load<u8>(src + <usize>i);
+    if (c0 == 10) {
       line++;
-      i = j + 1;
+      i++;
+      continue;
+    }
+    if (c0 == 13 && (i + 1 == len || load<u8>(src + <usize>(i + 1)) == 10)) {
+      line++;
+      i += 2;
       continue;
     }
     if (n >= cap) {
@@ -150,61 +184,66 @@ export function parseCatalogCsv(
     store<f64>(cur + r8, NaN);
     store<f64>(minP + r8, NaN);
     store<f64>(maxP + r8, NaN);
-    store<i32>(idLen + (<usize>n << 2), 0);
-    // features must all be seen: count them
+    let hasId = false;
     let seen: i32 = 0;
     let col: i32 = 0;
-    let fs = i;
-    let k = i;
+    pos = i;
     while (true) {
-      const at = k == le;
-      if (at || load<u8>(src + <usize>k) == 44) {
-        if (col < width) {
-          const role = load<i32>(roles + (<usize>col << 2));
-          if (role == ROLE_ID) {
-            if (k == fs) return bad(out, line);
-            store<i32>(idStart + (<usize>n << 2), fs);
-            store<i32>(idLen + (<usize>n << 2), k - fs);
-          } else if (role != ROLE_IGNORE) {
-            const f = parseField(src, fs, k);
-            let target: usize;
-            if (role >= ROLE_FEATURE) {
-              if (f == FIELD_BLANK) return bad(out, line);
-              target = rowX + (<usize>(role - ROLE_FEATURE + intercept) << 3);
-              seen++;
-            } else {
-              target = (role == ROLE_COST ? cost : role == ROLE_CURRENT ? cur : role == ROLE_MIN ? minP : maxP) + r8;
-            }
-            if (f == FIELD_INVALID) return bad(out, line);
-            if (f == FIELD_VALUE) {
-              // prices and bounds may not be negative (the JavaScript path rejects them)
-              if (role != ROLE_COST && role < ROLE_FEATURE && fieldValue < 0) return bad(out, line);
-              store<f64>(target, fieldValue);
-            } else if (f == FIELD_SLOW) {
-              if (nSlow >= slowCap) {
-                store<i32>(out + 12, line);
-                return SCAN_FULL;
-              }
-              store<f64>(target, NaN);
-              const t = slow + (<usize>nSlow << 4);
-              store<i32>(t, <i32>target);
-              store<i32>(t, fieldStart, 4);
-              store<i32>(t, fieldEnd, 8);
-              store<i32>(t, role != ROLE_COST && role < ROLE_FEATURE ? 1 : 0, 12);
-              nSlow++;
-            }
-          }
+      const role = col < width ? load<i32>(roles + (<usize>col << 2)) : ROLE_IGNORE;
+      if (role == ROLE_ID) {
+        const s = pos;
+        if (!skipText(src, len)) return bad(out, line);
+        let e = pos;
+        // a '\r' before the line's '\n' (or the chunk's end) is not part of the last field
+        if (e > s && load<u8>(src + <usize>(e - 1)) == 13 && (e == len || load<u8>(src + <usize>e) == 10)) e--;
+        if (e == s) return bad(out, line);
+        store<i32>(idStart + (<usize>n << 2), s);
+        store<i32>(idLen + (<usize>n << 2), e - s);
+        hasId = true;
+      } else if (role == ROLE_IGNORE) {
+        if (!skipText(src, len)) return bad(out, line);
+      } else {
+        const f = scanNumber(src, len);
+        if (f == FIELD_INVALID) return bad(out, line);
+        let target: usize;
+        if (role >= ROLE_FEATURE) {
+          if (f == FIELD_BLANK) return bad(out, line);
+          target = rowX + (<usize>(role - ROLE_FEATURE + intercept) << 3);
+          seen++;
+        } else {
+          target = (role == ROLE_COST ? cost : role == ROLE_CURRENT ? cur : role == ROLE_MIN ? minP : maxP) + r8;
         }
-        col++;
-        fs = k + 1;
-        if (at) break;
+        if (f == FIELD_VALUE) {
+          // prices and bounds may not be negative (the JavaScript path rejects them)
+          if (role != ROLE_COST && role < ROLE_FEATURE && fieldValue < 0) return bad(out, line);
+          store<f64>(target, fieldValue);
+        } else if (f == FIELD_SLOW) {
+          if (nSlow >= slowCap) {
+            store<i32>(out + 12, line);
+            return SCAN_FULL;
+          }
+          store<f64>(target, NaN);
+          const t = slow + (<usize>nSlow << 4);
+          store<i32>(t, <i32>target);
+          store<i32>(t, fieldStart, 4);
+          store<i32>(t, fieldEnd, 8);
+          store<i32>(t, role != ROLE_COST && role < ROLE_FEATURE ? 1 : 0, 12);
+          nSlow++;
+        }
       }
-      k++;
+      if (pos < len && load<u8>(src + <usize>pos) == 44) {
+        col++;
+        pos++;
+        continue;
+      }
+      break;
     }
-    if (seen != F || load<i32>(idLen + (<usize>n << 2)) == 0) return bad(out, line);
+    if (seen != F || !hasId) return bad(out, line);
+    if (pos < len && load<u8>(src + <usize>pos) == 13) pos++;
+    if (pos < len && load<u8>(src + <usize>pos) == 10) pos++;
     n++;
     line++;
-    i = j + 1;
+    i = pos;
   }
   store<i32>(out, n);
   store<i32>(out + 4, line);

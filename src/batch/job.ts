@@ -21,6 +21,10 @@ import { ParquetPriceWriter, parquetShape, parquetRanges } from './parquet.js';
 import type { CatalogResult, CatalogTask } from '../pool/worker.js';
 import { CHANGE_BINS } from '../pool/worker.js';
 import { SlotPool } from './slotPool.js';
+import { compileModel } from '../pricing/compiledModel.js';
+import { shareModel } from '../pricing/sharedModel.js';
+
+let jobCounter = 0;
 
 export type TableFormat = 'csv' | 'ndjson';
 
@@ -117,7 +121,8 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RepricerError('INVALID_ARGUMENT', `--chunk-size must be an integer >= 1, got ${o.chunkSize}`);
   const onError = o.onError ?? 'fail';
   const policy = o.policy ?? {};
-  const modelPath = resolve(o.modelPath);
+  // compiled once here; workers receive the tables in shared memory (src/pricing/sharedModel.ts)
+  const shared = shareModel(compileModel(model), `${resolve(o.modelPath)}#${process.pid}#${++jobCounter}`);
 
   const outAbs = resolve(o.outPath);
   const tmp = join(dirname(outAbs), `.${basename(outAbs)}.${process.pid}.tmp`);
@@ -255,7 +260,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       const view = new Uint8Array(slot, 0, bytes.length);
       view.set(bytes);
       const outSlot = outFmt === 'parquet' ? undefined : outSlots.take(Math.max(1, Math.ceil(bytes.length * Math.max(outGuess, 1.25))));
-      submit({ kind: 'catalog', seq: seq++, bytes: view, outSlot, firstLine: line, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: layout!, modelPath, policy, onError }, slot);
+      submit({ kind: 'catalog', seq: seq++, bytes: view, outSlot, firstLine: line, lineCount: lines, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: layout!, model: shared, policy, onError }, slot);
       line += lines;
     };
     const waitForRoom = async () => {
@@ -275,7 +280,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         if (failure || o.signal?.aborted) break;
         await waitForRoom();
         if (failure) break;
-        submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), rows: { start, end }, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, modelPath, policy, onError });
+        submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), rows: { start, end }, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, model: shared, policy, onError });
         bytesRead = Math.round((end / shape.rows) * size);
       }
     } else {

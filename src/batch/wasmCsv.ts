@@ -107,10 +107,12 @@ export interface WasmCsvChunk {
  * Parse a chunk in WASM memory (call inside an arena scope; the columns live there). Returns
  * null when the chunk must take the JavaScript path instead.
  */
-export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: CatalogLayout, D: number, intercept: boolean, keys: ProductKeys): WasmCsvChunk | null {
-  if (bytes.indexOf(34) !== -1 || !isUtf8(bytes)) return null;
+export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: CatalogLayout, D: number, intercept: boolean, keys: ProductKeys, lineCount?: number): WasmCsvChunk | null {
+  if (!isUtf8(bytes)) return null;
+  // rows <= lines; the caller usually knows the line count (the batch job cut the chunk by lines)
   let cap = 1;
-  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) cap++;
+  if (lineCount !== undefined) cap += lineCount;
+  else for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) cap++;
   const a = core.arena;
   const start = a.mark();
   const width = layout.width;

@@ -14,6 +14,7 @@ import type { RowGroup } from 'hyparquet';
 import { formatCsvBytes, formatNdjson } from '../batch/formatChunk.js';
 import type { CatalogLayout } from '../batch/schema.js';
 import { RepricerError } from '../errors.js';
+import { modelFromShared, type SharedModel } from '../pricing/sharedModel.js';
 import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, type CsvStrings, type ProductKeys } from '../batch/wasmCsv.js';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 
@@ -34,10 +35,11 @@ function getCore(): WasmCore {
  * Compiled models are cached by path and their coefficient and covariance tables moved into WASM
  * memory once, so every chunk reads them zero-copy. Called before any arena scope is open.
  */
-function getModel(path: string): CompiledModel {
-  let m = models.get(path);
+function getModel(source: string | SharedModel): CompiledModel {
+  const key = typeof source === 'string' ? `path:${source}` : `shared:${source.id}`;
+  let m = models.get(key);
   if (!m) {
-    m = compileModel(loadModel(path));
+    m = typeof source === 'string' ? compileModel(loadModel(source)) : modelFromShared(source);
     const c = getCore();
     const t = c.arena.allocPermanent(m.table.length);
     const v = c.arena.allocPermanent(m.cov.length);
@@ -45,8 +47,8 @@ function getModel(path: string): CompiledModel {
     c.arena.view(v, m.cov.length).set(m.cov);
     m.table = c.arena.view(t, m.table.length);
     m.cov = c.arena.view(v, m.cov.length);
-    modelKeys.set(path, buildProductKeys(c, Object.keys(m.model.products)));
-    models.set(path, m);
+    modelKeys.set(key, buildProductKeys(c, [...m.index.keys()]));
+    models.set(key, m);
   }
   return m;
 }
@@ -65,11 +67,14 @@ export interface CatalogTask {
   outSlot?: SharedArrayBuffer;
   rows?: { start: number; end: number };
   firstLine: number;
+  /** text input: the number of newlines in `bytes` */
+  lineCount?: number;
   file: string;
   format: 'csv' | 'ndjson' | 'parquet';
   outFormat: 'csv' | 'ndjson' | 'parquet';
   layout: CatalogLayout;
-  modelPath: string;
+  /** compiled once by the main thread; workers copy its tables into WASM memory once */
+  model: SharedModel;
   policy: Policy;
   onError: 'fail' | 'skip';
 }
@@ -116,7 +121,7 @@ function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } 
 
 export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
-  const cm = getModel(t.modelPath);
+  const cm = getModel(t.model);
   const t0 = performance.now();
   const mark = c.arena.mark();
   try {
@@ -124,7 +129,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       const alloc = (n: number) => c.arena.f64(n);
       // CSV input: the WASM path parses, resolves ids and (for CSV output) formats; it declines
       // chunks with quotes or malformed rows, which the JavaScript path below handles.
-      const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, t.bytes, t.layout, cm.D, cm.intercept, modelKeys.get(t.modelPath)!) : null;
+      const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, t.bytes, t.layout, cm.D, cm.intercept, modelKeys.get(`shared:${t.model.id}`)!, t.lineCount) : null;
       if (fast && (t.outFormat !== 'csv' || (t.policy.products && Object.keys(t.policy.products).length > 0))) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
