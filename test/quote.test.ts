@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { WasmCore, type Variant } from '../src/core/wasm.js';
-import { optimalQuote, virtualValuationInverse, priceStdError, priceVariance } from '../src/core/quote.js';
+import { optimalQuote, virtualValuationInverse, priceStdError, priceVariance, packSymmetric } from '../src/core/quote.js';
 import * as twin from '../src/core/twin/quote.js';
 import { erfc, normMillsRatio, normPdf, normCdf, logisticCdf } from '../src/core/twin/noise.js';
 import type { NoiseSpec, NoiseFamily } from '../src/core/validate.js';
@@ -257,7 +257,7 @@ describe('optimalQuote: WASM (simd, scalar) vs TS twin', () => {
         expectClose(virtualValuationInverse(cores[v], a.map((x) => x * 0.7), { family, scale: 0.7 }), want, 1e-12, 1e-15, `${v} ${family}`);
       }
     }
-    for (const d of [1, 2, 5, 8]) {
+    for (const d of [1, 2, 3, 5, 8, 17]) {
       const K = 3;
       const x = Float64Array.from({ length: n * d }, () => r() * 2 - 1);
       const g = Float64Array.from({ length: n }, () => r());
@@ -273,9 +273,9 @@ describe('optimalQuote: WASM (simd, scalar) vs TS twin', () => {
       }
       const idx = Float64Array.from({ length: n }, (_, i) => i % K);
       const want = new Float64Array(n);
-      twin.priceVariance(n, d, x, g, cov, idx, want);
+      twin.priceVariance(n, d, x, g, packSymmetric(cov, d), idx, want);
       const want1 = new Float64Array(n);
-      twin.priceVariance(n, d, x, g, cov.subarray(0, d * d), null, want1);
+      twin.priceVariance(n, d, x, g, packSymmetric(cov.subarray(0, d * d), d), null, want1);
       // an independent plain double loop
       for (let i = 0; i < n; i++) {
         let q = 0;

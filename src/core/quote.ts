@@ -69,6 +69,22 @@ export function virtualValuationInverse(core: WasmCore, a: Float64Array, noise: 
 }
 
 /**
+ * Pack K symmetric d x d row-major matrices into the kernel's layout: each matrix's upper triangle
+ * row by row (row r: entries (r, r..d-1)), d(d+1)/2 values per matrix.
+ */
+export function packSymmetric(dense: Float64Array, d: number, out?: Float64Array, outOffset = 0): Float64Array {
+  const dd = d * d;
+  const P = (d * (d + 1)) / 2;
+  const K = dense.length / dd;
+  const dst = out ?? new Float64Array(K * P);
+  for (let k = 0; k < K; k++) {
+    let o = outOffset + k * P;
+    for (let r = 0; r < d; r++) for (let c = r; c < d; c++) dst[o++] = dense[k * dd + r * d + c];
+  }
+  return dst;
+}
+
+/**
  * Delta-method variance (MATH.md §5.3): Var_i = dpdu_i^2 x_i' Sigma_k(i) x_i, with x an n x d
  * row-major block (n = dpdu.length), cov a block of K d x d row-major matrices and covIndex[i] in
  * [0, K) choosing the matrix of row i (omitted: K must be 1). Matrices must be symmetric; a matrix
@@ -121,11 +137,28 @@ export function priceVariance(
       checkMatrix(k);
     }
   }
+  // the kernel reads packed triangles: pack the matrices the rows use, renumbered in order of use
+  const P = (d * (d + 1)) / 2;
+  const used = new Int32Array(K).fill(-1);
+  let U = 0;
+  let idx: Float64Array | undefined;
+  if (covIndex !== undefined) {
+    idx = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const k = covIndex[i];
+      if (used[k] < 0) used[k] = U++;
+      idx[i] = used[k];
+    }
+  } else {
+    used[0] = U++;
+  }
+  const packed = new Float64Array(U * P);
+  for (let k = 0; k < K; k++) if (used[k] >= 0) packSymmetric(cov.subarray(k * dd, (k + 1) * dd), d, packed, used[k] * P);
   return core.arena.scoped(() => {
     const px = core.input(x);
     const pg = core.input(dpdu);
-    const pcov = core.input(cov);
-    const pk = covIndex === undefined ? 0 : core.input(covIndex);
+    const pcov = core.input(packed);
+    const pk = idx === undefined ? 0 : core.input(idx);
     const out = core.output(n);
     core.k.priceVariance(n, d, px, pg, pcov, pk, out.ptr);
     return out.view().slice();

@@ -10,14 +10,16 @@
 import type { Model, ThetaEntry } from '../model/format.js';
 import { modelDim, ModelError } from '../model/format.js';
 import type { NoiseSpec } from '../core/validate.js';
+import { packSymmetric } from '../core/quote.js';
 
 export interface CompiledModel {
-  model: Model;
   D: number;
+  /** c for rows without a cost (the model's `reservation`) */
+  reservation: number;
   noise: NoiseSpec;
   /** (K+1) x D */
   table: Float64Array;
-  /** (K+1) x D x D */
+  /** (K+1) packed upper triangles of D(D+1)/2 values (packSymmetric: the delta-method kernel's layout) */
   cov: Float64Array;
   index: Map<string, number>;
   /** column names in x order, without the intercept */
@@ -59,11 +61,11 @@ export function compileModel(model: Model): CompiledModel {
   }
   checkCovariances(cov, D, ids);
   return {
-    model,
     D,
+    reservation: model.reservation,
     noise: { family: model.noise.family, scale: model.noise.scale },
     table,
-    cov,
+    cov: packSymmetric(cov, D),
     index,
     features: model.features.slice(),
     intercept: model.intercept,

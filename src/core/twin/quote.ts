@@ -123,26 +123,34 @@ export function optimalQuote(family: number, scale: number, n: number, u: Float6
   }
 }
 
-/** out[i] = dpdu[i]^2 x_i' Sigma_k(i) x_i (MATH.md §5.3); covIndex null: one shared matrix. */
+/**
+ * out[i] = dpdu[i]^2 x_i' Sigma_k(i) x_i (MATH.md §5.3); cov holds packed upper triangles
+ * (see packSymmetric); covIndex null: one shared matrix.
+ */
 export function priceVariance(
   n: number, d: number, x: Float64Array, dpdu: Float64Array, cov: Float64Array, covIndex: Float64Array | null, out: Float64Array,
 ): void {
-  const d2 = d & ~1;
+  const P = (d * (d + 1)) / 2;
   for (let i = 0; i < n; i++) {
     const xi = i * d;
-    const base = covIndex === null ? 0 : (covIndex[i] | 0) * d * d;
+    let row = covIndex === null ? 0 : (covIndex[i] | 0) * P;
     let q = 0.0;
     for (let r = 0; r < d; r++) {
-      const row = base + r * d;
+      const m = d - r - 1;
+      const m2 = m & ~1;
+      const off = row + 1;
+      const xo = xi + r + 1;
       let s0 = 0.0;
       let s1 = 0.0;
-      for (let k = 0; k < d2; k += 2) {
-        s0 += cov[row + k] * x[xi + k];
-        s1 += cov[row + k + 1] * x[xi + k + 1];
+      for (let k = 0; k < m2; k += 2) {
+        s0 += cov[off + k] * x[xo + k];
+        s1 += cov[off + k + 1] * x[xo + k + 1];
       }
-      let s = s0 + s1;
-      if (d2 < d) s += cov[row + d2] * x[xi + d2];
-      q += x[xi + r] * s;
+      let t = s0 + s1;
+      if (m2 < m) t += cov[off + m2] * x[xo + m2];
+      const xr = x[xi + r];
+      q += xr * (cov[row] * xr + 2.0 * t);
+      row += m + 1;
     }
     const g = dpdu[i];
     out[i] = g * g * q;
