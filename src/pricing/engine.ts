@@ -77,7 +77,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
   const out = emptyPriceColumns(n);
   out.previousPrice.set(chunk.currentPrice);
   if (n === 0) return out;
-  const reservation = cm.model.reservation;
+  const reservation = cm.reservation;
   const scale = cm.noise.scale;
   const family = FAMILY_CODE[cm.noise.family];
   const perProduct = policy.products !== undefined && Object.keys(policy.products).length > 0;

@@ -80,7 +80,7 @@ export class Jobs {
     }
     if (body.radius !== undefined) options.radius = body.radius;
     if (body.lambda_c !== undefined) options.lambdaC = body.lambda_c;
-    options.reservation = body.reservation ?? active?.compiled.model.reservation ?? 0;
+    options.reservation = body.reservation ?? active?.compiled.reservation ?? 0;
     if (body.created_at !== undefined) options.createdAt = body.created_at;
 
     const job: Job = { id: randomUUID(), kind: 'fit', status: 'queued', stage: 'queued', progress: 0, created_at: new Date().toISOString(), started_at: null, finished_at: null };
