@@ -81,6 +81,45 @@ describe('reprice: real files, real workers', () => {
     expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
   });
 
+  it('a per-product policy and a quoted chunk give the single-quote result on the WASM and the JavaScript paths alike', async () => {
+    const input = readCsv(catalogPath).slice(0, 600);
+    const ids = [...new Set(input.map((r) => r.product_id))].slice(0, 40);
+    const pol: Policy = { ...policy, products: Object.fromEntries(ids.map((id) => [id, { min: 25, max: 26 }])) };
+    // rows 300.. carry a quoted id, so that chunk takes the JavaScript path (csv-parse)
+    const text = readFileSync(catalogPath, 'utf8').split('\n').slice(0, 601);
+    for (let i = 301; i <= 600; i++) text[i] = text[i].replace(/^([^,]*),/, '"$1",');
+    const cat = join(dir, 'quoted.csv');
+    writeFileSync(cat, text.join('\n') + '\n');
+    const out = join(dir, 'quoted-out.csv');
+    await runReprice({ modelPath, catalogPath: cat, outPath: out, workers: 2, chunkSize: 300, policy: pol });
+    const output = readCsv(out);
+    expect(output.length).toBe(600);
+    for (let i = 0; i < 600; i += 3) {
+      const ref = singleQuote(input[i], pol);
+      for (const [k, v] of Object.entries(ref)) expect(output[i][k], `${k} row ${i}`).toBe(v === null ? '' : String(v));
+    }
+    expect(output.filter((r) => ids.includes(r.product_id)).every((r) => Number(r.price) >= 25 && Number(r.price) <= 26)).toBe(true);
+  });
+
+  it('a chunk larger than the 8 MiB read buffer, and output larger than its slot, change no byte', async () => {
+    // 160 000 rows (> 8 MiB) in one chunk grows the staging buffer; a narrow catalogue (ids and
+    // features only) formats to far more bytes than it reads, overflowing the first output slot
+    const big = join(dir, 'big.csv');
+    await writeDemoCatalog(big, 160_000, spec);
+    const narrow = join(dir, 'narrow.csv');
+    writeFileSync(narrow, readFileSync(big, 'utf8').split('\n').map((l) => l.split(',').slice(0, 5).join(',')).join('\n'));
+    for (const cat of [big, narrow]) {
+      const a = join(dir, 'one-chunk.csv');
+      const b = join(dir, 'small-chunks.csv');
+      await runReprice({ modelPath, catalogPath: cat, outPath: a, workers: 1, chunkSize: 200_000, policy });
+      await runReprice({ modelPath, catalogPath: cat, outPath: b, workers: 2, chunkSize: 777, policy });
+      expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+      expect(readFileSync(a, 'utf8').split('\n').length).toBe(160_002);
+    }
+    const first = readCsv(narrow)[0];
+    expect(readCsv(join(dir, 'one-chunk.csv'))[0].price).toBe(String(singleQuote(first, policy).price));
+  });
+
   it('NDJSON in and out carries the same numbers as CSV', async () => {
     const input = readCsv(catalogPath).slice(0, 500);
     const nd = join(dir, 'cat.ndjson');

@@ -153,6 +153,12 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   let retries = 0;
   let failure: unknown;
   let aborted = false;
+  // Piscina reports a result for a task it no longer tracks as an 'error' event: after an abort
+  // that is a chunk finishing as it was cancelled (harmless); otherwise the job cannot trust its
+  // bookkeeping and fails. Without a listener the event would be an uncaught exception.
+  pool.on('error', (err: Error) => {
+    if (!o.signal?.aborted && !failure) failure = new RepricerError('INTERNAL', `worker pool: ${err.message.split('\n')[0]}`);
+  });
 
   const size = statSync(o.catalogPath).size;
   let bytesRead = 0;
