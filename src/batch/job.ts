@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { Piscina } from 'piscina';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { RepricerError } from '../errors.js';
-import { loadModel } from '../model/format.js';
+import { loadModel, type Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
 import { resolveLayout, type CatalogLayout } from './schema.js';
 import { csvHeader, csvField } from './formatChunk.js';
@@ -22,7 +22,7 @@ import type { CatalogResult, CatalogTask } from '../pool/worker.js';
 import { CHANGE_BINS } from '../pool/worker.js';
 import { SlotPool } from './slotPool.js';
 import { compileModel } from '../pricing/compiledModel.js';
-import { shareModel } from '../pricing/sharedModel.js';
+import { shareModel, type SharedModel } from '../pricing/sharedModel.js';
 
 let jobCounter = 0;
 
@@ -114,15 +114,12 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const t0 = performance.now();
   const inFmt = formatOf(o.catalogPath);
   const outFmt = formatOf(o.outPath);
-  const model = loadModel(o.modelPath); // validate before anything is written
   const workers = o.workers ?? Math.max(1, availableParallelism());
   const chunkSize = o.chunkSize ?? 32768;
   if (!Number.isInteger(workers) || workers < 1) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${o.workers}`);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RepricerError('INVALID_ARGUMENT', `--chunk-size must be an integer >= 1, got ${o.chunkSize}`);
   const onError = o.onError ?? 'fail';
   const policy = o.policy ?? {};
-  // compiled once here; workers receive the tables in shared memory (src/pricing/sharedModel.ts)
-  const shared = shareModel(compileModel(model), `${resolve(o.modelPath)}#${process.pid}#${++jobCounter}`);
 
   const outAbs = resolve(o.outPath);
   const tmp = join(dirname(outAbs), `.${basename(outAbs)}.${process.pid}.tmp`);
@@ -135,12 +132,24 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   } catch (err) {
     throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: cannot read (${(err as Error).message})`, { file: o.catalogPath });
   }
+  // the workers boot (modules, WASM) while this thread reads and compiles the model
   const pool = new Piscina({
     filename: o.workerFile ?? defaultWorkerFile(),
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 1000,
   });
+  let model: Model;
+  let shared: SharedModel;
+  try {
+    model = loadModel(o.modelPath); // validated before anything is written
+    // compiled once here; workers receive the tables in shared memory (src/pricing/sharedModel.ts)
+    shared = shareModel(compileModel(model), `${resolve(o.modelPath)}#${process.pid}#${++jobCounter}`);
+  } catch (err) {
+    closeSync(inFd);
+    await pool.destroy();
+    throw err;
+  }
 
   let outFd: number | undefined;
   let pq: ParquetPriceWriter | undefined;
