@@ -202,8 +202,8 @@ export function formatPriceCsvWasm(core: WasmCore, p: WasmCsvChunk, prices: Pric
   const cols = [prices.price, prices.previousPrice, prices.changePct, prices.winProbability, prices.expectedProfit, prices.delta, prices.gamma, prices.vega, prices.priceStdError];
   const colPtr = cols.map((c) => core.input(c));
   const colTab = a.allocBytes(4 * cols.length);
-  const status = a.allocBytes(n);
-  const reasons = a.allocBytes(4 * n);
+  const status = core.owns(prices.status) ? prices.status.byteOffset : a.allocBytes(n);
+  const reasons = core.owns(prices.reasons) ? prices.reasons.byteOffset : a.allocBytes(4 * n);
   let mem = core.memory.buffer;
   let total = 0;
   const ln = new Int32Array(mem, p.idLen, n);
@@ -212,8 +212,8 @@ export function formatPriceCsvWasm(core: WasmCore, p: WasmCsvChunk, prices: Pric
   const dst = a.allocBytes(cap);
   mem = core.memory.buffer;
   new Int32Array(mem, colTab, cols.length).set(colPtr);
-  new Uint8Array(mem, status, n).set(prices.status);
-  new Uint32Array(mem, reasons, n).set(prices.reasons);
+  if (!core.owns(prices.status)) new Uint8Array(mem, status, n).set(prices.status);
+  if (!core.owns(prices.reasons)) new Uint32Array(mem, reasons, n).set(prices.reasons);
   const len = core.k.formatPriceCsv(n, p.src, p.idStart, p.idLen, colTab, status, reasons, strs.strings, strs.statusTab, strs.reasonTab, dst, cap);
   if (len < 0) throw new Error(`formatPriceCsv: output bound ${cap} bytes too small for ${n} rows`);
   return new Uint8Array(core.memory.buffer, dst, len);

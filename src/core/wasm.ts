@@ -105,7 +105,7 @@ export class WasmCore {
    * A shared memory hands out a new SharedArrayBuffer object after each grow, all over the same
    * bytes, so every one seen is remembered.
    */
-  owns(a: Float64Array): boolean {
+  owns(a: ArrayBufferView): boolean {
     const b = this.memory.buffer;
     if (a.buffer === b) return true;
     this.arena.buffers.add(b); // grown by another instance sharing this memory

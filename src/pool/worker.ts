@@ -6,7 +6,7 @@
 import { WasmCore } from '../core/wasm.js';
 import { loadModel } from '../model/format.js';
 import { compileModel, type CompiledModel } from '../pricing/compiledModel.js';
-import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
+import { arenaPriceColumns, priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
 import type { Policy } from '../pricing/policy.js';
 import { parseCatalogChunk } from '../batch/parseChunk.js';
 import { readParquetChunk, encodePriceRowGroup } from '../batch/parquet.js';
@@ -145,7 +145,8 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         alloc,
       });
       const t1 = performance.now();
-      const prices = priceChunk(c, cm, t.policy, parsed.chunk);
+      // output columns in WASM memory: no fresh pages per chunk, and the CSV formatter reads them in place
+      const prices = priceChunk(c, cm, t.policy, parsed.chunk, arenaPriceColumns(c, parsed.chunk.n));
       const t2 = performance.now();
       const s = summarize(prices);
       const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {

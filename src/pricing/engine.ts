@@ -70,11 +70,27 @@ export function emptyPriceColumns(n: number): PriceColumns {
   };
 }
 
-export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
+/** Output columns for n rows in WASM memory (valid until the enclosing arena scope ends). */
+export function arenaPriceColumns(core: WasmCore, n: number): PriceColumns {
+  const a = core.arena;
+  const mem = () => core.memory.buffer;
+  const f = () => a.f64(n);
+  const cols = { price: f(), previousPrice: f(), changePct: f(), winProbability: f(), expectedProfit: f(), delta: f(), gamma: f(), vega: f(), priceStdError: f(), modelPrice: f() };
+  const st = a.allocBytes(n);
+  const rs = a.allocBytes(4 * n);
+  return { n, ...cols, status: new Uint8Array(mem(), st, n), reasons: new Uint32Array(mem(), rs, n) };
+}
+
+/**
+ * Price a chunk. `into` (n rows, e.g. from arenaPriceColumns) receives the result instead of
+ * fresh arrays: every field of every row is written.
+ */
+export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk, into?: PriceColumns): PriceColumns {
   const { n } = chunk;
   const D = cm.D;
   if (chunk.x.length !== n * D) throw new RangeError(`priceChunk: x must have n*D = ${n * D} entries, got ${chunk.x.length}`);
-  const out = emptyPriceColumns(n);
+  if (into && into.n !== n) throw new RangeError(`priceChunk: output columns for ${into.n} rows, chunk has ${n}`);
+  const out = into ?? emptyPriceColumns(n);
   out.previousPrice.set(chunk.currentPrice);
   if (n === 0) return out;
   const reservation = cm.reservation;
