@@ -19,8 +19,8 @@ for (const variant of ['simd', 'scalar'] as const) {
   const strs = buildCsvStrings(core);
   const index = new Map(modelIds.map((id, k) => [id, k + 1]));
 
-  const jsParse = (bytes: Uint8Array) =>
-    parseCatalogChunk(bytes, { file: 'c.csv', format: 'csv', layout, featureNames: ['f1', 'f2'], intercept: true, firstLine: 2, onError: 'skip', alloc: (n) => new Float64Array(n) });
+  const jsParse = (bytes: Uint8Array, reference = false) =>
+    parseCatalogChunk(bytes, { file: 'c.csv', format: 'csv', layout, featureNames: ['f1', 'f2'], intercept: true, firstLine: 2, onError: 'skip', alloc: (n) => new Float64Array(n), reference });
 
   const sameColumns = (a: CatalogChunk, b: CatalogChunk) => {
     expect(b.n).toBe(a.n);
@@ -44,6 +44,7 @@ for (const variant of ['simd', 'scalar'] as const) {
     it('accepts exactly the chunks the JavaScript path parses without a reject, with the same columns and ids', () => {
       let accepted = 0;
       let declined = 0;
+      let referenced = 0;
       fc.assert(
         fc.property(fc.array(rowArb, { maxLength: 25 }), fc.boolean(), fc.boolean(), fc.boolean(), (rows, crlf, blankLines, short) => {
           const eol = crlf ? '\r\n' : '\n';
@@ -68,6 +69,16 @@ for (const variant of ['simd', 'scalar'] as const) {
             expect(w).not.toBeNull();
             accepted++;
             sameColumns(js.chunk, w!.chunk);
+            // and csv-parse itself (the maintained parser) where it reads lines the same way: it
+            // detects the record delimiter from the first line ending (so mixed endings and a lone
+            // '\r' read differently), the JavaScript and WASM paths split at '\n' only
+            if (!text.includes('\r')) {
+              const ref = jsParse(bytes, true);
+              expect(ref.rejects.length).toBe(0);
+              sameColumns(ref.chunk, w!.chunk);
+              expect(decodeIds(core, w!)).toEqual(ref.chunk.ids);
+              referenced++;
+            }
             expect(decodeIds(core, w!)).toEqual(js.chunk.ids);
             expect(Array.from(w!.chunk.productIndex!)).toEqual(js.chunk.ids.map((id) => index.get(id) ?? 0));
           } finally {
@@ -79,6 +90,7 @@ for (const variant of ['simd', 'scalar'] as const) {
       // both branches were exercised
       expect(accepted).toBeGreaterThan(100);
       expect(declined).toBeGreaterThan(100);
+      expect(referenced).toBeGreaterThan(50);
     });
 
     it('declines chunks with quotes and bytes that are not UTF-8', () => {
