@@ -48,37 +48,40 @@ function scanNumber(src: usize, len: i32): i32 {
   const s = i;
   let neg = false;
   let mant: u64 = 0;
-  let sig: i32 = 0;
   let frac: i32 = 0;
   let any = false;
   let exp: i32 = 0;
   let expOk = true;
+  let digits: i32 = 0;
+  let d0: i32 = 0; // where the digits start
   if (i < len) {
     let c = <u32>load<u8>(src + <usize>i);
     if (c == 45 || c == 43) {
       neg = c == 45;
       i++;
     }
+    d0 = i;
+    // mant wraps past 19 significant digits: such fields take the slow path anyway
     while (i < len) {
       const d = <u32>load<u8>(src + <usize>i) - 48;
       if (d >= 10) break;
-      if (sig > 0 || d != 0) sig++;
-      mant = mant * 10 + <u64>d; // wraps past 19 digits: such fields take the slow path anyway
-      any = true;
+      mant = mant * 10 + <u64>d;
       i++;
     }
+    digits = i - d0;
     if (i < len && load<u8>(src + <usize>i) == 46) {
       i++;
+      const f0 = i;
       while (i < len) {
         const d = <u32>load<u8>(src + <usize>i) - 48;
         if (d >= 10) break;
-        if (sig > 0 || d != 0) sig++;
         mant = mant * 10 + <u64>d;
-        frac++;
-        any = true;
         i++;
       }
+      frac = i - f0;
+      digits += frac;
     }
+    any = digits > 0;
     if (any && i < len) {
       c = <u32>load<u8>(src + <usize>i);
       if (c == 101 || c == 69) {
@@ -119,6 +122,16 @@ function scanNumber(src: usize, len: i32): i32 {
   if (e == s) return FIELD_BLANK;
   if (!any || !expOk) return FIELD_INVALID;
   const e10 = exp - frac;
+  // significant digits: all of them but the leading zeros (counted only when it matters)
+  let sig = digits;
+  if (sig > 15) {
+    for (let k = d0; k < e && sig > 0; k++) {
+      const c = load<u8>(src + <usize>k);
+      if (c == 46) continue;
+      if (c != 48) break;
+      sig--;
+    }
+  }
   if (sig <= 15 && e10 >= -22 && e10 <= 22) {
     const m = <f64>mant;
     const v = e10 < 0 ? m / unchecked(POW10[-e10]) : m * unchecked(POW10[e10]);
