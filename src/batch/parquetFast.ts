@@ -1,0 +1,924 @@
+/**
+ * Fast Parquet paths for the batch repricer (issue 4). hyparquet's `parquetRead` boxes every
+ * value (assembleLists for OPTIONAL columns, one JS array per column) and hyparquet-writer's
+ * ParquetWriter wants boxed arrays with null for missing values; at 10M rows that boxing and the
+ * GC behind it dominate. Here pages are decoded straight from hyparquet's own page primitives
+ * into Float64Arrays (NaN = null) and written straight from the Float64Array columns, reusing
+ * hyparquet(-writer)'s thrift, snappy, RLE and metadata code.
+ *
+ * Reader: flat (top-level, non-repeated) columns; DOUBLE, FLOAT, INT32, INT64 without a
+ * converted/logical type that changes their value, and BYTE_ARRAY strings; PLAIN and
+ * PLAIN_DICTIONARY/RLE_DICTIONARY; data pages v1 and v2; the codecs `decompressPage` knows.
+ * Anything else returns null so the caller falls back to the hyparquet path.
+ */
+import type { AsyncBuffer, ColumnChunk, ColumnMetaData, CompressionCodec, DataReader, Encoding, FileMetaData, PageHeader, RowGroup, SchemaElement } from 'hyparquet';
+import { parquetHeader } from 'hyparquet/src/column.js';
+import { decompressPage } from 'hyparquet/src/datapage.js';
+import { readPlain } from 'hyparquet/src/plain.js';
+import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
+import { snappyUncompress } from 'hyparquet/src/snappy.js';
+import { ByteWriter } from 'hyparquet-writer';
+import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
+import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+import type { CatalogChunk } from '../pricing/engine.js';
+import { close, open, read, statSync } from 'node:fs';
+
+// ---------------------------------------------------------------------------------------------
+// Reader
+// ---------------------------------------------------------------------------------------------
+
+/** How values are checked while decoding; a failed check aborts the fast path (caller falls back). */
+export const CHECK_NONE = 0; // null -> NaN (strings: null), anything goes
+export const CHECK_FEATURE = 1; // non-null and finite
+export const CHECK_FINITE_OR_NULL = 2; // null -> NaN, else finite
+export const CHECK_NONNEG_OR_NULL = 3; // null -> NaN, else finite and >= 0
+export const CHECK_ID = 4; // non-null, non-empty string
+
+/** Destination of one numeric column: row r goes to dst[r * stride + offset]. */
+export interface NumberSink {
+  kind: 'number';
+  column: string;
+  dst: Float64Array;
+  stride: number;
+  offset: number;
+  check: number;
+}
+
+/** Destination of one string column: row r goes to dst[r]. */
+export interface StringSink {
+  kind: 'string';
+  column: string;
+  dst: (string | null)[];
+  check: number;
+}
+
+export type ColumnSink = NumberSink | StringSink;
+
+/** Thrown inside the decoder for anything outside the fast case; never escapes this module. */
+class Unsupported extends Error {}
+const UNSUPPORTED = new Unsupported('outside the fast Parquet path');
+/** A value failed its check: the hyparquet path re-reads the chunk to name row and column. */
+const INVALID = new Unsupported('invalid value');
+
+const NUMERIC = new Set(['DOUBLE', 'FLOAT', 'INT32', 'INT64']);
+const PLAIN_INT_CTYPES = new Set([undefined, 'INT_8', 'INT_16', 'INT_32', 'INT_64']);
+
+/** Top-level leaf columns by name; nested or duplicated names map to null (not fast-readable). */
+function topLevelLeaves(schema: SchemaElement[]): Map<string, SchemaElement | null> {
+  const out = new Map<string, SchemaElement | null>();
+  const skip = (i: number): number => {
+    let k = schema[i].num_children ?? 0;
+    i++;
+    while (k-- > 0 && i < schema.length) i = skip(i);
+    return i;
+  };
+  let i = 1;
+  for (let c = 0; c < (schema[0]?.num_children ?? 0) && i < schema.length; c++) {
+    const el = schema[i];
+    const leaf = !el.num_children;
+    out.set(el.name, leaf && !out.has(el.name) ? el : null);
+    i = leaf ? i + 1 : skip(i);
+  }
+  return out;
+}
+
+/** Whether hyparquet's `convert` would hand this column's physical values through unchanged. */
+function fastType(el: SchemaElement, kind: 'number' | 'string'): boolean {
+  if (el.repetition_type === 'REPEATED') return false;
+  if (kind === 'string') {
+    return el.type === 'BYTE_ARRAY' && (el.converted_type === undefined || el.converted_type === 'UTF8') && (el.logical_type === undefined || el.logical_type.type === 'STRING');
+  }
+  if (!el.type || !NUMERIC.has(el.type)) return false;
+  if (el.type === 'DOUBLE' || el.type === 'FLOAT') return el.converted_type === undefined && el.logical_type === undefined;
+  const lt = el.logical_type;
+  return PLAIN_INT_CTYPES.has(el.converted_type) && (lt === undefined || (lt.type === 'INTEGER' && lt.isSigned));
+}
+
+export interface ColumnRequest {
+  column: string;
+  kind: 'number' | 'string';
+}
+
+interface FetchedChunk {
+  bytes: Uint8Array;
+  md: ColumnMetaData;
+  el: SchemaElement;
+}
+
+interface FetchedGroup {
+  groupStart: number;
+  selStart: number;
+  selEnd: number;
+  chunks: Map<string, FetchedChunk>;
+}
+
+/**
+ * Read the bytes of the wanted column chunks of every row group overlapping [rowStart, rowEnd).
+ * Returns null when a wanted column is outside the fast case. Chunks of one group are read with
+ * as few slices as possible (small gaps are read through: one read beats two).
+ */
+async function fetchChunks(file: AsyncBuffer, meta: FileMetaData, columns: ColumnRequest[], rowStart: number, rowEnd: number): Promise<FetchedGroup[] | null> {
+  const leaves = topLevelLeaves(meta.schema);
+  const names = [...new Set(columns.map((c) => c.column))];
+  for (const c of columns) {
+    const el = leaves.get(c.column);
+    if (!el || !fastType(el, c.kind)) return null;
+  }
+  const groups: FetchedGroup[] = [];
+  const reads: Promise<void>[] = [];
+  let g0 = 0;
+  for (const rg of meta.row_groups) {
+    const rows = Number(rg.num_rows);
+    const gs = g0;
+    g0 += rows;
+    if (gs + rows <= rowStart || gs >= rowEnd || rows === 0) continue;
+    const ranges: { name: string; start: number; end: number; cc: ColumnChunk }[] = [];
+    for (const name of names) {
+      const cc = rg.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name);
+      const md = cc?.meta_data;
+      if (!cc || !md || cc.file_path || md.type !== leaves.get(name)!.type) return null;
+      const start = Number(md.dictionary_page_offset || md.data_page_offset);
+      ranges.push({ name, start, end: start + Number(md.total_compressed_size), cc });
+    }
+    ranges.sort((a, b) => a.start - b.start);
+    const group: FetchedGroup = { groupStart: gs, selStart: Math.max(gs, rowStart), selEnd: Math.min(gs + rows, rowEnd), chunks: new Map() };
+    groups.push(group);
+    for (let i = 0; i < ranges.length; ) {
+      let j = i + 1;
+      let end = ranges[i].end;
+      while (j < ranges.length && ranges[j].start - end <= 1 << 20) end = Math.max(end, ranges[j++].end);
+      const part = ranges.slice(i, j);
+      const start = part[0].start;
+      reads.push(
+        Promise.resolve(file.slice(start, end)).then((buf) => {
+          for (const r of part) group.chunks.set(r.name, { bytes: new Uint8Array(buf, r.start - start, r.end - r.start), md: r.cc.meta_data!, el: leaves.get(r.name)! });
+        }),
+      );
+      i = j;
+    }
+  }
+  await Promise.all(reads);
+  return groups;
+}
+
+/**
+ * An AsyncBuffer over a file: each slice is positioned reads into one buffer of exactly its size
+ * (hyparquet's asyncBufferFromFile streams each slice in 64 KiB chunks and concatenates them,
+ * which cost as much as decoding). The file is opened per slice, so no descriptor outlives a read.
+ */
+export function fileAsyncBuffer(path: string): AsyncBuffer {
+  const { size } = statSync(path);
+  return {
+    byteLength: size,
+    slice(start: number, end?: number): Promise<ArrayBuffer> {
+      const from = Math.min(Math.max(0, start), size);
+      const to = Math.min(Math.max(from, end ?? size), size);
+      const buf = new Uint8Array(to - from);
+      return new Promise((resolve, reject) => {
+        open(path, 'r', (err, fd) => {
+          if (err) return reject(err);
+          const done = (e: Error | null) => close(fd, () => (e ? reject(e) : resolve(buf.buffer)));
+          const step = (got: number): void => {
+            if (got === buf.length) return done(null);
+            read(fd, buf, got, buf.length - got, from + got, (e, n) => {
+              if (e) done(e);
+              else if (n === 0) done(new Error(`${path}: unexpected end of file at byte ${from + got}`));
+              else step(got + n);
+            });
+          };
+          step(0);
+        });
+      });
+    },
+  };
+}
+
+// scratch buffers reused across pages (one decode runs at a time per thread)
+let levelScratch = new Uint8Array(1 << 16);
+let pageScratch = new Uint8Array(1 << 20);
+let indexScratch = new Int32Array(1 << 16);
+function levels(n: number): Uint8Array {
+  if (levelScratch.length < n) levelScratch = new Uint8Array(n * 2);
+  return levelScratch.subarray(0, n);
+}
+function indexes(n: number): Int32Array {
+  if (indexScratch.length < n) indexScratch = new Int32Array(n * 2);
+  return indexScratch.subarray(0, n);
+}
+
+/**
+ * A decompressed page. SNAPPY pages go into one reused buffer (a fresh ~1 MB buffer per page and
+ * column was most of the reader's GC), so the result is only valid until the next call.
+ */
+function decompress(body: Uint8Array, size: number, codec: CompressionCodec): Uint8Array {
+  if (codec !== 'SNAPPY') return decompressPage(body, size, codec, undefined);
+  if (pageScratch.length < size) pageScratch = new Uint8Array(Math.max(size, pageScratch.length * 2));
+  const out = pageScratch.subarray(0, size);
+  snappyUncompress(body, out);
+  return out;
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * `count` PLAIN byte arrays from bytes[off, end) as strings, decoded as hyparquet does
+ * (TextDecoder, UTF-8). ASCII values are substrings of one latin1 string of the whole region,
+ * which is several times cheaper than a TextDecoder call per value.
+ */
+function plainStrings(bytes: Uint8Array, off: number, end: number, count: number): string[] {
+  const out = new Array<string>(count);
+  const all = Buffer.from(bytes.buffer, bytes.byteOffset + off, end - off).toString('latin1');
+  let p = off;
+  for (let i = 0; i < count; i++) {
+    if (p + 4 > end) throw UNSUPPORTED;
+    const len = (bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24)) >>> 0;
+    p += 4;
+    if (len > end - p) throw UNSUPPORTED;
+    let hi = 0;
+    for (let q = p; q < p + len; q++) hi |= bytes[q];
+    out[i] = hi < 0x80 ? all.substring(p - off, p - off + len) : utf8.decode(bytes.subarray(p, p + len));
+    p += len;
+  }
+  return out;
+}
+
+/** PLAIN numeric values as a Float64Array (INT64 through Number(), as the hyparquet path's toNumber). */
+function plainNumbers(reader: DataReader, type: string, count: number): Float64Array {
+  if (count === 0) return new Float64Array(0);
+  const v = readPlain(reader, type as 'DOUBLE', count, undefined);
+  if (v instanceof Float64Array) return v;
+  if (v instanceof BigInt64Array) {
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) out[i] = Number(v[i]);
+    return out;
+  }
+  if (v instanceof Float32Array || v instanceof Int32Array) return Float64Array.from(v);
+  throw UNSUPPORTED;
+}
+
+type Dictionary = Float64Array | string[];
+
+function readDictionary(body: Uint8Array, h: PageHeader, md: ColumnMetaData, sink: ColumnSink): Dictionary {
+  const dh = h.dictionary_page_header;
+  if (!dh || (dh.encoding !== 'PLAIN' && dh.encoding !== 'PLAIN_DICTIONARY')) throw UNSUPPORTED;
+  const page = decompress(body, h.uncompressed_page_size, md.codec);
+  if (sink.kind === 'string') return plainStrings(page, 0, page.byteLength, dh.num_values);
+  // copied: the page buffer is reused by the data pages that follow
+  return plainNumbers({ view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 }, md.type, dh.num_values).slice();
+}
+
+/**
+ * Decode one column chunk's pages overlapping [selStart, selEnd) into the sink; sink row 0 is
+ * absolute row `base`. Pages wholly before the selection are skipped undecompressed.
+ */
+function decodeChunk(c: FetchedChunk, groupStart: number, selStart: number, selEnd: number, base: number, sink: ColumnSink): void {
+  const { bytes, md, el } = c;
+  const optional = el.repetition_type !== 'REQUIRED';
+  const reader: DataReader = { view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
+  let dict: Dictionary | undefined;
+  let row = groupStart;
+  while (row < selEnd && reader.offset < bytes.byteLength) {
+    const h = parquetHeader(reader);
+    const body = bytes.subarray(reader.offset, reader.offset + h.compressed_page_size);
+    reader.offset += h.compressed_page_size;
+    if (body.length !== h.compressed_page_size) throw UNSUPPORTED;
+    if (h.type === 'DICTIONARY_PAGE') {
+      dict = readDictionary(body, h, md, sink);
+      continue;
+    }
+    let rows: number;
+    let defs: Uint8Array | undefined;
+    let values: Uint8Array;
+    let vOff = 0;
+    let encoding: Encoding;
+    if (h.type === 'DATA_PAGE') {
+      const d = h.data_page_header!;
+      rows = d.num_values;
+      if (row + rows <= selStart) {
+        row += rows;
+        continue;
+      }
+      values = decompress(body, h.uncompressed_page_size, md.codec);
+      const r: DataReader = { view: new DataView(values.buffer, values.byteOffset, values.byteLength), offset: 0 };
+      if (optional) {
+        if (d.definition_level_encoding !== 'RLE') throw UNSUPPORTED;
+        defs = levels(rows);
+        readRleBitPackedHybrid(r, 1, defs);
+      }
+      vOff = r.offset;
+      encoding = d.encoding;
+    } else if (h.type === 'DATA_PAGE_V2') {
+      const d = h.data_page_header_v2!;
+      rows = d.num_rows;
+      if (d.num_values !== rows || d.repetition_levels_byte_length) throw UNSUPPORTED;
+      if (row + rows <= selStart) {
+        row += rows;
+        continue;
+      }
+      const lv = d.definition_levels_byte_length;
+      // v2 counts the nulls in the header: no levels to decode when there are none
+      if (optional && d.num_nulls !== 0) {
+        defs = levels(rows);
+        readRleBitPackedHybrid({ view: new DataView(body.buffer, body.byteOffset, lv), offset: 0 }, 1, defs, lv);
+      }
+      values = body.subarray(lv);
+      if (d.is_compressed !== false) values = decompress(values, h.uncompressed_page_size - lv, md.codec);
+      encoding = d.encoding;
+    } else {
+      throw UNSUPPORTED;
+    }
+    const nonNull = defs ? countOnes(defs, rows) : rows;
+    // first and last row of this page inside the selection, and the values before the first
+    const i0 = Math.max(0, selStart - row);
+    const i1 = Math.min(rows, selEnd - row);
+    let vi = i0;
+    if (defs) vi = countOnes(defs, i0);
+    const r: DataReader = { view: new DataView(values.buffer, values.byteOffset, values.byteLength), offset: vOff };
+    if (encoding === 'PLAIN') {
+      if (sink.kind === 'string') scatterStrings(plainStrings(values, vOff, values.byteLength, nonNull), undefined, defs, i0, i1, vi, row - base, sink);
+      else scatterNumbers(plainNumbers(r, md.type, nonNull), undefined, defs, i0, i1, vi, row - base, sink);
+    } else if (encoding === 'RLE_DICTIONARY' || encoding === 'PLAIN_DICTIONARY') {
+      if (!dict) throw UNSUPPORTED;
+      const idx = indexes(nonNull);
+      if (nonNull > 0) {
+        const width = r.view.getUint8(r.offset++);
+        if (width > 32) throw UNSUPPORTED;
+        if (width) readRleBitPackedHybrid(r, width, idx, values.byteLength - r.offset);
+        else idx.fill(0);
+      }
+      if (sink.kind === 'string') {
+        if (!Array.isArray(dict)) throw UNSUPPORTED;
+        scatterStrings(dict, idx, defs, i0, i1, vi, row - base, sink);
+      } else {
+        if (!(dict instanceof Float64Array)) throw UNSUPPORTED;
+        scatterNumbers(dict, idx, defs, i0, i1, vi, row - base, sink);
+      }
+    } else {
+      throw UNSUPPORTED;
+    }
+    row += rows;
+  }
+  if (row < selEnd) throw UNSUPPORTED; // column chunk ended early
+}
+
+function countOnes(defs: Uint8Array, n: number): number {
+  let k = 0;
+  for (let i = 0; i < n; i++) k += defs[i];
+  return k;
+}
+
+/** Page rows [i0, i1) to sink rows shift + i; values (or dict[idx]) start at vi. */
+function scatterNumbers(vals: Float64Array, idx: Int32Array | undefined, defs: Uint8Array | undefined, i0: number, i1: number, vi: number, shift: number, s: NumberSink): void {
+  const { dst, stride, offset, check } = s;
+  let p = (shift + i0) * stride + offset;
+  if (defs === undefined && idx === undefined && stride === 1) {
+    // the common case (no nulls, PLAIN): check, then one block copy
+    const src = vals.subarray(vi, vi + i1 - i0);
+    if (src.length !== i1 - i0) throw UNSUPPORTED;
+    if (check !== CHECK_NONE) checkBlock(src, check);
+    dst.set(src, p);
+    return;
+  }
+  for (let i = i0; i < i1; i++, p += stride) {
+    if (defs !== undefined && defs[i] === 0) {
+      if (check === CHECK_FEATURE) throw INVALID;
+      dst[p] = NaN;
+      continue;
+    }
+    // an index past the dictionary reads undefined -> NaN, which every check but NONE rejects
+    const v = idx === undefined ? vals[vi++] : vals[idx[vi++]];
+    if (check !== CHECK_NONE && (v - v !== 0 || (check === CHECK_NONNEG_OR_NULL && v < 0))) throw INVALID;
+    dst[p] = v;
+  }
+}
+
+function checkBlock(v: Float64Array, check: number): void {
+  let bad = false;
+  if (check === CHECK_NONNEG_OR_NULL) for (let i = 0; i < v.length; i++) bad = bad || !(v[i] >= 0 && v[i] < Infinity);
+  else for (let i = 0; i < v.length; i++) bad = bad || v[i] - v[i] !== 0;
+  if (bad) throw INVALID;
+}
+
+function scatterStrings(vals: string[], idx: Int32Array | undefined, defs: Uint8Array | undefined, i0: number, i1: number, vi: number, shift: number, s: StringSink): void {
+  const { dst, check } = s;
+  for (let i = i0; i < i1; i++) {
+    if (defs !== undefined && defs[i] === 0) {
+      if (check === CHECK_ID) throw INVALID;
+      dst[shift + i] = null;
+      continue;
+    }
+    const v = idx === undefined ? vals[vi++] : vals[idx[vi++]];
+    if (v === undefined || (check === CHECK_ID && v === '')) throw INVALID;
+    dst[shift + i] = v;
+  }
+}
+
+/**
+ * Read rows [rowStart, rowEnd) of `columns` into the destinations `sinks()` returns; on success
+ * `after()` runs. Both run synchronously after the last read has completed, so views of WASM
+ * memory allocated there are never kept across an await. Resolves false when the chunk is
+ * outside the fast case or a value fails its check (the sinks may then hold partial data and
+ * `after` has not run).
+ */
+export async function readColumnsFast(
+  file: AsyncBuffer,
+  meta: FileMetaData,
+  columns: ColumnRequest[],
+  rowStart: number,
+  rowEnd: number,
+  sinks: () => ColumnSink[],
+  after?: () => void,
+): Promise<boolean> {
+  let groups: FetchedGroup[] | null;
+  try {
+    groups = await fetchChunks(file, meta, columns, rowStart, rowEnd);
+  } catch {
+    return false;
+  }
+  if (!groups) return false;
+  const covered = groups.reduce((a, g) => a + g.selEnd - g.selStart, 0);
+  if (covered !== rowEnd - rowStart) return false;
+  const out = sinks();
+  try {
+    for (const g of groups) for (const s of out) decodeChunk(g.chunks.get(s.column)!, g.groupStart, g.selStart, g.selEnd, rowStart, s);
+  } catch {
+    // outside the fast case, a value failing its check, or a corrupt page: the hyparquet path
+    // re-reads the chunk and reports it as before
+    return false;
+  }
+  after?.(); // still synchronous with sinks(): views it allocated are valid
+  return true;
+}
+
+let featureScratch = new Float64Array(1 << 16);
+
+/**
+ * Column-major features (column j at cols[j * n]) into row-major x (n x D, intercept first), in
+ * blocks of rows that stay in cache: decoding each column straight into x with stride D would
+ * stream all of x through memory once per column.
+ */
+function transpose(cols: Float64Array, n: number, F: number, x: Float64Array, D: number, intercept: boolean): void {
+  const off = intercept ? 1 : 0;
+  const B = 256;
+  for (let r0 = 0; r0 < n; r0 += B) {
+    const r1 = Math.min(n, r0 + B);
+    if (intercept) for (let r = r0, p = r0 * D; r < r1; r++, p += D) x[p] = 1;
+    for (let j = 0; j < F; j++) {
+      const src = j * n;
+      for (let r = r0, p = r0 * D + off + j; r < r1; r++, p += D) x[p] = cols[src + r];
+    }
+  }
+}
+
+export interface FastCatalogRead {
+  file: AsyncBuffer;
+  meta: FileMetaData;
+  idColumn: string;
+  featureColumns: string[];
+  costColumn?: string;
+  currentPriceColumn?: string;
+  minPriceColumn?: string;
+  maxPriceColumn?: string;
+  intercept: boolean;
+  rowStart: number;
+  rowEnd: number;
+  alloc: (n: number) => Float64Array;
+}
+
+/**
+ * A CatalogChunk of rows [rowStart, rowEnd) decoded straight into `alloc`ed arrays, or null when
+ * the file is outside the fast case or any value fails validation (features finite; cost finite
+ * or empty; prices finite >= 0 or empty; ids non-empty), so the hyparquet path re-reads the chunk
+ * and reports rejects with row and column exactly as before.
+ */
+export async function readCatalogFast(o: FastCatalogRead): Promise<CatalogChunk | null> {
+  const n = o.rowEnd - o.rowStart;
+  const D = o.featureColumns.length + (o.intercept ? 1 : 0);
+  const opt: [string | undefined, number][] = [
+    [o.costColumn, CHECK_FINITE_OR_NULL],
+    [o.currentPriceColumn, CHECK_NONNEG_OR_NULL],
+    [o.minPriceColumn, CHECK_NONNEG_OR_NULL],
+    [o.maxPriceColumn, CHECK_NONNEG_OR_NULL],
+  ];
+  const columns: ColumnRequest[] = [
+    { column: o.idColumn, kind: 'string' },
+    ...o.featureColumns.map((column) => ({ column, kind: 'number' as const })),
+    ...opt.filter(([c]) => c !== undefined).map(([column]) => ({ column: column!, kind: 'number' as const })),
+  ];
+  const F = o.featureColumns.length;
+  // every numeric column is decoded into one plain (non-shared) scratch first, features column
+  // by column then transposed, the others copied: typed arrays over WASM's shared memory are a
+  // different elements kind, and mixing the two made the decode loops polymorphic
+  if (featureScratch.length < n * (F + 4)) featureScratch = new Float64Array(n * (F + 4));
+  const cols = featureScratch;
+  const res: { chunk?: CatalogChunk } = {};
+  const ok = await readColumnsFast(
+    o.file,
+    o.meta,
+    columns,
+    o.rowStart,
+    o.rowEnd,
+    () => {
+      const sinks: ColumnSink[] = [{ kind: 'string', column: o.idColumn, dst: new Array<string>(n), check: CHECK_ID }];
+      o.featureColumns.forEach((column, j) => sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: j * n, check: CHECK_FEATURE }));
+      opt.forEach(([column, check], i) => {
+        if (column !== undefined) sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: (F + i) * n, check });
+      });
+      res.chunk = { n, ids: sinks[0].dst as string[], x: new Float64Array(0), cost: new Float64Array(0), currentPrice: new Float64Array(0), minPrice: new Float64Array(0), maxPrice: new Float64Array(0) };
+      return sinks;
+    },
+    () => {
+      const c = res.chunk!;
+      c.x = o.alloc(n * D);
+      const arrays = [o.alloc(n), o.alloc(n), o.alloc(n), o.alloc(n)];
+      transpose(cols, n, F, c.x, D, o.intercept);
+      opt.forEach(([column], i) => {
+        if (column === undefined) arrays[i].fill(NaN);
+        else arrays[i].set(cols.subarray((F + i) * n, (F + i + 1) * n));
+      });
+      [c.cost, c.currentPrice, c.minPrice, c.maxPrice] = arrays;
+    },
+  );
+  return ok && res.chunk ? res.chunk : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writer
+// ---------------------------------------------------------------------------------------------
+
+/** A REQUIRED UTF8 column written PLAIN from strings. */
+export interface StringColumn {
+  kind: 'string';
+  name: string;
+  values: string[];
+}
+
+/** An OPTIONAL DOUBLE column: non-finite values are written as null. */
+export interface DoubleColumn {
+  kind: 'double';
+  name: string;
+  values: Float64Array;
+}
+
+/** A REQUIRED UTF8 column of few distinct labels, written as a dictionary of label(code). */
+export interface LabelColumn {
+  kind: 'label';
+  name: string;
+  codes: Uint8Array | Uint32Array;
+  label: (code: number) => string;
+}
+
+export type FastColumn = StringColumn | DoubleColumn | LabelColumn;
+
+export interface FastRowGroup {
+  bytes: Uint8Array;
+  rowGroup: RowGroup;
+}
+
+export interface FastWriteOptions {
+  /**
+   * Snappy for which columns. hyparquet-writer's JS snappy runs at ~70-80 MB/s on compressible
+   * data (~0.1 us per 12-byte id, ~0.1 us per rounded double), i.e. as much as everything else
+   * the writer does; doubles are either dictionary-encoded (few distinct values) or mostly
+   * incompressible, so the default compresses only the id strings.
+   */
+  snappy?: 'none' | 'strings' | 'all';
+}
+
+/** hyparquet-writer's statistics shape (hyparquet's Statistics type lacks nan_count). */
+interface ChunkStatistics {
+  min_value?: number | string;
+  max_value?: number | string;
+  null_count: bigint;
+  nan_count?: bigint;
+}
+
+let bodyScratch = new Uint8Array(1 << 20);
+function body(n: number): Uint8Array {
+  if (bodyScratch.length < n) bodyScratch = new Uint8Array(Math.max(n, bodyScratch.length * 2));
+  return bodyScratch;
+}
+let defScratch = new Uint8Array(1 << 16);
+let idxScratch = new Int32Array(1 << 16);
+
+const encoder = new TextEncoder();
+
+/** UTF-8 byte order (= code point order) of two strings, as Parquet orders BYTE_ARRAY statistics. */
+function compareUtf8(a: string, b: string): number {
+  if (a === b) return 0;
+  const ea = encoder.encode(a);
+  const eb = encoder.encode(b);
+  const len = Math.min(ea.length, eb.length);
+  for (let i = 0; i < len; i++) if (ea[i] !== eb[i]) return ea[i] - eb[i];
+  return ea.length - eb.length;
+}
+
+// one output buffer per thread, reset per row group: a fresh ~10 MB buffer per group cost more in
+// page faults and GC than all the encoding
+let sharedOut: ByteWriter | undefined;
+
+class ChunkWriter {
+  readonly out: ByteWriter;
+  constructor(sizeHint: number) {
+    if (!sharedOut || sharedOut.buffer.byteLength < sizeHint) sharedOut = new ByteWriter(Math.max(1024, sizeHint));
+    this.out = sharedOut;
+    this.out.offset = 0;
+    this.out.index = 0;
+  }
+
+  /** One page (header + levels + body), compressed when `codec` says so; returns uncompressed bytes incl. header. */
+  page(header: Omit<PageHeader, 'compressed_page_size' | 'uncompressed_page_size'>, levels: Uint8Array, data: Uint8Array, codec: CompressionCodec): number {
+    const stored = codec === 'SNAPPY' ? snappyCompress(data) : data;
+    const start = this.out.offset;
+    writePageHeader(this.out, { ...header, uncompressed_page_size: levels.length + data.length, compressed_page_size: levels.length + stored.length } as PageHeader);
+    const headerSize = this.out.offset - start;
+    this.out.appendBytes(levels);
+    this.out.appendBytes(stored);
+    return headerSize + levels.length + data.length;
+  }
+
+  dataPageV2(n: number, nulls: number, encoding: Encoding, levels: Uint8Array, data: Uint8Array, codec: CompressionCodec): number {
+    return this.page(
+      {
+        type: 'DATA_PAGE_V2',
+        data_page_header_v2: { num_values: n, num_nulls: nulls, num_rows: n, encoding, definition_levels_byte_length: levels.length, repetition_levels_byte_length: 0, is_compressed: codec !== 'UNCOMPRESSED' },
+      },
+      levels,
+      data,
+      codec,
+    );
+  }
+
+  dictionaryPage(count: number, data: Uint8Array, codec: CompressionCodec): number {
+    return this.page({ type: 'DICTIONARY_PAGE', dictionary_page_header: { num_values: count, encoding: 'PLAIN' } }, new Uint8Array(0), data, codec);
+  }
+}
+
+/** Definition levels (bit width 1) of an OPTIONAL column: one RLE run when nothing is null. */
+function definitionLevels(v: Float64Array, n: number, nulls: number): Uint8Array {
+  const w = new ByteWriter(nulls ? 1024 : 16);
+  if (nulls === 0) {
+    w.appendVarInt(n << 1);
+    w.appendUint8(1);
+  } else {
+    if (defScratch.length < n) defScratch = new Uint8Array(n * 2);
+    const d = defScratch.subarray(0, n);
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      d[i] = x - x === 0 ? 1 : 0;
+    }
+    writeRleBitPackedHybrid(w, d, 1);
+  }
+  return w.getBytes();
+}
+
+/** RLE_DICTIONARY page body: bit width byte, then the indexes as RLE/bit-packed hybrid. */
+function dictionaryIndexes(idx: Int32Array, count: number, dictSize: number): Uint8Array {
+  const width = Math.max(1, Math.ceil(Math.log2(dictSize)));
+  const w = new ByteWriter(Math.ceil((count * width) / 8) + 64);
+  w.appendUint8(width);
+  writeRleBitPackedHybrid(w, idx.subarray(0, count), width);
+  return w.getBytes();
+}
+
+const DICT_SLOTS = 1 << 14;
+const DICT_MAX = 4096;
+const dictKeys = new Uint32Array(DICT_SLOTS * 2);
+const dictSlot = new Int32Array(DICT_SLOTS);
+
+/**
+ * Dictionary of the finite values of `v` (keyed by bit pattern, so -0 and 0 stay apart), or null
+ * when it would not pay. Continuous columns give up after DICT_MAX distinct values (a few us);
+ * rounded prices (a price grid) typically have a few hundred per chunk and shrink ~6x.
+ */
+function doubleDictionary(v: Float64Array, n: number, nonNull: number): { dict: Float64Array; idx: Int32Array } | null {
+  if (nonNull < 64) return null;
+  const bits = new Uint32Array(v.buffer, v.byteOffset, n * 2);
+  dictSlot.fill(-1);
+  if (idxScratch.length < nonNull) idxScratch = new Int32Array(nonNull * 2);
+  const idx = idxScratch;
+  const dict: number[] = [];
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x - x !== 0) continue;
+    const lo = bits[2 * i];
+    const hi = bits[2 * i + 1];
+    let s = (Math.imul(lo ^ Math.imul(hi, 0x9e3779b1), 0x85ebca6b) >>> 18) & (DICT_SLOTS - 1);
+    let d: number;
+    for (;;) {
+      d = dictSlot[s];
+      if (d < 0) {
+        d = dict.length;
+        if (d >= DICT_MAX) return null;
+        dictSlot[s] = d;
+        dictKeys[2 * s] = lo;
+        dictKeys[2 * s + 1] = hi;
+        dict.push(x);
+        break;
+      }
+      if (dictKeys[2 * s] === lo && dictKeys[2 * s + 1] === hi) break;
+      s = (s + 1) & (DICT_SLOTS - 1);
+    }
+    idx[k++] = d;
+  }
+  // pays when dictionary + indexes are at most half the plain values
+  const width = Math.max(1, Math.ceil(Math.log2(dict.length)));
+  if (2 * (dict.length * 8 + (nonNull * width) / 8) > nonNull * 8) return null;
+  return { dict: Float64Array.from(dict), idx };
+}
+
+function writeDouble(w: ChunkWriter, c: DoubleColumn, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+  const v = c.values;
+  let nulls = 0;
+  let min = Infinity;
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) {
+    const x = v[i];
+    if (x - x !== 0) {
+      nulls++;
+      continue;
+    }
+    if (x < min) min = x;
+    if (x > max) max = x;
+  }
+  const nonNull = n - nulls;
+  const stats: ChunkStatistics = { null_count: BigInt(nulls), nan_count: 0n };
+  if (nonNull > 0) {
+    // Parquet: a zero min is written -0 and a zero max +0
+    stats.min_value = min === 0 ? -0 : min;
+    stats.max_value = max === 0 ? 0 : max;
+  }
+  const levels = definitionLevels(v, n, nulls);
+  const dict = doubleDictionary(v, n, nonNull);
+  if (dict) {
+    const dictOffset = w.out.offset;
+    let uncompressed = w.dictionaryPage(dict.dict.length, new Uint8Array(dict.dict.buffer), codec);
+    const dataOffset = w.out.offset;
+    uncompressed += w.dataPageV2(n, nulls, 'RLE_DICTIONARY', levels, dictionaryIndexes(dict.idx, nonNull, dict.dict.length), codec);
+    return {
+      md: {
+        encodings: ['PLAIN', 'RLE_DICTIONARY'],
+        dictionary_page_offset: BigInt(dictOffset),
+        data_page_offset: BigInt(dataOffset),
+        encoding_stats: [
+          { page_type: 'DICTIONARY_PAGE', encoding: 'PLAIN', count: 1 },
+          { page_type: 'DATA_PAGE_V2', encoding: 'RLE_DICTIONARY', count: 1 },
+        ],
+      },
+      uncompressed,
+      stats,
+    };
+  }
+  const buf = body(nonNull * 8);
+  const f = new Float64Array(buf.buffer, 0, nonNull);
+  if (nulls === 0) f.set(v.subarray(0, n));
+  else for (let i = 0, k = 0; i < n; i++) {
+    const x = v[i];
+    if (x - x === 0) f[k++] = x;
+  }
+  const dataOffset = w.out.offset;
+  const uncompressed = w.dataPageV2(n, nulls, 'PLAIN', levels, buf.subarray(0, nonNull * 8), codec);
+  return { md: { encodings: ['PLAIN'], data_page_offset: BigInt(dataOffset), encoding_stats: [{ page_type: 'DATA_PAGE_V2', encoding: 'PLAIN', count: 1 }] }, uncompressed, stats };
+}
+
+function writeString(w: ChunkWriter, c: StringColumn, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+  const s = c.values;
+  let chars = 0;
+  for (let i = 0; i < n; i++) chars += s[i].length;
+  const buf = body(4 * n + 3 * chars);
+  let p = 0;
+  let ascii = true;
+  for (let i = 0; i < n; i++) {
+    const str = s[i];
+    const L = str.length;
+    const at = p;
+    p += 4;
+    let j = 0;
+    // ASCII by hand: TextEncoder per short string costs more than the copy
+    for (; j < L; j++) {
+      const ch = str.charCodeAt(j);
+      if (ch >= 0x80) break;
+      buf[p + j] = ch;
+    }
+    let len = L;
+    if (j < L) {
+      ascii = false;
+      len = encoder.encodeInto(str, buf.subarray(p)).written;
+    }
+    buf[at] = len & 0xff;
+    buf[at + 1] = (len >>> 8) & 0xff;
+    buf[at + 2] = (len >>> 16) & 0xff;
+    buf[at + 3] = len >>> 24;
+    p += len;
+  }
+  const stats: ChunkStatistics = { null_count: 0n };
+  if (n > 0) {
+    let min = s[0];
+    let max = s[0];
+    if (ascii) {
+      for (let i = 1; i < n; i++) {
+        const x = s[i];
+        if (x < min) min = x;
+        else if (x > max) max = x;
+      }
+    } else {
+      for (let i = 1; i < n; i++) {
+        const x = s[i];
+        if (compareUtf8(x, min) < 0) min = x;
+        else if (compareUtf8(x, max) > 0) max = x;
+      }
+    }
+    stats.min_value = min;
+    stats.max_value = max;
+  }
+  const dataOffset = w.out.offset;
+  const uncompressed = w.dataPageV2(n, 0, 'PLAIN', new Uint8Array(0), buf.subarray(0, p), codec);
+  return { md: { encodings: ['PLAIN'], data_page_offset: BigInt(dataOffset), encoding_stats: [{ page_type: 'DATA_PAGE_V2', encoding: 'PLAIN', count: 1 }] }, uncompressed, stats };
+}
+
+function writeLabel(w: ChunkWriter, c: LabelColumn, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+  const LUT = 1024;
+  const lut = new Int32Array(LUT).fill(-1);
+  const big = new Map<number, number>();
+  const codes: number[] = [];
+  if (idxScratch.length < n) idxScratch = new Int32Array(n * 2);
+  const idx = idxScratch;
+  const src = c.codes;
+  for (let i = 0; i < n; i++) {
+    const code = src[i];
+    let d = code < LUT ? lut[code] : (big.get(code) ?? -1);
+    if (d < 0) {
+      d = codes.length;
+      codes.push(code);
+      if (code < LUT) lut[code] = d;
+      else big.set(code, d);
+    }
+    idx[i] = d;
+  }
+  const labels = codes.map((code) => c.label(code));
+  const encoded = labels.map((l) => encoder.encode(l));
+  const dw = new ByteWriter(encoded.reduce((a, e) => a + 4 + e.length, 16));
+  for (const e of encoded) {
+    dw.appendUint32(e.length);
+    dw.appendBytes(e);
+  }
+  const stats: ChunkStatistics = { null_count: 0n };
+  if (labels.length) {
+    const sorted = [...labels].sort(compareUtf8);
+    stats.min_value = sorted[0];
+    stats.max_value = sorted[sorted.length - 1];
+  }
+  const dictOffset = w.out.offset;
+  let uncompressed = w.dictionaryPage(labels.length, dw.getBytes(), codec);
+  const dataOffset = w.out.offset;
+  uncompressed += w.dataPageV2(n, 0, 'RLE_DICTIONARY', new Uint8Array(0), dictionaryIndexes(idx, n, Math.max(1, labels.length)), codec);
+  return {
+    md: {
+      encodings: ['PLAIN', 'RLE_DICTIONARY'],
+      dictionary_page_offset: BigInt(dictOffset),
+      data_page_offset: BigInt(dataOffset),
+      encoding_stats: [
+        { page_type: 'DICTIONARY_PAGE', encoding: 'PLAIN', count: 1 },
+        { page_type: 'DATA_PAGE_V2', encoding: 'RLE_DICTIONARY', count: 1 },
+      ],
+    },
+    uncompressed,
+    stats,
+  };
+}
+
+/**
+ * Encode n rows as one row group: one data page per column (v2, so the levels stay outside the
+ * compressed part), offsets relative to bytes[0]. Columns must be in schema order.
+ */
+export function encodeRowGroupFast(columns: FastColumn[], n: number, opts: FastWriteOptions = {}): FastRowGroup {
+  const snappy = opts.snappy ?? 'strings';
+  let hint = 4096;
+  for (const c of columns) hint += c.kind === 'label' ? n : c.kind === 'double' ? 8 * n + 64 : 12 * n;
+  const w = new ChunkWriter(hint);
+  const chunks: ColumnChunk[] = [];
+  let totalUncompressed = 0n;
+  for (const c of columns) {
+    const len = c.kind === 'double' ? c.values.length : c.kind === 'string' ? c.values.length : c.codes.length;
+    if (len < n) throw new Error(`parquet column ${c.name}: ${len} values for ${n} rows`);
+    const codec: CompressionCodec = snappy === 'all' || (snappy === 'strings' && c.kind === 'string') ? 'SNAPPY' : 'UNCOMPRESSED';
+    const start = w.out.offset;
+    const r = c.kind === 'double' ? writeDouble(w, c, n, codec) : c.kind === 'string' ? writeString(w, c, n, codec) : writeLabel(w, c, n, codec);
+    const meta = {
+      type: c.kind === 'double' ? 'DOUBLE' : 'BYTE_ARRAY',
+      path_in_schema: [c.name],
+      codec,
+      num_values: BigInt(n),
+      total_uncompressed_size: BigInt(r.uncompressed),
+      total_compressed_size: BigInt(w.out.offset - start),
+      ...r.md,
+      statistics: r.stats,
+    } as ColumnMetaData;
+    totalUncompressed += meta.total_uncompressed_size;
+    chunks.push({ file_offset: BigInt(start), meta_data: meta });
+  }
+  const bytes = new Uint8Array(w.out.buffer, 0, w.out.index).slice(); // the shared buffer is reused
+  return { bytes, rowGroup: { columns: chunks, total_byte_size: totalUncompressed, num_rows: BigInt(n), total_compressed_size: BigInt(bytes.length) } };
+}

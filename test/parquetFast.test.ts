@@ -1,0 +1,489 @@
+/**
+ * The fast Parquet reader and writer (src/batch/parquetFast.ts) against hyparquet itself: every
+ * value read fast equals what parquetReadObjects returns (null = NaN), every value written fast
+ * reads back through hyparquet, and chunks outside the fast case (or with a bad value) still go
+ * through the hyparquet path with the same errors.
+ */
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetMetadata, parquetReadObjects, type AsyncBuffer, type ColumnChunk, type CompressionCodec, type FileMetaData, type SchemaElement } from 'hyparquet';
+import { ByteWriter, parquetWriteBuffer } from 'hyparquet-writer';
+import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
+import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
+import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+import { CHECK_NONE, readCatalogFast, readColumnsFast, type ColumnSink } from '../src/batch/parquetFast.js';
+import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/batch/parquet.js';
+import { resolveLayout } from '../src/batch/schema.js';
+import { emptyPriceColumns, type PriceColumns } from '../src/pricing/engine.js';
+import { REASONS, STATUSES, reasonString } from '../src/pricing/policy.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pqfast-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function memoryFile(buf: ArrayBuffer): AsyncBuffer {
+  return { byteLength: buf.byteLength, slice: (s: number, e?: number) => buf.slice(s, e) };
+}
+
+const IDS = ['SKU-1', 'ü-umlaut', '日本-42', 'emoji-😀', 'a-rather-long-product-identifier-0001', 'x'];
+
+/** What the fast reader stores for a value hyparquet returns: numbers as is, bigints through Number, null -> NaN. */
+function asNumber(v: unknown): number {
+  if (v === null || v === undefined) return NaN;
+  return typeof v === 'bigint' ? Number(v) : (v as number);
+}
+
+interface TestColumn {
+  name: string;
+  kind: 'number' | 'string';
+}
+
+/** Fast-read [start, end) of `columns` and compare every value with parquetReadObjects (Object.is). */
+async function compareWithHyparquet(buf: ArrayBuffer, columns: TestColumn[], start: number, end: number): Promise<void> {
+  const file = memoryFile(buf);
+  const meta = parquetMetadata(buf);
+  const n = end - start;
+  const out = new Map<string, Float64Array | (string | null)[]>();
+  const ok = await readColumnsFast(file, meta, columns.map((c) => ({ column: c.name, kind: c.kind })), start, end, () =>
+    columns.map((c): ColumnSink => {
+      if (c.kind === 'string') {
+        const dst = new Array<string | null>(n);
+        out.set(c.name, dst);
+        return { kind: 'string', column: c.name, dst, check: CHECK_NONE };
+      }
+      const dst = new Float64Array(n).fill(12345); // not a value any file has: unwritten rows show
+      out.set(c.name, dst);
+      return { kind: 'number', column: c.name, dst, stride: 1, offset: 0, check: CHECK_NONE };
+    }),
+  );
+  expect(ok, `fast path taken for [${start}, ${end})`).toBe(true);
+  const want = (await parquetReadObjects({ file, metadata: meta, columns: columns.map((c) => c.name), rowStart: start, rowEnd: end })) as Record<string, unknown>[];
+  expect(want.length).toBe(n);
+  for (const c of columns) {
+    const got = out.get(c.name)!;
+    for (let r = 0; r < n; r++) {
+      const w = want[r][c.name];
+      const g = got[r];
+      const expected = c.kind === 'string' ? (w ?? null) : asNumber(w);
+      if (!Object.is(g, expected)) expect(g, `${c.name} row ${start + r}`).toBe(expected);
+    }
+  }
+}
+
+function ranges(total: number, groups: number[], r: () => number): [number, number][] {
+  const out: [number, number][] = [[0, total], [total - 1, total], [0, 1]];
+  let g0 = 0;
+  for (const len of groups) {
+    out.push([g0, g0 + len], [g0 + 3, g0 + len - 5]); // whole group, inside one group
+    g0 += len;
+  }
+  out.push([groups[0] - 7, groups[0] + groups[1] + 9]); // across groups, mid-group at both ends
+  for (let k = 0; k < 12; k++) {
+    const a = Math.floor(r() * total);
+    out.push([a, a + 1 + Math.floor(r() * (total - a))]);
+  }
+  return out;
+}
+
+describe('fast Parquet reader vs parquetReadObjects', () => {
+  const N = 2600;
+  const groups = [700, 900, 1000];
+  const r = rng(7);
+  const specialDoubles = [0, -0, Infinity, -Infinity, NaN, Number.MIN_VALUE, -Number.MAX_VALUE, 1e-310];
+  const data = {
+    id_plain: Array.from({ length: N }, (_, i) => `${IDS[i % IDS.length]}-${i}`),
+    id_dict: Array.from({ length: N }, (_, i) => IDS[(i * 7) % IDS.length]),
+    req_d: Array.from({ length: N }, (_, i) => (i % 97 === 0 ? specialDoubles[(i / 97) % specialDoubles.length] : r() * 2e3 - 1e3)),
+    opt_d: Array.from({ length: N }, (_, i) => (r() < 0.3 || (i >= 900 && i < 1100) ? null : r() - 0.5)), // a run of nulls across a group edge
+    opt_dict: Array.from({ length: N }, () => (r() < 0.2 ? null : [1.5, 2.25, -0, 0, 99][Math.floor(r() * 5)])),
+    all_null: Array.from({ length: N }, () => null),
+    f32: Array.from({ length: N }, () => (r() < 0.1 ? null : Math.fround(r() * 100))),
+    i32: Array.from({ length: N }, () => Math.floor(r() * 2e9) - 1e9),
+    i64: Array.from({ length: N }, () => (r() < 0.1 ? null : BigInt(Math.floor(r() * 2 ** 53)) - 2n ** 52n)),
+    opt_s: Array.from({ length: N }, (_, i) => (r() < 0.25 ? null : IDS[i % IDS.length])),
+  };
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: 10 },
+    { name: 'id_plain', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    { name: 'id_dict', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    { name: 'req_d', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+    { name: 'opt_d', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+    { name: 'opt_dict', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+    { name: 'all_null', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+    { name: 'f32', type: 'FLOAT', repetition_type: 'OPTIONAL' },
+    { name: 'i32', type: 'INT32', repetition_type: 'REQUIRED' },
+    { name: 'i64', type: 'INT64', repetition_type: 'OPTIONAL' },
+    { name: 'opt_s', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' },
+  ];
+  const columns: TestColumn[] = schema.slice(1).map((s) => ({ name: s.name, kind: s.type === 'BYTE_ARRAY' ? 'string' : 'number' }));
+  const write = (codec: CompressionCodec, pageSize: number) =>
+    parquetWriteBuffer({
+      schema,
+      codec,
+      pageSize,
+      rowGroupSize: groups,
+      columnData: [
+        { name: 'id_plain', data: data.id_plain, encoding: 'PLAIN' },
+        { name: 'id_dict', data: data.id_dict, encoding: 'RLE_DICTIONARY' },
+        { name: 'req_d', data: data.req_d, encoding: 'PLAIN' },
+        { name: 'opt_d', data: data.opt_d },
+        { name: 'opt_dict', data: data.opt_dict, encoding: 'RLE_DICTIONARY' },
+        { name: 'all_null', data: data.all_null },
+        { name: 'f32', data: data.f32 },
+        { name: 'i32', data: data.i32 },
+        { name: 'i64', data: data.i64 },
+        { name: 'opt_s', data: data.opt_s },
+      ],
+    });
+
+  for (const [codec, pageSize] of [
+    ['SNAPPY', 1024],
+    ['UNCOMPRESSED', 1024],
+    ['SNAPPY', 1 << 20],
+  ] as const) {
+    it(`data page v2, ${codec}, pages of ${pageSize} bytes: every value of every range equals hyparquet's`, async () => {
+      const buf = write(codec, pageSize);
+      const meta = parquetMetadata(buf);
+      expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual(groups);
+      const encodings = new Set(meta.row_groups[0].columns.flatMap((c) => c.meta_data!.encodings));
+      expect(encodings.has('RLE_DICTIONARY') && encodings.has('PLAIN')).toBe(true);
+      for (const [a, b] of ranges(N, groups, rng(pageSize))) await compareWithHyparquet(buf, columns, a, b);
+    });
+  }
+
+  it('data page v1 (PLAIN and PLAIN_DICTIONARY, SNAPPY and UNCOMPRESSED) equals hyparquet', async () => {
+    for (const codec of ['SNAPPY', 'UNCOMPRESSED'] as const) {
+      const buf = writeV1File(codec, data.id_plain, data.opt_d, data.opt_dict, groups, 128);
+      for (const [a, b] of ranges(N, groups, rng(3))) {
+        await compareWithHyparquet(
+          buf,
+          [
+            { name: 'id', kind: 'string' },
+            { name: 'v', kind: 'number' },
+            { name: 'd', kind: 'number' },
+          ],
+          a,
+          b,
+        );
+      }
+    }
+  });
+
+  it('declines what it does not cover: nested columns, BOOLEAN, strings read as numbers', async () => {
+    const buf = parquetWriteBuffer({
+      columnData: [
+        { name: 'b', data: [true, false, true], type: 'BOOLEAN' },
+        { name: 's', data: ['1.5', '2', '3'], type: 'STRING' },
+        { name: 'l', data: [[1], [2, 3], []], type: 'JSON' },
+      ],
+    });
+    const meta = parquetMetadata(buf);
+    for (const c of [{ column: 'b', kind: 'number' }, { column: 's', kind: 'number' }, { column: 'l', kind: 'string' }, { column: 'missing', kind: 'number' }] as const) {
+      const ok = await readColumnsFast(memoryFile(buf), meta, [c], 0, 3, () => []);
+      expect(ok, c.column).toBe(false);
+    }
+  });
+});
+
+/**
+ * A file of data page v1 pages written by hand (hyparquet-writer writes only v2): id REQUIRED
+ * UTF8 PLAIN, v OPTIONAL DOUBLE PLAIN, d OPTIONAL DOUBLE PLAIN_DICTIONARY; `pageRows` rows a page.
+ */
+function writeV1File(codec: CompressionCodec, ids: string[], v: (number | null)[], d: (number | null)[], groups: number[], pageRows: number): ArrayBuffer {
+  const enc = new TextEncoder();
+  const w = new ByteWriter();
+  w.appendUint32(0x31524150);
+  const compress = (b: Uint8Array) => (codec === 'SNAPPY' ? snappyCompress(b) : b);
+  const page = (type: 'DATA_PAGE' | 'DICTIONARY_PAGE', body: Uint8Array, count: number, encoding: 'PLAIN' | 'PLAIN_DICTIONARY') => {
+    const stored = compress(body);
+    writePageHeader(w, {
+      type,
+      uncompressed_page_size: body.length,
+      compressed_page_size: stored.length,
+      ...(type === 'DATA_PAGE'
+        ? { data_page_header: { num_values: count, encoding, definition_level_encoding: 'RLE', repetition_level_encoding: 'RLE' } }
+        : { dictionary_page_header: { num_values: count, encoding: 'PLAIN' } }),
+    });
+    w.appendBytes(stored);
+  };
+  const defLevels = (b: ByteWriter, vals: (number | null)[]) => {
+    const lw = new ByteWriter();
+    writeRleBitPackedHybrid(lw, vals.map((x) => (x === null ? 0 : 1)), 1);
+    b.appendUint32(lw.offset);
+    b.appendBytes(lw.getBytes());
+  };
+  const rowGroups = [];
+  let g0 = 0;
+  for (const len of groups) {
+    const columns: ColumnChunk[] = [];
+    // id
+    let start = w.offset;
+    for (let p = g0; p < g0 + len; p += pageRows) {
+      const b = new ByteWriter();
+      for (const s of ids.slice(p, Math.min(g0 + len, p + pageRows))) {
+        const e = enc.encode(s);
+        b.appendUint32(e.length);
+        b.appendBytes(e);
+      }
+      page('DATA_PAGE', b.getBytes().slice(), Math.min(pageRows, g0 + len - p), 'PLAIN');
+    }
+    columns.push(chunkMeta('id', 'BYTE_ARRAY', codec, len, start, w.offset, ['PLAIN']));
+    // v
+    start = w.offset;
+    for (let p = g0; p < g0 + len; p += pageRows) {
+      const vals = v.slice(p, Math.min(g0 + len, p + pageRows));
+      const b = new ByteWriter();
+      defLevels(b, vals);
+      for (const x of vals) if (x !== null) b.appendFloat64(x);
+      page('DATA_PAGE', b.getBytes().slice(), vals.length, 'PLAIN');
+    }
+    columns.push(chunkMeta('v', 'DOUBLE', codec, len, start, w.offset, ['PLAIN', 'RLE']));
+    // d: dictionary page, then PLAIN_DICTIONARY data pages
+    start = w.offset;
+    const dict = [...new Set(d.slice(g0, g0 + len).filter((x): x is number => x !== null))];
+    const db = new ByteWriter();
+    for (const x of dict) db.appendFloat64(x);
+    page('DICTIONARY_PAGE', db.getBytes().slice(), dict.length, 'PLAIN');
+    const dataStart = w.offset;
+    const width = Math.max(1, Math.ceil(Math.log2(dict.length)));
+    for (let p = g0; p < g0 + len; p += pageRows) {
+      const vals = d.slice(p, Math.min(g0 + len, p + pageRows));
+      const b = new ByteWriter();
+      defLevels(b, vals);
+      b.appendUint8(width);
+      writeRleBitPackedHybrid(b, vals.filter((x) => x !== null).map((x) => dict.findIndex((y) => Object.is(x, y))), width);
+      page('DATA_PAGE', b.getBytes().slice(), vals.length, 'PLAIN_DICTIONARY');
+    }
+    const cd = chunkMeta('d', 'DOUBLE', codec, len, start, w.offset, ['PLAIN_DICTIONARY', 'RLE']);
+    cd.meta_data!.dictionary_page_offset = BigInt(start);
+    cd.meta_data!.data_page_offset = BigInt(dataStart);
+    columns.push(cd);
+    rowGroups.push({ columns, num_rows: BigInt(len), total_byte_size: BigInt(w.offset - Number(columns[0].file_offset)) });
+    g0 += len;
+  }
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: 3 },
+    { name: 'id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    { name: 'v', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+    { name: 'd', type: 'DOUBLE', repetition_type: 'OPTIONAL' },
+  ];
+  writeMetadata(w, { version: 1, schema, num_rows: BigInt(g0), row_groups: rowGroups, metadata_length: 0 } as FileMetaData);
+  w.appendUint32(0x31524150);
+  return w.getBuffer();
+}
+
+function chunkMeta(name: string, type: 'DOUBLE' | 'BYTE_ARRAY', codec: CompressionCodec, rows: number, start: number, end: number, encodings: ('PLAIN' | 'RLE' | 'PLAIN_DICTIONARY')[]): ColumnChunk {
+  return {
+    file_offset: BigInt(start),
+    meta_data: { type, encodings, path_in_schema: [name], codec, num_values: BigInt(rows), total_uncompressed_size: BigInt(end - start), total_compressed_size: BigInt(end - start), data_page_offset: BigInt(start) },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+const DOUBLE_KEYS = ['price', 'previousPrice', 'changePct', 'winProbability', 'expectedProfit', 'delta', 'gamma', 'vega', 'priceStdError'] as const;
+const DOUBLE_NAMES = ['price', 'previous_price', 'change_pct', 'win_probability', 'expected_profit', 'delta', 'gamma', 'vega', 'price_std_error'] as const;
+
+/** Random prices: grid prices (dictionary path) and continuous columns (PLAIN), NaN/Infinity/-0 sprinkled in. */
+function randomPrices(n: number, seed: number): { ids: string[]; p: PriceColumns } {
+  const r = rng(seed);
+  const p = emptyPriceColumns(n);
+  const weird = [NaN, Infinity, -Infinity, -0, 0];
+  for (let i = 0; i < n; i++) {
+    p.price[i] = Math.round((13 + r() * 12) * 100) / 100;
+    p.previousPrice[i] = [0, -0, 18.5, 19, 20.25][i % 5];
+    p.changePct[i] = (r() - 0.5) * 60;
+    p.winProbability[i] = r();
+    p.expectedProfit[i] = r() * 10 - 2;
+    p.delta[i] = -r();
+    p.gamma[i] = -r() * 1e-3;
+    p.vega[i] = r() * 1e5;
+    p.priceStdError[i] = r() < 0.5 ? NaN : r(); // half null
+    for (const k of DOUBLE_KEYS) if (r() < 0.03) p[k][i] = weird[Math.floor(r() * weird.length)];
+    p.status[i] = i % STATUSES.length;
+    p.reasons[i] = (i * 37) % (1 << REASONS.length);
+  }
+  p.price[7] = NaN; // a null in a dictionary-encoded column
+  const ids = Array.from({ length: n }, (_, i) => (i === 3 ? '' : `${IDS[i % IDS.length]}/${i}`));
+  return { ids, p };
+}
+
+function expectRowsEqual(back: Record<string, unknown>[], ids: string[], p: PriceColumns, from = 0): void {
+  for (let i = 0; i < p.n; i++) {
+    const row = back[from + i];
+    const at = `row ${from + i}`;
+    if (row.product_id !== ids[i]) expect(row.product_id, at).toBe(ids[i]);
+    DOUBLE_KEYS.forEach((k, j) => {
+      const v = p[k][i];
+      const want = Number.isFinite(v) ? v : null;
+      if (!Object.is(row[DOUBLE_NAMES[j]], want)) expect(row[DOUBLE_NAMES[j]], `${DOUBLE_NAMES[j]} ${at}`).toBe(want);
+    });
+    if (row.status !== STATUSES[p.status[i]]) expect(row.status, at).toBe(STATUSES[p.status[i]]);
+    if (row.reason !== reasonString(p.reasons[i])) expect(row.reason, at).toBe(reasonString(p.reasons[i]));
+  }
+}
+
+describe('fast Parquet writer', () => {
+  it('a row group reads back through hyparquet with every value (non-finite -> null), every status and reason mask, and the statistics hyparquet-writer writes', async () => {
+    const { ids, p } = randomPrices(1 << REASONS.length, 11);
+    const files: Record<string, FileMetaData> = {};
+    for (const [name, encode] of [
+      ['fast', encodePriceRowGroup],
+      ['hyparquet', encodePriceRowGroupHyparquet],
+    ] as const) {
+      const path = join(dir, `one-${name}.parquet`);
+      const w = new ParquetPriceWriter(path);
+      w.append(encode(ids, p));
+      w.finish();
+      const buf = new Uint8Array((await import('node:fs')).readFileSync(path)).buffer;
+      files[name] = parquetMetadata(buf);
+      const back = (await parquetReadObjects({ file: memoryFile(buf) })) as Record<string, unknown>[];
+      expect(back.length).toBe(p.n);
+      // (hyparquet-writer's dictionary keys values with SameValueZero, so it writes -0 as 0)
+      if (name === 'fast') expectRowsEqual(back, ids, p);
+    }
+    const fast = files.fast.row_groups[0].columns;
+    const ref = files.hyparquet.row_groups[0].columns;
+    expect(fast.map((c) => c.meta_data!.path_in_schema[0])).toEqual(ref.map((c) => c.meta_data!.path_in_schema[0]));
+    for (let j = 0; j < fast.length; j++) {
+      const a = fast[j].meta_data!;
+      const b = ref[j].meta_data!;
+      expect(a.num_values).toBe(b.num_values);
+      for (const k of ['min_value', 'max_value', 'null_count'] as const) expect(Object.is(a.statistics?.[k], b.statistics?.[k]), `${a.path_in_schema[0]} ${k}: ${String(a.statistics?.[k])} vs ${String(b.statistics?.[k])}`).toBe(true);
+    }
+    // the few-valued previous_price (with -0 and 0 kept apart) went through the dictionary, the continuous ones PLAIN
+    expect(fast[2].meta_data!.encodings).toContain('RLE_DICTIONARY');
+    expect(fast[4].meta_data!.encodings).toEqual(['PLAIN']);
+  });
+
+  it('ParquetPriceWriter assembles several fast row groups (incl. 1 row and all-null columns) into a file hyparquet reads whole and by range', async () => {
+    const parts = [randomPrices(700, 1), randomPrices(1, 2), randomPrices(2000, 3), randomPrices(65, 4)];
+    parts[3].p.vega.fill(NaN);
+    parts[3].p.price.fill(Infinity);
+    const path = join(dir, 'assembled-fast.parquet');
+    const w = new ParquetPriceWriter(path);
+    for (const { ids, p } of parts) w.append(encodePriceRowGroup(ids, p));
+    w.finish();
+    const buf = new Uint8Array((await import('node:fs')).readFileSync(path)).buffer;
+    const meta = parquetMetadata(buf);
+    expect(meta.row_groups.map((g) => Number(g.num_rows))).toEqual(parts.map((x) => x.p.n));
+    const back = (await parquetReadObjects({ file: memoryFile(buf) })) as Record<string, unknown>[];
+    let from = 0;
+    for (const { ids, p } of parts) {
+      expectRowsEqual(back, ids, p, from);
+      from += p.n;
+    }
+    expect(back.length).toBe(from);
+    const mid = (await parquetReadObjects({ file: memoryFile(buf), rowStart: 650, rowEnd: 760 })) as Record<string, unknown>[];
+    expect(mid).toEqual(back.slice(650, 760));
+    // and the fast reader reads the doubles back too
+    await compareWithHyparquet(buf, [{ name: 'product_id', kind: 'string' }, ...DOUBLE_NAMES.map((name): TestColumn => ({ name, kind: 'number' }))], 0, from);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('readParquetChunk: fast path equals the hyparquet path, bad values fall back and are named', () => {
+  const N = 900;
+  const features = ['f1', 'f2'];
+  type Col = { name: string; data: unknown[]; el?: Partial<SchemaElement> };
+  function catalog(r: () => number): Col[] {
+    return [
+      { name: 'product_id', data: Array.from({ length: N }, (_, i) => `${IDS[i % IDS.length]}-${i}`) },
+      { name: 'f1', data: Array.from({ length: N }, () => Math.round(r() * 2e4) / 1e4 - 1) },
+      { name: 'f2', data: Array.from({ length: N }, () => r() * 2 - 1) },
+      { name: 'cost', data: Array.from({ length: N }, () => (r() < 0.1 ? null : 8 + r() * 8)) },
+      { name: 'current_price', data: Array.from({ length: N }, () => (r() < 0.1 ? null : Math.round((18 + r() * 6) * 100) / 100)) },
+      { name: 'min_price', data: Array.from({ length: N }, () => (r() < 0.9 ? null : 9)) },
+      { name: 'max_price', data: Array.from({ length: N }, () => (r() < 0.9 ? null : 30)) },
+    ];
+  }
+  let fileNo = 0;
+  function writeCatalog(cols: Col[]): string {
+    const schema: SchemaElement[] = [
+      { name: 'root', num_children: cols.length },
+      ...cols.map((c): SchemaElement => ({ name: c.name, ...(c.name === 'product_id' ? { type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'OPTIONAL' } : { type: 'DOUBLE', repetition_type: 'OPTIONAL' }), ...c.el })),
+    ];
+    const path = join(dir, `catalog-${fileNo++}.parquet`);
+    writeFileSync(path, new Uint8Array(parquetWriteBuffer({ schema, columnData: cols.map((c) => ({ name: c.name, data: c.data })), rowGroupSize: 400, pageSize: 2048 })));
+    return path;
+  }
+  function options(path: string, rowStart: number, rowEnd: number, onError: 'fail' | 'skip', header: string[]): ParquetReadOptions {
+    return { file: path, layout: resolveLayout(path, header, features), featureNames: features, intercept: true, rowStart, rowEnd, onError, alloc: (n) => new Float64Array(n) };
+  }
+  async function outcome(read: (o: ParquetReadOptions) => Promise<unknown>, o: ParquetReadOptions): Promise<unknown> {
+    try {
+      const r = (await read(o)) as { chunk: { ids: string[]; x: Float64Array; cost: Float64Array; currentPrice: Float64Array; minPrice: Float64Array; maxPrice: Float64Array; n: number }; lines: number; rejects: unknown[] };
+      const c = r.chunk;
+      return { n: c.n, ids: c.ids, x: Array.from(c.x), cost: Array.from(c.cost), cur: Array.from(c.currentPrice), min: Array.from(c.minPrice), max: Array.from(c.maxPrice), lines: r.lines, rejects: r.rejects };
+    } catch (err) {
+      const e = err as Error & { code?: string; details?: unknown };
+      return { error: e.message, code: e.code, details: e.details };
+    }
+  }
+  const header = ['product_id', 'f1', 'f2', 'cost', 'current_price', 'min_price', 'max_price'];
+
+  it('valid catalogue: the fast reader is taken and its chunks equal the hyparquet path for ranges in and across groups', async () => {
+    const path = writeCatalog(catalog(rng(5)));
+    for (const [a, b] of [[0, 400], [400, 800], [800, 900], [13, 777], [399, 401]] as const) {
+      const o = options(path, a, b, 'fail', header);
+      const fast = await outcome(readParquetChunk, o);
+      expect(fast).toEqual(await outcome(readParquetChunkHyparquet, o));
+      expect(fast).not.toHaveProperty('error');
+    }
+    const { fileAsyncBuffer } = await import('../src/batch/parquetFast.js');
+    const file = fileAsyncBuffer(path);
+    const meta = parquetMetadata(await file.slice(0));
+    const chunk = await readCatalogFast({ file, meta, idColumn: 'product_id', featureColumns: features, costColumn: 'cost', currentPriceColumn: 'current_price', intercept: false, rowStart: 10, rowEnd: 20, alloc: (n) => new Float64Array(n) });
+    expect(chunk?.n).toBe(10);
+    expect(Array.from(chunk!.minPrice).every((v) => Number.isNaN(v))).toBe(true); // column not asked for: empty
+  });
+
+  const cases: [string, (cols: Col[]) => void][] = [
+    ['a null feature', (c) => (c[1].data[417] = null)],
+    ['a NaN feature', (c) => (c[2].data[5] = NaN)],
+    ['an infinite cost', (c) => (c[3].data[650] = Infinity)],
+    ['a NaN cost', (c) => (c[3].data[651] = NaN)],
+    ['a negative current price', (c) => (c[4].data[123] = -0.01)],
+    ['a NaN max price', (c) => (c[6].data[899] = NaN)],
+    ['an empty product id', (c) => (c[0].data[401] = '')],
+    ['a null product id', (c) => (c[0].data[0] = null)],
+    ['numbers as strings in a feature column (hyparquet path parses them)', (c) => {
+      c[1].data = c[1].data.map((v) => String(v));
+      c[1].el = { type: 'BYTE_ARRAY', converted_type: 'UTF8' };
+      c[1].data[77] = 'abc';
+    }],
+  ];
+  for (const [what, spoil] of cases) {
+    it(`${what}: same error (row and column named) with --on-error fail, same rejects and rows with skip`, async () => {
+      const cols = catalog(rng(9));
+      spoil(cols);
+      const path = writeCatalog(cols);
+      for (const [a, b] of [[0, 900], [0, 400], [400, 800], [800, 900]] as const) {
+        for (const onError of ['fail', 'skip'] as const) {
+          const o = options(path, a, b, onError, header);
+          expect(await outcome(readParquetChunk, o), `[${a}, ${b}) ${onError}`).toEqual(await outcome(readParquetChunkHyparquet, o));
+        }
+      }
+      const failed = (await outcome(readParquetChunk, options(path, 0, 900, 'fail', header))) as { error?: string; code?: string };
+      expect(failed.code).toBe('INPUT_ROW_INVALID');
+      expect(failed.error).toMatch(/: row \d+: column \w+: expected /);
+    });
+  }
+});
