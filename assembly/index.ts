@@ -8,6 +8,7 @@ export { greeks, profitTerms, returnAwareOptimum, closedFormPrice } from "./gree
 export { parseCatalogCsv } from "./catalogCsv";
 export { buildProductIndex, lookupProducts } from "./productIndex";
 export { formatPriceCsv } from "./priceCsv";
+export { snappyUncompress } from "./snappy";
 export { formatShortestColumn } from "./ryu";
 
 /** First byte after the module's static data: the host arena starts here. */

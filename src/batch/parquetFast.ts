@@ -22,6 +22,8 @@ import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { CatalogChunk } from '../pricing/engine.js';
+import type { WasmCore } from '../core/wasm.js';
+import { snappyUncompress as snappyUncompressWasm } from '../core/snappy.js';
 import { close, open, read, statSync } from 'node:fs';
 
 // ---------------------------------------------------------------------------------------------
@@ -215,8 +217,26 @@ function decompress(body: Uint8Array, size: number, codec: CompressionCodec): Ui
   if (codec !== 'SNAPPY') return decompressPage(body, size, codec, undefined);
   if (pageScratch.length < size) pageScratch = new Uint8Array(Math.max(size, pageScratch.length * 2));
   const out = pageScratch.subarray(0, size);
-  snappyUncompress(body, out);
+  if (snappyCore) {
+    try {
+      snappyUncompressWasm(snappyCore, body, out);
+    } catch {
+      throw UNSUPPORTED; // the hyparquet path reports the corrupt page
+    }
+  } else {
+    snappyUncompress(body, out);
+  }
   return out;
+}
+
+let snappyCore: WasmCore | undefined;
+
+/**
+ * Decompress SNAPPY pages with this thread's WASM core (set once by a worker) instead of
+ * hyparquet's JavaScript decoder; undefined goes back to the latter.
+ */
+export function useWasmSnappy(core: WasmCore | undefined): void {
+  snappyCore = core;
 }
 
 const utf8 = new TextDecoder();

@@ -10,6 +10,7 @@ import { arenaPriceColumns, priceChunk, type CatalogChunk, type PriceColumns } f
 import type { Policy } from '../pricing/policy.js';
 import { parseCatalogChunk } from '../batch/parseChunk.js';
 import { readParquetChunk, encodePriceRowGroup } from '../batch/parquet.js';
+import { useWasmSnappy } from '../batch/parquetFast.js';
 import type { RowGroup } from 'hyparquet';
 import { formatCsvBytes, formatNdjson } from '../batch/formatChunk.js';
 import type { CatalogLayout } from '../batch/schema.js';
@@ -27,6 +28,7 @@ function getCore(): WasmCore {
   if (!core) {
     core = WasmCore.create({ variant: 'simd' });
     csvStrings = buildCsvStrings(core);
+    useWasmSnappy(core);
   }
   return core;
 }
