@@ -429,3 +429,25 @@ describe('wrapper validation names the argument and the value', () => {
     expectClose(se, [0.5, 0.5 * Math.sqrt(1 + 0.2 + 2)], 1e-15, 0, 'se');
   });
 });
+
+describe('arena views (the engine hot path)', () => {
+  it('optimalQuote and greeks with { views: true } return the same numbers, as views valid in the caller scope', async () => {
+    const { greeks } = await import('../src/core/greeks.js');
+    const core = cores.simd;
+    const n = 300;
+    const u = Float64Array.from({ length: n }, (_, i) => 10 + Math.sin(i));
+    const c = Float64Array.from({ length: n }, (_, i) => 5 + Math.cos(i));
+    const noise: NoiseSpec = { family: 'gaussian', scale: 1.5 };
+    const plain = optimalQuote(core, u, c, noise);
+    const input = { P: plain.price, C: c, Cret: 0, Rmin: 0, Rmax: 0, kR: 0, Pmid: 0, A: 1, B: u, E: 1.5, deltaQ: 0, holding: 0, inventory: 0 };
+    const gPlain = greeks(core, { kind: 'winProbability', family: 'gaussian' }, input);
+    core.arena.scoped(() => {
+      const q = optimalQuote(core, u, c, noise, { views: true });
+      expect(core.owns(q.price)).toBe(true);
+      const g = greeks(core, { kind: 'winProbability', family: 'gaussian' }, { ...input, P: q.price }, { views: true });
+      for (const k of ['price', 'winProbability', 'expectedReward', 'dpdu'] as const) expect(Array.from(q[k])).toEqual(Array.from(plain[k]));
+      for (const k of ['delta', 'gamma', 'vega', 'profit'] as const) expect(Array.from(g[k])).toEqual(Array.from(gPlain[k]));
+    });
+    expect(() => optimalQuote(core, u, c.map((x, i) => (i === 7 ? Infinity : x)), noise, { views: true })).toThrow(/c\[7\] must be finite/);
+  });
+});

@@ -5,6 +5,8 @@
  * per chunk cost ~200 000 page faults and ~2.4 s of system time per million SKUs
  * (bench/RESULTS.md).
  */
+const MIB = 1 << 20;
+
 export class SlotPool {
   private readonly free: SharedArrayBuffer[] = [];
 
@@ -13,7 +15,9 @@ export class SlotPool {
     const i = this.free.findIndex((b) => b.byteLength >= bytes);
     if (i !== -1) return this.free.splice(i, 1)[0];
     this.free.pop();
-    return new SharedArrayBuffer(Math.ceil(bytes * 1.25));
+    // whole MiB with headroom: chunks vary a little in size, and slots of a few fixed sizes are
+    // reused instead of replaced (replacing them let the heap fragment and RSS creep)
+    return new SharedArrayBuffer(Math.ceil((bytes * 1.25) / MIB) * MIB);
   }
 
   give(slot: SharedArrayBuffer): void {

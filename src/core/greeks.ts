@@ -7,6 +7,7 @@
  * length); when every field is a number, n = 1.
  */
 import type { WasmCore } from './wasm.js';
+import type { ArenaResult } from './quote.js';
 import { familyCode } from './validate.js';
 
 export type DemandModel =
@@ -183,11 +184,20 @@ function checkInput(fn: string, input: unknown): asserts input is PricingInput {
 
 /** Validate, pack the input columns, run a kernel writing 7 columns, split them by name. */
 function sevenColumns<K extends string>(
-  core: WasmCore, fn: string, demand: DemandModel, input: GreeksInput, names: readonly K[], kernel: 'greeks' | 'profitTerms',
+  core: WasmCore, fn: string, demand: DemandModel, input: GreeksInput, names: readonly K[], kernel: 'greeks' | 'profitTerms', views = false,
 ): Record<K, Float64Array> {
   const kind = demandCode(fn, demand);
   checkInput(fn, input);
   const n = skuCount(fn, inputColumns(input));
+  if (views) {
+    // in the caller's arena scope: views, no copies
+    const out = core.output(names.length * n);
+    core.k[kernel](kind, n, packInput(core, fn, kind, input, true, n), out.ptr);
+    const v = out.view();
+    const r = {} as Record<K, Float64Array>;
+    names.forEach((name, k) => (r[name] = v.subarray(k * n, (k + 1) * n)));
+    return r;
+  }
   return core.arena.scoped(() => {
     const pin = packInput(core, fn, kind, input, true, n);
     const out = core.output(names.length * n);
@@ -203,8 +213,8 @@ function sevenColumns<K extends string>(
  * Greeks of the expected profit at the prices input.P (MATH.md §4.2). Constant elasticity needs
  * P > 0 and B = P0 > 0; win probability needs E = sigma > 0; A >= 0; everything finite.
  */
-export function greeks(core: WasmCore, demand: DemandModel, input: GreeksInput): Greeks {
-  return sevenColumns(core, 'greeks', demand, input, GREEKS_COLUMNS, 'greeks');
+export function greeks(core: WasmCore, demand: DemandModel, input: GreeksInput, opts: ArenaResult = {}): Greeks {
+  return sevenColumns(core, 'greeks', demand, input, GREEKS_COLUMNS, 'greeks', opts.views);
 }
 
 /** R, M, M', M'', Q, Q', Q'' at the prices input.P (MATH.md §4.1); same validation as greeks. */

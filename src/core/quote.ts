@@ -5,6 +5,14 @@
 import type { WasmCore } from './wasm.js';
 import { checkNoise, checkFiniteArray, checkInteger, checkArray, type NoiseSpec } from './validate.js';
 
+/**
+ * `views: true` returns views of WASM memory allocated in the caller's open arena scope (valid
+ * until it ends) instead of fresh arrays: for hot paths that price chunk after chunk.
+ */
+export interface ArenaResult {
+  views?: boolean;
+}
+
 export interface OptimalQuote {
   /** p* = u + phi^-1(c - u) */
   price: Float64Array;
@@ -29,15 +37,24 @@ function checkStandardised(fn: string, a: Float64Array, scale: number, what: str
  * family. Throws RangeError naming the argument and index for non-finite values, unequal lengths, a
  * bad noise spec, or (c - u)/scale overflowing.
  */
-export function optimalQuote(core: WasmCore, u: Float64Array, c: Float64Array, noise: NoiseSpec): OptimalQuote {
+export function optimalQuote(core: WasmCore, u: Float64Array, c: Float64Array, noise: NoiseSpec, opts: ArenaResult = {}): OptimalQuote {
   const fn = 'optimalQuote';
   const { family, scale } = checkNoise(fn, noise);
   checkFiniteArray(fn, 'u', u);
   const n = u.length;
   checkFiniteArray(fn, 'c', c, n);
-  const a = new Float64Array(n);
-  for (let i = 0; i < n; i++) a[i] = c[i] - u[i];
-  checkStandardised(fn, a, scale, 'c - u');
+  for (let i = 0; i < n; i++) {
+    if (!Number.isFinite((c[i] - u[i]) / scale)) {
+      throw new RangeError(`${fn}: c - u at index ${i} divided by noise.scale ${scale} is not finite (${c[i] - u[i]}); rescale the inputs`);
+    }
+  }
+  if (opts.views) {
+    // in the caller's arena scope: views, no copies
+    const out = core.output(4 * n);
+    core.k.optimalQuote(family, scale, n, core.input(u), core.input(c), out.ptr);
+    const v = out.view();
+    return { price: v.subarray(0, n), winProbability: v.subarray(n, 2 * n), expectedReward: v.subarray(2 * n, 3 * n), dpdu: v.subarray(3 * n, 4 * n) };
+  }
   return core.arena.scoped(() => {
     const pu = core.input(u);
     const pc = core.input(c);

@@ -117,7 +117,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     core.k.linearPredictor(n, D, pX, pTable, idx.byteOffset, u.byteOffset);
     // Rows the core cannot price (x . theta or the cost overflowing) are priced at a harmless
     // placeholder and published as rejected / non_finite below: one such row never sinks a chunk.
-    const bad = new Uint8Array(n);
+    const bad = new Uint8Array(core.memory.buffer, a.allocBytes(n), n).fill(0);
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(u[i]) || !Number.isFinite(c[i]) || !Number.isFinite((c[i] - u[i]) / scale)) {
         bad[i] = 1;
@@ -126,7 +126,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
       }
     }
 
-    const q = optimalQuote(core, u, c, cm.noise);
+    const q = optimalQuote(core, u, c, cm.noise, { views: true });
     // The delta-method kernel is called directly: x is finite by construction (parsers), the
     // covariance table was checked once in compileModel, idx is in range by construction.
     const se = a.f64(n);
@@ -134,7 +134,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     for (let i = 0; i < n; i++) se[i] = Math.sqrt(se[i]);
     // Gamma at the model's optimum feeds the breaker: a non-negative value means p* is not a
     // strict local maximum of expected profit.
-    const g0 = policy.breaker ? greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, q.price, scale)) : undefined;
+    const g0 = policy.breaker ? greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, q.price, scale), { views: true }) : undefined;
 
     const price = a.f64(n);
     for (let i = 0; i < n; i++) {
@@ -161,7 +161,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     for (let i = 0; i < n; i++) safeP[i] = Number.isFinite(price[i]) ? price[i] : q.price[i];
     const win = a.f64(n);
     core.k.winProbabilityAt(family, scale, n, u.byteOffset, safeP.byteOffset, win.byteOffset);
-    const g = greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, safeP, scale));
+    const g = greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, safeP, scale), { views: true });
 
     for (let i = 0; i < n; i++) {
       const p = price[i];
