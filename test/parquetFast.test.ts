@@ -372,6 +372,25 @@ describe('fast Parquet writer', () => {
     expect(fast[4].meta_data!.encodings).toEqual(['PLAIN']);
   });
 
+  it('ids written from raw bytes give the same row group, byte for byte, as from strings', () => {
+    const { ids, p } = randomPrices(3000, 12);
+    const enc = new TextEncoder();
+    const parts = ids.map((id) => enc.encode(id));
+    const total = parts.reduce((n, b) => n + b.length, 0);
+    const ib = { bytes: new Uint8Array(total), used: total, start: new Int32Array(ids.length), len: new Int32Array(ids.length) };
+    let o = 0;
+    parts.forEach((b, i) => {
+      ib.bytes.set(b, o);
+      ib.start[i] = o;
+      ib.len[i] = b.length;
+      o += b.length;
+    });
+    const fromStrings = encodePriceRowGroup(ids, p);
+    const fromBytes = encodePriceRowGroup([], p, ib);
+    expect(Buffer.from(fromBytes.bytes).equals(Buffer.from(fromStrings.bytes))).toBe(true);
+    expect(fromBytes.rowGroup).toEqual(fromStrings.rowGroup);
+  });
+
   it('ParquetPriceWriter assembles several fast row groups (incl. 1 row and all-null columns) into a file hyparquet reads whole and by range', async () => {
     const parts = [randomPrices(700, 1), randomPrices(1, 2), randomPrices(2000, 3), randomPrices(65, 4)];
     parts[3].p.vega.fill(NaN);
@@ -453,6 +472,24 @@ describe('readParquetChunk: fast path equals the hyparquet path, bad values fall
     const chunk = await readCatalogFast({ file, meta, idColumn: 'product_id', featureColumns: features, costColumn: 'cost', currentPriceColumn: 'current_price', intercept: false, rowStart: 10, rowEnd: 20, alloc: (n) => new Float64Array(n) });
     expect(chunk?.n).toBe(10);
     expect(Array.from(chunk!.minPrice).every((v) => Number.isNaN(v))).toBe(true); // column not asked for: empty
+    // ids as raw bytes (the batch job's way): the same ids, byte for byte, and the same numbers
+    for (const [a, b] of [[0, 900], [13, 777], [399, 401]] as const) {
+      const o = options(path, a, b, 'fail', header);
+      const asStrings = await readParquetChunk(o);
+      const asBytes = await readParquetChunk({ ...o, idsAsBytes: true });
+      const ib = asBytes.idBytes!;
+      expect(asBytes.chunk.ids).toEqual([]);
+      const decoded = Array.from({ length: b - a }, (_, i) => new TextDecoder().decode(ib.bytes.subarray(ib.start[i], ib.start[i] + ib.len[i])));
+      expect(decoded).toEqual(asStrings.chunk.ids);
+      expect(Array.from(asBytes.chunk.x)).toEqual(Array.from(asStrings.chunk.x));
+    }
+    // a dictionary-encoded id column reads the same way
+    const dictIds = Array.from({ length: N }, (_, i) => IDS[i % IDS.length]);
+    const dictPath = writeCatalog([{ name: 'product_id', data: dictIds }, ...catalog(rng(6)).slice(1)]);
+    const od = options(dictPath, 5, 805, 'fail', header);
+    const db = await readParquetChunk({ ...od, idsAsBytes: true });
+    const dib = db.idBytes!;
+    expect(Array.from({ length: 800 }, (_, i) => new TextDecoder().decode(dib.bytes.subarray(dib.start[i], dib.start[i] + dib.len[i])))).toEqual(dictIds.slice(5, 805));
   });
 
   const cases: [string, (cols: Col[]) => void][] = [

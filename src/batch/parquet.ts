@@ -13,7 +13,7 @@ import type { CatalogLayout } from './schema.js';
 import type { ParsedChunk } from './parseChunk.js';
 import type { PriceColumns } from '../pricing/engine.js';
 import { STATUSES, reasonString } from '../pricing/policy.js';
-import { encodeRowGroupFast, fileAsyncBuffer, readCatalogFast, type FastColumn, type FastWriteOptions } from './parquetFast.js';
+import { encodeRowGroupFast, fileAsyncBuffer, readCatalogFast, type FastColumn, type FastWriteOptions, type IdBytes } from './parquetFast.js';
 
 const files = new Map<string, { file: AsyncBuffer; meta: FileMetaData }>();
 
@@ -73,6 +73,8 @@ export interface ParquetReadOptions {
   rowEnd: number;
   onError: 'fail' | 'skip';
   alloc: (n: number) => Float64Array;
+  /** product ids as raw UTF-8 bytes (ParsedChunk.idBytes, chunk.ids empty) when the fast path reads them */
+  idsAsBytes?: boolean;
 }
 
 /**
@@ -98,8 +100,9 @@ export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChu
     rowStart: o.rowStart,
     rowEnd: o.rowEnd,
     alloc: o.alloc,
+    idsAsBytes: o.idsAsBytes,
   });
-  if (fast) return { chunk: fast, lines: o.rowEnd - o.rowStart, rejects: [] };
+  if (fast) return { chunk: fast, lines: o.rowEnd - o.rowStart, rejects: [], idBytes: fast.idBytes };
   return readParquetChunkHyparquet(o);
 }
 
@@ -239,7 +242,7 @@ export function shiftRowGroup(rg: RowGroup, delta: bigint): void {
  * hyparquet-writer writes them. No column or offset indexes or bloom filters, so everything the
  * row group needs lies inside its own bytes.
  */
-export function encodePriceRowGroup(ids: string[], p: PriceColumns): EncodedRowGroup {
+export function encodePriceRowGroup(ids: string[], p: PriceColumns, idBytes?: IdBytes): EncodedRowGroup {
   const doubles: Record<(typeof DOUBLE_COLUMNS)[number], Float64Array> = {
     price: p.price,
     previous_price: p.previousPrice,
@@ -252,7 +255,7 @@ export function encodePriceRowGroup(ids: string[], p: PriceColumns): EncodedRowG
     price_std_error: p.priceStdError,
   };
   const columns: FastColumn[] = [
-    { kind: 'string', name: 'product_id', values: ids },
+    { kind: 'string', name: 'product_id', values: ids, bytes: idBytes },
     ...DOUBLE_COLUMNS.map((name): FastColumn => ({ kind: 'double', name, values: doubles[name] })),
     { kind: 'label', name: 'status', codes: p.status, label: (s) => STATUSES[s] },
     { kind: 'label', name: 'reason', codes: p.reasons, label: reasonString },

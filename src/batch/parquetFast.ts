@@ -55,7 +55,85 @@ export interface StringSink {
   check: number;
 }
 
-export type ColumnSink = NumberSink | StringSink;
+/**
+ * Raw UTF-8 bytes of a string column: row r is bytes[start[r], start[r] + len[r]). The batch job
+ * reads product ids this way, resolves them to model rows in WASM and writes them back as read,
+ * so no id becomes a JavaScript string unless a per-product policy or a text output needs it.
+ */
+export interface IdBytes {
+  bytes: Uint8Array;
+  /** bytes in use */
+  used: number;
+  start: Int32Array;
+  len: Int32Array;
+}
+
+/** Destination of one string column as bytes (see IdBytes). */
+export interface BytesSink {
+  kind: 'bytes';
+  column: string;
+  out: IdBytes;
+  check: number;
+}
+
+export type ColumnSink = NumberSink | StringSink | BytesSink;
+
+/** An empty IdBytes for n rows. */
+export function idBytes(n: number): IdBytes {
+  return { bytes: new Uint8Array(Math.max(64, n * 16)), used: 0, start: new Int32Array(n), len: new Int32Array(n) };
+}
+
+/** Append src[s, s + l) as row `row`. */
+function putBytes(o: IdBytes, src: Uint8Array, s: number, l: number, row: number): void {
+  if (o.used + l > o.bytes.length) {
+    const grown = new Uint8Array(Math.max(o.bytes.length * 2, o.used + l));
+    grown.set(o.bytes.subarray(0, o.used));
+    o.bytes = grown;
+  }
+  const b = o.bytes;
+  const at = o.used;
+  if (l > 32) b.set(src.subarray(s, s + l), at);
+  else for (let k = 0; k < l; k++) b[at + k] = src[s + k];
+  o.start[row] = at;
+  o.len[row] = l;
+  o.used = at + l;
+}
+
+/** The (offset, length) of `count` PLAIN byte arrays in bytes[off, end), offsets into `bytes`. */
+function plainRanges(bytes: Uint8Array, off: number, end: number, count: number): { start: Int32Array; len: Int32Array } {
+  const start = new Int32Array(count);
+  const len = new Int32Array(count);
+  let p = off;
+  for (let i = 0; i < count; i++) {
+    if (p + 4 > end) throw UNSUPPORTED;
+    const l = (bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24)) >>> 0;
+    p += 4;
+    if (l > end - p) throw UNSUPPORTED;
+    start[i] = p;
+    len[i] = l;
+    p += l;
+  }
+  return { start, len };
+}
+
+/** A dictionary of byte strings (its own copy: the page buffer is reused). */
+interface ByteDict {
+  bytes: Uint8Array;
+  start: Int32Array;
+  len: Int32Array;
+}
+
+/** Page rows [i0, i1) to sink rows shift + i, as bytes; values (or dict[idx]) start at vi. */
+function scatterBytes(src: Uint8Array, vals: { start: Int32Array; len: Int32Array }, idx: Int32Array | undefined, defs: Uint8Array | undefined, i0: number, i1: number, vi: number, shift: number, s: BytesSink): void {
+  for (let i = i0; i < i1; i++) {
+    if (defs !== undefined && defs[i] === 0) throw INVALID; // ids are required; other byte columns are not read this way
+    const k = idx === undefined ? vi++ : idx[vi++];
+    if (k >= vals.len.length) throw INVALID;
+    const l = vals.len[k];
+    if (s.check === CHECK_ID && l === 0) throw INVALID;
+    putBytes(s.out, src, vals.start[k], l, shift + i);
+  }
+}
 
 /** Thrown inside the decoder for anything outside the fast case; never escapes this module. */
 class Unsupported extends Error {}
@@ -86,9 +164,9 @@ function topLevelLeaves(schema: SchemaElement[]): Map<string, SchemaElement | nu
 }
 
 /** Whether hyparquet's `convert` would hand this column's physical values through unchanged. */
-function fastType(el: SchemaElement, kind: 'number' | 'string'): boolean {
+function fastType(el: SchemaElement, kind: 'number' | 'string' | 'bytes'): boolean {
   if (el.repetition_type === 'REPEATED') return false;
-  if (kind === 'string') {
+  if (kind !== 'number') {
     return el.type === 'BYTE_ARRAY' && (el.converted_type === undefined || el.converted_type === 'UTF8') && (el.logical_type === undefined || el.logical_type.type === 'STRING');
   }
   if (!el.type || !NUMERIC.has(el.type)) return false;
@@ -99,7 +177,7 @@ function fastType(el: SchemaElement, kind: 'number' | 'string'): boolean {
 
 export interface ColumnRequest {
   column: string;
-  kind: 'number' | 'string';
+  kind: 'number' | 'string' | 'bytes';
 }
 
 interface FetchedChunk {
@@ -277,13 +355,17 @@ function plainNumbers(reader: DataReader, type: string, count: number): Float64A
   throw UNSUPPORTED;
 }
 
-type Dictionary = Float64Array | string[];
+type Dictionary = Float64Array | string[] | ByteDict;
 
 function readDictionary(body: Uint8Array, h: PageHeader, md: ColumnMetaData, sink: ColumnSink): Dictionary {
   const dh = h.dictionary_page_header;
   if (!dh || (dh.encoding !== 'PLAIN' && dh.encoding !== 'PLAIN_DICTIONARY')) throw UNSUPPORTED;
   const page = decompress(body, h.uncompressed_page_size, md.codec);
   if (sink.kind === 'string') return plainStrings(page, 0, page.byteLength, dh.num_values);
+  if (sink.kind === 'bytes') {
+    const r = plainRanges(page, 0, page.byteLength, dh.num_values);
+    return { bytes: page.slice(), start: r.start, len: r.len };
+  }
   // copied: the page buffer is reused by the data pages that follow
   return plainNumbers({ view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 }, md.type, dh.num_values).slice();
 }
@@ -357,6 +439,7 @@ function decodeChunk(c: FetchedChunk, groupStart: number, selStart: number, selE
     const r: DataReader = { view: new DataView(values.buffer, values.byteOffset, values.byteLength), offset: vOff };
     if (encoding === 'PLAIN') {
       if (sink.kind === 'string') scatterStrings(plainStrings(values, vOff, values.byteLength, nonNull), undefined, defs, i0, i1, vi, row - base, sink);
+      else if (sink.kind === 'bytes') scatterBytes(values, plainRanges(values, vOff, values.byteLength, nonNull), undefined, defs, i0, i1, vi, row - base, sink);
       else scatterNumbers(plainNumbers(r, md.type, nonNull), undefined, defs, i0, i1, vi, row - base, sink);
     } else if (encoding === 'RLE_DICTIONARY' || encoding === 'PLAIN_DICTIONARY') {
       if (!dict) throw UNSUPPORTED;
@@ -370,6 +453,9 @@ function decodeChunk(c: FetchedChunk, groupStart: number, selStart: number, selE
       if (sink.kind === 'string') {
         if (!Array.isArray(dict)) throw UNSUPPORTED;
         scatterStrings(dict, idx, defs, i0, i1, vi, row - base, sink);
+      } else if (sink.kind === 'bytes') {
+        if (Array.isArray(dict) || dict instanceof Float64Array) throw UNSUPPORTED;
+        scatterBytes(dict.bytes, dict, idx, defs, i0, i1, vi, row - base, sink);
       } else {
         if (!(dict instanceof Float64Array)) throw UNSUPPORTED;
         scatterNumbers(dict, idx, defs, i0, i1, vi, row - base, sink);
@@ -504,6 +590,8 @@ export interface FastCatalogRead {
   rowStart: number;
   rowEnd: number;
   alloc: (n: number) => Float64Array;
+  /** ids as raw bytes (`idBytes`, `ids` left empty) instead of strings */
+  idsAsBytes?: boolean;
 }
 
 /**
@@ -512,7 +600,7 @@ export interface FastCatalogRead {
  * or empty; prices finite >= 0 or empty; ids non-empty), so the hyparquet path re-reads the chunk
  * and reports rejects with row and column exactly as before.
  */
-export async function readCatalogFast(o: FastCatalogRead): Promise<CatalogChunk | null> {
+export async function readCatalogFast(o: FastCatalogRead): Promise<(CatalogChunk & { idBytes?: IdBytes }) | null> {
   const n = o.rowEnd - o.rowStart;
   const D = o.featureColumns.length + (o.intercept ? 1 : 0);
   const opt: [string | undefined, number][] = [
@@ -522,7 +610,7 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<CatalogChunk 
     [o.maxPriceColumn, CHECK_NONNEG_OR_NULL],
   ];
   const columns: ColumnRequest[] = [
-    { column: o.idColumn, kind: 'string' },
+    { column: o.idColumn, kind: o.idsAsBytes ? 'bytes' : 'string' },
     ...o.featureColumns.map((column) => ({ column, kind: 'number' as const })),
     ...opt.filter(([c]) => c !== undefined).map(([column]) => ({ column: column!, kind: 'number' as const })),
   ];
@@ -532,7 +620,7 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<CatalogChunk 
   // different elements kind, and mixing the two made the decode loops polymorphic
   if (featureScratch.length < n * (F + 4)) featureScratch = new Float64Array(n * (F + 4));
   const cols = featureScratch;
-  const res: { chunk?: CatalogChunk } = {};
+  const res: { chunk?: CatalogChunk & { idBytes?: IdBytes } } = {};
   const ok = await readColumnsFast(
     o.file,
     o.meta,
@@ -540,12 +628,14 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<CatalogChunk 
     o.rowStart,
     o.rowEnd,
     () => {
-      const sinks: ColumnSink[] = [{ kind: 'string', column: o.idColumn, dst: new Array<string>(n), check: CHECK_ID }];
+      const ids = new Array<string>(o.idsAsBytes ? 0 : n);
+      const raw = o.idsAsBytes ? idBytes(n) : undefined;
+      const sinks: ColumnSink[] = [raw ? { kind: 'bytes', column: o.idColumn, out: raw, check: CHECK_ID } : { kind: 'string', column: o.idColumn, dst: ids, check: CHECK_ID }];
       o.featureColumns.forEach((column, j) => sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: j * n, check: CHECK_FEATURE }));
       opt.forEach(([column, check], i) => {
         if (column !== undefined) sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: (F + i) * n, check });
       });
-      res.chunk = { n, ids: sinks[0].dst as string[], x: new Float64Array(0), cost: new Float64Array(0), currentPrice: new Float64Array(0), minPrice: new Float64Array(0), maxPrice: new Float64Array(0) };
+      res.chunk = { n, ids, idBytes: raw, x: new Float64Array(0), cost: new Float64Array(0), currentPrice: new Float64Array(0), minPrice: new Float64Array(0), maxPrice: new Float64Array(0) };
       return sinks;
     },
     () => {
@@ -572,6 +662,8 @@ export interface StringColumn {
   kind: 'string';
   name: string;
   values: string[];
+  /** the same values as UTF-8 bytes, used instead of `values` when given (valid UTF-8 only) */
+  bytes?: IdBytes;
 }
 
 /** An OPTIONAL DOUBLE column: non-finite values are written as null. */
@@ -804,6 +896,7 @@ function writeDouble(w: ChunkWriter, c: DoubleColumn, n: number, codec: Compress
 }
 
 function writeString(w: ChunkWriter, c: StringColumn, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+  if (c.bytes) return writeStringBytes(w, c.bytes, n, codec);
   const s = c.values;
   let chars = 0;
   for (let i = 0; i < n; i++) chars += s[i].length;
@@ -852,6 +945,50 @@ function writeString(w: ChunkWriter, c: StringColumn, n: number, codec: Compress
     }
     stats.min_value = min;
     stats.max_value = max;
+  }
+  const dataOffset = w.out.offset;
+  const uncompressed = w.dataPageV2(n, 0, 'PLAIN', new Uint8Array(0), buf.subarray(0, p), codec);
+  return { md: { encodings: ['PLAIN'], data_page_offset: BigInt(dataOffset), encoding_stats: [{ page_type: 'DATA_PAGE_V2', encoding: 'PLAIN', count: 1 }] }, uncompressed, stats };
+}
+
+/** writeString from raw bytes: the same page (and statistics, compared as UTF-8 bytes) without strings. */
+function writeStringBytes(w: ChunkWriter, ib: IdBytes, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+  const { bytes, start, len } = ib;
+  let total = 0;
+  for (let i = 0; i < n; i++) total += len[i];
+  const buf = body(4 * n + total);
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const l = len[i];
+    const s0 = start[i];
+    buf[p] = l & 0xff;
+    buf[p + 1] = (l >>> 8) & 0xff;
+    buf[p + 2] = (l >>> 16) & 0xff;
+    buf[p + 3] = l >>> 24;
+    p += 4;
+    if (l > 32) buf.set(bytes.subarray(s0, s0 + l), p);
+    else for (let k = 0; k < l; k++) buf[p + k] = bytes[s0 + k];
+    p += l;
+  }
+  const stats: ChunkStatistics = { null_count: 0n };
+  if (n > 0) {
+    const cmp = (a: number, b: number): number => {
+      const la = len[a];
+      const lb = len[b];
+      const sa = start[a];
+      const sb = start[b];
+      const m = Math.min(la, lb);
+      for (let k = 0; k < m; k++) if (bytes[sa + k] !== bytes[sb + k]) return bytes[sa + k] - bytes[sb + k];
+      return la - lb;
+    };
+    let min = 0;
+    let max = 0;
+    for (let i = 1; i < n; i++) {
+      if (cmp(i, min) < 0) min = i;
+      else if (cmp(i, max) > 0) max = i;
+    }
+    stats.min_value = utf8.decode(bytes.subarray(start[min], start[min] + len[min]));
+    stats.max_value = utf8.decode(bytes.subarray(start[max], start[max] + len[max]));
   }
   const dataOffset = w.out.offset;
   const uncompressed = w.dataPageV2(n, 0, 'PLAIN', new Uint8Array(0), buf.subarray(0, p), codec);
@@ -921,7 +1058,7 @@ export function encodeRowGroupFast(columns: FastColumn[], n: number, opts: FastW
   const chunks: ColumnChunk[] = [];
   let totalUncompressed = 0n;
   for (const c of columns) {
-    const len = c.kind === 'double' ? c.values.length : c.kind === 'string' ? c.values.length : c.codes.length;
+    const len = c.kind === 'double' ? c.values.length : c.kind === 'string' ? (c.bytes ? c.bytes.len.length : c.values.length) : c.codes.length;
     if (len < n) throw new Error(`parquet column ${c.name}: ${len} values for ${n} rows`);
     const codec: CompressionCodec = snappy === 'all' || (snappy === 'strings' && c.kind === 'string') ? 'SNAPPY' : 'UNCOMPRESSED';
     const start = w.out.offset;

@@ -24,6 +24,8 @@ export interface ParsedChunk {
   /** absolute line of each kept row (for rejects) */
   lines: number;
   rejects: { line: number; reason: string; raw: string }[];
+  /** Parquet fast path with idsAsBytes: the ids as raw UTF-8 bytes (chunk.ids is then empty) */
+  idBytes?: { bytes: Uint8Array; used: number; start: Int32Array; len: Int32Array };
 }
 
 const NUM = /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/;

@@ -180,6 +180,24 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   };
 }
 
+/**
+ * Model rows of n ids given as UTF-8 bytes (row i: bytes[start[i], start[i] + len[i])), looked up
+ * in WASM; a view of the arena (call inside a scope). The bytes must be valid UTF-8.
+ */
+export function resolveProducts(core: WasmCore, keys: ProductKeys, bytes: Uint8Array, start: Int32Array, len: Int32Array, n: number): Float64Array {
+  const a = core.arena;
+  const src = a.allocBytes(Math.max(1, bytes.length));
+  const ps = a.allocBytes(4 * Math.max(1, n));
+  const pl = a.allocBytes(4 * Math.max(1, n));
+  const out = a.alloc(n);
+  const mem = core.memory.buffer;
+  new Uint8Array(mem, src, bytes.length).set(bytes);
+  new Int32Array(mem, ps, n).set(start.subarray(0, n));
+  new Int32Array(mem, pl, n).set(len.subarray(0, n));
+  core.k.lookupProducts(n, src, ps, pl, keys.keys, keys.keyStart, keys.keyLen, keys.slots, keys.mask, out);
+  return new Float64Array(core.memory.buffer, out, n);
+}
+
 /** The chunk's product ids as strings (for a per-product policy or a non-CSV output). */
 export function decodeIds(core: WasmCore, p: WasmCsvChunk): string[] {
   const mem = core.memory.buffer;

@@ -16,7 +16,8 @@ import { formatCsvBytes, formatNdjson } from '../batch/formatChunk.js';
 import type { CatalogLayout } from '../batch/schema.js';
 import { RepricerError } from '../errors.js';
 import { modelFromShared, type SharedModel } from '../pricing/sharedModel.js';
-import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, type CsvStrings, type ProductKeys } from '../batch/wasmCsv.js';
+import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, resolveProducts, type CsvStrings, type ProductKeys } from '../batch/wasmCsv.js';
+import { isUtf8 } from 'node:buffer';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 
 let core: WasmCore | undefined;
@@ -106,6 +107,7 @@ export interface ColumnsTask {
 }
 
 const encoder = new TextEncoder();
+const utf8 = new TextDecoder();
 
 function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } {
   const status = [0, 0, 0, 0, 0];
@@ -121,6 +123,41 @@ function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } 
   return { status, changeBins: bins };
 }
 
+/**
+ * Price a chunk in slices of at most PRICE_SLICE rows: the engine passes over its columns several
+ * times (predictor, quote, variance, Greeks), and a Parquet task's 100 000 rows (13.6 MB of
+ * features alone) fall out of cache between passes. Rows are independent, so slicing changes no
+ * number.
+ */
+const PRICE_SLICE = 16384;
+
+function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
+  const n = chunk.n;
+  const out = arenaPriceColumns(c, n);
+  if (n <= PRICE_SLICE) return priceChunk(c, cm, policy, chunk, out);
+  const D = cm.D;
+  for (let s = 0; s < n; s += PRICE_SLICE) {
+    const e = Math.min(n, s + PRICE_SLICE);
+    const cut = <T extends { subarray(a: number, b: number): T }>(a: T) => a.subarray(s, e);
+    priceChunk(c, cm, policy, {
+      n: e - s,
+      ids: chunk.ids.length === n ? chunk.ids.slice(s, e) : [],
+      productIndex: chunk.productIndex ? cut(chunk.productIndex) : undefined,
+      x: chunk.x.subarray(s * D, e * D),
+      cost: cut(chunk.cost),
+      currentPrice: cut(chunk.currentPrice),
+      minPrice: cut(chunk.minPrice),
+      maxPrice: cut(chunk.maxPrice),
+    }, {
+      n: e - s,
+      price: cut(out.price), previousPrice: cut(out.previousPrice), changePct: cut(out.changePct), winProbability: cut(out.winProbability),
+      expectedProfit: cut(out.expectedProfit), delta: cut(out.delta), gamma: cut(out.gamma), vega: cut(out.vega),
+      priceStdError: cut(out.priceStdError), modelPrice: cut(out.modelPrice), status: cut(out.status), reasons: cut(out.reasons),
+    });
+  }
+  return out;
+}
+
 export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
   const cm = getModel(t.model);
@@ -132,10 +169,11 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       // CSV input: the WASM path parses, resolves ids and (for CSV output) formats; it declines
       // chunks with quotes or malformed rows, which the JavaScript path below handles.
       const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, t.bytes, t.layout, cm.D, cm.intercept, modelKeys.get(`shared:${t.model.id}`)!, t.lineCount) : null;
-      if (fast && (t.outFormat !== 'csv' || (t.policy.products && Object.keys(t.policy.products).length > 0))) fast.chunk.ids = decodeIds(c, fast);
+      const perProduct = t.policy.products !== undefined && Object.keys(t.policy.products).length > 0;
+      if (fast && (t.outFormat !== 'csv' || perProduct)) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
-        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc,
+        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true,
       }) : parseCatalogChunk(t.bytes.slice(), {
         file: t.file,
         format: t.format,
@@ -146,9 +184,22 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         onError: t.onError,
         alloc,
       });
+      // Parquet ids read as bytes: resolved to model rows in WASM; strings only where needed
+      let ids = parsed.idBytes;
+      if (ids) {
+        const n = parsed.chunk.n;
+        const valid = isUtf8(ids.bytes.subarray(0, ids.used));
+        if (valid) parsed.chunk.productIndex = resolveProducts(c, modelKeys.get(`shared:${t.model.id}`)!, ids.bytes.subarray(0, ids.used), ids.start, ids.len, n);
+        if (!valid || perProduct || t.outFormat !== 'parquet') {
+          const out = new Array<string>(n);
+          for (let i = 0; i < n; i++) out[i] = utf8.decode(ids.bytes.subarray(ids.start[i], ids.start[i] + ids.len[i]));
+          parsed.chunk.ids = out;
+        }
+        if (!valid) ids = undefined; // write the decoded strings, as the string path would
+      }
       const t1 = performance.now();
       // output columns in WASM memory: no fresh pages per chunk, and the CSV formatter reads them in place
-      const prices = priceChunk(c, cm, t.policy, parsed.chunk, arenaPriceColumns(c, parsed.chunk.n));
+      const prices = priceInSlices(c, cm, t.policy, parsed.chunk);
       const t2 = performance.now();
       const s = summarize(prices);
       const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {
@@ -166,7 +217,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         return r;
       };
       if (t.outFormat === 'parquet') {
-        const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices) : undefined;
+        const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices, ids) : undefined;
         return done(g ? g.bytes : new Uint8Array(0), g?.rowGroup);
       }
       if (t.outFormat === 'csv') return done(fast ? formatPriceCsvWasm(c, fast, prices, csvStrings!) : formatCsvBytes(parsed.chunk.ids, prices));
