@@ -235,15 +235,9 @@ export function shiftRowGroup(rg: RowGroup, delta: bigint): void {
   }
 }
 
-/**
- * Encode one chunk of prices as a complete row group (runs in the workers), straight from the
- * typed columns (parquetFast.ts): doubles PLAIN or, for columns with few distinct values (rounded
- * prices), a dictionary; status and reason as dictionaries; ids PLAIN with snappy; statistics as
- * hyparquet-writer writes them. No column or offset indexes or bloom filters, so everything the
- * row group needs lies inside its own bytes.
- */
-export function encodePriceRowGroup(ids: string[], p: PriceColumns, idBytes?: IdBytes): EncodedRowGroup {
-  const doubles: Record<(typeof DOUBLE_COLUMNS)[number], Float64Array> = {
+/** The nine double columns of the price schema, by column name. */
+function doubleColumns(p: PriceColumns): Record<(typeof DOUBLE_COLUMNS)[number], Float64Array> {
+  return {
     price: p.price,
     previous_price: p.previousPrice,
     change_pct: p.changePct,
@@ -254,6 +248,17 @@ export function encodePriceRowGroup(ids: string[], p: PriceColumns, idBytes?: Id
     vega: p.vega,
     price_std_error: p.priceStdError,
   };
+}
+
+/**
+ * Encode one chunk of prices as a complete row group (runs in the workers), straight from the
+ * typed columns (parquetFast.ts): doubles PLAIN or, for columns with few distinct values (rounded
+ * prices), a dictionary; status and reason as dictionaries; ids PLAIN with snappy; statistics as
+ * hyparquet-writer writes them. No column or offset indexes or bloom filters, so everything the
+ * row group needs lies inside its own bytes.
+ */
+export function encodePriceRowGroup(ids: string[], p: PriceColumns, idBytes?: IdBytes): EncodedRowGroup {
+  const doubles = doubleColumns(p);
   const columns: FastColumn[] = [
     { kind: 'string', name: 'product_id', values: ids, bytes: idBytes },
     ...DOUBLE_COLUMNS.map((name): FastColumn => ({ kind: 'double', name, values: doubles[name] })),
@@ -272,17 +277,7 @@ const PRICE_SNAPPY: FastWriteOptions['snappy'] = 'strings';
 /** The previous encoder (hyparquet-writer's ParquetWriter on boxed arrays), kept for comparison. */
 export function encodePriceRowGroupHyparquet(ids: string[], p: PriceColumns): EncodedRowGroup {
   const nullable = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
-  const pick: Record<(typeof DOUBLE_COLUMNS)[number], Float64Array> = {
-    price: p.price,
-    previous_price: p.previousPrice,
-    change_pct: p.changePct,
-    win_probability: p.winProbability,
-    expected_profit: p.expectedProfit,
-    delta: p.delta,
-    gamma: p.gamma,
-    vega: p.vega,
-    price_std_error: p.priceStdError,
-  };
+  const pick = doubleColumns(p);
   const bw = new ByteWriter(Math.max(1024, p.n * 48));
   const w = new ParquetWriter({ writer: bw, schema: PRICE_SCHEMA, createdBy: 'repricer' });
   const local = { columnIndex: false, offsetIndex: false, bloomFilter: false } as const;
