@@ -841,7 +841,37 @@ function doubleDictionary(v: Float64Array, n: number, nonNull: number): { dict: 
   return { dict: Float64Array.from(dict), idx };
 }
 
-function writeDouble(w: ChunkWriter, c: DoubleColumn, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+type ColumnResult = { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics };
+
+/** One PLAIN v2 data page and its column metadata. */
+function plainColumn(w: ChunkWriter, n: number, nulls: number, levels: Uint8Array, data: Uint8Array, codec: CompressionCodec, stats: ChunkStatistics): ColumnResult {
+  const dataOffset = w.out.offset;
+  const uncompressed = w.dataPageV2(n, nulls, 'PLAIN', levels, data, codec);
+  return { md: { encodings: ['PLAIN'], data_page_offset: BigInt(dataOffset), encoding_stats: [{ page_type: 'DATA_PAGE_V2', encoding: 'PLAIN', count: 1 }] }, uncompressed, stats };
+}
+
+/** A PLAIN dictionary page, one RLE_DICTIONARY v2 data page, and their column metadata. */
+function dictionaryColumn(w: ChunkWriter, n: number, nulls: number, levels: Uint8Array, dictCount: number, dict: Uint8Array, indexes: Uint8Array, codec: CompressionCodec, stats: ChunkStatistics): ColumnResult {
+  const dictOffset = w.out.offset;
+  let uncompressed = w.dictionaryPage(dictCount, dict, codec);
+  const dataOffset = w.out.offset;
+  uncompressed += w.dataPageV2(n, nulls, 'RLE_DICTIONARY', levels, indexes, codec);
+  return {
+    md: {
+      encodings: ['PLAIN', 'RLE_DICTIONARY'],
+      dictionary_page_offset: BigInt(dictOffset),
+      data_page_offset: BigInt(dataOffset),
+      encoding_stats: [
+        { page_type: 'DICTIONARY_PAGE', encoding: 'PLAIN', count: 1 },
+        { page_type: 'DATA_PAGE_V2', encoding: 'RLE_DICTIONARY', count: 1 },
+      ],
+    },
+    uncompressed,
+    stats,
+  };
+}
+
+function writeDouble(w: ChunkWriter, c: DoubleColumn, n: number, codec: CompressionCodec): ColumnResult {
   const v = c.values;
   let nulls = 0;
   let min = Infinity;
@@ -865,23 +895,7 @@ function writeDouble(w: ChunkWriter, c: DoubleColumn, n: number, codec: Compress
   const levels = definitionLevels(v, n, nulls);
   const dict = doubleDictionary(v, n, nonNull);
   if (dict) {
-    const dictOffset = w.out.offset;
-    let uncompressed = w.dictionaryPage(dict.dict.length, new Uint8Array(dict.dict.buffer), codec);
-    const dataOffset = w.out.offset;
-    uncompressed += w.dataPageV2(n, nulls, 'RLE_DICTIONARY', levels, dictionaryIndexes(dict.idx, nonNull, dict.dict.length), codec);
-    return {
-      md: {
-        encodings: ['PLAIN', 'RLE_DICTIONARY'],
-        dictionary_page_offset: BigInt(dictOffset),
-        data_page_offset: BigInt(dataOffset),
-        encoding_stats: [
-          { page_type: 'DICTIONARY_PAGE', encoding: 'PLAIN', count: 1 },
-          { page_type: 'DATA_PAGE_V2', encoding: 'RLE_DICTIONARY', count: 1 },
-        ],
-      },
-      uncompressed,
-      stats,
-    };
+    return dictionaryColumn(w, n, nulls, levels, dict.dict.length, new Uint8Array(dict.dict.buffer), dictionaryIndexes(dict.idx, nonNull, dict.dict.length), codec, stats);
   }
   const buf = body(nonNull * 8);
   const f = new Float64Array(buf.buffer, 0, nonNull);
@@ -890,12 +904,10 @@ function writeDouble(w: ChunkWriter, c: DoubleColumn, n: number, codec: Compress
     const x = v[i];
     if (x - x === 0) f[k++] = x;
   }
-  const dataOffset = w.out.offset;
-  const uncompressed = w.dataPageV2(n, nulls, 'PLAIN', levels, buf.subarray(0, nonNull * 8), codec);
-  return { md: { encodings: ['PLAIN'], data_page_offset: BigInt(dataOffset), encoding_stats: [{ page_type: 'DATA_PAGE_V2', encoding: 'PLAIN', count: 1 }] }, uncompressed, stats };
+  return plainColumn(w, n, nulls, levels, buf.subarray(0, nonNull * 8), codec, stats);
 }
 
-function writeString(w: ChunkWriter, c: StringColumn, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+function writeString(w: ChunkWriter, c: StringColumn, n: number, codec: CompressionCodec): ColumnResult {
   if (c.bytes) return writeStringBytes(w, c.bytes, n, codec);
   const s = c.values;
   let chars = 0;
@@ -946,13 +958,11 @@ function writeString(w: ChunkWriter, c: StringColumn, n: number, codec: Compress
     stats.min_value = min;
     stats.max_value = max;
   }
-  const dataOffset = w.out.offset;
-  const uncompressed = w.dataPageV2(n, 0, 'PLAIN', new Uint8Array(0), buf.subarray(0, p), codec);
-  return { md: { encodings: ['PLAIN'], data_page_offset: BigInt(dataOffset), encoding_stats: [{ page_type: 'DATA_PAGE_V2', encoding: 'PLAIN', count: 1 }] }, uncompressed, stats };
+  return plainColumn(w, n, 0, new Uint8Array(0), buf.subarray(0, p), codec, stats);
 }
 
 /** writeString from raw bytes: the same page (and statistics, compared as UTF-8 bytes) without strings. */
-function writeStringBytes(w: ChunkWriter, ib: IdBytes, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+function writeStringBytes(w: ChunkWriter, ib: IdBytes, n: number, codec: CompressionCodec): ColumnResult {
   const { bytes, start, len } = ib;
   let total = 0;
   for (let i = 0; i < n; i++) total += len[i];
@@ -990,12 +1000,10 @@ function writeStringBytes(w: ChunkWriter, ib: IdBytes, n: number, codec: Compres
     stats.min_value = utf8.decode(bytes.subarray(start[min], start[min] + len[min]));
     stats.max_value = utf8.decode(bytes.subarray(start[max], start[max] + len[max]));
   }
-  const dataOffset = w.out.offset;
-  const uncompressed = w.dataPageV2(n, 0, 'PLAIN', new Uint8Array(0), buf.subarray(0, p), codec);
-  return { md: { encodings: ['PLAIN'], data_page_offset: BigInt(dataOffset), encoding_stats: [{ page_type: 'DATA_PAGE_V2', encoding: 'PLAIN', count: 1 }] }, uncompressed, stats };
+  return plainColumn(w, n, 0, new Uint8Array(0), buf.subarray(0, p), codec, stats);
 }
 
-function writeLabel(w: ChunkWriter, c: LabelColumn, n: number, codec: CompressionCodec): { md: Partial<ColumnMetaData>; uncompressed: number; stats: ChunkStatistics } {
+function writeLabel(w: ChunkWriter, c: LabelColumn, n: number, codec: CompressionCodec): ColumnResult {
   const LUT = 1024;
   const lut = new Int32Array(LUT).fill(-1);
   const big = new Map<number, number>();
@@ -1027,23 +1035,7 @@ function writeLabel(w: ChunkWriter, c: LabelColumn, n: number, codec: Compressio
     stats.min_value = sorted[0];
     stats.max_value = sorted[sorted.length - 1];
   }
-  const dictOffset = w.out.offset;
-  let uncompressed = w.dictionaryPage(labels.length, dw.getBytes(), codec);
-  const dataOffset = w.out.offset;
-  uncompressed += w.dataPageV2(n, 0, 'RLE_DICTIONARY', new Uint8Array(0), dictionaryIndexes(idx, n, Math.max(1, labels.length)), codec);
-  return {
-    md: {
-      encodings: ['PLAIN', 'RLE_DICTIONARY'],
-      dictionary_page_offset: BigInt(dictOffset),
-      data_page_offset: BigInt(dataOffset),
-      encoding_stats: [
-        { page_type: 'DICTIONARY_PAGE', encoding: 'PLAIN', count: 1 },
-        { page_type: 'DATA_PAGE_V2', encoding: 'RLE_DICTIONARY', count: 1 },
-      ],
-    },
-    uncompressed,
-    stats,
-  };
+  return dictionaryColumn(w, n, 0, new Uint8Array(0), labels.length, dw.getBytes(), dictionaryIndexes(idx, n, Math.max(1, labels.length)), codec, stats);
 }
 
 /**
