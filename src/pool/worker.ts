@@ -7,7 +7,7 @@ import { WasmCore } from '../core/wasm.js';
 import { loadModel } from '../model/format.js';
 import { compileModel, type CompiledModel } from '../pricing/compiledModel.js';
 import { arenaPriceColumns, priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
-import type { Policy } from '../pricing/policy.js';
+import { hasProductBounds, type Policy } from '../pricing/policy.js';
 import { parseCatalogChunk } from '../batch/parseChunk.js';
 import { readParquetChunk, encodePriceRowGroup } from '../batch/parquet.js';
 import { useWasmSnappy } from '../batch/parquetFast.js';
@@ -169,7 +169,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       // CSV input: the WASM path parses, resolves ids and (for CSV output) formats; it declines
       // chunks with quotes or malformed rows, which the JavaScript path below handles.
       const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, t.bytes, t.layout, cm.D, cm.intercept, modelKeys.get(`shared:${t.model.id}`)!, t.lineCount) : null;
-      const perProduct = t.policy.products !== undefined && Object.keys(t.policy.products).length > 0;
+      const perProduct = hasProductBounds(t.policy);
       if (fast && (t.outFormat !== 'csv' || perProduct)) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,

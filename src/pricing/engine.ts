@@ -14,7 +14,7 @@ import { FAMILY_CODE } from '../core/validate.js';
 import { optimalQuote } from '../core/quote.js';
 import { greeks } from '../core/greeks.js';
 import type { CompiledModel } from './compiledModel.js';
-import { applyPolicy, STATUS_CODE, REASON_BIT, type Policy } from './policy.js';
+import { applyPolicy, hasProductBounds, STATUS_CODE, REASON_BIT, type Policy } from './policy.js';
 
 export interface CatalogChunk {
   n: number;
@@ -96,7 +96,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
   const reservation = cm.reservation;
   const scale = cm.noise.scale;
   const family = FAMILY_CODE[cm.noise.family];
-  const perProduct = policy.products !== undefined && Object.keys(policy.products).length > 0;
+  const perProduct = hasProductBounds(policy);
   if (chunk.ids.length !== n && (!chunk.productIndex || perProduct)) {
     throw new RangeError(`priceChunk: ${n} product ids needed, got ${chunk.ids.length}`);
   }

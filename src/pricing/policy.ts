@@ -113,6 +113,11 @@ export function loadPolicy(file: string): Policy {
   return validatePolicy(obj, file);
 }
 
+/** Whether the policy bounds some products by id (then the engine needs every row's id as text). */
+export function hasProductBounds(policy: Policy): boolean {
+  return policy.products !== undefined && Object.keys(policy.products).length > 0;
+}
+
 export interface PolicyRow {
   productId: string;
   modelPrice: number;
