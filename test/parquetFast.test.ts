@@ -17,6 +17,7 @@ import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { CHECK_NONE, readCatalogFast, readColumnsFast, type ColumnSink } from '../src/batch/parquetFast.js';
 import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/batch/parquet.js';
 import { resolveLayout } from '../src/batch/schema.js';
+import { rng } from '../src/batch/demoData.js';
 import { emptyPriceColumns, type PriceColumns } from '../src/pricing/engine.js';
 import { REASONS, STATUSES, reasonString } from '../src/pricing/policy.js';
 
@@ -25,17 +26,6 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'pqfast-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function memoryFile(buf: ArrayBuffer): AsyncBuffer {
   return { byteLength: buf.byteLength, slice: (s: number, e?: number) => buf.slice(s, e) };

@@ -9,6 +9,7 @@
  * (d) price-like values.
  * Every mismatch fails the test and is printed with its bit pattern.
  */
+import { rng as demoRng } from '../src/batch/demoData.js';
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { WasmCore, type Variant } from '../src/core/wasm.js';
@@ -37,16 +38,10 @@ const withNeighbours = (x: number): number[] => {
   return [x, fromBits(b + 1n), ...(b > 0n ? [fromBits(b - 1n)] : [])].filter(Number.isFinite);
 };
 
-/** Deterministic 32-bit generator (mulberry32). */
+/** Deterministic 32-bit generator: the demo data's mulberry32, as integers (exact: u32 / 2^32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const r = demoRng(seed);
+  return () => r() * 4294967296;
 }
 /** Uniform in [0, 1) from the generator. */
 const unit = (next: () => number) => (): number => (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
