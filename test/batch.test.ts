@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { runReprice } from '../src/batch/job.js';
-import { writeDemoCatalog, writeDemoModel, demoModel } from '../src/batch/demoData.js';
+import { writeDemoCatalog, writeDemoModel, demoModel, rng } from '../src/batch/demoData.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
 import { priceRecord } from '../src/batch/formatChunk.js';
@@ -46,6 +46,37 @@ function singleQuote(row: Row, pol: Policy): Record<string, unknown> {
   });
   return priceRecord(row.product_id, p, 0) as unknown as Record<string, unknown>;
 }
+
+describe('priceChunk when the arena has to grow', () => {
+  it('gives the same prices wherever in the chunk the WASM memory grows', () => {
+    const cm = compileModel(demoModel(spec));
+    const n = 1000;
+    const r = rng(3);
+    const D = cm.D;
+    const chunk = {
+      n,
+      ids: Array.from({ length: n }, (_, i) => `SKU-${i % 300}`),
+      x: Float64Array.from({ length: n * D }, (_, i) => (i % D === 0 ? 1 : r() * 2 - 1)),
+      cost: Float64Array.from({ length: n }, () => 8 + r() * 8),
+      currentPrice: Float64Array.from({ length: n }, () => 18 + r() * 6),
+      minPrice: new Float64Array(n).fill(NaN),
+      maxPrice: new Float64Array(n).fill(NaN),
+    };
+    const want = priceChunk(WasmCore.create(), cm, policy, chunk);
+    const core = WasmCore.create();
+    // leave 0 .. 160 KiB of room before the memory's end, so each allocation of priceChunk in
+    // turn is the one that grows it
+    for (let room = 0; room < 160 * 1024; room += 512) {
+      const mark = core.arena.mark();
+      const free = core.memory.buffer.byteLength - mark;
+      core.arena.allocBytes(Math.max(0, free - room - 16));
+      const got = priceChunk(core, cm, policy, chunk);
+      core.arena.release(mark);
+      expect(Array.from(got.price), `room ${room}`).toEqual(Array.from(want.price));
+      expect(Array.from(got.priceStdError)).toEqual(Array.from(want.priceStdError));
+    }
+  });
+});
 
 describe('reprice: real files, real workers', () => {
   it('every output row equals the single-quote path for that row, in input order (2 workers, small chunks)', async () => {

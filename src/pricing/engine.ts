@@ -117,7 +117,8 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     core.k.linearPredictor(n, D, pX, pTable, idx.byteOffset, u.byteOffset);
     // Rows the core cannot price (x . theta or the cost overflowing) are priced at a harmless
     // placeholder and published as rejected / non_finite below: one such row never sinks a chunk.
-    const bad = new Uint8Array(core.memory.buffer, a.allocBytes(n), n).fill(0);
+    const pBad = a.allocBytes(n); // before reading memory.buffer: the allocation may grow it
+    const bad = new Uint8Array(core.memory.buffer, pBad, n).fill(0);
     for (let i = 0; i < n; i++) {
       if (!Number.isFinite(u[i]) || !Number.isFinite(c[i]) || !Number.isFinite((c[i] - u[i]) / scale)) {
         bad[i] = 1;
