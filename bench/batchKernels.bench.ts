@@ -1,0 +1,138 @@
+/**
+ * The batch job's per-chunk pieces (issue 4), WASM vs the JavaScript they replaced, one thread,
+ * same data, tinybench medians measured in one run:
+ *   npm run bench:batch-kernels
+ * - shortest round-trip doubles: formatShortestColumn (Ryu in WASM) vs String(x) written into a
+ *   Buffer (what formatCsvBytes does per number);
+ * - a 32 768-row demo catalogue chunk: parseCatalogCsvWasm vs the JavaScript byte parser vs
+ *   csv-parse (the reference);
+ * - its priced rows as CSV: formatPriceCsvWasm vs formatCsvBytes;
+ * - snappy, a 1 MiB page of rounded doubles: the WASM kernel vs hyparquet's JavaScript decoder.
+ * Every output is checked equal before timing, and a checksum is printed so no work is skipped.
+ * Writes bench/RESULTS-batch-kernels.md.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Bench } from 'tinybench';
+import { snappyUncompress as snappyJs } from 'hyparquet/src/snappy.js';
+import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+import { WasmCore } from '../src/core/wasm.js';
+import { snappyUncompress } from '../src/core/snappy.js';
+import { demoModel, rng, writeDemoCatalog } from '../src/batch/demoData.js';
+import { compileModel } from '../src/pricing/compiledModel.js';
+import { priceChunk } from '../src/pricing/engine.js';
+import { resolveLayout } from '../src/batch/schema.js';
+import { parseCatalogChunk } from '../src/batch/parseChunk.js';
+import { formatCsvBytes } from '../src/batch/formatChunk.js';
+import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm } from '../src/batch/wasmCsv.js';
+
+const core = WasmCore.create({ variant: 'simd' });
+const spec = { products: 20000, features: 16, seed: 424242 };
+const cm = compileModel(demoModel(spec));
+// permanent tables first (no arena scope may be open)
+const keys = buildProductKeys(core, [...cm.index.keys()]);
+const strs = buildCsvStrings(core);
+let checksum = 0;
+const rows: { what: string; n: string; wasm: number; js: number; ref?: number }[] = [];
+
+async function measure(what: string, n: string, fns: Record<string, () => void>): Promise<void> {
+  const bench = new Bench({ time: 400, warmupIterations: 5 });
+  for (const [k, f] of Object.entries(fns)) bench.add(k, f);
+  await bench.run();
+  const med = (k: string) => {
+    const r = bench.tasks.find((t) => t.name === k)!.result as unknown as { latency?: { p50: number } };
+    if (!r.latency) throw new Error(`${what} ${k}: no result`);
+    return r.latency.p50;
+  };
+  const row = { what, n, wasm: med('wasm'), js: med('js'), ref: fns.ref ? med('ref') : undefined };
+  rows.push(row);
+  console.log(`${what.padEnd(34)} ${n.padEnd(22)} wasm ${row.wasm.toFixed(3)} ms  js ${row.js.toFixed(3)} ms  js/wasm ${(row.js / row.wasm).toFixed(2)}x${row.ref ? `  csv-parse ${row.ref.toFixed(1)} ms` : ''}`);
+}
+
+async function main(): Promise<void> {
+  console.log(`batch kernel benchmark: one thread, node ${process.version}, tinybench medians`);
+
+  // 1. shortest round-trip doubles
+  const n = 100_000;
+  const r = rng(7);
+  const vals = Float64Array.from({ length: n }, (_, i) => (i % 2 ? Math.round(r() * 1e6) / 1e4 : r() * 100));
+  const src = core.arena.alloc(n);
+  const dst = core.arena.allocBytes(26 * n);
+  core.arena.view(src, n).set(vals);
+  const buf = Buffer.allocUnsafe(26 * n);
+  const viaString = () => {
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      p += buf.write(String(vals[i]), p, 'latin1');
+      buf[p++] = 10;
+    }
+    return p;
+  };
+  const len = core.k.formatShortestColumn(n, src, dst);
+  if (len !== viaString() || !Buffer.from(core.memory.buffer, dst, len).equals(buf.subarray(0, len))) throw new Error('formatShortestColumn differs from String(x)');
+  await measure('shortest doubles', `${n} values`, { wasm: () => void (checksum += core.k.formatShortestColumn(n, src, dst)), js: () => void (checksum += viaString()) });
+
+  // 2. and 3. a demo catalogue chunk: parse, then format its prices
+  const dir = mkdtempSync(join(tmpdir(), 'repricer-bk-'));
+  const file = join(dir, 'c.csv');
+  const chunkRows = 32768;
+  await writeDemoCatalog(file, chunkRows, spec);
+  const text = readFileSync(file);
+  rmSync(dir, { recursive: true, force: true });
+  const nl = text.indexOf(10);
+  const layout = resolveLayout('c.csv', text.subarray(0, nl).toString().split(','), cm.features);
+  const bytes = new Uint8Array(text.subarray(nl + 1));
+  const js = (reference: boolean) => parseCatalogChunk(bytes, { file: 'c.csv', format: 'csv', layout, featureNames: cm.features, intercept: true, firstLine: 2, onError: 'fail', alloc: (k) => new Float64Array(k), reference });
+  const wasmParse = () => {
+    const m = core.arena.mark();
+    checksum += parseCatalogCsvWasm(core, bytes, layout, cm.D, true, keys, chunkRows)!.chunk.n;
+    core.arena.release(m);
+  };
+  await measure('parse CSV chunk', `${chunkRows} rows`, { wasm: wasmParse, js: () => void (checksum += js(false).chunk.n), ref: () => void (checksum += js(true).chunk.n) });
+
+  const policy = { maxChangePct: 30, minMarginOverCost: 1.1, rounding: { step: 0.01 } };
+  const mark = core.arena.mark();
+  const w = parseCatalogCsvWasm(core, bytes, layout, cm.D, true, keys, chunkRows)!;
+  const ids = decodeIds(core, w);
+  w.chunk.ids = ids;
+  const prices = priceChunk(core, cm, policy, w.chunk);
+  const a = Buffer.from(formatPriceCsvWasm(core, w, prices, strs));
+  if (!a.equals(Buffer.from(formatCsvBytes(ids, prices)))) throw new Error('formatPriceCsvWasm differs from formatCsvBytes');
+  const wasmFormat = () => {
+    const m = core.arena.mark();
+    checksum += formatPriceCsvWasm(core, w, prices, strs).length;
+    core.arena.release(m);
+  };
+  await measure('format priced rows as CSV', `${chunkRows} rows`, { wasm: wasmFormat, js: () => void (checksum += formatCsvBytes(ids, prices).length) });
+  core.arena.release(mark);
+
+  // 4. snappy
+  const page = new Uint8Array(1 << 20);
+  const f = new Float64Array(page.buffer);
+  for (let i = 0; i < f.length; i++) f[i] = Math.round(r() * 2e4) / 1e4 - 1;
+  const comp = snappyCompress(page);
+  const out = new Uint8Array(page.length);
+  snappyUncompress(core, comp, out);
+  if (!Buffer.from(out).equals(Buffer.from(page))) throw new Error('snappy kernel differs');
+  await measure('snappy decompress', `1 MiB (${comp.length} B in)`, { wasm: () => snappyUncompress(core, comp, out), js: () => snappyJs(comp, out) });
+
+  console.log(`checksum ${checksum}`);
+  const md = [
+    '# Batch kernels — `npm run bench:batch-kernels`',
+    '',
+    `Written by bench/batchKernels.bench.ts, ${new Date().toISOString().slice(0, 10)}, node ${process.version}, one thread, tinybench medians (ms).`,
+    '',
+    '| piece | size | WASM | JavaScript | JS / WASM | csv-parse |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((x) => `| ${x.what} | ${x.n} | ${x.wasm.toFixed(3)} | ${x.js.toFixed(3)} | ${(x.js / x.wasm).toFixed(2)}x | ${x.ref ? x.ref.toFixed(1) : ''} |`),
+    '',
+  ].join('\n');
+  writeFileSync(fileURLToPath(new URL('../../bench/RESULTS-batch-kernels.md', import.meta.url)), md);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
