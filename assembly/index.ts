@@ -8,8 +8,9 @@ export { greeks, profitTerms, returnAwareOptimum, closedFormPrice } from "./gree
 export { parseCatalogCsv } from "./catalogCsv";
 export { buildProductIndex, lookupProducts } from "./productIndex";
 export { formatPriceCsv } from "./priceCsv";
-export { snappyUncompress } from "./snappy";
+export { snappyUncompress, snappyCompress, snappyCompressWorkSize } from "./snappy";
 export { formatShortestColumn } from "./ryu";
+export { firstNonFinite, columnsToRows } from "./columns";
 
 /** First byte after the module's static data: the host arena starts here. */
 export function heapBase(): usize {

@@ -7,7 +7,9 @@
  * - a 32 768-row demo catalogue chunk: parseCatalogCsvWasm vs the JavaScript byte parser vs
  *   csv-parse (the reference);
  * - its priced rows as CSV: formatPriceCsvWasm vs formatCsvBytes;
- * - snappy, a 1 MiB page of rounded doubles: the WASM kernel vs hyparquet's JavaScript decoder.
+ * - snappy, a 1 MiB page of rounded doubles: the WASM kernel vs hyparquet's JavaScript decoder;
+ *   and a page of 131 072 demo product ids (PLAIN BYTE_ARRAY, as the Parquet writer compresses
+ *   them): the WASM compressor vs hyparquet-writer's JavaScript one.
  * Every output is checked equal before timing, and a checksum is printed so no work is skipped.
  * Writes bench/RESULTS-batch-kernels.md.
  */
@@ -19,7 +21,7 @@ import { Bench } from 'tinybench';
 import { snappyUncompress as snappyJs } from 'hyparquet/src/snappy.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { WasmCore } from '../src/core/wasm.js';
-import { snappyUncompress } from '../src/core/snappy.js';
+import { snappyCompress as snappyCompressWasm, snappyUncompress } from '../src/core/snappy.js';
 import { demoModel, rng, writeDemoCatalog } from '../src/batch/demoData.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
@@ -117,6 +119,15 @@ async function main(): Promise<void> {
   snappyUncompress(core, comp, out);
   if (!Buffer.from(out).equals(Buffer.from(page))) throw new Error('snappy kernel differs');
   await measure('snappy decompress', `1 MiB (${comp.length} B in)`, { wasm: () => snappyUncompress(core, comp, out), js: () => snappyJs(comp, out) });
+  // a Parquet chunk's id page: ids as writeDemoCatalog draws them, each a 4-byte length then its bytes
+  const idList = Array.from({ length: 131072 }, (_, i) => Buffer.from(r() < 0.02 ? `NEW-${i}` : `SKU-${Math.floor(r() * spec.products)}`));
+  const idPage = new Uint8Array(Buffer.concat(idList.flatMap((b) => [Buffer.from(Uint32Array.of(b.length).buffer), b])));
+  const compW = snappyCompressWasm(core, idPage);
+  const compJ = snappyCompress(idPage);
+  const back = new Uint8Array(idPage.length);
+  snappyJs(compW, back);
+  if (!Buffer.from(back).equals(Buffer.from(idPage))) throw new Error('snappy compressor does not round-trip');
+  await measure('snappy compress', `${(idPage.length / 2 ** 20).toFixed(2)} MiB ids (${compW.length} / ${compJ.length} B out)`, { wasm: () => void (checksum += snappyCompressWasm(core, idPage).length), js: () => void (checksum += snappyCompress(idPage).length) });
 
   console.log(`checksum ${checksum}`);
   const md = [

@@ -14,7 +14,8 @@ import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
-import { CHECK_NONE, readCatalogFast, readColumnsFast, type ColumnSink } from '../src/batch/parquetFast.js';
+import { CHECK_NONE, fileAsyncBuffer, readCatalogFast, readColumnsFast, type ColumnSink } from '../src/batch/parquetFast.js';
+import { WasmCore } from '../src/core/wasm.js';
 import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/batch/parquet.js';
 import { resolveLayout } from '../src/batch/schema.js';
 import { rng } from '../src/batch/demoData.js';
@@ -171,6 +172,38 @@ describe('fast Parquet reader vs parquetReadObjects', () => {
           a,
           b,
         );
+      }
+    }
+  });
+
+  it('with a WASM core: v1 pages (all present, with nulls), v2 pages and partial pages give the same chunk as without', async () => {
+    const core = WasmCore.create({ variant: 'simd' });
+    const present = data.req_d.map((v) => (Number.isFinite(v) && v !== 0 ? v : 1.25)); // the hand-written dictionary cannot hold both zeros
+    const files: [string, ArrayBuffer, string[]][] = [
+      ['v1 SNAPPY, all present', writeV1File('SNAPPY', data.id_plain, present, present, groups, 128), ['v', 'd']],
+      ['v1 UNCOMPRESSED, all present', writeV1File('UNCOMPRESSED', data.id_plain, present, present, groups, 128), ['v', 'd']],
+      ['v1 SNAPPY, nulls', writeV1File('SNAPPY', data.id_plain, data.opt_d, present, groups, 128), ['d']],
+    ];
+    const v2 = parquetWriteBuffer({ columnData: [{ name: 'id', data: data.id_plain }, { name: 'v', data: present, type: 'DOUBLE' }, { name: 'w', data: present.map((x) => -x), type: 'DOUBLE' }], rowGroupSize: groups, pageSize: 4096 });
+    files.push(['v2 SNAPPY', v2, ['v', 'w']]);
+    for (const [what, buf, features] of files) {
+      const path = join(dir, `core-${files.findIndex((f) => f[0] === what)}.parquet`);
+      writeFileSync(path, new Uint8Array(buf));
+      const file = fileAsyncBuffer(path);
+      const meta = parquetMetadata(buf);
+      for (const [a, b] of ranges(N, groups, rng(11))) {
+        for (const intercept of [true, false]) {
+          const o = { file, meta, idColumn: 'id', featureColumns: features, intercept, rowStart: a, rowEnd: b, idsAsBytes: true };
+          const plain = await readCatalogFast({ ...o, alloc: (n) => new Float64Array(n) });
+          const mark = core.arena.mark();
+          const viaCore = await readCatalogFast({ ...o, alloc: (n) => core.arena.f64(n), core });
+          expect(plain, `${what} [${a}, ${b})`).not.toBeNull();
+          expect(Array.from(viaCore!.x), `${what} [${a}, ${b}) x`).toEqual(Array.from(plain!.x));
+          expect(core.owns(viaCore!.x)).toBe(true);
+          for (const k of ['cost', 'currentPrice', 'minPrice', 'maxPrice'] as const) expect(Array.from(viaCore![k])).toEqual(Array.from(plain![k]));
+          expect(Array.from(viaCore!.idBytes!.len)).toEqual(Array.from(plain!.idBytes!.len));
+          core.arena.release(mark);
+        }
       }
     }
   });
@@ -408,7 +441,10 @@ describe('fast Parquet writer', () => {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('readParquetChunk: fast path equals the hyparquet path, bad values fall back and are named', () => {
+// The batch worker reads with its WASM core: feature pages are then decompressed into WASM memory
+// and laid out by a kernel. Every check below runs both ways.
+const wasmCore = WasmCore.create({ variant: 'simd' });
+for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquetChunk (${mode}): fast path equals the hyparquet path, bad values fall back and are named`, () => {
   const N = 900;
   const features = ['f1', 'f2'];
   type Col = { name: string; data: unknown[]; el?: Partial<SchemaElement> };
@@ -434,7 +470,8 @@ describe('readParquetChunk: fast path equals the hyparquet path, bad values fall
     return path;
   }
   function options(path: string, rowStart: number, rowEnd: number, onError: 'fail' | 'skip', header: string[]): ParquetReadOptions {
-    return { file: path, layout: resolveLayout(path, header, features), featureNames: features, intercept: true, rowStart, rowEnd, onError, alloc: (n) => new Float64Array(n) };
+    const base = { file: path, layout: resolveLayout(path, header, features), featureNames: features, intercept: true, rowStart, rowEnd, onError };
+    return mode === 'WASM core' ? { ...base, alloc: (n) => wasmCore.arena.f64(n), core: wasmCore } : { ...base, alloc: (n) => new Float64Array(n) };
   }
   async function outcome(read: (o: ParquetReadOptions) => Promise<unknown>, o: ParquetReadOptions): Promise<unknown> {
     try {
@@ -456,7 +493,6 @@ describe('readParquetChunk: fast path equals the hyparquet path, bad values fall
       expect(fast).toEqual(await outcome(readParquetChunkHyparquet, o));
       expect(fast).not.toHaveProperty('error');
     }
-    const { fileAsyncBuffer } = await import('../src/batch/parquetFast.js');
     const file = fileAsyncBuffer(path);
     const meta = parquetMetadata(await file.slice(0));
     const chunk = await readCatalogFast({ file, meta, idColumn: 'product_id', featureColumns: features, costColumn: 'cost', currentPriceColumn: 'current_price', intercept: false, rowStart: 10, rowEnd: 20, alloc: (n) => new Float64Array(n) });

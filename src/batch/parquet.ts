@@ -13,6 +13,7 @@ import type { CatalogLayout } from './schema.js';
 import type { ParsedChunk } from './parseChunk.js';
 import type { PriceColumns } from '../pricing/engine.js';
 import { STATUSES, reasonString } from '../pricing/policy.js';
+import type { WasmCore } from '../core/wasm.js';
 import { encodeRowGroupFast, fileAsyncBuffer, readCatalogFast, type FastColumn, type FastWriteOptions, type IdBytes } from './parquetFast.js';
 
 const files = new Map<string, { file: AsyncBuffer; meta: FileMetaData }>();
@@ -75,6 +76,8 @@ export interface ParquetReadOptions {
   alloc: (n: number) => Float64Array;
   /** product ids as raw UTF-8 bytes (ParsedChunk.idBytes, chunk.ids empty) when the fast path reads them */
   idsAsBytes?: boolean;
+  /** the core `alloc` draws from: the fast path then decodes numeric columns in WASM memory */
+  core?: WasmCore;
 }
 
 /**
@@ -101,6 +104,7 @@ export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChu
     rowEnd: o.rowEnd,
     alloc: o.alloc,
     idsAsBytes: o.idsAsBytes,
+    core: o.core,
   });
   if (fast) return { chunk: fast, lines: o.rowEnd - o.rowStart, rejects: [], idBytes: fast.idBytes };
   return readParquetChunkHyparquet(o);

@@ -23,8 +23,9 @@ import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { CatalogChunk } from '../pricing/engine.js';
 import type { WasmCore } from '../core/wasm.js';
-import { snappyUncompress as snappyUncompressWasm } from '../core/snappy.js';
-import { close, open, read, statSync } from 'node:fs';
+import { snappyCompress as snappyCompressWasm, snappyUncompress as snappyUncompressWasm } from '../core/snappy.js';
+import { columnsToRows, columnsToRowsReference, firstNonFinite, snappyUncompressInto } from '../core/columns.js';
+import { close, closeSync, open, openSync, read, readSync, statSync } from 'node:fs';
 
 // ---------------------------------------------------------------------------------------------
 // Reader
@@ -45,6 +46,8 @@ export interface NumberSink {
   stride: number;
   offset: number;
   check: number;
+  /** dst lives in this core's memory: PLAIN DOUBLE pages without nulls are decompressed straight into it */
+  wasm?: WasmCore;
 }
 
 /** Destination of one string column: row r goes to dst[r]. */
@@ -198,7 +201,10 @@ interface FetchedGroup {
  * Returns null when a wanted column is outside the fast case. Chunks of one group are read with
  * as few slices as possible (small gaps are read through: one read beats two).
  */
-async function fetchChunks(file: AsyncBuffer, meta: FileMetaData, columns: ColumnRequest[], rowStart: number, rowEnd: number): Promise<FetchedGroup[] | null> {
+async function fetchChunks(file: AsyncBuffer, meta: FileMetaData, columns: ColumnRequest[], rowStart: number, rowEnd: number, core?: WasmCore): Promise<FetchedGroup[] | null> {
+  // a local file read for a core: positioned reads straight into its arena (no fresh buffer per
+  // slice, no copy into WASM before decompressing); the caller holds the arena scope
+  const local = core && isFileBuffer(file) ? file : undefined;
   const leaves = topLevelLeaves(meta.schema);
   const names = [...new Set(columns.map((c) => c.column))];
   for (const c of columns) {
@@ -230,6 +236,14 @@ async function fetchChunks(file: AsyncBuffer, meta: FileMetaData, columns: Colum
       while (j < ranges.length && ranges[j].start - end <= 1 << 20) end = Math.max(end, ranges[j++].end);
       const part = ranges.slice(i, j);
       const start = part[0].start;
+      if (local && core) {
+        const p = core.arena.allocBytes(end - start);
+        const dst = new Uint8Array(core.memory.buffer, p, end - start); // buffer read after the allocation
+        local.readInto(start, dst);
+        for (const r of part) group.chunks.set(r.name, { bytes: dst.subarray(r.start - start, r.end - start), md: r.cc.meta_data!, el: leaves.get(r.name)! });
+        i = j;
+        continue;
+      }
       reads.push(
         Promise.resolve(file.slice(start, end)).then((buf) => {
           for (const r of part) group.chunks.set(r.name, { bytes: new Uint8Array(buf, r.start - start, r.end - r.start), md: r.cc.meta_data!, el: leaves.get(r.name)! });
@@ -242,15 +256,38 @@ async function fetchChunks(file: AsyncBuffer, meta: FileMetaData, columns: Colum
   return groups;
 }
 
+/** An AsyncBuffer over a local file that can also read synchronously into a given buffer. */
+export interface FileBuffer extends AsyncBuffer {
+  /** Fill `dst` with the bytes at [start, start + dst.length); throws at end of file. */
+  readInto(start: number, dst: Uint8Array): void;
+}
+
+function isFileBuffer(f: AsyncBuffer): f is FileBuffer {
+  return typeof (f as Partial<FileBuffer>).readInto === 'function';
+}
+
 /**
  * An AsyncBuffer over a file: each slice is positioned reads into one buffer of exactly its size
  * (hyparquet's asyncBufferFromFile streams each slice in 64 KiB chunks and concatenates them,
  * which cost as much as decoding). The file is opened per slice, so no descriptor outlives a read.
  */
-export function fileAsyncBuffer(path: string): AsyncBuffer {
+export function fileAsyncBuffer(path: string): FileBuffer {
   const { size } = statSync(path);
   return {
     byteLength: size,
+    readInto(start: number, dst: Uint8Array): void {
+      if (start < 0 || start + dst.length > size) throw new Error(`${path}: bytes [${start}, ${start + dst.length}) are outside the file (${size} bytes)`);
+      const fd = openSync(path, 'r');
+      try {
+        for (let got = 0; got < dst.length; ) {
+          const n = readSync(fd, dst, got, dst.length - got, start + got);
+          if (n === 0) throw new Error(`${path}: unexpected end of file at byte ${start + got}`);
+          got += n;
+        }
+      } finally {
+        closeSync(fd);
+      }
+    },
     slice(start: number, end?: number): Promise<ArrayBuffer> {
       const from = Math.min(Math.max(0, start), size);
       const to = Math.min(Math.max(from, end ?? size), size);
@@ -401,6 +438,10 @@ function decodeChunk(c: FetchedChunk, groupStart: number, selStart: number, selE
         row += rows;
         continue;
       }
+      if (sink.kind === 'number' && d.encoding === 'PLAIN' && row >= selStart && row + rows <= selEnd && plainDoublesV1(body, h.uncompressed_page_size, md, optional, rows, row - base, sink)) {
+        row += rows;
+        continue;
+      }
       values = decompress(body, h.uncompressed_page_size, md.codec);
       const r: DataReader = { view: new DataView(values.buffer, values.byteOffset, values.byteLength), offset: 0 };
       if (optional) {
@@ -419,6 +460,10 @@ function decodeChunk(c: FetchedChunk, groupStart: number, selStart: number, selE
         continue;
       }
       const lv = d.definition_levels_byte_length;
+      if (sink.kind === 'number' && d.num_nulls === 0 && d.encoding === 'PLAIN' && row >= selStart && row + rows <= selEnd && plainDoublesV2(body.subarray(lv), h.uncompressed_page_size - lv, md, d.is_compressed !== false, rows, row - base, sink)) {
+        row += rows;
+        continue;
+      }
       // v2 counts the nulls in the header: no levels to decode when there are none
       if (optional && d.num_nulls !== 0) {
         defs = levels(rows);
@@ -466,6 +511,70 @@ function decodeChunk(c: FetchedChunk, groupStart: number, selStart: number, selE
     row += rows;
   }
   if (row < selEnd) throw UNSUPPORTED; // column chunk ended early
+}
+
+/** Whether a page of `sink`'s column can be decoded in WASM (see NumberSink.wasm). */
+function wasmPlainDoubles(md: ColumnMetaData, sink: NumberSink): WasmCore | undefined {
+  if (!sink.wasm || sink.stride !== 1 || md.type !== 'DOUBLE' || (md.codec !== 'SNAPPY' && md.codec !== 'UNCOMPRESSED')) return undefined;
+  if (sink.check !== CHECK_NONE && sink.check !== CHECK_FEATURE && sink.check !== CHECK_FINITE_OR_NULL) return undefined;
+  return sink.wasm;
+}
+
+/** Check a block just written into the sink: any non-finite value fails CHECK_FEATURE and CHECK_FINITE_OR_NULL. */
+function checkWasmBlock(core: WasmCore, block: Float64Array, check: number): void {
+  if (check !== CHECK_NONE && firstNonFinite(core, block) >= 0) throw INVALID;
+}
+
+/**
+ * A whole v2 PLAIN DOUBLE page without nulls, decompressed straight into the sink's WASM memory
+ * at sink row `at`. False (nothing written) when the page is not of that kind.
+ */
+function plainDoublesV2(data: Uint8Array, size: number, md: ColumnMetaData, compressed: boolean, rows: number, at: number, sink: NumberSink): boolean {
+  const core = wasmPlainDoubles(md, sink);
+  if (!core || size !== rows * 8) return false;
+  const block = sink.dst.subarray(sink.offset + at, sink.offset + at + rows);
+  const dst = new Uint8Array(block.buffer, block.byteOffset, size);
+  if (!compressed || md.codec === 'UNCOMPRESSED') {
+    if (data.length !== size) throw UNSUPPORTED;
+    dst.set(data);
+  } else if (!snappyUncompressInto(core, data, dst)) {
+    throw UNSUPPORTED; // the hyparquet path reports the corrupt page
+  }
+  checkWasmBlock(core, block, sink.check);
+  return true;
+}
+
+/**
+ * A whole v1 PLAIN DOUBLE page (the layout pyarrow writes by default) decompressed in WASM
+ * memory; when every value is present it is copied into the sink at row `at` there. False
+ * (nothing written) when the page has nulls or is not of that kind: the JavaScript path decodes it.
+ */
+function plainDoublesV1(body: Uint8Array, size: number, md: ColumnMetaData, optional: boolean, rows: number, at: number, sink: NumberSink): boolean {
+  const core = wasmPlainDoubles(md, sink);
+  if (!core) return false;
+  return core.arena.scoped(() => {
+    const p = core.arena.allocBytes(Math.max(1, size));
+    const page = new Uint8Array(core.memory.buffer, p, size);
+    if (md.codec === 'UNCOMPRESSED') {
+      if (body.length !== size) throw UNSUPPORTED;
+      page.set(body);
+    } else if (!snappyUncompressInto(core, body, page)) {
+      throw UNSUPPORTED;
+    }
+    let vOff = 0;
+    if (optional) {
+      const r: DataReader = { view: new DataView(page.buffer, page.byteOffset, page.byteLength), offset: 0 };
+      const defs = levels(rows);
+      readRleBitPackedHybrid(r, 1, defs);
+      if (countOnes(defs, rows) !== rows) return false;
+      vOff = r.offset;
+    }
+    if (size - vOff !== rows * 8) throw UNSUPPORTED;
+    const block = sink.dst.subarray(sink.offset + at, sink.offset + at + rows);
+    new Uint8Array(block.buffer, block.byteOffset, size - vOff).set(page.subarray(vOff));
+    checkWasmBlock(core, block, sink.check);
+    return true;
+  });
 }
 
 function countOnes(defs: Uint8Array, n: number): number {
@@ -535,10 +644,12 @@ export async function readColumnsFast(
   rowEnd: number,
   sinks: () => ColumnSink[],
   after?: () => void,
+  /** read a local file's chunks straight into this core's arena (the caller holds the scope) */
+  core?: WasmCore,
 ): Promise<boolean> {
   let groups: FetchedGroup[] | null;
   try {
-    groups = await fetchChunks(file, meta, columns, rowStart, rowEnd);
+    groups = await fetchChunks(file, meta, columns, rowStart, rowEnd, core);
   } catch {
     return false;
   }
@@ -557,25 +668,7 @@ export async function readColumnsFast(
   return true;
 }
 
-let featureScratch = new Float64Array(1 << 16);
-
-/**
- * Column-major features (column j at cols[j * n]) into row-major x (n x D, intercept first), in
- * blocks of rows that stay in cache: decoding each column straight into x with stride D would
- * stream all of x through memory once per column.
- */
-function transpose(cols: Float64Array, n: number, F: number, x: Float64Array, D: number, intercept: boolean): void {
-  const off = intercept ? 1 : 0;
-  const B = 256;
-  for (let r0 = 0; r0 < n; r0 += B) {
-    const r1 = Math.min(n, r0 + B);
-    if (intercept) for (let r = r0, p = r0 * D; r < r1; r++, p += D) x[p] = 1;
-    for (let j = 0; j < F; j++) {
-      const src = j * n;
-      for (let r = r0, p = r0 * D + off + j; r < r1; r++, p += D) x[p] = cols[src + r];
-    }
-  }
-}
+let featureScratch: Float64Array = new Float64Array(1 << 16);
 
 export interface FastCatalogRead {
   file: AsyncBuffer;
@@ -592,6 +685,11 @@ export interface FastCatalogRead {
   alloc: (n: number) => Float64Array;
   /** ids as raw bytes (`idBytes`, `ids` left empty) instead of strings */
   idsAsBytes?: boolean;
+  /**
+   * The core whose arena `alloc` draws from: numeric columns are then decoded into WASM memory
+   * (feature pages decompressed straight there) and laid out as x by a kernel.
+   */
+  core?: WasmCore;
 }
 
 /**
@@ -615,11 +713,13 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<(CatalogChunk
     ...opt.filter(([c]) => c !== undefined).map(([column]) => ({ column: column!, kind: 'number' as const })),
   ];
   const F = o.featureColumns.length;
-  // every numeric column is decoded into one plain (non-shared) scratch first, features column
-  // by column then transposed, the others copied: typed arrays over WASM's shared memory are a
-  // different elements kind, and mixing the two made the decode loops polymorphic
-  if (featureScratch.length < n * (F + 4)) featureScratch = new Float64Array(n * (F + 4));
-  const cols = featureScratch;
+  // Every numeric column is decoded column-major into one block first (features then transposed,
+  // the others used in place). With a core the block is in WASM memory; without one it is a plain
+  // (non-shared) scratch: typed arrays over WASM's shared memory are a different elements kind,
+  // and mixing the two in one thread made the decode loops polymorphic.
+  const core = o.core;
+  if (!core && featureScratch.length < n * (F + 4)) featureScratch = new Float64Array(n * (F + 4));
+  let cols = featureScratch;
   const res: { chunk?: CatalogChunk & { idBytes?: IdBytes } } = {};
   const ok = await readColumnsFast(
     o.file,
@@ -628,12 +728,13 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<(CatalogChunk
     o.rowStart,
     o.rowEnd,
     () => {
+      if (core) cols = o.alloc(n * (F + 4)); // after the last await: the view stays valid
       const ids = new Array<string>(o.idsAsBytes ? 0 : n);
       const raw = o.idsAsBytes ? idBytes(n) : undefined;
       const sinks: ColumnSink[] = [raw ? { kind: 'bytes', column: o.idColumn, out: raw, check: CHECK_ID } : { kind: 'string', column: o.idColumn, dst: ids, check: CHECK_ID }];
-      o.featureColumns.forEach((column, j) => sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: j * n, check: CHECK_FEATURE }));
+      o.featureColumns.forEach((column, j) => sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: j * n, check: CHECK_FEATURE, wasm: core }));
       opt.forEach(([column, check], i) => {
-        if (column !== undefined) sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: (F + i) * n, check });
+        if (column !== undefined) sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: (F + i) * n, check, wasm: core });
       });
       res.chunk = { n, ids, idBytes: raw, x: new Float64Array(0), cost: new Float64Array(0), currentPrice: new Float64Array(0), minPrice: new Float64Array(0), maxPrice: new Float64Array(0) };
       return sinks;
@@ -641,14 +742,21 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<(CatalogChunk
     () => {
       const c = res.chunk!;
       c.x = o.alloc(n * D);
+      if (core) {
+        columnsToRows(core, cols, n, F, c.x, D, o.intercept);
+        const arrays = opt.map(([column], i) => (column === undefined ? o.alloc(n).fill(NaN) : cols.subarray((F + i) * n, (F + i + 1) * n)));
+        [c.cost, c.currentPrice, c.minPrice, c.maxPrice] = arrays;
+        return;
+      }
       const arrays = [o.alloc(n), o.alloc(n), o.alloc(n), o.alloc(n)];
-      transpose(cols, n, F, c.x, D, o.intercept);
+      columnsToRowsReference(cols, n, F, c.x, D, o.intercept);
       opt.forEach(([column], i) => {
         if (column === undefined) arrays[i].fill(NaN);
         else arrays[i].set(cols.subarray((F + i) * n, (F + i + 1) * n));
       });
       [c.cost, c.currentPrice, c.minPrice, c.maxPrice] = arrays;
     },
+    core,
   );
   return ok && res.chunk ? res.chunk : null;
 }
@@ -741,7 +849,7 @@ class ChunkWriter {
 
   /** One page (header + levels + body), compressed when `codec` says so; returns uncompressed bytes incl. header. */
   page(header: Omit<PageHeader, 'compressed_page_size' | 'uncompressed_page_size'>, levels: Uint8Array, data: Uint8Array, codec: CompressionCodec): number {
-    const stored = codec === 'SNAPPY' ? snappyCompress(data) : data;
+    const stored = codec !== 'SNAPPY' ? data : snappyCore ? snappyCompressWasm(snappyCore, data) : snappyCompress(data);
     const start = this.out.offset;
     writePageHeader(this.out, { ...header, uncompressed_page_size: levels.length + data.length, compressed_page_size: levels.length + stored.length } as PageHeader);
     const headerSize = this.out.offset - start;
