@@ -415,55 +415,69 @@ function quoteRow(family: i32, scale: f64, inv: f64, uPtr: usize, cPtr: usize, o
 
 /**
  * Delta-method variance of a learned price (MATH.md §5.3): Var_i = dpdu_i^2 x_i' Sigma_k(i) x_i.
- * x: n x d row-major; cov: a block of packed symmetric matrices, each its upper triangle row by
- * row (row r holds entries (r, r..d-1); d(d+1)/2 values), so a batch reads half the bytes of the
- * dense form: the matrices are picked at random per row and this kernel is bound by memory
- * traffic. covIndex[i] (f64) picks the matrix of row i, covIndexPtr == 0 means one shared matrix.
+ * x: n x d row-major. cov: the matrices' values, each stored one of two ways, which covAt (i32
+ * per matrix) says: covAt[k] >= 0, matrix k is dense, its upper triangle row by row (row r holds
+ * entries (r, r..d-1); d(d+1)/2 values) from cov[covAt[k]]; covAt[k] < 0, matrix k is diagonal,
+ * its d diagonal entries from cov[-covAt[k] - 1]. covAtPtr == 0: every matrix dense, matrix k at
+ * k d(d+1)/2. The matrices are picked at random per row, so this kernel is bound by memory
+ * traffic: a product fitted with standard errors only (FORMATS.md) costs d values, not d(d+1)/2.
+ * covIndex[i] (f64) picks the matrix of row i; covIndexPtr == 0 means one shared matrix.
  * x' S x = sum_r x_r (S_rr x_r + 2 sum_{s>r} S_rs x_s). The inner sums run in two lanes (f64x2
  * with SIMD, two scalar accumulators without), so both builds and the TS twin add in the same
- * order. out[i] = variance.
+ * order; a diagonal matrix gives the same value the dense form of it would (t = 0 exactly).
+ * out[i] = variance.
  */
 export function priceVariance(
-  n: i32, d: i32, xPtr: usize, dpduPtr: usize, covPtr: usize, covIndexPtr: usize, outPtr: usize,
+  n: i32, d: i32, xPtr: usize, dpduPtr: usize, covPtr: usize, covAtPtr: usize, covIndexPtr: usize, outPtr: usize,
 ): void {
   const rowBytes = <usize>d << 3;
   const matBytes = (<usize>d * <usize>(d + 1) >> 1) << 3;
   for (let i = 0; i < n; i++) {
     const xi = xPtr + <usize>i * rowBytes;
-    let row = covPtr;
-    if (covIndexPtr != 0) row += <usize>(<i32>load<f64>(covIndexPtr + (<usize>i << 3))) * matBytes;
+    const k: i32 = covIndexPtr != 0 ? <i32>load<f64>(covIndexPtr + (<usize>i << 3)) : 0;
     let q: f64 = 0.0;
-    for (let r = 0; r < d; r++) {
-      // row r of the triangle: S_rr at row, S_r,s at row + 8 (s - r)
-      const m = d - r - 1; // off-diagonal entries
-      const m2 = m & ~1;
-      const off = row + 8;
-      const xo = xi + (<usize>(r + 1) << 3);
-      let s0: f64 = 0.0;
-      let s1: f64 = 0.0;
-      if (ASC_FEATURE_SIMD) {
-        let acc = f64x2.splat(0.0);
-        for (let k = 0; k < m2; k += 2) {
-          const ko = <usize>k << 3;
-          acc = f64x2.add(acc, f64x2.mul(v128.load(off + ko), v128.load(xo + ko)));
-        }
-        s0 = f64x2.extract_lane(acc, 0);
-        s1 = f64x2.extract_lane(acc, 1);
-      } else {
-        for (let k = 0; k < m2; k += 2) {
-          const ko = <usize>k << 3;
-          s0 += load<f64>(off + ko) * load<f64>(xo + ko);
-          s1 += load<f64>(off + ko + 8) * load<f64>(xo + ko + 8);
-        }
+    let at: i32 = 0;
+    if (covAtPtr != 0) at = load<i32>(covAtPtr + (<usize>k << 2));
+    if (at < 0) {
+      const diag = covPtr + (<usize>(-at - 1) << 3);
+      for (let r = 0; r < d; r++) {
+        const xr = load<f64>(xi + (<usize>r << 3));
+        q += xr * (load<f64>(diag + (<usize>r << 3)) * xr);
       }
-      let t = s0 + s1;
-      if (m2 < m) {
-        const ko = <usize>m2 << 3;
-        t += load<f64>(off + ko) * load<f64>(xo + ko);
+    } else {
+      let row = covPtr + (covAtPtr != 0 ? <usize>at << 3 : <usize>k * matBytes);
+      for (let r = 0; r < d; r++) {
+        // row r of the triangle: S_rr at row, S_r,s at row + 8 (s - r)
+        const m = d - r - 1; // off-diagonal entries
+        const m2 = m & ~1;
+        const off = row + 8;
+        const xo = xi + (<usize>(r + 1) << 3);
+        let s0: f64 = 0.0;
+        let s1: f64 = 0.0;
+        if (ASC_FEATURE_SIMD) {
+          let acc = f64x2.splat(0.0);
+          for (let kk = 0; kk < m2; kk += 2) {
+            const ko = <usize>kk << 3;
+            acc = f64x2.add(acc, f64x2.mul(v128.load(off + ko), v128.load(xo + ko)));
+          }
+          s0 = f64x2.extract_lane(acc, 0);
+          s1 = f64x2.extract_lane(acc, 1);
+        } else {
+          for (let kk = 0; kk < m2; kk += 2) {
+            const ko = <usize>kk << 3;
+            s0 += load<f64>(off + ko) * load<f64>(xo + ko);
+            s1 += load<f64>(off + ko + 8) * load<f64>(xo + ko + 8);
+          }
+        }
+        let t = s0 + s1;
+        if (m2 < m) {
+          const ko = <usize>m2 << 3;
+          t += load<f64>(off + ko) * load<f64>(xo + ko);
+        }
+        const xr = load<f64>(xi + (<usize>r << 3));
+        q += xr * (load<f64>(row) * xr + 2.0 * t);
+        row += (<usize>(m + 1)) << 3;
       }
-      const xr = load<f64>(xi + (<usize>r << 3));
-      q += xr * (load<f64>(row) * xr + 2.0 * t);
-      row += (<usize>(m + 1)) << 3;
     }
     const g = load<f64>(dpduPtr + (<usize>i << 3));
     store<f64>(outPtr + (<usize>i << 3), g * g * q);

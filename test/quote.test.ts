@@ -10,7 +10,7 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { WasmCore, type Variant } from '../src/core/wasm.js';
-import { optimalQuote, virtualValuationInverse, priceStdError, priceVariance, packSymmetric } from '../src/core/quote.js';
+import { optimalQuote, virtualValuationInverse, priceStdError, priceVariance, packSymmetric, packCovariances } from '../src/core/quote.js';
 import * as twin from '../src/core/twin/quote.js';
 import { erfc, normMillsRatio, normPdf, normCdf, logisticCdf } from '../src/core/twin/noise.js';
 import type { NoiseSpec, NoiseFamily } from '../src/core/validate.js';
@@ -258,7 +258,7 @@ describe('optimalQuote: WASM (simd, scalar) vs TS twin', () => {
       }
     }
     for (const d of [1, 2, 3, 5, 8, 17]) {
-      const K = 3;
+      const K = 4; // matrices 0-2 dense, 3 diagonal (a product fitted with standard errors only)
       const x = Float64Array.from({ length: n * d }, () => r() * 2 - 1);
       const g = Float64Array.from({ length: n }, () => r());
       const cov = new Float64Array(K * d * d);
@@ -268,14 +268,19 @@ describe('optimalQuote: WASM (simd, scalar) vs TS twin', () => {
         for (let i = 0; i < d; i++) for (let j = 0; j < d; j++) {
           let s = i === j ? 0.1 : 0;
           for (let l = 0; l < d; l++) s += B[i * d + l] * B[j * d + l];
-          cov[k * d * d + i * d + j] = s;
+          cov[k * d * d + i * d + j] = k === 3 && i !== j ? 0 : s;
         }
       }
+      const packed = packCovariances(cov, d);
+      expect(Array.from(packed.at).map((a) => a < 0)).toEqual([d === 1, d === 1, d === 1, true]); // d = 1: every matrix is diagonal
       const idx = Float64Array.from({ length: n }, (_, i) => i % K);
       const want = new Float64Array(n);
-      twin.priceVariance(n, d, x, g, packSymmetric(cov, d), idx, want);
+      twin.priceVariance(n, d, x, g, packed.values, packed.at, idx, want);
+      const allDense = new Float64Array(n);
+      twin.priceVariance(n, d, x, g, packSymmetric(cov, d), null, idx, allDense);
+      expect(Array.from(allDense)).toEqual(Array.from(want)); // a diagonal stored as such adds in the same order
       const want1 = new Float64Array(n);
-      twin.priceVariance(n, d, x, g, packSymmetric(cov.subarray(0, d * d), d), null, want1);
+      twin.priceVariance(n, d, x, g, packSymmetric(cov.subarray(0, d * d), d), null, null, want1);
       // an independent plain double loop
       for (let i = 0; i < n; i++) {
         let q = 0;

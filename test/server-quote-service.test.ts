@@ -70,9 +70,11 @@ describe('rows the core cannot price', () => {
     const chunk = buildChunk(steep, items, () => '');
     const t = core.arena.alloc(steep.table.length);
     const v = core.arena.alloc(steep.cov.length);
-    const model: ActiveModel = { version: 'v9', seq: 9, path: '/nonexistent', compiled: steep, pinned: { table: t, cov: v } };
+    const at = core.arena.allocBytes(4 * steep.covAt.length);
+    const model: ActiveModel = { version: 'v9', seq: 9, path: '/nonexistent', compiled: steep, pinned: { table: t, cov: v, covAt: at } };
     core.arena.view(t, steep.table.length).set(steep.table);
     core.arena.view(v, steep.cov.length).set(steep.cov);
+    new Int32Array(core.memory.buffer, at, steep.covAt.length).set(steep.covAt);
     const p = await priceItems(model, chunk, { core, policy: {}, poolThreshold: 1000 });
     const got = items.map((it, i) => JSON.parse(JSON.stringify(quoteRecord(it.product_id, p, i))) as Record<string, unknown>);
     const ref = engineRecords(steepModel, {}, items.filter((_, i) => i !== 3));
@@ -87,9 +89,10 @@ describe('rows the core cannot price', () => {
 describe('QuoteBatcher', () => {
   function active(version: string, model = model1): ActiveModel {
     const compiled = compileModel(model);
-    const pin = { table: core.arena.alloc(compiled.table.length), cov: core.arena.alloc(compiled.cov.length) };
+    const pin = { table: core.arena.alloc(compiled.table.length), cov: core.arena.alloc(compiled.cov.length), covAt: core.arena.allocBytes(4 * compiled.covAt.length) };
     core.arena.view(pin.table, compiled.table.length).set(compiled.table);
     core.arena.view(pin.cov, compiled.cov.length).set(compiled.cov);
+    new Int32Array(core.memory.buffer, pin.covAt, compiled.covAt.length).set(compiled.covAt);
     const m: ActiveModel = { version, seq: 1, path: '', compiled, pinned: pin };
     pinnedViews(m, core);
     return m;

@@ -101,6 +101,48 @@ export function packSymmetric(dense: Float64Array, d: number, out?: Float64Array
   return dst;
 }
 
+/** Covariance matrices in the delta-method kernel's layout (see packCovariances). */
+export interface PackedCovariances {
+  values: Float64Array;
+  /** per matrix: >= 0, a packed upper triangle at values[at]; < 0, a diagonal at values[-at - 1] */
+  at: Int32Array;
+}
+
+/**
+ * K symmetric d x d row-major matrices in the kernel's layout: a diagonal matrix (a product
+ * fitted with standard errors only, FORMATS.md) as its d diagonal entries, any other as its packed
+ * upper triangle (packSymmetric). The kernel then reads d values per row for the first kind.
+ */
+export function packCovariances(dense: Float64Array, d: number): PackedCovariances {
+  const dd = d * d;
+  const P = (d * (d + 1)) / 2;
+  const K = dense.length / dd;
+  const diagonal = new Uint8Array(K);
+  let total = 0;
+  for (let k = 0; k < K; k++) {
+    let off = false;
+    for (let r = 0; r < d && !off; r++) for (let c = 0; c < d; c++) if (c !== r && dense[k * dd + r * d + c] !== 0) { off = true; break; }
+    diagonal[k] = off ? 0 : 1;
+    total += off ? P : d;
+  }
+  if (total >= 2 ** 31) throw new RangeError(`packCovariances: ${total} values exceed the kernel's 32-bit offsets`);
+  const values = new Float64Array(total);
+  const at = new Int32Array(K);
+  let o = 0;
+  for (let k = 0; k < K; k++) {
+    if (diagonal[k]) {
+      at[k] = -o - 1;
+      for (let r = 0; r < d; r++) values[o + r] = dense[k * dd + r * d + r];
+      o += d;
+    } else {
+      at[k] = o;
+      packSymmetric(dense.subarray(k * dd, (k + 1) * dd), d, values, o);
+      o += P;
+    }
+  }
+  return { values, at };
+}
+
 /**
  * Delta-method variance (MATH.md §5.3): Var_i = dpdu_i^2 x_i' Sigma_k(i) x_i, with x an n x d
  * row-major block (n = dpdu.length), cov a block of K d x d row-major matrices and covIndex[i] in
@@ -154,8 +196,7 @@ export function priceVariance(
       checkMatrix(k);
     }
   }
-  // the kernel reads packed triangles: pack the matrices the rows use, renumbered in order of use
-  const P = (d * (d + 1)) / 2;
+  // the kernel's layout (packCovariances) for the matrices the rows use, renumbered in order of use
   const used = new Int32Array(K).fill(-1);
   let U = 0;
   let idx: Float64Array | undefined;
@@ -169,15 +210,17 @@ export function priceVariance(
   } else {
     used[0] = U++;
   }
-  const packed = new Float64Array(U * P);
-  for (let k = 0; k < K; k++) if (used[k] >= 0) packSymmetric(cov.subarray(k * dd, (k + 1) * dd), d, packed, used[k] * P);
+  const dense = new Float64Array(U * dd);
+  for (let k = 0; k < K; k++) if (used[k] >= 0) dense.set(cov.subarray(k * dd, (k + 1) * dd), used[k] * dd);
+  const packed = packCovariances(dense, d);
   return core.arena.scoped(() => {
     const px = core.input(x);
     const pg = core.input(dpdu);
-    const pcov = core.input(packed);
+    const pcov = core.input(packed.values);
+    const pat = core.inputInt32(packed.at);
     const pk = idx === undefined ? 0 : core.input(idx);
     const out = core.output(n);
-    core.k.priceVariance(n, d, px, pg, pcov, pk, out.ptr);
+    core.k.priceVariance(n, d, px, pg, pcov, pat, pk, out.ptr);
     return out.view().slice();
   });
 }

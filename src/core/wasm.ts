@@ -123,6 +123,14 @@ export class WasmCore {
     return p;
   }
 
+  /** inputInt32: `input` for 32-bit integers (covariance offsets). */
+  inputInt32(a: Int32Array): number {
+    if (this.owns(a)) return a.byteOffset;
+    const p = this.arena.allocBytes(Math.max(4, a.byteLength));
+    new Int32Array(this.memory.buffer, p, a.length).set(a);
+    return p;
+  }
+
   /** An output buffer of n doubles in WASM memory, as pointer and view. */
   output(n: number): { ptr: number; view: () => Float64Array } {
     const ptr = this.arena.alloc(n);

@@ -46,10 +46,13 @@ function getModel(source: string | SharedModel): CompiledModel {
     const c = getCore();
     const t = c.arena.allocPermanent(m.table.length);
     const v = c.arena.allocPermanent(m.cov.length);
+    const at = c.arena.allocBytesPermanent(4 * m.covAt.length);
     c.arena.view(t, m.table.length).set(m.table);
     c.arena.view(v, m.cov.length).set(m.cov);
+    new Int32Array(c.memory.buffer, at, m.covAt.length).set(m.covAt);
     m.table = c.arena.view(t, m.table.length);
     m.cov = c.arena.view(v, m.cov.length);
+    m.covAt = new Int32Array(c.memory.buffer, at, m.covAt.length);
     modelKeys.set(key, buildProductKeys(c, [...m.index.keys()]));
     models.set(key, m);
   }
@@ -173,7 +176,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       if (fast && (t.outFormat !== 'csv' || perProduct)) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
-        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true,
+        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true, core: c,
       }) : parseCatalogChunk(t.bytes.slice(), {
         file: t.file,
         format: t.format,

@@ -10,7 +10,7 @@
 import type { Model, ThetaEntry } from '../model/format.js';
 import { modelDim, ModelError } from '../model/format.js';
 import type { NoiseSpec } from '../core/validate.js';
-import { packSymmetric } from '../core/quote.js';
+import { packCovariances } from '../core/quote.js';
 
 export interface CompiledModel {
   D: number;
@@ -19,8 +19,10 @@ export interface CompiledModel {
   noise: NoiseSpec;
   /** (K+1) x D */
   table: Float64Array;
-  /** (K+1) packed upper triangles of D(D+1)/2 values (packSymmetric: the delta-method kernel's layout) */
+  /** the K+1 covariance matrices in the delta-method kernel's layout (packCovariances): values ... */
   cov: Float64Array;
+  /** ... and where each matrix starts in them (and whether it is diagonal) */
+  covAt: Int32Array;
   index: Map<string, number>;
   /** column names in x order, without the intercept */
   features: string[];
@@ -60,12 +62,14 @@ export function compileModel(model: Model): CompiledModel {
     }
   }
   checkCovariances(cov, D, ids);
+  const packed = packCovariances(cov, D);
   return {
     D,
     reservation: model.reservation,
     noise: { family: model.noise.family, scale: model.noise.scale },
     table,
-    cov: packSymmetric(cov, D),
+    cov: packed.values,
+    covAt: packed.at,
     index,
     features: model.features.slice(),
     intercept: model.intercept,

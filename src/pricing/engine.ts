@@ -131,7 +131,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     // The delta-method kernel is called directly: x is finite by construction (parsers), the
     // covariance table was checked once in compileModel, idx is in range by construction.
     const se = a.f64(n);
-    core.k.priceVariance(n, D, pX, core.input(q.dpdu), core.input(cm.cov), idx.byteOffset, se.byteOffset);
+    core.k.priceVariance(n, D, pX, core.input(q.dpdu), core.input(cm.cov), core.inputInt32(cm.covAt), idx.byteOffset, se.byteOffset);
     for (let i = 0; i < n; i++) se[i] = Math.sqrt(se[i]);
     // Gamma at the model's optimum feeds the breaker: a non-negative value means p* is not a
     // strict local maximum of expected profit.

@@ -19,6 +19,7 @@ export interface SharedModel {
   intercept: boolean;
   table: SharedArrayBuffer;
   cov: SharedArrayBuffer;
+  covAt: SharedArrayBuffer;
   /** product ids in model-row order (row k + 1 is id k), UTF-8, concatenated */
   idBytes: SharedArrayBuffer;
   /** K + 1 offsets into idBytes */
@@ -58,9 +59,16 @@ export function shareModel(cm: CompiledModel, id: string): SharedModel {
     intercept: cm.intercept,
     table: shared(cm.table),
     cov: shared(cm.cov),
+    covAt: sharedInt32(cm.covAt),
     idBytes,
     idOffsets,
   };
+}
+
+function sharedInt32(a: Int32Array): SharedArrayBuffer {
+  const b = new SharedArrayBuffer(a.byteLength);
+  new Int32Array(b).set(a);
+  return b;
 }
 
 /** The product ids of a shared model, in model-row order. */
@@ -82,6 +90,7 @@ export function modelFromShared(s: SharedModel): CompiledModel {
     noise: s.noise,
     table: new Float64Array(s.table),
     cov: new Float64Array(s.cov),
+    covAt: new Int32Array(s.covAt),
     index,
     features: s.features,
     intercept: s.intercept,

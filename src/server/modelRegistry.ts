@@ -25,8 +25,8 @@ export interface ActiveModel {
   seq: number;
   path: string;
   compiled: CompiledModel;
-  /** byte offsets of the coefficient and covariance tables pinned in the main core's memory */
-  pinned: { table: number; cov: number };
+  /** byte offsets of the coefficient and covariance tables (and covariance offsets) pinned in the main core's memory */
+  pinned: { table: number; cov: number; covAt: number };
 }
 
 /**
@@ -40,6 +40,7 @@ export function pinnedViews(m: ActiveModel, core: WasmCore): CompiledModel {
   if (cm.table.buffer !== core.memory.buffer) {
     cm.table = new Float64Array(core.memory.buffer, m.pinned.table, cm.table.length);
     cm.cov = new Float64Array(core.memory.buffer, m.pinned.cov, cm.cov.length);
+    cm.covAt = new Int32Array(core.memory.buffer, m.pinned.covAt, cm.covAt.length);
   }
   return cm;
 }
@@ -64,7 +65,7 @@ const ACTIVE_KEY = 'active_model';
 export class ModelRegistry {
   private current: ActiveModel | undefined;
   /** per version: its tables' permanent arena allocations (bounded by the number of versions) */
-  private readonly pins = new Map<string, { table: number; cov: number }>();
+  private readonly pins = new Map<string, ActiveModel['pinned']>();
   private readonly listeners: ((m: ActiveModel, previous: ActiveModel | undefined) => void)[] = [];
 
   constructor(
@@ -121,11 +122,12 @@ export class ModelRegistry {
     let pinned = this.pins.get(rec.version);
     if (!pinned) {
       // allocated outside any arena scope: permanent (activation never runs inside a scope)
-      pinned = { table: this.core.arena.alloc(compiled.table.length), cov: this.core.arena.alloc(compiled.cov.length) };
+      pinned = { table: this.core.arena.alloc(compiled.table.length), cov: this.core.arena.alloc(compiled.cov.length), covAt: this.core.arena.allocBytes(4 * compiled.covAt.length) };
       this.pins.set(rec.version, pinned);
     }
     this.core.arena.view(pinned.table, compiled.table.length).set(compiled.table);
     this.core.arena.view(pinned.cov, compiled.cov.length).set(compiled.cov);
+    new Int32Array(this.core.memory.buffer, pinned.covAt, compiled.covAt.length).set(compiled.covAt);
     const next: ActiveModel = { version: rec.version, seq: rec.seq, path: rec.path, compiled, pinned };
     pinnedViews(next, this.core);
     const previous = this.current;

@@ -124,33 +124,44 @@ export function optimalQuote(family: number, scale: number, n: number, u: Float6
 }
 
 /**
- * out[i] = dpdu[i]^2 x_i' Sigma_k(i) x_i (MATH.md §5.3); cov holds packed upper triangles
- * (see packSymmetric); covIndex null: one shared matrix.
+ * out[i] = dpdu[i]^2 x_i' Sigma_k(i) x_i (MATH.md §5.3); cov holds the matrices as covAt says
+ * (covAt[k] >= 0: packed upper triangle at that offset, see packSymmetric; < 0: the diagonal at
+ * -covAt[k] - 1; covAt null: all packed, matrix k at k d(d+1)/2); covIndex null: one shared matrix.
  */
 export function priceVariance(
-  n: number, d: number, x: Float64Array, dpdu: Float64Array, cov: Float64Array, covIndex: Float64Array | null, out: Float64Array,
+  n: number, d: number, x: Float64Array, dpdu: Float64Array, cov: Float64Array, covAt: Int32Array | null, covIndex: Float64Array | null, out: Float64Array,
 ): void {
   const P = (d * (d + 1)) / 2;
   for (let i = 0; i < n; i++) {
     const xi = i * d;
-    let row = covIndex === null ? 0 : (covIndex[i] | 0) * P;
+    const k = covIndex === null ? 0 : covIndex[i] | 0;
+    const at = covAt === null ? k * P : covAt[k];
     let q = 0.0;
-    for (let r = 0; r < d; r++) {
-      const m = d - r - 1;
-      const m2 = m & ~1;
-      const off = row + 1;
-      const xo = xi + r + 1;
-      let s0 = 0.0;
-      let s1 = 0.0;
-      for (let k = 0; k < m2; k += 2) {
-        s0 += cov[off + k] * x[xo + k];
-        s1 += cov[off + k + 1] * x[xo + k + 1];
+    if (at < 0) {
+      const diag = -at - 1;
+      for (let r = 0; r < d; r++) {
+        const xr = x[xi + r];
+        q += xr * (cov[diag + r] * xr);
       }
-      let t = s0 + s1;
-      if (m2 < m) t += cov[off + m2] * x[xo + m2];
-      const xr = x[xi + r];
-      q += xr * (cov[row] * xr + 2.0 * t);
-      row += m + 1;
+    } else {
+      let row = at;
+      for (let r = 0; r < d; r++) {
+        const m = d - r - 1;
+        const m2 = m & ~1;
+        const off = row + 1;
+        const xo = xi + r + 1;
+        let s0 = 0.0;
+        let s1 = 0.0;
+        for (let kk = 0; kk < m2; kk += 2) {
+          s0 += cov[off + kk] * x[xo + kk];
+          s1 += cov[off + kk + 1] * x[xo + kk + 1];
+        }
+        let t = s0 + s1;
+        if (m2 < m) t += cov[off + m2] * x[xo + m2];
+        const xr = x[xi + r];
+        q += xr * (cov[row] * xr + 2.0 * t);
+        row += m + 1;
+      }
     }
     const g = dpdu[i];
     out[i] = g * g * q;
