@@ -175,6 +175,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const inSlots = new SlotPool();
   const outSlots = new SlotPool();
   let outGuess = 0; // bytes of output per byte of input seen so far
+  let rowGroupGuess = 96; // Parquet output: bytes per row (9 doubles, an id, two labels), raised by what is seen
 
   const pending = new Map<number, CatalogResult & { slot?: SharedArrayBuffer; inBytes: number }>();
   let nextToWrite = 0;
@@ -210,7 +211,11 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       if (r.error) continue; // already recorded as failure
       if (pq) {
         const t = performance.now();
-        if (r.rowGroup) pq.append({ bytes: r.out, rowGroup: r.rowGroup });
+        if (r.rowGroup) {
+          const bytes = r.outLen !== undefined ? new Uint8Array(r.slot!, 0, r.outLen) : r.out;
+          pq.append({ bytes, rowGroup: r.rowGroup }); // synchronous: the slot is free again after it
+          rowGroupGuess = Math.max(rowGroupGuess, bytes.length / Math.max(1, r.n));
+        }
         ms.mainWrite += performance.now() - t;
       } else if (r.outLen !== undefined) {
         writeOut(new Uint8Array(r.slot!, 0, r.outLen));
@@ -274,7 +279,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       const slot = inSlots.take(bytes.length);
       const view = new Uint8Array(slot, 0, bytes.length);
       view.set(bytes);
-      const outSlot = outFmt === 'parquet' ? undefined : outSlots.take(Math.max(1, Math.ceil(bytes.length * Math.max(outGuess, 1.25))));
+      const outSlot = outSlots.take(Math.max(1, Math.ceil(outFmt === 'parquet' ? lines * rowGroupGuess * 1.1 : bytes.length * Math.max(outGuess, 1.25))));
       submit({ kind: 'catalog', seq: seq++, bytes: view, outSlot, firstLine: line, lineCount: lines, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: layout!, model: shared, policy, onError }, slot);
       line += lines;
     };
@@ -295,7 +300,9 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         if (failure || o.signal?.aborted) break;
         await waitForRoom();
         if (failure) break;
-        submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), rows: { start, end }, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, model: shared, policy, onError });
+        // the encoded row group comes back in a reused slot (no fresh pages per group)
+        const outSlot = outFmt === 'parquet' ? outSlots.take(Math.ceil((end - start) * rowGroupGuess * 1.1)) : undefined;
+        submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), outSlot, rows: { start, end }, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, model: shared, policy, onError });
         bytesRead = Math.round((end / shape.rows) * size);
       }
     } else {

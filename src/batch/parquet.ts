@@ -261,7 +261,7 @@ function doubleColumns(p: PriceColumns): Record<(typeof DOUBLE_COLUMNS)[number],
  * hyparquet-writer writes them. No column or offset indexes or bloom filters, so everything the
  * row group needs lies inside its own bytes.
  */
-export function encodePriceRowGroup(ids: string[], p: PriceColumns, idBytes?: IdBytes): EncodedRowGroup {
+export function encodePriceRowGroup(ids: string[], p: PriceColumns, idBytes?: IdBytes, shared = false): EncodedRowGroup {
   const doubles = doubleColumns(p);
   const columns: FastColumn[] = [
     { kind: 'string', name: 'product_id', values: ids, bytes: idBytes },
@@ -269,12 +269,12 @@ export function encodePriceRowGroup(ids: string[], p: PriceColumns, idBytes?: Id
     { kind: 'label', name: 'status', codes: p.status, label: (s) => STATUSES[s] },
     { kind: 'label', name: 'reason', codes: p.reasons, label: reasonString },
   ];
-  return encodeRowGroupFast(columns, p.n, { snappy: PRICE_SNAPPY });
+  return encodeRowGroupFast(columns, p.n, { snappy: PRICE_SNAPPY, shared });
 }
 
 /**
- * Snappy on the id strings only: same file size as before (~64 B/row); 'none' writes ~12% more
- * bytes but saves ~0.15-0.2 us/row in the workers (hyparquet-writer's JS snappy is ~75 MB/s).
+ * Snappy on the id strings only (in a worker, the WASM compressor; elsewhere hyparquet-writer's
+ * JavaScript one): the doubles are either dictionary-encoded or mostly incompressible.
  */
 const PRICE_SNAPPY: FastWriteOptions['snappy'] = 'strings';
 

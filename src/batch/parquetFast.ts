@@ -804,6 +804,11 @@ export interface FastWriteOptions {
    * incompressible, so the default compresses only the id strings.
    */
   snappy?: 'none' | 'strings' | 'all';
+  /**
+   * Return a view of this thread's reused output buffer instead of a copy: valid only until the
+   * next encode on this thread (a fresh ~10 MB buffer per row group cost page faults).
+   */
+  shared?: boolean;
 }
 
 /** hyparquet-writer's statistics shape (hyparquet's Statistics type lacks nan_count). */
@@ -1176,6 +1181,7 @@ export function encodeRowGroupFast(columns: FastColumn[], n: number, opts: FastW
     totalUncompressed += meta.total_uncompressed_size;
     chunks.push({ file_offset: BigInt(start), meta_data: meta });
   }
-  const bytes = new Uint8Array(w.out.buffer, 0, w.out.index).slice(); // the shared buffer is reused
+  const view = new Uint8Array(w.out.buffer, 0, w.out.index);
+  const bytes = opts.shared ? view : view.slice(); // the buffer is reused by the next encode
   return { bytes, rowGroup: { columns: chunks, total_byte_size: totalUncompressed, num_rows: BigInt(n), total_compressed_size: BigInt(bytes.length) } };
 }

@@ -69,7 +69,7 @@ export interface CatalogTask {
    * Parquet input: a row range the worker reads itself
    */
   bytes: Uint8Array;
-  /** text output: where to put the formatted lines when they fit (reused by the main thread) */
+  /** where to put the formatted lines or the encoded row group when they fit (reused by the main thread) */
   outSlot?: SharedArrayBuffer;
   rows?: { start: number; end: number };
   firstLine: number;
@@ -87,7 +87,7 @@ export interface CatalogTask {
 
 export interface CatalogResult {
   seq: number;
-  /** text output: the formatted lines (empty when they went to outSlot); Parquet output: the encoded row group's bytes */
+  /** text output: the formatted lines; Parquet output: the encoded row group's bytes (empty when they went to outSlot) */
   out: Uint8Array;
   /** bytes written to the task's outSlot, when they fit */
   outLen?: number;
@@ -210,17 +210,18 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
           seq: t.seq, out, rowGroup, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects,
           ms: { parse: t1 - t0, kernels: t2 - t1, format: performance.now() - t2 },
         };
-        if (!rowGroup && t.outSlot && out.length <= t.outSlot.byteLength) {
+        if (t.outSlot && out.length <= t.outSlot.byteLength) {
           new Uint8Array(t.outSlot, 0, out.length).set(out);
           r.out = new Uint8Array(0);
           r.outLen = out.length;
-        } else if (out.buffer instanceof SharedArrayBuffer) {
-          r.out = out.slice(); // a view of WASM memory: copy out so it can be transferred
+        } else if (out.buffer instanceof SharedArrayBuffer || rowGroup) {
+          r.out = out.slice(); // a view of WASM memory or of the encoder's buffer: copy out so it can be transferred
         }
         return r;
       };
       if (t.outFormat === 'parquet') {
-        const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices, ids) : undefined;
+        // a view of the encoder's reused buffer: done() copies it into the slot or out for transfer
+        const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices, ids, true) : undefined;
         return done(g ? g.bytes : new Uint8Array(0), g?.rowGroup);
       }
       if (t.outFormat === 'csv') return done(fast ? formatPriceCsvWasm(c, fast, prices, csvStrings!) : formatCsvBytes(parsed.chunk.ids, prices));
