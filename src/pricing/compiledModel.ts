@@ -10,7 +10,7 @@
 import type { Model, ThetaEntry } from '../model/format.js';
 import { modelDim, ModelError } from '../model/format.js';
 import type { NoiseSpec } from '../core/validate.js';
-import { packCovariances } from '../core/quote.js';
+import { packCovariances, type PackedCovariances } from '../core/quote.js';
 
 export interface CompiledModel {
   D: number;
@@ -42,53 +42,78 @@ export function compileModel(model: Model): CompiledModel {
   const ids = Object.keys(model.products);
   const K = ids.length;
   const table = new Float64Array((K + 1) * D);
-  const cov = new Float64Array((K + 1) * D * D);
   const index = new Map<string, number>();
   table.set(model.common.theta, 0);
-  entryCov(model.common, D, cov, 0);
   ids.forEach((id, k) => {
-    const e = model.products[id];
-    table.set(e.theta, (k + 1) * D);
-    entryCov(e, D, cov, (k + 1) * D * D);
+    table.set(model.products[id].theta, (k + 1) * D);
     index.set(id, k + 1);
   });
-  if (K >= 2) {
-    const c0 = model.common.theta;
-    for (let k = 1; k <= K; k++) {
-      for (let a = 0; a < D; a++) {
-        const da = table[k * D + a] - c0[a];
-        for (let b = 0; b < D; b++) cov[a * D + b] += (da * (table[k * D + b] - c0[b])) / K;
+  // Covariances straight into the kernel's layout (packCovariances), one matrix at a time: a
+  // product with standard errors only is diagonal as it stands, and no dense (K+1) x D x D block
+  // (46 MB for the 20 000-product bench model) is built on the way.
+  const dense = new Float64Array(D * D);
+  const parts: PackedCovariances[] = [];
+  for (let k = 0; k <= K; k++) {
+    const e = k === 0 ? model.common : model.products[ids[k - 1]];
+    if (k > 0 && !e.cov) {
+      const v = new Float64Array(D);
+      if (e.stdErr) for (let a = 0; a < D; a++) v[a] = e.stdErr[a] * e.stdErr[a];
+      checkCovariance(v, D, `products.${ids[k - 1]}.stdErr`, true);
+      parts.push({ values: v, at: Int32Array.of(-1) });
+      continue;
+    }
+    dense.fill(0);
+    entryCov(e, D, dense, 0);
+    if (k === 0 && K >= 2) {
+      const c0 = model.common.theta;
+      for (let j = 1; j <= K; j++) {
+        for (let a = 0; a < D; a++) {
+          const da = table[j * D + a] - c0[a];
+          for (let b = 0; b < D; b++) dense[a * D + b] += (da * (table[j * D + b] - c0[b])) / K;
+        }
       }
     }
+    checkCovariance(dense, D, k === 0 ? 'common.cov' : `products.${ids[k - 1]}.cov`, false);
+    parts.push(packCovariances(dense, D));
   }
-  checkCovariances(cov, D, ids);
-  const packed = packCovariances(cov, D);
+  let total = 0;
+  for (const p of parts) total += p.values.length;
+  const values = new Float64Array(total);
+  const at = new Int32Array(K + 1);
+  let o = 0;
+  parts.forEach((p, k) => {
+    values.set(p.values, o);
+    at[k] = p.at[0] < 0 ? -o - 1 : o;
+    o += p.values.length;
+  });
   return {
     D,
     reservation: model.reservation,
     noise: { family: model.noise.family, scale: model.noise.scale },
     table,
-    cov: packed.values,
-    covAt: packed.at,
+    cov: values,
+    covAt: at,
     index,
     features: model.features.slice(),
     intercept: model.intercept,
   };
 }
 
-/** Every covariance finite and symmetric (the delta-method kernel trusts the table). */
-function checkCovariances(cov: Float64Array, D: number, ids: string[]): void {
-  const dd = D * D;
-  for (let k = 0; k * dd < cov.length; k++) {
-    const o = k * dd;
-    const name = k === 0 ? 'common.cov' : `products.${ids[k - 1]}.cov`;
-    for (let r = 0; r < D; r++) {
-      for (let s = r; s < D; s++) {
-        const a = cov[o + r * D + s];
-        const b = cov[o + s * D + r];
-        if (!Number.isFinite(a) || !Number.isFinite(b)) throw new ModelError(`invalid model: ${name}: entry (${r}, ${s}) must be finite`);
-        if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b))) throw new ModelError(`invalid model: ${name}: not symmetric at (${r}, ${s}): ${a} vs ${b}`);
-      }
+/**
+ * A covariance finite and symmetric (the delta-method kernel trusts the table): a dense D x D
+ * matrix, or with `diagonal` its D diagonal entries.
+ */
+function checkCovariance(m: Float64Array, D: number, name: string, diagonal: boolean): void {
+  if (diagonal) {
+    for (let r = 0; r < D; r++) if (!Number.isFinite(m[r])) throw new ModelError(`invalid model: ${name}: entry ${r} must give a finite variance`);
+    return;
+  }
+  for (let r = 0; r < D; r++) {
+    for (let s = r; s < D; s++) {
+      const a = m[r * D + s];
+      const b = m[s * D + r];
+      if (!Number.isFinite(a) || !Number.isFinite(b)) throw new ModelError(`invalid model: ${name}: entry (${r}, ${s}) must be finite`);
+      if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b))) throw new ModelError(`invalid model: ${name}: not symmetric at (${r}, ${s}): ${a} vs ${b}`);
     }
   }
 }
