@@ -9,7 +9,9 @@
  * - its priced rows as CSV: formatPriceCsvWasm vs formatCsvBytes;
  * - snappy, a 1 MiB page of rounded doubles: the WASM kernel vs hyparquet's JavaScript decoder;
  *   and a page of 131 072 demo product ids (PLAIN BYTE_ARRAY, as the Parquet writer compresses
- *   them): the WASM compressor vs hyparquet-writer's JavaScript one.
+ *   them): the WASM compressor vs hyparquet-writer's JavaScript one;
+ * - 100 000 rows of 16 feature columns to the engine's row-major x (the Parquet reader's last
+ *   step): the column kernel vs its TypeScript twin.
  * Every output is checked equal before timing, and a checksum is printed so no work is skipped.
  * Writes bench/RESULTS-batch-kernels.md.
  */
@@ -22,6 +24,7 @@ import { snappyUncompress as snappyJs } from 'hyparquet/src/snappy.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { WasmCore } from '../src/core/wasm.js';
 import { snappyCompress as snappyCompressWasm, snappyUncompress } from '../src/core/snappy.js';
+import { columnsToRows, columnsToRowsReference } from '../src/core/columns.js';
 import { demoModel, rng, writeDemoCatalog } from '../src/batch/demoData.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
@@ -128,6 +131,24 @@ async function main(): Promise<void> {
   snappyJs(compW, back);
   if (!Buffer.from(back).equals(Buffer.from(idPage))) throw new Error('snappy compressor does not round-trip');
   await measure('snappy compress', `${(idPage.length / 2 ** 20).toFixed(2)} MiB ids (${compW.length} / ${compJ.length} B out)`, { wasm: () => void (checksum += snappyCompressWasm(core, idPage).length), js: () => void (checksum += snappyCompress(idPage).length) });
+
+  // 5. feature columns (as the Parquet reader decompresses them) to the engine's row-major x
+  {
+    const nr = 100_000;
+    const F = spec.features;
+    const D = F + 1;
+    const m = core.arena.mark();
+    const cols = core.arena.f64(nr * F);
+    for (let i = 0; i < cols.length; i++) cols[i] = Math.round(r() * 2e4) / 1e4 - 1;
+    const x = core.arena.f64(nr * D);
+    const xs = new Float64Array(nr * D);
+    columnsToRows(core, cols, nr, F, x, D, true);
+    columnsToRowsReference(cols, nr, F, xs, D, true);
+    if (!Buffer.from(x.buffer, x.byteOffset, x.byteLength).equals(Buffer.from(xs.buffer))) throw new Error('columnsToRows differs from its twin');
+    await measure('feature columns to rows (twin)', `${nr} rows x ${F}`, { wasm: () => columnsToRows(core, cols, nr, F, x, D, true), js: () => columnsToRowsReference(cols, nr, F, xs, D, true) });
+    checksum += x[D * 7 + 3] + xs[D * 9 + 2];
+    core.arena.release(m);
+  }
 
   console.log(`checksum ${checksum}`);
   const md = [
