@@ -69,6 +69,8 @@ export interface IdBytes {
   used: number;
   start: Int32Array;
   len: Int32Array;
+  /** where a larger byte buffer comes from when `bytes` fills up (default: a fresh array) */
+  grow?: (bytes: number) => Uint8Array;
 }
 
 /** Destination of one string column as bytes (see IdBytes). */
@@ -81,15 +83,28 @@ export interface BytesSink {
 
 export type ColumnSink = NumberSink | StringSink | BytesSink;
 
-/** An empty IdBytes for n rows. */
-export function idBytes(n: number): IdBytes {
-  return { bytes: new Uint8Array(Math.max(64, n * 16)), used: 0, start: new Int32Array(n), len: new Int32Array(n) };
+/**
+ * An empty IdBytes for n rows; with a core, in its arena (valid for the caller's arena scope): a
+ * worker then allocates no fresh buffers per task, and the ids reach the lookup kernel in place.
+ */
+export function idBytes(n: number, core?: WasmCore): IdBytes {
+  if (!core) return { bytes: new Uint8Array(Math.max(64, n * 16)), used: 0, start: new Int32Array(n), len: new Int32Array(n) };
+  const bytes = (k: number) => {
+    const p = core.arena.allocBytes(k);
+    return new Uint8Array(core.memory.buffer, p, k); // buffer read after the allocation
+  };
+  const ints = (k: number) => {
+    const p = core.arena.allocBytes(4 * Math.max(1, k));
+    return new Int32Array(core.memory.buffer, p, k);
+  };
+  return { bytes: bytes(Math.max(64, n * 16)), used: 0, start: ints(n), len: ints(n), grow: bytes };
 }
 
 /** Append src[s, s + l) as row `row`. */
 function putBytes(o: IdBytes, src: Uint8Array, s: number, l: number, row: number): void {
   if (o.used + l > o.bytes.length) {
-    const grown = new Uint8Array(Math.max(o.bytes.length * 2, o.used + l));
+    const size = Math.max(o.bytes.length * 2, o.used + l);
+    const grown = o.grow ? o.grow(size) : new Uint8Array(size);
     grown.set(o.bytes.subarray(0, o.used));
     o.bytes = grown;
   }
@@ -102,10 +117,24 @@ function putBytes(o: IdBytes, src: Uint8Array, s: number, l: number, row: number
   o.used = at + l;
 }
 
-/** The (offset, length) of `count` PLAIN byte arrays in bytes[off, end), offsets into `bytes`. */
-function plainRanges(bytes: Uint8Array, off: number, end: number, count: number): { start: Int32Array; len: Int32Array } {
-  const start = new Int32Array(count);
-  const len = new Int32Array(count);
+let rangeScratch = { start: new Int32Array(0), len: new Int32Array(0) };
+
+/**
+ * The (offset, length) of `count` PLAIN byte arrays in bytes[off, end), offsets into `bytes`; with
+ * `scratch`, views of arrays reused by the next call.
+ */
+function plainRanges(bytes: Uint8Array, off: number, end: number, count: number, scratch = false): { start: Int32Array; len: Int32Array } {
+  let start: Int32Array;
+  let len: Int32Array;
+  if (scratch) {
+    // a data page's ranges are used at once: one pair of arrays per thread
+    if (rangeScratch.start.length < count) rangeScratch = { start: new Int32Array(count * 2), len: new Int32Array(count * 2) };
+    start = rangeScratch.start.subarray(0, count);
+    len = rangeScratch.len.subarray(0, count);
+  } else {
+    start = new Int32Array(count);
+    len = new Int32Array(count);
+  }
   let p = off;
   for (let i = 0; i < count; i++) {
     if (p + 4 > end) throw UNSUPPORTED;
@@ -484,7 +513,7 @@ function decodeChunk(c: FetchedChunk, groupStart: number, selStart: number, selE
     const r: DataReader = { view: new DataView(values.buffer, values.byteOffset, values.byteLength), offset: vOff };
     if (encoding === 'PLAIN') {
       if (sink.kind === 'string') scatterStrings(plainStrings(values, vOff, values.byteLength, nonNull), undefined, defs, i0, i1, vi, row - base, sink);
-      else if (sink.kind === 'bytes') scatterBytes(values, plainRanges(values, vOff, values.byteLength, nonNull), undefined, defs, i0, i1, vi, row - base, sink);
+      else if (sink.kind === 'bytes') scatterBytes(values, plainRanges(values, vOff, values.byteLength, nonNull, true), undefined, defs, i0, i1, vi, row - base, sink);
       else scatterNumbers(plainNumbers(r, md.type, nonNull), undefined, defs, i0, i1, vi, row - base, sink);
     } else if (encoding === 'RLE_DICTIONARY' || encoding === 'PLAIN_DICTIONARY') {
       if (!dict) throw UNSUPPORTED;
@@ -730,7 +759,7 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<(CatalogChunk
     () => {
       if (core) cols = o.alloc(n * (F + 4)); // after the last await: the view stays valid
       const ids = new Array<string>(o.idsAsBytes ? 0 : n);
-      const raw = o.idsAsBytes ? idBytes(n) : undefined;
+      const raw = o.idsAsBytes ? idBytes(n, core) : undefined;
       const sinks: ColumnSink[] = [raw ? { kind: 'bytes', column: o.idColumn, out: raw, check: CHECK_ID } : { kind: 'string', column: o.idColumn, dst: ids, check: CHECK_ID }];
       o.featureColumns.forEach((column, j) => sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: j * n, check: CHECK_FEATURE, wasm: core }));
       opt.forEach(([column, check], i) => {

@@ -186,6 +186,12 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
  */
 export function resolveProducts(core: WasmCore, keys: ProductKeys, bytes: Uint8Array, start: Int32Array, len: Int32Array, n: number): Float64Array {
   const a = core.arena;
+  if (core.owns(bytes) && core.owns(start) && core.owns(len)) {
+    // already in WASM memory (the Parquet reader's ids): no copy
+    const out = a.alloc(n);
+    core.k.lookupProducts(n, bytes.byteOffset, start.byteOffset, len.byteOffset, keys.keys, keys.keyStart, keys.keyLen, keys.slots, keys.mask, out);
+    return new Float64Array(core.memory.buffer, out, n);
+  }
   const src = a.allocBytes(Math.max(1, bytes.length));
   const ps = a.allocBytes(4 * Math.max(1, n));
   const pl = a.allocBytes(4 * Math.max(1, n));
