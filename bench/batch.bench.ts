@@ -6,7 +6,7 @@
  * the time split and the 2-worker / 1-worker ratio measured in this run.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeDemoCatalog, writeDemoModel, writeDemoParquet } from '../src/batch/demoData.js';
@@ -52,7 +52,11 @@ async function main(): Promise<void> {
   const self = fileURLToPath(import.meta.url);
   const rows: { workers: number; seconds: number; rate: number; rss: number; parse: number; kernels: number; format: number; write: number }[] = [];
   for (const w of workers) {
-    const r = spawnSync(process.execPath, [self, '--child', '--model', model, '--catalog', catalog, '--out', join(dir, `prices-${w}.${format}`), '--workers', String(w)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    const out = join(dir, `prices-${w}.${format}`);
+    // the previous run's output is removed untimed: replacing it would add its unlink (~0.45 s for
+    // 1.7 GB on this disk) to whichever configuration happens to run second
+    rmSync(out, { force: true });
+    const r = spawnSync(process.execPath, [self, '--child', '--model', model, '--catalog', catalog, '--out', out, '--workers', String(w)], { encoding: 'utf8', maxBuffer: 1 << 24 });
     if (r.status !== 0) throw new Error(`child failed: ${r.stderr}`);
     const s = JSON.parse(r.stdout.trim().split('\n').pop()!) as { seconds: number; rowsPerSecond: number; peakRss: number; ms: { parse: number; kernels: number; format: number; mainWrite: number } };
     rows.push({ workers: w, seconds: s.seconds, rate: s.rowsPerSecond, rss: s.peakRss, parse: s.ms.parse, kernels: s.ms.kernels, format: s.ms.format, write: s.ms.mainWrite });
