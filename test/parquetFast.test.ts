@@ -5,7 +5,7 @@
  * through the hyparquet path with the same errors.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects, type AsyncBuffer, type ColumnChunk, type CompressionCodec, type FileMetaData, type SchemaElement } from 'hyparquet';
@@ -516,6 +516,28 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
     const db = await readParquetChunk({ ...od, idsAsBytes: true });
     const dib = db.idBytes!;
     expect(Array.from({ length: 800 }, (_, i) => new TextDecoder().decode(dib.bytes.subarray(dib.start[i], dib.start[i] + dib.len[i])))).toEqual(dictIds.slice(5, 805));
+  });
+
+  it('a corrupt feature page: the same outcome as the hyparquet path (the fast path never reads it differently)', async () => {
+    const path = writeCatalog(catalog(rng(12)));
+    const bytes = new Uint8Array(readFileSync(path));
+    const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    const md = meta.row_groups[1].columns.find((c) => c.meta_data!.path_in_schema[0] === 'f2')!.meta_data!;
+    const start = Number(md.data_page_offset);
+    const mid = start + Math.floor(Number(md.total_compressed_size) / 2);
+    for (const [what, at] of [['page body', mid], ['page start', start + 12]] as const) {
+      const spoiled = bytes.slice();
+      spoiled.fill(0xff, at, at + 24);
+      const bad = join(dir, `corrupt-${mode === 'WASM core' ? 'w' : 'p'}-${at}.parquet`);
+      writeFileSync(bad, spoiled);
+      for (const [a, b] of [[0, 900], [400, 800]] as const) {
+        const o = options(bad, a, b, 'fail', header);
+        const got = (await outcome(readParquetChunk, o)) as { error?: string; code?: string };
+        expect(got, `${what} [${a}, ${b})`).toEqual(await outcome(readParquetChunkHyparquet, o));
+        expect(got.code, `${what} [${a}, ${b})`).toBe('INPUT_UNREADABLE');
+        expect(got.error).toContain(`${bad}: rows ${a + 1}-${b}: not readable Parquet (`);
+      }
+    }
   });
 
   const cases: [string, (cols: Col[]) => void][] = [

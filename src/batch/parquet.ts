@@ -118,19 +118,25 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
   const n = o.rowEnd - o.rowStart;
   const cols = new Map<string, unknown[]>();
   for (const c of want) cols.set(c, new Array<unknown>(n));
-  await parquetRead({
-    file,
-    metadata: meta,
-    columns: want,
-    rowStart: o.rowStart,
-    rowEnd: o.rowEnd,
-    onChunk: (ch) => {
-      const dst = cols.get(ch.columnName);
-      if (!dst) return;
-      const data = ch.columnData as ArrayLike<unknown>;
-      for (let r = Math.max(ch.rowStart, o.rowStart); r < Math.min(ch.rowEnd, o.rowEnd); r++) dst[r - o.rowStart] = data[r - ch.rowStart];
-    },
-  });
+  try {
+    await parquetRead({
+      file,
+      metadata: meta,
+      columns: want,
+      rowStart: o.rowStart,
+      rowEnd: o.rowEnd,
+      onChunk: (ch) => {
+        const dst = cols.get(ch.columnName);
+        if (!dst) return;
+        const data = ch.columnData as ArrayLike<unknown>;
+        for (let r = Math.max(ch.rowStart, o.rowStart); r < Math.min(ch.rowEnd, o.rowEnd); r++) dst[r - o.rowStart] = data[r - ch.rowStart];
+      },
+    });
+  } catch (err) {
+    // a corrupt page or header: name the file and the rows, rather than let hyparquet's message
+    // reach the job as a crashed worker (which would be retried)
+    throw new RepricerError('INPUT_UNREADABLE', `${o.file}: rows ${o.rowStart + 1}-${o.rowEnd}: not readable Parquet (${(err as Error).message})`, { file: o.file });
+  }
   const D = o.featureNames.length + (o.intercept ? 1 : 0);
   const x = o.alloc(n * D);
   const cost = o.alloc(n);
