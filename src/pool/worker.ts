@@ -94,7 +94,6 @@ export interface CatalogResult {
   /** Parquet output: metadata of the row group in `out`, offsets relative to out[0]; absent when n = 0 */
   rowGroup?: RowGroup;
   n: number;
-  lines: number;
   status: number[];
   changeBins: number[];
   rejects: { line: number; reason: string; raw: string }[];
@@ -207,7 +206,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       const s = summarize(prices);
       const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {
         const r: CatalogResult = {
-          seq: t.seq, out, rowGroup, n: prices.n, lines: parsed.lines, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects,
+          seq: t.seq, out, rowGroup, n: prices.n, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects,
           ms: { parse: t1 - t0, kernels: t2 - t1, format: performance.now() - t2 },
         };
         if (t.outSlot && out.length <= t.outSlot.byteLength) {
@@ -228,7 +227,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       return done(encoder.encode(formatNdjson(parsed.chunk.ids, prices)));
     } catch (err) {
       if (err instanceof RepricerError) {
-        return { seq: t.seq, out: new Uint8Array(0), n: 0, lines: 0, status: [], changeBins: [], rejects: [], error: { code: err.code, message: err.message, details: err.details }, ms: { parse: 0, kernels: 0, format: 0 } };
+        return { seq: t.seq, out: new Uint8Array(0), n: 0, status: [], changeBins: [], rejects: [], error: { code: err.code, message: err.message, details: err.details }, ms: { parse: 0, kernels: 0, format: 0 } };
       }
       throw err;
     }
