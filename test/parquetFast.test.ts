@@ -16,7 +16,7 @@ import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { CHECK_NONE, fileAsyncBuffer, readCatalogFast, readColumnsFast, type ColumnSink } from '../src/batch/parquetFast.js';
 import { WasmCore } from '../src/core/wasm.js';
-import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/batch/parquet.js';
+import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, parquetTaskMeta, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/batch/parquet.js';
 import { resolveLayout } from '../src/batch/schema.js';
 import { rng } from '../src/batch/demoData.js';
 import { emptyPriceColumns, type PriceColumns } from '../src/pricing/engine.js';
@@ -492,6 +492,10 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
       const fast = await outcome(readParquetChunk, o);
       expect(fast).toEqual(await outcome(readParquetChunkHyparquet, o));
       expect(fast).not.toHaveProperty('error');
+      // with only the metadata of the range (what the batch job sends a worker): the same chunk
+      const meta = await parquetTaskMeta(path, a, b);
+      expect(meta.row_groups.length).toBeLessThanOrEqual(3);
+      expect(await outcome(readParquetChunk, { ...o, meta })).toEqual(fast);
     }
     const file = fileAsyncBuffer(path);
     const meta = parquetMetadata(await file.slice(0));
@@ -563,7 +567,12 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
       for (const [a, b] of [[0, 900], [0, 400], [400, 800], [800, 900]] as const) {
         for (const onError of ['fail', 'skip'] as const) {
           const o = options(path, a, b, onError, header);
-          expect(await outcome(readParquetChunk, o), `[${a}, ${b}) ${onError}`).toEqual(await outcome(readParquetChunkHyparquet, o));
+          const want = await outcome(readParquetChunkHyparquet, o);
+          expect(await outcome(readParquetChunk, o), `[${a}, ${b}) ${onError}`).toEqual(want);
+          // rows named absolutely with only the range's metadata, on both paths
+          const meta = await parquetTaskMeta(path, a, b);
+          expect(await outcome(readParquetChunk, { ...o, meta }), `[${a}, ${b}) ${onError}, task metadata`).toEqual(want);
+          expect(await outcome(readParquetChunkHyparquet, { ...o, meta }), `[${a}, ${b}) ${onError}, task metadata, hyparquet`).toEqual(want);
         }
       }
       const failed = (await outcome(readParquetChunk, options(path, 0, 900, 'fail', header))) as { error?: string; code?: string };

@@ -17,7 +17,7 @@ import { loadModel, type Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
 import { resolveLayout, type CatalogLayout } from './schema.js';
 import { csvHeader, csvField } from './formatChunk.js';
-import { ParquetPriceWriter, parquetShape, parquetRanges } from './parquet.js';
+import { ParquetPriceWriter, parquetShape, parquetRanges, parquetTaskMeta } from './parquet.js';
 import type { CatalogResult, CatalogTask } from '../pool/worker.js';
 import { CHANGE_BINS } from '../pool/worker.js';
 import { SlotPool } from './slotPool.js';
@@ -138,6 +138,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 1000,
+    // V8 grows a busy worker's young generation (to 16 MB semi-spaces) after some millions of rows,
+    // which showed as steps in peak RSS between 1M and 10M SKUs; capped at 4 MB semi-spaces
+    // (young generation = 3 semi-spaces) the peak stays flat and the job is no slower (bench/RESULTS.md)
+    resourceLimits: { maxYoungGenerationSizeMb: 12 },
   });
   let model: Model;
   let shared: SharedModel;
@@ -302,7 +306,8 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         if (failure) break;
         // the encoded row group comes back in a reused slot (no fresh pages per group)
         const outSlot = outFmt === 'parquet' ? outSlots.take(Math.ceil((end - start) * rowGroupGuess * 1.1)) : undefined;
-        submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), outSlot, rows: { start, end }, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, model: shared, policy, onError });
+        const parquetMeta = await parquetTaskMeta(o.catalogPath, start, end);
+        submit({ kind: 'catalog', seq: seq++, bytes: new Uint8Array(0), outSlot, rows: { start, end }, parquetMeta, firstLine: start + 1, file: o.catalogPath, format: inFmt, outFormat: outFmt, layout, model: shared, policy, onError });
         bytesRead = Math.round((end / shape.rows) * size);
       }
     } else {

@@ -17,6 +17,7 @@ import type { WasmCore } from '../core/wasm.js';
 import { encodeRowGroupFast, fileAsyncBuffer, readCatalogFast, type FastColumn, type FastWriteOptions, type IdBytes } from './parquetFast.js';
 
 const files = new Map<string, { file: AsyncBuffer; meta: FileMetaData }>();
+const buffers = new Map<string, AsyncBuffer>();
 
 async function open(path: string): Promise<{ file: AsyncBuffer; meta: FileMetaData }> {
   let f = files.get(path);
@@ -31,6 +32,43 @@ async function open(path: string): Promise<{ file: AsyncBuffer; meta: FileMetaDa
     files.set(path, f);
   }
   return f;
+}
+
+/**
+ * The part of a file's metadata a reader of rows [rowStart, rowEnd) needs: the schema and the row
+ * groups overlapping the range, the groups before it folded into one of the same row count (so
+ * row numbers stay absolute) and those after it dropped. The batch job sends this with each task,
+ * so a worker never parses the whole footer, whose size grows with the file's row groups (~5 MB
+ * in memory for the 100 groups of 10M rows).
+ */
+export async function parquetTaskMeta(path: string, rowStart: number, rowEnd: number): Promise<FileMetaData> {
+  const { meta } = await open(path);
+  const groups: RowGroup[] = [];
+  let before = 0n;
+  let g0 = 0;
+  for (const rg of meta.row_groups) {
+    const rows = Number(rg.num_rows);
+    if (g0 + rows <= rowStart) before += rg.num_rows;
+    else if (g0 < rowEnd) groups.push(rg);
+    g0 += rows;
+  }
+  const skipped: RowGroup[] = before > 0n ? [{ columns: [], num_rows: before, total_byte_size: 0n }] : [];
+  return { ...meta, row_groups: [...skipped, ...groups] };
+}
+
+/** The file and its metadata: `meta` when the caller has it (see parquetTaskMeta), else parsed once per path. */
+async function source(path: string, meta?: FileMetaData): Promise<{ file: AsyncBuffer; meta: FileMetaData }> {
+  if (!meta) return open(path);
+  let file = files.get(path)?.file ?? buffers.get(path);
+  if (!file) {
+    try {
+      file = fileAsyncBuffer(path);
+    } catch (err) {
+      throw new RepricerError('INPUT_UNREADABLE', `${path}: cannot read (${(err as Error).message})`);
+    }
+    buffers.set(path, file);
+  }
+  return { file, meta };
 }
 
 /** Column names (top level) and row count of a Parquet file. */
@@ -78,6 +116,8 @@ export interface ParquetReadOptions {
   idsAsBytes?: boolean;
   /** the core `alloc` draws from: the fast path then decodes numeric columns in WASM memory */
   core?: WasmCore;
+  /** the file's metadata or the part covering the rows (parquetTaskMeta); absent: read from the file */
+  meta?: FileMetaData;
 }
 
 /**
@@ -87,7 +127,7 @@ export interface ParquetReadOptions {
  * names the row and column (or collects the rejects) exactly as before.
  */
 export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChunk> {
-  const { file, meta } = await open(o.file);
+  const { file, meta } = await source(o.file, o.meta);
   const names = o.layout.header;
   const col = (i: number) => (i >= 0 ? names[i] : undefined);
   const fast = await readCatalogFast({
@@ -112,7 +152,7 @@ export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChu
 
 /** The general path: hyparquet's parquetRead, then per-row validation and conversion. */
 export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<ParsedChunk> {
-  const { file, meta } = await open(o.file);
+  const { file, meta } = await source(o.file, o.meta);
   const names = o.layout.header;
   const want = [o.layout.productId, ...o.layout.features, o.layout.cost, o.layout.currentPrice, o.layout.minPrice, o.layout.maxPrice].filter((i) => i >= 0).map((i) => names[i]);
   const n = o.rowEnd - o.rowStart;

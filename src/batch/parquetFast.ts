@@ -676,22 +676,31 @@ export async function readColumnsFast(
   /** read a local file's chunks straight into this core's arena (the caller holds the scope) */
   core?: WasmCore,
 ): Promise<boolean> {
-  let groups: FetchedGroup[] | null;
+  // With a core the reads are synchronous, so the sinks can be allocated first and the chunk bytes
+  // above them: once decoded, the bytes' space is released for what `after` allocates (x and the
+  // rest), instead of staying under it until the task ends.
+  let out = core ? sinks() : undefined;
+  const mark = core?.arena.mark();
   try {
-    groups = await fetchChunks(file, meta, columns, rowStart, rowEnd, core);
-  } catch {
-    return false;
-  }
-  if (!groups) return false;
-  const covered = groups.reduce((a, g) => a + g.selEnd - g.selStart, 0);
-  if (covered !== rowEnd - rowStart) return false;
-  const out = sinks();
-  try {
-    for (const g of groups) for (const s of out) decodeChunk(g.chunks.get(s.column)!, g.groupStart, g.selStart, g.selEnd, rowStart, s);
-  } catch {
-    // outside the fast case, a value failing its check, or a corrupt page: the hyparquet path
-    // re-reads the chunk and reports it as before
-    return false;
+    let groups: FetchedGroup[] | null;
+    try {
+      groups = await fetchChunks(file, meta, columns, rowStart, rowEnd, core);
+    } catch {
+      return false;
+    }
+    if (!groups) return false;
+    const covered = groups.reduce((a, g) => a + g.selEnd - g.selStart, 0);
+    if (covered !== rowEnd - rowStart) return false;
+    out ??= sinks();
+    try {
+      for (const g of groups) for (const s of out) decodeChunk(g.chunks.get(s.column)!, g.groupStart, g.selStart, g.selEnd, rowStart, s);
+    } catch {
+      // outside the fast case, a value failing its check, or a corrupt page: the hyparquet path
+      // re-reads the chunk and reports it as before
+      return false;
+    }
+  } finally {
+    if (core && mark !== undefined) core.arena.release(mark);
   }
   after?.(); // still synchronous with sinks(): views it allocated are valid
   return true;

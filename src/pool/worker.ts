@@ -11,7 +11,7 @@ import { hasProductBounds, type Policy } from '../pricing/policy.js';
 import { parseCatalogChunk } from '../batch/parseChunk.js';
 import { readParquetChunk, encodePriceRowGroup } from '../batch/parquet.js';
 import { useWasmSnappy } from '../batch/parquetFast.js';
-import type { RowGroup } from 'hyparquet';
+import type { FileMetaData, RowGroup } from 'hyparquet';
 import { formatCsvBytes, formatNdjson } from '../batch/formatChunk.js';
 import type { CatalogLayout } from '../batch/schema.js';
 import { RepricerError } from '../errors.js';
@@ -72,6 +72,8 @@ export interface CatalogTask {
   /** where to put the formatted lines or the encoded row group when they fit (reused by the main thread) */
   outSlot?: SharedArrayBuffer;
   rows?: { start: number; end: number };
+  /** Parquet input: the metadata of the task's row groups (parquetTaskMeta), so the worker never parses the whole footer */
+  parquetMeta?: FileMetaData;
   firstLine: number;
   /** text input: the number of newlines in `bytes` */
   lineCount?: number;
@@ -175,7 +177,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       if (fast && (t.outFormat !== 'csv' || perProduct)) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
-        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true, core: c,
+        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true, core: c, meta: t.parquetMeta,
       }) : parseCatalogChunk(t.bytes.slice(), {
         file: t.file,
         format: t.format,
