@@ -836,10 +836,10 @@ export interface FastRowGroup {
 
 export interface FastWriteOptions {
   /**
-   * Snappy for which columns. hyparquet-writer's JS snappy runs at ~70-80 MB/s on compressible
-   * data (~0.1 us per 12-byte id, ~0.1 us per rounded double), i.e. as much as everything else
-   * the writer does; doubles are either dictionary-encoded (few distinct values) or mostly
-   * incompressible, so the default compresses only the id strings.
+   * Snappy for which columns. Doubles are either dictionary-encoded (few distinct values) or
+   * mostly incompressible, and compressing them costs about as much as everything else the writer
+   * does (hyparquet-writer's JS snappy ~75 MB/s; the WASM one a worker uses, 2.8x that), so the
+   * default compresses only the id strings.
    */
   snappy?: 'none' | 'strings' | 'all';
   /**
