@@ -5,6 +5,7 @@
  * through the hyparquet path with the same errors.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -74,6 +75,18 @@ async function compareWithHyparquet(buf: ArrayBuffer, columns: TestColumn[], sta
       const expected = c.kind === 'string' ? (w ?? null) : asNumber(w);
       if (!Object.is(g, expected)) expect(g, `${c.name} row ${start + r}`).toBe(expected);
     }
+  }
+}
+
+/** A read's result or error, in a form toEqual compares (what the paths must agree on). */
+async function outcome(read: (o: ParquetReadOptions) => Promise<unknown>, o: ParquetReadOptions): Promise<unknown> {
+  try {
+    const r = (await read(o)) as { chunk: { ids: string[]; x: Float64Array; cost: Float64Array; currentPrice: Float64Array; minPrice: Float64Array; maxPrice: Float64Array; n: number }; lines: number; rejects: unknown[] };
+    const c = r.chunk;
+    return { n: c.n, ids: c.ids, x: Array.from(c.x), cost: Array.from(c.cost), cur: Array.from(c.currentPrice), min: Array.from(c.minPrice), max: Array.from(c.maxPrice), lines: r.lines, rejects: r.rejects };
+  } catch (err) {
+    const e = err as Error & { code?: string; details?: unknown };
+    return { error: e.message, code: e.code, details: e.details };
   }
 }
 
@@ -473,16 +486,7 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
     const base = { file: path, layout: resolveLayout(path, header, features), featureNames: features, intercept: true, rowStart, rowEnd, onError };
     return mode === 'WASM core' ? { ...base, alloc: (n) => wasmCore.arena.f64(n), core: wasmCore } : { ...base, alloc: (n) => new Float64Array(n) };
   }
-  async function outcome(read: (o: ParquetReadOptions) => Promise<unknown>, o: ParquetReadOptions): Promise<unknown> {
-    try {
-      const r = (await read(o)) as { chunk: { ids: string[]; x: Float64Array; cost: Float64Array; currentPrice: Float64Array; minPrice: Float64Array; maxPrice: Float64Array; n: number }; lines: number; rejects: unknown[] };
-      const c = r.chunk;
-      return { n: c.n, ids: c.ids, x: Array.from(c.x), cost: Array.from(c.cost), cur: Array.from(c.currentPrice), min: Array.from(c.minPrice), max: Array.from(c.maxPrice), lines: r.lines, rejects: r.rejects };
-    } catch (err) {
-      const e = err as Error & { code?: string; details?: unknown };
-      return { error: e.message, code: e.code, details: e.details };
-    }
-  }
+
   const header = ['product_id', 'f1', 'f2', 'cost', 'current_price', 'min_price', 'max_price'];
 
   it('valid catalogue: the fast reader is taken and its chunks equal the hyparquet path for ranges in and across groups', async () => {
@@ -580,4 +584,87 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
       expect(failed.error).toMatch(/: row \d+: column \w+: expected /);
     });
   }
+});
+
+describe('readParquetChunk, property: the WASM-core path, the plain path and hyparquet agree on any catalogue', () => {
+  const core = WasmCore.create({ variant: 'simd' });
+  const special = [NaN, Infinity, -Infinity, -0, 0, 1e-310, -1e308];
+  // each column clean or dirty on its own, so a bad value in one column is not always masked by
+  // another (a chunk with any bad value goes to the hyparquet path as a whole)
+  const value = (dirty: boolean, min: number) =>
+    fc.oneof(
+      { weight: 12, arbitrary: fc.double({ min, max: 1e3, noNaN: true }) },
+      { weight: 4, arbitrary: fc.integer({ min: min * 100, max: 5000 }).map((k) => k / 100) },
+      { weight: dirty ? 2 : 0, arbitrary: fc.constantFrom(...special) },
+    );
+  const column = (n: number, nulls: boolean, min = -1e3) =>
+    fc.boolean().chain((dirty) => fc.array(nulls ? fc.option(value(dirty, min), { freq: 8 }) : value(dirty, min), { minLength: n, maxLength: n }));
+  const header = ['product_id', 'f1', 'f2', 'cost', 'current_price', 'min_price', 'max_price'];
+  let k = 0;
+
+  it('random values (NaN, infinities, nulls, cents), codecs, page and row-group sizes, row ranges', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 400 }).chain((n) =>
+          fc.record({
+            n: fc.constant(n),
+            f1: column(n, false),
+            f2: column(n, true),
+            cost: column(n, true),
+            price: column(n, true, 0),
+            codec: fc.constantFrom<CompressionCodec>('SNAPPY', 'UNCOMPRESSED'),
+            pageSize: fc.constantFrom(128, 512, 1 << 20),
+            group: fc.integer({ min: Math.max(1, n >> 2), max: n }),
+            // whole pages are what the WASM path decodes: often the whole file or whole groups
+            range: fc.oneof(
+              fc.constant([0, n] as const),
+              fc.tuple(fc.nat({ max: n - 1 }), fc.nat({ max: n - 1 })).map(([a, b]) => [Math.min(a, b), Math.max(a, b) + 1] as const),
+            ),
+            wholeGroup: fc.boolean(),
+            onError: fc.constantFrom<'fail' | 'skip'>('fail', 'skip'),
+          }),
+        ),
+        async (c) => {
+          const schema: SchemaElement[] = [
+            { name: 'root', num_children: 7 },
+            { name: 'product_id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+            { name: 'f1', type: 'DOUBLE', repetition_type: 'REQUIRED' },
+            ...['f2', 'cost', 'current_price', 'min_price', 'max_price'].map((name): SchemaElement => ({ name, type: 'DOUBLE', repetition_type: 'OPTIONAL' })),
+          ];
+          const ids = Array.from({ length: c.n }, (_, i) => `SKU-${i % 37}`);
+          const buf = parquetWriteBuffer({
+            schema,
+            codec: c.codec,
+            pageSize: c.pageSize,
+            rowGroupSize: c.group,
+            columnData: [
+              { name: 'product_id', data: ids },
+              { name: 'f1', data: c.f1 },
+              { name: 'f2', data: c.f2 },
+              { name: 'cost', data: c.cost },
+              { name: 'current_price', data: c.price },
+              { name: 'min_price', data: c.price.map((v) => (v === null ? null : v * 0.5)) },
+              { name: 'max_price', data: c.price.map(() => null) },
+            ],
+          });
+          const path = join(dir, `prop-${k++}.parquet`);
+          writeFileSync(path, new Uint8Array(buf));
+          let [a, b] = c.range;
+          if (c.wholeGroup) [a, b] = [Math.floor(a / c.group) * c.group, Math.min(c.n, (Math.floor(a / c.group) + 1) * c.group)];
+          const base = { file: path, layout: resolveLayout(path, header, ['f1', 'f2']), featureNames: ['f1', 'f2'], intercept: true, rowStart: a, rowEnd: b, onError: c.onError };
+          const want = await outcome(readParquetChunkHyparquet, { ...base, alloc: (m) => new Float64Array(m) });
+          expect(await outcome(readParquetChunk, { ...base, alloc: (m) => new Float64Array(m) })).toEqual(want);
+          const mark = core.arena.mark();
+          try {
+            const meta = await parquetTaskMeta(path, a, b);
+            const gotW = await outcome(readParquetChunk, { ...base, alloc: (m) => core.arena.f64(m), core, meta, idsAsBytes: false });
+            expect(gotW).toEqual(want);
+          } finally {
+            core.arena.release(mark);
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
 });
