@@ -8,6 +8,7 @@ export { greeks, profitTerms, returnAwareOptimum, closedFormPrice } from "./gree
 export { parseCatalogCsv } from "./catalogCsv";
 export { buildProductIndex, lookupProducts } from "./productIndex";
 export { formatPriceCsv } from "./priceCsv";
+export { formatPriceJson } from "./priceJson";
 export { snappyUncompress, snappyCompress, snappyCompressWorkSize } from "./snappy";
 export { formatShortestColumn } from "./ryu";
 export { firstNonFinite, columnsToRows } from "./columns";

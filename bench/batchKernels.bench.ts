@@ -6,7 +6,8 @@
  *   Buffer (what formatCsvBytes does per number);
  * - a 32 768-row demo catalogue chunk: parseCatalogCsvWasm vs the JavaScript byte parser vs
  *   csv-parse (the reference);
- * - its priced rows as CSV: formatPriceCsvWasm vs formatCsvBytes;
+ * - its priced rows as CSV: formatPriceCsvWasm vs formatCsvBytes; as JSON records (NDJSON, the
+ *   HTTP API's items): formatPriceJsonWasm vs JSON.stringify (formatNdjson) encoded to UTF-8;
  * - snappy, a 1 MiB page of rounded doubles: the WASM kernel vs hyparquet's JavaScript decoder;
  *   and a page of 131 072 demo product ids (PLAIN BYTE_ARRAY, as the Parquet writer compresses
  *   them): the WASM compressor vs hyparquet-writer's JavaScript one;
@@ -30,7 +31,8 @@ import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
 import { resolveLayout } from '../src/batch/schema.js';
 import { parseCatalogChunk } from '../src/batch/parseChunk.js';
-import { formatCsvBytes } from '../src/batch/formatChunk.js';
+import { formatCsvBytes, formatNdjson } from '../src/batch/formatChunk.js';
+import { buildJsonStrings, formatPriceJsonWasm } from '../src/batch/priceJson.js';
 import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm } from '../src/batch/wasmCsv.js';
 
 const core = WasmCore.create({ variant: 'simd' });
@@ -39,6 +41,7 @@ const cm = compileModel(demoModel(spec));
 // permanent tables first (no arena scope may be open)
 const keys = buildProductKeys(core, [...cm.index.keys()]);
 const strs = buildCsvStrings(core);
+const jstrs = buildJsonStrings(core, (b) => core.arena.allocBytesPermanent(b));
 let checksum = 0;
 const rows: { what: string; n: string; wasm: number; js: number; ref?: number }[] = [];
 
@@ -111,6 +114,16 @@ async function main(): Promise<void> {
     core.arena.release(m);
   };
   await measure('format priced rows as CSV', `${chunkRows} rows`, { wasm: wasmFormat, js: () => void (checksum += formatCsvBytes(ids, prices).length) });
+  // the same rows as JSON records (NDJSON output, POST /v1/quotes): WASM vs JSON.stringify
+  const nd = { coldStart: false, sep: '\n', sepLast: true } as const;
+  const jsonA = Buffer.from(formatPriceJsonWasm(core, jstrs, ids, prices, nd)!);
+  if (jsonA.toString('utf8') !== formatNdjson(ids, prices)) throw new Error('formatPriceJsonWasm differs from formatNdjson');
+  const wasmJson = () => {
+    const m = core.arena.mark();
+    checksum += formatPriceJsonWasm(core, jstrs, ids, prices, nd)!.length;
+    core.arena.release(m);
+  };
+  await measure('format priced rows as JSON', `${chunkRows} rows`, { wasm: wasmJson, js: () => void (checksum += Buffer.from(formatNdjson(ids, prices)).length) });
   core.arena.release(mark);
 
   // 4. snappy

@@ -162,6 +162,17 @@ describe('reprice: real files, real workers', () => {
     for (let i = 0; i < 500; i += 50) expect(recs[i]).toEqual(singleQuote(input[i], policy));
   });
 
+  it('NDJSON output is JSON.stringify of each record, byte for byte (written in WASM; a chunk with an id JSON escapes goes through JSON.stringify)', async () => {
+    const input = readCsv(catalogPath).slice(0, 300);
+    input[120] = { ...input[120], product_id: 'odd"id\\x' };
+    input[7] = { ...input[7], product_id: 'ünï-😀' };
+    const nd = join(dir, 'cat2.ndjson');
+    writeFileSync(nd, input.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const out = join(dir, 'p2.ndjson');
+    await runReprice({ modelPath, catalogPath: nd, outPath: out, workers: 2, chunkSize: 100, policy });
+    expect(readFileSync(out, 'utf8')).toBe(input.map((r) => JSON.stringify(singleQuote(r, policy)) + '\n').join(''));
+  });
+
   it('a malformed row stops the job naming file, line and column; no partial or temporary output', async () => {
     const lines = readFileSync(catalogPath, 'utf8').split('\n');
     lines[1500] = lines[1500].replace(/^([^,]*),([^,]*),/, '$1,abc,');

@@ -180,6 +180,20 @@ describe('POST /v1/quotes', () => {
     expect(a.repricer.poolStarted()).toBe(true);
   });
 
+  it('the body is JSON.stringify of the records byte for byte, whether the WASM writer takes the ids or declines one that needs escaping', async () => {
+    const a = app({ policy });
+    for (const odd of [undefined, 'quote"d', 'back\\slash', 'tab\there']) {
+      const items = makeItems(50, 9);
+      if (odd) items[17] = { ...items[17], product_id: odd };
+      items[3] = { ...items[3], product_id: 'ünï-😀' };
+      const res = await post(a, '/v1/quotes', { items });
+      expect(res.statusCode).toBe(200);
+      expect(res.headers['content-type']).toBe('application/json; charset=utf-8');
+      const recs = engineRecords(model1, policy, items);
+      expect(res.body).toBe(JSON.stringify({ model_version: 'v1', count: items.length, items: recs }));
+    }
+  });
+
   it('a row the core cannot price is rejected alone; the others keep their engine numbers', async () => {
     const a = app({ model: steep, pool: { threads: 1, threshold: 10 } });
     const items = makeItems(40, 3);

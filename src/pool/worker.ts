@@ -17,11 +17,13 @@ import type { CatalogLayout } from '../batch/schema.js';
 import { RepricerError } from '../errors.js';
 import { modelFromShared, type SharedModel } from '../pricing/sharedModel.js';
 import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, resolveProducts, type CsvStrings, type ProductKeys } from '../batch/wasmCsv.js';
+import { buildJsonStrings, formatPriceJsonWasm, type JsonStrings } from '../batch/priceJson.js';
 import { isUtf8 } from 'node:buffer';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 
 let core: WasmCore | undefined;
 let csvStrings: CsvStrings | undefined;
+let jsonStrings: JsonStrings | undefined;
 const models = new Map<string, CompiledModel>();
 const modelKeys = new Map<string, ProductKeys>();
 
@@ -29,6 +31,8 @@ function getCore(): WasmCore {
   if (!core) {
     core = WasmCore.create({ variant: 'simd' });
     csvStrings = buildCsvStrings(core);
+    const c = core;
+    jsonStrings = buildJsonStrings(c, (bytes) => c.arena.allocBytesPermanent(bytes));
     useWasmSnappy(core);
   }
   return core;
@@ -226,7 +230,9 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         return done(g ? g.bytes : new Uint8Array(0), g?.rowGroup);
       }
       if (t.outFormat === 'csv') return done(fast ? formatPriceCsvWasm(c, fast, prices, csvStrings!) : formatCsvBytes(parsed.chunk.ids, prices));
-      return done(encoder.encode(formatNdjson(parsed.chunk.ids, prices)));
+      // NDJSON written in WASM; a chunk with an id JSON escapes goes through JSON.stringify
+      const nd = formatPriceJsonWasm(c, jsonStrings!, parsed.chunk.ids, prices, { coldStart: false, sep: '\n', sepLast: true });
+      return done(nd ?? encoder.encode(formatNdjson(parsed.chunk.ids, prices)));
     } catch (err) {
       if (err instanceof RepricerError) {
         return { seq: t.seq, out: new Uint8Array(0), n: 0, status: [], changeBins: [], rejects: [], error: { code: err.code, message: err.message, details: err.details }, ms: { parse: 0, kernels: 0, format: 0 } };

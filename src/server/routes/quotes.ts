@@ -12,6 +12,7 @@ import { buildChunk, priceItems, quoteRecord, auditBatch, QuoteBatcher, type Quo
 import { quoteBodySchema, quoteResponseSchema, quotesBodySchema, quotesResponseSchema, errors } from '../schemas.js';
 import type { ActiveModel } from '../modelRegistry.js';
 import type { CatalogChunk, PriceColumns } from '../../pricing/engine.js';
+import { buildJsonStrings, formatPriceJsonWasm } from '../../batch/priceJson.js';
 
 function serving(ctx: ServerContext): ActiveModel {
   const m = ctx.registry.active;
@@ -55,6 +56,9 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     },
   );
 
+  // key, status and reason strings for the WASM record writer, allocated once outside any arena scope
+  const jsonStrings = buildJsonStrings(ctx.pricing.core, (bytes) => ctx.pricing.core.arena.allocBytes(bytes));
+
   app.post<{ Body: { items: QuoteItem[] } }>(
     '/v1/quotes',
     {
@@ -70,15 +74,29 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
         response: { 200: quotesResponseSchema, ...errors(400, 413, 415, 422, 429, 503) },
       },
     },
-    async (req) => {
+    async (req, reply) => {
       const model = serving(ctx);
       const items = req.body.items;
       const chunk = buildChunk(model.compiled, items, (i) => `items.${i}.`);
       const p = await priceItems(model, chunk, ctx.pricing);
-      const recs: QuoteRecord[] = new Array<QuoteRecord>(p.n);
-      for (let i = 0; i < p.n; i++) recs[i] = quoteRecord(chunk.ids[i], p, i);
       ctx.metrics.countQuotes('quotes', p);
       if (ctx.audit) ctx.store.recordPrices(auditBatch(chunk.ids, p, model.version, 'quotes'));
+      // the records written in WASM, the same bytes as JSON.stringify (src/batch/priceJson.ts);
+      // ids that JSON would escape go the JSON.stringify way
+      const core = ctx.pricing.core;
+      const body = core.arena.scoped(() => {
+        const recs = formatPriceJsonWasm(core, jsonStrings, chunk.ids, p, { coldStart: true, sep: ',', sepLast: false });
+        if (!recs) return null;
+        const head = Buffer.from(`{"model_version":${JSON.stringify(model.version)},"count":${p.n},"items":[`);
+        const out = Buffer.allocUnsafe(head.length + recs.length + 2);
+        head.copy(out);
+        out.set(recs, head.length);
+        out.write(']}', head.length + recs.length);
+        return out;
+      });
+      if (body) return reply.type('application/json; charset=utf-8').send(body);
+      const recs: QuoteRecord[] = new Array<QuoteRecord>(p.n);
+      for (let i = 0; i < p.n; i++) recs[i] = quoteRecord(chunk.ids[i], p, i);
       return { model_version: model.version, count: p.n, items: recs };
     },
   );
