@@ -6,8 +6,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { WasmCore } from '../src/core/wasm.js';
-import { columnsToRows, columnsToRowsReference, firstNonFinite, firstNonFiniteReference, snappyUncompressInto } from '../src/core/columns.js';
-import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+import { columnsToRows, columnsToRowsReference, firstNonFinite, firstNonFiniteReference } from '../src/core/columns.js';
 
 for (const variant of ['simd', 'scalar'] as const) {
   describe(`column kernels (${variant})`, () => {
@@ -58,25 +57,6 @@ for (const variant of ['simd', 'scalar'] as const) {
         }),
         { numRuns: 200 },
       );
-    });
-
-    it('snappyUncompressInto decompresses into WASM memory from inside and outside it, and reports corrupt input', () => {
-      const raw = new Uint8Array(new Float64Array(Array.from({ length: 5000 }, (_, i) => Math.round(Math.sin(i) * 100) / 100)).buffer);
-      const comp = snappyCompress(raw);
-      core.arena.scoped(() => {
-        const p = core.arena.allocBytes(raw.length);
-        const dst = new Uint8Array(core.memory.buffer, p, raw.length);
-        expect(snappyUncompressInto(core, comp, dst)).toBe(true);
-        expect(Buffer.from(dst).equals(Buffer.from(raw))).toBe(true);
-        const pIn = core.arena.allocBytes(comp.length);
-        const inside = new Uint8Array(core.memory.buffer, pIn, comp.length);
-        inside.set(comp);
-        dst.fill(0);
-        expect(snappyUncompressInto(core, inside, dst)).toBe(true);
-        expect(Buffer.from(dst).equals(Buffer.from(raw))).toBe(true);
-        expect(snappyUncompressInto(core, comp.subarray(0, comp.length - 5), dst)).toBe(false);
-        expect(() => snappyUncompressInto(core, comp, new Uint8Array(raw.length))).toThrow(/core's memory/);
-      });
     });
   });
 }

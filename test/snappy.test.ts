@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { snappyUncompress as reference } from 'hyparquet/src/snappy.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import { WasmCore } from '../src/core/wasm.js';
-import { snappyCompress as snappyCompressWasm, snappyCompressInto, snappyMaxCompressedLength, snappyUncompress } from '../src/core/snappy.js';
+import { snappyCompress as snappyCompressWasm, snappyCompressInto, snappyMaxCompressedLength, snappyUncompress, snappyUncompressInto } from '../src/core/snappy.js';
 import { rng } from '../src/batch/demoData.js';
 
 /** Inputs snappy compresses every way: runs (overlapping copies), repeats, long literals, doubles. */
@@ -193,6 +193,30 @@ for (const variant of ['simd', 'scalar'] as const) {
       expect(() => snappyCompressInto(core, raw, new Uint8Array(1000))).toThrow(RangeError);
       const exact = new Uint8Array(snappyCompressWasm(core, raw).length);
       expect(snappyCompressInto(core, raw, exact)).toBe(exact.length);
+    });
+  });
+}
+
+for (const variant of ['simd', 'scalar'] as const) {
+  describe(`snappyUncompressInto (${variant})`, () => {
+    const core = WasmCore.create({ variant });
+    it('snappyUncompressInto decompresses into WASM memory from inside and outside it, and reports corrupt input', () => {
+      const raw = new Uint8Array(new Float64Array(Array.from({ length: 5000 }, (_, i) => Math.round(Math.sin(i) * 100) / 100)).buffer);
+      const comp = snappyCompress(raw);
+      core.arena.scoped(() => {
+        const p = core.arena.allocBytes(raw.length);
+        const dst = new Uint8Array(core.memory.buffer, p, raw.length);
+        expect(snappyUncompressInto(core, comp, dst)).toBe(true);
+        expect(Buffer.from(dst).equals(Buffer.from(raw))).toBe(true);
+        const pIn = core.arena.allocBytes(comp.length);
+        const inside = new Uint8Array(core.memory.buffer, pIn, comp.length);
+        inside.set(comp);
+        dst.fill(0);
+        expect(snappyUncompressInto(core, inside, dst)).toBe(true);
+        expect(Buffer.from(dst).equals(Buffer.from(raw))).toBe(true);
+        expect(snappyUncompressInto(core, comp.subarray(0, comp.length - 5), dst)).toBe(false);
+        expect(() => snappyUncompressInto(core, comp, new Uint8Array(raw.length))).toThrow(/core's memory/);
+      });
     });
   });
 }

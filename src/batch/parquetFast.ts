@@ -23,8 +23,8 @@ import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
 import type { CatalogChunk } from '../pricing/engine.js';
 import type { WasmCore } from '../core/wasm.js';
-import { snappyCompress as snappyCompressWasm, snappyUncompress as snappyUncompressWasm } from '../core/snappy.js';
-import { columnsToRows, columnsToRowsReference, firstNonFinite, snappyUncompressInto } from '../core/columns.js';
+import { snappyCompress as snappyCompressWasm, snappyUncompress as snappyUncompressWasm, snappyUncompressInto } from '../core/snappy.js';
+import { columnsToRows, columnsToRowsReference, firstNonFinite } from '../core/columns.js';
 import { close, closeSync, open, openSync, read, readSync, statSync } from 'node:fs';
 
 // ---------------------------------------------------------------------------------------------

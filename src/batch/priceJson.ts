@@ -8,7 +8,8 @@
  */
 import type { WasmCore } from '../core/wasm.js';
 import type { PriceColumns } from '../pricing/engine.js';
-import { REASON_BIT, REASONS, STATUSES, reasonString } from '../pricing/policy.js';
+import { REASON_BIT } from '../pricing/policy.js';
+import { labelBytes, priceColumnsInWasm, writeStringTables } from './wasmCsv.js';
 
 const encoder = new TextEncoder();
 
@@ -47,26 +48,10 @@ export interface JsonStrings {
  * arena scope in the server).
  */
 export function buildJsonStrings(core: WasmCore, alloc: (bytes: number) => number): JsonStrings {
-  const masks = 1 << REASONS.length;
-  const groups = [STATUSES.map((s) => encoder.encode(s)), Array.from({ length: masks }, (_, m) => encoder.encode(reasonString(m))), KEYS.map((k) => encoder.encode(k))];
-  const total = groups.flat().reduce((s, b) => s + b.length, 0);
-  const strings = alloc(total);
-  const tabs = groups.map((g) => alloc(8 * g.length));
-  const mem = core.memory.buffer; // after the allocations
-  const blob = new Uint8Array(mem, strings, total);
-  let o = 0;
-  groups.forEach((g, gi) => {
-    const tab = new Int32Array(mem, tabs[gi], 2 * g.length);
-    g.forEach((b, j) => {
-      blob.set(b, o);
-      tab[2 * j] = o;
-      tab[2 * j + 1] = b.length;
-      o += b.length;
-    });
-  });
-  const longest = (g: Uint8Array[]) => Math.max(...g.map((b) => b.length));
-  const keys = groups[2].reduce((s, b) => s + b.length, 0);
-  return { strings, statusTab: tabs[0], reasonTab: tabs[1], keysTab: tabs[2], maxFixed: longest(groups[0]) + longest(groups[1]) + keys };
+  const l = labelBytes();
+  const keys = KEYS.map((k) => encoder.encode(k));
+  const t = writeStringTables(core, alloc, [l.status, l.reason, keys]);
+  return { strings: t.strings, statusTab: t.tabs[0], reasonTab: t.tabs[1], keysTab: t.tabs[2], maxFixed: l.maxLen + keys.reduce((s, b) => s + b.length, 0) };
 }
 
 // what JSON.stringify escapes in a string: '"', '\', control characters, lone surrogates
@@ -94,11 +79,7 @@ export function formatPriceJsonWasm(core: WasmCore, strs: JsonStrings, ids: stri
     chars += id.length;
   }
   const a = core.arena;
-  const cols = [p.price, p.previousPrice, p.changePct, p.winProbability, p.expectedProfit, p.delta, p.gamma, p.vega, p.priceStdError];
-  const colPtr = cols.map((c) => core.input(c));
-  const colTab = a.allocBytes(4 * cols.length);
-  const status = core.owns(p.status) ? p.status.byteOffset : a.allocBytes(n);
-  const reasons = core.owns(p.reasons) ? p.reasons.byteOffset : a.allocBytes(4 * n);
+  const { colTab, status, reasons } = priceColumnsInWasm(core, p);
   const idBytes = 3 * chars; // UTF-8 of a UTF-16 string: at most 3 bytes per code unit
   const src = a.allocBytes(Math.max(1, idBytes));
   const starts = a.allocBytes(4 * Math.max(1, n));
@@ -106,9 +87,6 @@ export function formatPriceJsonWasm(core: WasmCore, strs: JsonStrings, ids: stri
   const cap = idBytes + n * (strs.maxFixed + 9 * 25 + 1);
   const dst = a.allocBytes(cap);
   const mem = core.memory.buffer; // after every allocation
-  new Int32Array(mem, colTab, cols.length).set(colPtr);
-  if (!core.owns(p.status)) new Uint8Array(mem, status, n).set(p.status);
-  if (!core.owns(p.reasons)) new Uint32Array(mem, reasons, n).set(p.reasons);
   const bytes = new Uint8Array(mem, src, idBytes);
   const st = new Int32Array(mem, starts, n);
   const ln = new Int32Array(mem, lens, n);

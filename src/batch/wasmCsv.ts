@@ -64,30 +64,62 @@ export interface CsvStrings {
   maxLen: number;
 }
 
+/**
+ * Groups of byte strings in one blob, each group with its (offset, length) i32 table, as the
+ * formatting kernels read them. `alloc(bytes)` must return memory that lives as long as the core.
+ */
+export function writeStringTables(core: WasmCore, alloc: (bytes: number) => number, groups: Uint8Array[][]): { strings: number; tabs: number[] } {
+  const total = groups.flat().reduce((s, b) => s + b.length, 0);
+  const strings = alloc(Math.max(1, total));
+  const tabs = groups.map((g) => alloc(8 * Math.max(1, g.length)));
+  const mem = core.memory.buffer; // after the allocations
+  const blob = new Uint8Array(mem, strings, total);
+  let o = 0;
+  groups.forEach((g, gi) => {
+    const tab = new Int32Array(mem, tabs[gi], 2 * g.length);
+    g.forEach((b, j) => {
+      blob.set(b, o);
+      tab[2 * j] = o;
+      tab[2 * j + 1] = b.length;
+      o += b.length;
+    });
+  });
+  return { strings, tabs };
+}
+
+/** The status and reason labels as byte strings, and the longest of each. */
+export function labelBytes(): { status: Uint8Array[]; reason: Uint8Array[]; maxLen: number } {
+  const status = STATUSES.map((s) => encoder.encode(s));
+  const reason = Array.from({ length: 1 << REASONS.length }, (_, m) => encoder.encode(reasonString(m)));
+  const longest = (xs: Uint8Array[]) => Math.max(...xs.map((b) => b.length));
+  return { status, reason, maxLen: longest(status) + longest(reason) };
+}
+
 /** Allocates permanently: call while no arena scope is open. */
 export function buildCsvStrings(core: WasmCore): CsvStrings {
-  const masks = 1 << REASONS.length;
-  const parts = [...STATUSES.map((s) => encoder.encode(s)), ...Array.from({ length: masks }, (_, m) => encoder.encode(reasonString(m)))];
-  const total = parts.reduce((s, b) => s + b.length, 0);
+  const l = labelBytes();
+  const t = writeStringTables(core, (b) => core.arena.allocBytesPermanent(b), [l.status, l.reason]);
+  return { strings: t.strings, statusTab: t.tabs[0], reasonTab: t.tabs[1], maxLen: l.maxLen };
+}
+
+/**
+ * A PriceColumns in the formatting kernels' form, inside the caller's arena scope: an i32 table of
+ * the nine numeric columns' addresses (copied in when they are not in WASM memory), and the
+ * status and reason columns' addresses.
+ */
+export function priceColumnsInWasm(core: WasmCore, p: PriceColumns): { colTab: number; status: number; reasons: number } {
+  const n = p.n;
   const a = core.arena;
-  const strings = a.allocBytesPermanent(total);
-  const statusTab = a.allocBytesPermanent(8 * STATUSES.length);
-  const reasonTab = a.allocBytesPermanent(8 * masks);
-  const mem = core.memory.buffer;
-  const blob = new Uint8Array(mem, strings, total);
-  const st = new Int32Array(mem, statusTab, 2 * STATUSES.length);
-  const rt = new Int32Array(mem, reasonTab, 2 * masks);
-  let o = 0;
-  parts.forEach((b, i) => {
-    blob.set(b, o);
-    const tab = i < STATUSES.length ? st : rt;
-    const j = i < STATUSES.length ? i : i - STATUSES.length;
-    tab[2 * j] = o;
-    tab[2 * j + 1] = b.length;
-    o += b.length;
-  });
-  const longest = (xs: Uint8Array[]) => Math.max(...xs.map((b) => b.length));
-  return { strings, statusTab, reasonTab, maxLen: longest(parts.slice(0, STATUSES.length)) + longest(parts.slice(STATUSES.length)) };
+  const cols = [p.price, p.previousPrice, p.changePct, p.winProbability, p.expectedProfit, p.delta, p.gamma, p.vega, p.priceStdError];
+  const colPtr = cols.map((c) => core.input(c));
+  const colTab = a.allocBytes(4 * cols.length);
+  const status = core.owns(p.status) ? p.status.byteOffset : a.allocBytes(n);
+  const reasons = core.owns(p.reasons) ? p.reasons.byteOffset : a.allocBytes(4 * n);
+  const mem = core.memory.buffer; // after the allocations
+  new Int32Array(mem, colTab, cols.length).set(colPtr);
+  if (!core.owns(p.status)) new Uint8Array(mem, status, n).set(p.status);
+  if (!core.owns(p.reasons)) new Uint32Array(mem, reasons, n).set(p.reasons);
+  return { colTab, status, reasons };
 }
 
 // Column roles of assembly/catalogCsv.ts.
@@ -222,22 +254,12 @@ export function decodeIds(core: WasmCore, p: WasmCsvChunk): string[] {
  */
 export function formatPriceCsvWasm(core: WasmCore, p: WasmCsvChunk, prices: PriceColumns, strs: CsvStrings): Uint8Array {
   const n = prices.n;
-  const a = core.arena;
-  const cols = [prices.price, prices.previousPrice, prices.changePct, prices.winProbability, prices.expectedProfit, prices.delta, prices.gamma, prices.vega, prices.priceStdError];
-  const colPtr = cols.map((c) => core.input(c));
-  const colTab = a.allocBytes(4 * cols.length);
-  const status = core.owns(prices.status) ? prices.status.byteOffset : a.allocBytes(n);
-  const reasons = core.owns(prices.reasons) ? prices.reasons.byteOffset : a.allocBytes(4 * n);
-  let mem = core.memory.buffer;
+  const { colTab, status, reasons } = priceColumnsInWasm(core, prices);
   let total = 0;
-  const ln = new Int32Array(mem, p.idLen, n);
+  const ln = new Int32Array(core.memory.buffer, p.idLen, n);
   for (let i = 0; i < n; i++) total += ln[i];
   const cap = total + n * (2 + 9 * 26 + 3 + strs.maxLen);
-  const dst = a.allocBytes(cap);
-  mem = core.memory.buffer;
-  new Int32Array(mem, colTab, cols.length).set(colPtr);
-  if (!core.owns(prices.status)) new Uint8Array(mem, status, n).set(prices.status);
-  if (!core.owns(prices.reasons)) new Uint32Array(mem, reasons, n).set(prices.reasons);
+  const dst = core.arena.allocBytes(cap);
   const len = core.k.formatPriceCsv(n, p.src, p.idStart, p.idLen, colTab, status, reasons, strs.strings, strs.statusTab, strs.reasonTab, dst, cap);
   if (len < 0) throw new Error(`formatPriceCsv: output bound ${cap} bytes too small for ${n} rows`);
   return new Uint8Array(core.memory.buffer, dst, len);

@@ -46,18 +46,3 @@ export function columnsToRowsReference(cols: Float64Array, n: number, F: number,
     for (let j = 0; j < F; j++) x[r * D + off + j] = cols[j * n + r];
   }
 }
-
-/**
- * Decompress raw snappy `input` straight into `dst`, a view of the core's memory of exactly the
- * uncompressed size (an input outside WASM memory is copied into the arena first).
- * False when the input is corrupt (nothing outside dst is written).
- */
-export function snappyUncompressInto(core: WasmCore, input: Uint8Array, dst: Uint8Array): boolean {
-  owned(core, dst, 'snappyUncompressInto');
-  if (core.owns(input)) return core.k.snappyUncompress(input.byteOffset, input.length, dst.byteOffset, dst.length) === 0;
-  return core.arena.scoped(() => {
-    const pIn = core.arena.allocBytes(Math.max(1, input.length));
-    new Uint8Array(core.memory.buffer, pIn, input.length).set(input); // buffer read after the allocation
-    return core.k.snappyUncompress(pIn, input.length, dst.byteOffset, dst.length) === 0;
-  });
-}

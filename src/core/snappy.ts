@@ -7,13 +7,27 @@ import type { WasmCore } from './wasm.js';
 /** Decompress raw snappy `input` into `output`, which must be exactly the uncompressed size. */
 export function snappyUncompress(core: WasmCore, input: Uint8Array, output: Uint8Array): void {
   core.arena.scoped(() => {
-    const pIn = core.arena.allocBytes(Math.max(1, input.length));
     const pOut = core.arena.allocBytes(Math.max(1, output.length));
-    new Uint8Array(core.memory.buffer, pIn, input.length).set(input);
-    if (core.k.snappyUncompress(pIn, input.length, pOut, output.length) !== 0) {
+    const out = new Uint8Array(core.memory.buffer, pOut, output.length);
+    if (!snappyUncompressInto(core, input, out)) {
       throw new RangeError(`snappyUncompress: corrupt input (${input.length} bytes, expected ${output.length} bytes out)`);
     }
-    output.set(new Uint8Array(core.memory.buffer, pOut, output.length));
+    output.set(out);
+  });
+}
+
+/**
+ * Decompress raw snappy `input` straight into `dst`, a view of the core's memory of exactly the
+ * uncompressed size (an input outside WASM memory is copied into the arena first).
+ * False when the input is corrupt (nothing outside dst is written).
+ */
+export function snappyUncompressInto(core: WasmCore, input: Uint8Array, dst: Uint8Array): boolean {
+  if (!core.owns(dst)) throw new RangeError("snappyUncompressInto: dst must be a view of the core's memory");
+  if (core.owns(input)) return core.k.snappyUncompress(input.byteOffset, input.length, dst.byteOffset, dst.length) === 0;
+  return core.arena.scoped(() => {
+    const pIn = core.arena.allocBytes(Math.max(1, input.length));
+    new Uint8Array(core.memory.buffer, pIn, input.length).set(input); // buffer read after the allocation
+    return core.k.snappyUncompress(pIn, input.length, dst.byteOffset, dst.length) === 0;
   });
 }
 
