@@ -391,18 +391,15 @@ const utf8 = new TextDecoder();
  * which is several times cheaper than a TextDecoder call per value.
  */
 function plainStrings(bytes: Uint8Array, off: number, end: number, count: number): string[] {
+  const r = plainRanges(bytes, off, end, count, true);
   const out = new Array<string>(count);
   const all = Buffer.from(bytes.buffer, bytes.byteOffset + off, end - off).toString('latin1');
-  let p = off;
   for (let i = 0; i < count; i++) {
-    if (p + 4 > end) throw UNSUPPORTED;
-    const len = (bytes[p] | (bytes[p + 1] << 8) | (bytes[p + 2] << 16) | (bytes[p + 3] << 24)) >>> 0;
-    p += 4;
-    if (len > end - p) throw UNSUPPORTED;
+    const p = r.start[i];
+    const len = r.len[i];
     let hi = 0;
     for (let q = p; q < p + len; q++) hi |= bytes[q];
     out[i] = hi < 0x80 ? all.substring(p - off, p - off + len) : utf8.decode(bytes.subarray(p, p + len));
-    p += len;
   }
   return out;
 }
