@@ -29,11 +29,11 @@ import { columnsToRows, columnsToRowsReference } from '../src/core/columns.js';
 import { demoModel, rng, writeDemoCatalog } from '../src/batch/demoData.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
-import { resolveLayout } from '../src/batch/schema.js';
-import { parseCatalogChunk } from '../src/batch/parseChunk.js';
-import { formatCsvBytes, formatNdjson } from '../src/batch/formatChunk.js';
-import { buildJsonStrings, formatPriceJsonWasm } from '../src/batch/priceJson.js';
-import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm } from '../src/batch/wasmCsv.js';
+import { resolveLayout } from '../src/records/catalogSchema.js';
+import { parseCatalogChunk } from '../src/records/parseCatalogChunk.js';
+import { formatCsvBytes, formatNdjson } from '../src/records/formatChunk.js';
+import { buildJsonStrings, formatPriceJsonWasm } from '../src/records/priceJson.js';
+import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm } from '../src/records/wasmCsv.js';
 
 const core = WasmCore.create({ variant: 'simd' });
 const spec = { products: 20000, features: 16, seed: 424242 };

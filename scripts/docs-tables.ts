@@ -6,7 +6,7 @@
  * that these files and the README sections stay in step with the code.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
-import { ERROR_CATALOG } from '../src/errors.js';
+import { ERROR_CATALOG } from '../src/core/errors.js';
 import { buildApp } from '../src/server/app.js';
 
 /** curl examples for the API table (host and key as placeholders) */

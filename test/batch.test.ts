@@ -7,7 +7,7 @@ import { runReprice } from '../src/batch/job.js';
 import { writeDemoCatalog, writeDemoModel, demoModel, rng } from '../src/batch/demoData.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
-import { priceRecord } from '../src/batch/formatChunk.js';
+import { priceRecord } from '../src/records/formatChunk.js';
 import { WasmCore } from '../src/core/wasm.js';
 import type { Policy } from '../src/pricing/policy.js';
 
@@ -300,7 +300,7 @@ describe('Parquet output: row groups encoded in the workers, assembled on the ma
   it('Parquet -> Parquet with several row groups reads back every value of CSV -> CSV, one row group per chunk, same bytes for 1 and 2 workers', async () => {
     const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
     const { asyncBufferFromFile, parquetReadObjects, parquetMetadataAsync } = await import('hyparquet');
-    const { parquetRanges } = await import('../src/batch/parquet.js');
+    const { parquetRanges } = await import('../src/records/parquet.js');
     const input = readCsv(catalogPath);
     const header = Object.keys(input[0]);
     const schema = [
@@ -358,7 +358,7 @@ describe('Parquet output: row groups encoded in the workers, assembled on the ma
   });
 
   it('ParquetPriceWriter assembles row groups encoded separately; a reader sees every group and value (nulls for non-finite)', async () => {
-    const { ParquetPriceWriter, encodePriceRowGroup } = await import('../src/batch/parquet.js');
+    const { ParquetPriceWriter, encodePriceRowGroup } = await import('../src/records/parquet.js');
     const { emptyPriceColumns } = await import('../src/pricing/engine.js');
     const { STATUSES, reasonString } = await import('../src/pricing/policy.js');
     const { asyncBufferFromFile, parquetReadObjects, parquetMetadataAsync } = await import('hyparquet');

@@ -5,7 +5,8 @@
  */
 import { describe, it, expect } from 'vitest';
 import { compileModel } from '../src/pricing/compiledModel.js';
-import { ModelError, type Model } from '../src/model/format.js';
+import type { Model } from '../src/model/format.js';
+import { RepricerError } from '../src/core/errors.js';
 
 /** Matrix k of a compiled model as a dense D x D array, read back through covAt. */
 function denseOf(cov: Float64Array, covAt: Int32Array, k: number, D: number): number[] {
@@ -70,7 +71,8 @@ describe('compileModel', () => {
     const m = model();
     m.products.B.cov = [...full];
     m.products.B.cov[1] = 0.5;
-    expect(() => compileModel(m)).toThrow(ModelError);
+    expect(() => compileModel(m)).toThrow(RepricerError);
+    expect(() => compileModel(m)).toThrow(expect.objectContaining({ code: 'MODEL_INVALID' }));
     expect(() => compileModel(m)).toThrow(/products\.B\.cov: not symmetric at \(0, 1\)/);
     const m2 = model();
     m2.products.A.stdErr = [1e200, 0, 0];

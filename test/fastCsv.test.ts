@@ -1,8 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { parseDecimal } from '../src/batch/fastCsv.js';
-import { parseCatalogChunk, type ParseOptions } from '../src/batch/parseChunk.js';
-import { resolveLayout } from '../src/batch/schema.js';
+import { parseDecimal } from '../src/records/fastCsv.js';
+import { parseCatalogChunk, type ParseOptions } from '../src/records/parseCatalogChunk.js';
+import { resolveLayout } from '../src/records/catalogSchema.js';
 
 const enc = new TextEncoder();
 const dec = (s: string) => {

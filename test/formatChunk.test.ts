@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { formatCsv, formatCsvBytes } from '../src/batch/formatChunk.js';
+import { formatCsv, formatCsvBytes } from '../src/records/formatChunk.js';
 import { emptyPriceColumns } from '../src/pricing/engine.js';
 
 describe('CSV formatting: the byte writer equals the string formatter', () => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import fc from 'fast-check';
-import { readObservations, parseDecimal, parseWon } from '../src/io/observations.js';
-import { RepricerError } from '../src/errors.js';
+import { readObservations, parseDecimal, parseWon } from '../src/model/observations.js';
+import { RepricerError } from '../src/core/errors.js';
 
 let dir: string;
 beforeAll(() => {

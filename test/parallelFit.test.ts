@@ -1,5 +1,5 @@
 /**
- * The worker-pool TSMT fit (src/model/parallelFit.ts, src/pool/fitWorker.ts) against the
+ * The worker-pool TSMT fit (src/model/parallelFit.ts, src/model/fitTask.ts) against the
  * single-threaded one (src/model/tsmt.ts), with real worker threads.
  *
  * The workers run compiled JS: build first with `npx tsc -p tsconfig.json` (the suite refuses to
@@ -18,7 +18,7 @@ import {
 } from '../src/model/tsmt.js';
 import { FitPool, balancedBatches, fitWorkerFile, fitTsmtParallel, layoutBytes } from '../src/model/parallelFit.js';
 import { fitTable, fitTableAsync, fitObservationsFile } from '../src/model/fit.js';
-import { readObservations } from '../src/io/observations.js';
+import { readObservations } from '../src/model/observations.js';
 import { parseFitOptions } from '../src/cli/fit.js';
 import { Rng } from '../src/sim/rfq.js';
 
@@ -28,7 +28,7 @@ const workerFile = fitWorkerFile();
 /** The compiled worker must exist and be newer than the sources it is compiled from. */
 function checkBuild(): void {
   if (!existsSync(workerFile)) throw new Error(`${workerFile} is missing: run \`npx tsc -p tsconfig.json\` before this suite`);
-  const pairs = ['pool/fitWorker', 'model/tsmt', 'core/likelihood', 'core/solvers', 'core/wasm', 'core/arena', 'core/validate'];
+  const pairs = ['model/fitTask', 'model/tsmt', 'core/likelihood', 'core/solvers', 'core/wasm', 'core/arena', 'core/validate'];
   for (const p of pairs) {
     const src = join(root, 'src', `${p}.ts`);
     const out = join(root, 'dist', 'src', `${p}.js`);

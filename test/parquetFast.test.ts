@@ -1,5 +1,5 @@
 /**
- * The fast Parquet reader and writer (src/batch/parquetFast.ts) against hyparquet itself: every
+ * The fast Parquet reader and writer (src/records/parquetFast.ts) against hyparquet itself: every
  * value read fast equals what parquetReadObjects returns (null = NaN), every value written fast
  * reads back through hyparquet, and chunks outside the fast case (or with a bad value) still go
  * through the hyparquet path with the same errors.
@@ -15,10 +15,10 @@ import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
 import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
 import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
-import { CHECK_NONE, fileAsyncBuffer, readCatalogFast, readColumnsFast, type ColumnSink } from '../src/batch/parquetFast.js';
+import { CHECK_NONE, fileAsyncBuffer, readCatalogFast, readColumnsFast, type ColumnSink } from '../src/records/parquetFast.js';
 import { WasmCore } from '../src/core/wasm.js';
-import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, parquetTaskMeta, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/batch/parquet.js';
-import { resolveLayout } from '../src/batch/schema.js';
+import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, parquetTaskMeta, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/records/parquet.js';
+import { resolveLayout } from '../src/records/catalogSchema.js';
 import { rng } from '../src/batch/demoData.js';
 import { emptyPriceColumns, type PriceColumns } from '../src/pricing/engine.js';
 import { REASONS, STATUSES, reasonString } from '../src/pricing/policy.js';

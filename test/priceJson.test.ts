@@ -1,13 +1,13 @@
 /**
- * JSON price records formatted in WASM (src/batch/priceJson.ts) against JSON.stringify of the
+ * JSON price records formatted in WASM (src/records/priceJson.ts) against JSON.stringify of the
  * records the API and the NDJSON writer build (src/pricing/record.ts, src/server/quoteService.ts),
  * byte for byte, on both builds.
  */
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { WasmCore } from '../src/core/wasm.js';
-import { buildJsonStrings, formatPriceJsonWasm } from '../src/batch/priceJson.js';
-import { formatNdjson } from '../src/batch/formatChunk.js';
+import { buildJsonStrings, formatPriceJsonWasm } from '../src/records/priceJson.js';
+import { formatNdjson } from '../src/records/formatChunk.js';
 import { quoteRecord } from '../src/server/quoteService.js';
 import { emptyPriceColumns, type PriceColumns } from '../src/pricing/engine.js';
 import { REASONS, STATUSES } from '../src/pricing/policy.js';

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseServeOptions, type ServeOptions } from '../src/cli/serve.js';
-import { RepricerError } from '../src/errors.js';
+import { RepricerError } from '../src/core/errors.js';
 import { model1, model2, makeItems, requireDist } from './server-helpers.js';
 
 const KEY = 'cli-key-0123456789';

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { demoModel, rng } from '../src/batch/demoData.js';
-import { priceRecord } from '../src/batch/formatChunk.js';
+import { priceRecord } from '../src/records/formatChunk.js';
 import { WasmCore } from '../src/core/wasm.js';
 import type { Model } from '../src/model/format.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
@@ -68,7 +68,7 @@ export function engineRecords(model: Model, policy: Policy, items: Item[]): Reco
 
 /** The compiled pool worker and fit task (the pool loads dist/, built by `npx tsc -p tsconfig.json`). */
 export function requireDist(): void {
-  for (const f of ['dist/src/pool/worker.js', 'dist/src/server/fitTask.js']) {
+  for (const f of ['dist/src/batch/catalogTask.js', 'dist/src/server/fitJobTask.js']) {
     if (!existsSync(join(process.cwd(), f))) throw new Error(`${f} missing: run \`npx tsc -p tsconfig.json\` before the server tests`);
   }
 }

@@ -10,7 +10,7 @@ import { buildChunk, priceItems, quoteRecord, QuoteBatcher } from '../src/server
 import { pinnedViews, type ActiveModel } from '../src/server/modelRegistry.js';
 import type { PriceColumns } from '../src/pricing/engine.js';
 import type { Policy } from '../src/pricing/policy.js';
-import { RepricerError } from '../src/errors.js';
+import { RepricerError } from '../src/core/errors.js';
 import { model1, model2, makeItems, engineRecords } from './server-helpers.js';
 
 const core = WasmCore.create();

@@ -12,7 +12,7 @@ import { WasmCore } from '../src/core/wasm.js';
 import { censoredLogLikelihood, observedInformation, type ObservationColumns } from '../src/core/likelihood.js';
 import { fitTsmt, lambdaFor, subsetRows, groupRows, invertSpd, type TsmtOptions } from '../src/model/tsmt.js';
 import { fitTable, fitObservationsFile } from '../src/model/fit.js';
-import { readObservations } from '../src/io/observations.js';
+import { readObservations } from '../src/model/observations.js';
 import { serializeModel, parseModel, saveModel, loadModel } from '../src/model/format.js';
 import { runFit } from '../src/cli/fit.js';
 import { Rng } from '../src/sim/rfq.js';

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
 import { WasmCore } from '../src/core/wasm.js';
-import { parseCatalogChunk } from '../src/batch/parseChunk.js';
-import { resolveLayout } from '../src/batch/schema.js';
-import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm } from '../src/batch/wasmCsv.js';
-import { formatCsvBytes } from '../src/batch/formatChunk.js';
+import { parseCatalogChunk } from '../src/records/parseCatalogChunk.js';
+import { resolveLayout } from '../src/records/catalogSchema.js';
+import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm } from '../src/records/wasmCsv.js';
+import { formatCsvBytes } from '../src/records/formatChunk.js';
 import { emptyPriceColumns, type CatalogChunk } from '../src/pricing/engine.js';
 import { REASONS, STATUSES } from '../src/pricing/policy.js';
 

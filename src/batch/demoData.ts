@@ -5,7 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { MODEL_FORMAT, type Model } from '../model/format.js';
-import { writeFileAtomic, tempPathFor } from '../io/atomic.js';
+import { writeFileAtomic, tempPathFor } from '../core/atomic.js';
 import { renameSync } from 'node:fs';
 
 /** mulberry32: small, fast, seedable. */

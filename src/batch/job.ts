@@ -7,19 +7,18 @@
  */
 import { closeSync, createWriteStream, openSync, readSync, renameSync, rmSync, statSync, writeSync, type WriteStream } from 'node:fs';
 import { dirname, basename, join, resolve, extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { availableParallelism } from 'node:os';
 import { once } from 'node:events';
-import { Piscina } from 'piscina';
+import { TaskPool, compiledTaskFile } from '../pool/taskPool.js';
 import { parse as parseCsv } from 'csv-parse/sync';
-import { RepricerError } from '../errors.js';
+import { RepricerError } from '../core/errors.js';
 import { loadModel, type Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
-import { resolveLayout, type CatalogLayout } from './schema.js';
-import { csvHeader, csvField } from './formatChunk.js';
-import { ParquetPriceWriter, parquetShape, parquetRanges, parquetTaskMeta } from './parquet.js';
-import type { CatalogResult, CatalogTask } from '../pool/worker.js';
-import { CHANGE_BINS } from '../pool/worker.js';
+import { resolveLayout, type CatalogLayout } from '../records/catalogSchema.js';
+import { csvHeader, csvField } from '../records/formatChunk.js';
+import { ParquetPriceWriter, parquetShape, parquetRanges, parquetTaskMeta } from '../records/parquet.js';
+import type { CatalogResult, CatalogTask } from './catalogTask.js';
+import { CHANGE_BINS } from './catalogTask.js';
 import { SlotPool } from './slotPool.js';
 import { compileModel } from '../pricing/compiledModel.js';
 import { shareModel, type SharedModel } from '../pricing/sharedModel.js';
@@ -66,12 +65,9 @@ export function formatOf(file: string): TableFormat | 'parquet' {
   throw new RepricerError('INVALID_ARGUMENT', `${file}: unknown file type ${JSON.stringify(e)} (expected .csv, .ndjson or .parquet)`);
 }
 
+/** The compiled catalogue task module (dist/src/batch/catalogTask.js). */
 export function defaultWorkerFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  // dist/src/batch/job.js -> dist/src/pool/worker.js; from src/ (tsx) use the compiled copy
-  const sibling = join(here, '..', 'pool', 'worker.js');
-  if (here.includes(`${'dist'}`)) return sibling;
-  return resolve(here, '..', '..', 'dist', 'src', 'pool', 'worker.js');
+  return compiledTaskFile(import.meta.url, './catalogTask.js');
 }
 
 const NL = 10;
@@ -133,11 +129,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     throw new RepricerError('INPUT_UNREADABLE', `${o.catalogPath}: cannot read (${(err as Error).message})`, { file: o.catalogPath });
   }
   // the workers boot (modules, WASM) while this thread reads and compiles the model
-  const pool = new Piscina({
-    filename: o.workerFile ?? defaultWorkerFile(),
-    minThreads: workers,
-    maxThreads: workers,
-    idleTimeout: 1000,
+  const pool = new TaskPool({
+    taskFile: o.workerFile ?? defaultWorkerFile(),
+    threads: workers,
+    idleTimeoutMs: 1000,
     // V8 grows a busy worker's young generation (to 16 MB semi-spaces) after some millions of rows,
     // which showed as steps in peak RSS between 1M and 10M SKUs; capped at 4 MB semi-spaces
     // (young generation = 3 semi-spaces) the peak stays flat and the job is no slower (bench/RESULTS.md)
@@ -169,7 +164,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   // Piscina reports a result for a task it no longer tracks as an 'error' event: after an abort
   // that is a chunk finishing as it was cancelled (harmless); otherwise the job cannot trust its
   // bookkeeping and fails. Without a listener the event would be an uncaught exception.
-  pool.on('error', (err: Error) => {
+  pool.onError((err: Error) => {
     if (!o.signal?.aborted && !failure) failure = new RepricerError('INTERNAL', `worker pool: ${err.message.split('\n')[0]}`);
   });
 
@@ -244,7 +239,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
 
   const submit = (task: CatalogTask, inSlot?: SharedArrayBuffer) => {
     inFlight++;
-    const runOnce = () => pool.run(task, { signal: o.signal });
+    const runOnce = () => pool.run<CatalogResult>(task, { signal: o.signal });
     runOnce()
       .catch((err: unknown) => {
         if (o.signal?.aborted) throw err;

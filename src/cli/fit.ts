@@ -3,7 +3,7 @@
  * unless the whole fit succeeds (the model is saved through a temporary file and a rename).
  */
 import type { Command } from 'commander';
-import { RepricerError } from '../errors.js';
+import { RepricerError } from '../core/errors.js';
 import { saveModel } from '../model/format.js';
 import { fitObservationsFile, type FitOptions } from '../model/fit.js';
 import { STRATEGIES, type Strategy } from '../model/tsmt.js';

@@ -4,8 +4,7 @@
  * wires them and maps errors to the catalogue's exit codes.
  */
 import { Command } from 'commander';
-import { RepricerError } from '../errors.js';
-import { ModelError } from '../model/format.js';
+import { RepricerError } from '../core/errors.js';
 
 const COMMANDS = ['fit', 'reprice', 'serve', 'simulate', 'demo'] as const;
 
@@ -30,10 +29,6 @@ export function reportAndExit(err: unknown): never {
   if (err instanceof RepricerError) {
     process.stderr.write(`repricer: error ${err.code}: ${err.message}\n`);
     process.exit(err.exitCode);
-  }
-  if (err instanceof ModelError) {
-    process.stderr.write(`repricer: error MODEL_INVALID: ${err.message}\n`);
-    process.exit(3);
   }
   process.stderr.write(`repricer: error INTERNAL: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

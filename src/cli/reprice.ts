@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { runReprice, type RepriceSummary } from '../batch/job.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { createProgress } from './progress.js';
-import { RepricerError } from '../errors.js';
+import { RepricerError } from '../core/errors.js';
 
 function int(name: string) {
   return (v: string) => {

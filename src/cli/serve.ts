@@ -7,7 +7,7 @@
  * locked (401) unless --no-auth opens them explicitly. Quote and read routes need no key.
  */
 import type { Command } from 'commander';
-import { RepricerError } from '../errors.js';
+import { RepricerError } from '../core/errors.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { buildApp, type AppOptions } from '../server/app.js';
 

@@ -7,8 +7,8 @@
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RepricerError } from '../errors.js';
-import { writeFileAtomic } from '../io/atomic.js';
+import { RepricerError } from '../core/errors.js';
+import { writeFileAtomic } from '../core/atomic.js';
 import { defaultCore } from '../core/wasm.js';
 import {
   ARRIVALS,

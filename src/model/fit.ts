@@ -16,8 +16,8 @@ import type { WasmCore } from '../core/wasm.js';
 import { defaultCore } from '../core/wasm.js';
 import type { NoiseFamily } from '../core/validate.js';
 import { fitNewton } from '../core/solvers.js';
-import { RepricerError } from '../errors.js';
-import { readObservations, type ObservationTable, type ReadObservationsOptions } from '../io/observations.js';
+import { RepricerError } from '../core/errors.js';
+import { readObservations, type ObservationTable, type ReadObservationsOptions } from './observations.js';
 import { MODEL_FORMAT, validateModel, type Model, type ThetaEntry } from './format.js';
 import { fitTsmt, type Strategy, type TsmtResult, type ParameterFit } from './tsmt.js';
 import { FitPool, layoutBytes } from './parallelFit.js';
@@ -37,7 +37,7 @@ export interface FitOptions {
   createdAt?: string;
   /** Worker threads (default 1: this thread; > 1 needs fitTableAsync or fitObservationsFile). */
   workers?: number;
-  /** Compiled worker module for workers > 1 (default dist/src/pool/fitWorker.js). */
+  /** Compiled worker module for workers > 1 (default dist/src/model/fitTask.js). */
   workerFile?: string;
 }
 

@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
-import { writeFileAtomic } from '../io/atomic.js';
+import { writeFileAtomic } from '../core/atomic.js';
+import { RepricerError } from '../core/errors.js';
 import type { NoiseFamily } from '../core/validate.js';
 
 export const MODEL_FORMAT = 'repricer.model/1';
@@ -89,15 +90,9 @@ export const modelSchema = {
 const ajv = new Ajv({ allErrors: true, strict: false });
 const validateSchema = ajv.compile(modelSchema);
 
-export class ModelError extends Error {
-  readonly code = 'MODEL_INVALID';
-  constructor(
-    message: string,
-    readonly file?: string,
-  ) {
-    super(message);
-    this.name = 'ModelError';
-  }
+/** A model that cannot be used: MODEL_INVALID naming the file (when there is one) and the field. */
+export function modelInvalid(message: string, file?: string): RepricerError {
+  return new RepricerError('MODEL_INVALID', message, file ? { file } : undefined);
 }
 
 function describe(e: ErrorObject): string {
@@ -108,19 +103,19 @@ function describe(e: ErrorObject): string {
   return `${path}: ${e.message ?? 'is invalid'}`;
 }
 
-/** Validate a parsed model object; throws ModelError listing every problem with its field path. */
+/** Validate a parsed model object; throws MODEL_INVALID listing every problem with its field path. */
 export function validateModel(obj: unknown, file?: string): Model {
   const where = file ? `${file}: ` : '';
   if (!validateSchema(obj)) {
     const msgs = (validateSchema.errors ?? []).map(describe);
-    throw new ModelError(`${where}invalid model: ${msgs.join('; ')}`, file);
+    throw modelInvalid(`${where}invalid model: ${msgs.join('; ')}`, file);
   }
   const m = obj as unknown as Model;
   const D = m.features.length + (m.intercept ? 1 : 0);
   const check = (name: string, e: ThetaEntry) => {
-    if (e.theta.length !== D) throw new ModelError(`${where}invalid model: ${name}.theta: expected ${D} coefficients (intercept ${m.intercept}, ${m.features.length} features), got ${e.theta.length}`, file);
-    if (e.stdErr && e.stdErr.length !== D) throw new ModelError(`${where}invalid model: ${name}.stdErr: expected ${D} entries, got ${e.stdErr.length}`, file);
-    if (e.cov && e.cov.length !== D * D) throw new ModelError(`${where}invalid model: ${name}.cov: expected ${D * D} entries, got ${e.cov.length}`, file);
+    if (e.theta.length !== D) throw modelInvalid(`${where}invalid model: ${name}.theta: expected ${D} coefficients (intercept ${m.intercept}, ${m.features.length} features), got ${e.theta.length}`, file);
+    if (e.stdErr && e.stdErr.length !== D) throw modelInvalid(`${where}invalid model: ${name}.stdErr: expected ${D} entries, got ${e.stdErr.length}`, file);
+    if (e.cov && e.cov.length !== D * D) throw modelInvalid(`${where}invalid model: ${name}.cov: expected ${D * D} entries, got ${e.cov.length}`, file);
   };
   check('common', m.common);
   for (const [id, e] of Object.entries(m.products)) check(`products.${id}`, e);
@@ -132,7 +127,7 @@ export function parseModel(text: string, file?: string): Model {
   try {
     obj = JSON.parse(text);
   } catch (err) {
-    throw new ModelError(`${file ? file + ': ' : ''}not valid JSON (${(err as Error).message})`, file);
+    throw modelInvalid(`${file ? file + ': ' : ''}not valid JSON (${(err as Error).message})`, file);
   }
   return validateModel(obj, file);
 }
@@ -146,7 +141,7 @@ export function loadModel(file: string): Model {
     // Node 20 about twice as fast as readFileSync(file, 'utf8') for a 20 MB model
     text = utf8.decode(readFileSync(file));
   } catch (err) {
-    throw new ModelError(`${file}: cannot read model (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file);
+    throw modelInvalid(`${file}: cannot read model (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file);
   }
   return parseModel(text, file);
 }

@@ -25,9 +25,7 @@
  * thread before any task is dispatched, and workers build fresh views per task, since a view of
  * a grown memory keeps its old length).
  */
-import { fileURLToPath } from 'node:url';
-import { dirname, join, resolve } from 'node:path';
-import { Piscina } from 'piscina';
+import { TaskPool, compiledTaskFile } from '../pool/taskPool.js';
 import { WasmCore, compileCore, createSharedMemory, type Variant } from '../core/wasm.js';
 import { checkObservations, type ObservationColumns } from '../core/likelihood.js';
 import { checkNoise, conventionCode, type NoiseSpec, type Convention } from '../core/validate.js';
@@ -36,7 +34,7 @@ import {
   LAMBDA_GRID, bestOf, buildLayout, checkOptions, commonCovariance, gridOrder, makeCtx, withLogScale,
   type Ctx, type Layout, type ParameterFit, type ProductFit, type TsmtOptions, type TsmtResult,
 } from './tsmt.js';
-import { fitStride, type FitWorkerData, type PassTask, type ProductsTask, type SharedColumns } from '../pool/fitWorker.js';
+import { fitStride, type FitWorkerData, type PassTask, type ProductsTask, type SharedColumns } from './fitTask.js';
 
 /** Bytes of one worker's scratch region (kernel work buffers, outputs, small copied inputs). */
 export const REGION_BYTES = 4 * 1024 * 1024;
@@ -60,11 +58,9 @@ export function layoutBytes(n: number, d: number, weighted: boolean): number {
   return 8 * doubles + 16 * 8 + (1 << 20);
 }
 
-/** dist/src/pool/fitWorker.js (workers run compiled JS; from src/ under tsx or vitest, the compiled copy). */
+/** dist/src/model/fitTask.js (workers run compiled JS; from src/ under tsx or vitest, the compiled copy). */
 export function fitWorkerFile(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  if (/[\\/]dist[\\/]src[\\/]model$/.test(here)) return join(here, '..', 'pool', 'fitWorker.js');
-  return resolve(here, '..', '..', 'dist', 'src', 'pool', 'fitWorker.js');
+  return compiledTaskFile(import.meta.url, './fitTask.js');
 }
 
 /** Observations loaded into the pool's shared memory (sorted by product, tsmt.ts layout). */
@@ -137,9 +133,9 @@ export class FitPool {
   readonly workers: number;
   /** main-thread core over the shared memory (its arena holds the regions and the loaded data) */
   readonly core: WasmCore;
-  private readonly pool: Piscina;
+  private readonly pool: TaskPool;
 
-  private constructor(workers: number, core: WasmCore, pool: Piscina) {
+  private constructor(workers: number, core: WasmCore, pool: TaskPool) {
     this.workers = workers;
     this.core = core;
     this.pool = pool;
@@ -159,13 +155,7 @@ export class FitPool {
     const regionBase = core.arena.alloc((regions * REGION_BYTES) / 8);
     const claims = new Int32Array(new SharedArrayBuffer(4 * regions));
     const workerData: FitWorkerData = { module, memory, variant, regionBase, regionBytes: REGION_BYTES, claims };
-    const pool = new Piscina({
-      filename: opts.workerFile ?? fitWorkerFile(),
-      minThreads: workers,
-      maxThreads: workers,
-      idleTimeout: 60_000,
-      workerData,
-    });
+    const pool = new TaskPool({ taskFile: opts.workerFile ?? fitWorkerFile(), threads: workers, idleTimeoutMs: 60_000, workerData });
     return new FitPool(workers, core, pool);
   }
 

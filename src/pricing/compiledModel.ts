@@ -8,7 +8,7 @@
  * sampling-noise correction, which keeps it conservative).
  */
 import type { Model, ThetaEntry } from '../model/format.js';
-import { modelDim, ModelError } from '../model/format.js';
+import { modelDim, modelInvalid } from '../model/format.js';
 import type { NoiseSpec } from '../core/validate.js';
 import { packCovariances, type PackedCovariances } from '../core/quote.js';
 
@@ -105,15 +105,15 @@ export function compileModel(model: Model): CompiledModel {
  */
 function checkCovariance(m: Float64Array, D: number, name: string, diagonal: boolean): void {
   if (diagonal) {
-    for (let r = 0; r < D; r++) if (!Number.isFinite(m[r])) throw new ModelError(`invalid model: ${name}: entry ${r} must give a finite variance`);
+    for (let r = 0; r < D; r++) if (!Number.isFinite(m[r])) throw modelInvalid(`invalid model: ${name}: entry ${r} must give a finite variance`);
     return;
   }
   for (let r = 0; r < D; r++) {
     for (let s = r; s < D; s++) {
       const a = m[r * D + s];
       const b = m[s * D + r];
-      if (!Number.isFinite(a) || !Number.isFinite(b)) throw new ModelError(`invalid model: ${name}: entry (${r}, ${s}) must be finite`);
-      if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b))) throw new ModelError(`invalid model: ${name}: not symmetric at (${r}, ${s}): ${a} vs ${b}`);
+      if (!Number.isFinite(a) || !Number.isFinite(b)) throw modelInvalid(`invalid model: ${name}: entry (${r}, ${s}) must be finite`);
+      if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b))) throw modelInvalid(`invalid model: ${name}: not symmetric at (${r}, ${s}): ${a} vs ${b}`);
     }
   }
 }

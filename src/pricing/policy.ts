@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { RepricerError } from '../errors.js';
+import { RepricerError } from '../core/errors.js';
 
 export interface Bounds {
   min?: number;

@@ -7,7 +7,10 @@
  * every task can carry the model at no cost.
  */
 import type { NoiseSpec } from '../core/validate.js';
+import type { WasmCore } from '../core/wasm.js';
+import { RepricerError } from '../core/errors.js';
 import type { CompiledModel } from './compiledModel.js';
+import { pinModel, pinnedViews, type PinnedModel } from './pinnedModel.js';
 
 export interface SharedModel {
   /** distinguishes models within one worker's cache */
@@ -44,7 +47,7 @@ export function shareModel(cm: CompiledModel, id: string): SharedModel {
   const offs = new Int32Array(idOffsets);
   let o = 0;
   enc.forEach((b, k) => {
-    if (cm.index.get(ids[k]) !== k + 1) throw new Error('shareModel: product rows must follow the index order');
+    if (cm.index.get(ids[k]) !== k + 1) throw new RepricerError('INTERNAL', 'shareModel: product rows must follow the index order');
     bytes.set(b, o);
     offs[k] = o;
     o += b.length;
@@ -95,4 +98,22 @@ export function modelFromShared(s: SharedModel): CompiledModel {
     features: s.features,
     intercept: s.intercept,
   };
+}
+
+const pinnedByCore = new WeakMap<WasmCore, Map<string, PinnedModel>>();
+
+/**
+ * The shared model as this thread's core sees it: compiled from the shared tables and pinned in
+ * the core's memory on first use (cached by the shared model's id), then zero-copy for every
+ * task. What every pool task that prices calls; call outside any arena scope.
+ */
+export function modelInCore(core: WasmCore, s: SharedModel): CompiledModel {
+  let byId = pinnedByCore.get(core);
+  if (!byId) pinnedByCore.set(core, (byId = new Map()));
+  let p = byId.get(s.id);
+  if (!p) {
+    p = pinModel(core, modelFromShared(s));
+    byId.set(s.id, p);
+  }
+  return pinnedViews(p, core);
 }

@@ -10,31 +10,31 @@
  * routes need no key.
  *
  * Errors: every error response is `{error: {code, message, details?}}` with a code of
- * src/errors.ts; a body that fails its schema is 400 INVALID_BODY naming each field path
+ * src/core/errors.ts; a body that fails its schema is 400 INVALID_BODY naming each field path
  * ("features.f1: must be number").
  */
 import { availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions, type onRequestHookHandler } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import rateLimit from '@fastify/rate-limit';
 import { Ajv, type ErrorObject } from 'ajv';
-import { Piscina } from 'piscina';
+import { TaskPool, compiledTaskFile } from '../pool/taskPool.js';
 import { defaultCore, type WasmCore } from '../core/wasm.js';
-import { ERROR_CATALOG, RepricerError, type ErrorCode } from '../errors.js';
-import { ModelError, type Model } from '../model/format.js';
+import { ERROR_CATALOG, RepricerError, type ErrorCode } from '../core/errors.js';
+import type { Model } from '../model/format.js';
 import { validatePolicy, type Policy } from '../pricing/policy.js';
 import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
-import type { ColumnsTask } from '../pool/worker.js';
+import type { SharedModel } from '../pricing/sharedModel.js';
+import type { QuoteTask } from '../pricing/quoteTask.js';
 import { Store } from './store.js';
 import { ModelRegistry } from './modelRegistry.js';
 import { Metrics } from './metrics.js';
 import { Jobs } from './jobs.js';
-import type { FitTask, FitTaskResult } from './fitTask.js';
+import type { FitTask, FitTaskResult } from './fitJobTask.js';
 import type { ServerContext } from './context.js';
 import { errorSchema } from './schemas.js';
 import { quoteRoutes } from './routes/quotes.js';
@@ -64,7 +64,11 @@ export interface AppOptions {
   quoteBodyLimit?: number;
   /** body limit of the bulk routes (quotes, observations, model upload), default 16 MiB */
   bodyLimit?: number;
-  /** worker pool for large bodies and fit jobs; false: everything on the main thread (fit jobs fail) */
+  /**
+   * worker pool for large bodies and fit jobs; false: everything on the main thread (fit jobs
+   * fail). `workerFile` and `fitTaskFile` override the task modules (pricing/quoteTask.js,
+   * server/fitJobTask.js under dist/src).
+   */
   pool?: false | { threads?: number; threshold?: number; workerFile?: string; fitTaskFile?: string };
   /**
    * price the single quotes that arrive in the same event-loop turn in one engine call (default
@@ -87,12 +91,6 @@ export interface AppOptions {
 
 export const VERSION = '0.1.0';
 
-/** Compiled worker modules (dist/): next to this file when running from dist, else under <root>/dist. */
-function distFile(rel: string): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  if (/[\\/]dist[\\/]src[\\/]server$/.test(here)) return resolve(here, '..', rel);
-  return resolve(here, '..', '..', 'dist', 'src', rel);
-}
 
 function pathOf(e: ErrorObject, part: string): string {
   const p = e.instancePath
@@ -152,7 +150,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
   // removed on close with the model versions next to it
   const tempDir = opts.dbFile === undefined || (opts.dbFile === ':memory:' && !opts.modelsDir) ? mkdtempSync(join(tmpdir(), 'repricer-')) : undefined;
   const dbFile = opts.dbFile ?? join(tempDir!, 'repricer.sqlite');
-  const store = new Store(dbFile, { auditWorkerFile: distFile('server/auditWorker.js') });
+  const store = new Store(dbFile, { auditWorkerFile: compiledTaskFile(import.meta.url, './auditWorker.js') });
   let registry: ModelRegistry;
   const removeTemp = () => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
@@ -172,21 +170,22 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
   if (registry.active) metrics.setModel(registry.active.version, registry.active.seq);
   registry.onActivate((m) => metrics.setModel(m.version, m.seq));
 
-  let pool: Piscina | undefined;
+  let pool: TaskPool | undefined;
   const poolOpts = opts.pool === false ? undefined : (opts.pool ?? {});
-  const getPool = (): Piscina => {
+  const quoteTaskFile = poolOpts?.workerFile ?? compiledTaskFile(import.meta.url, '../pricing/quoteTask.js');
+  const fitTaskFile = poolOpts?.fitTaskFile ?? compiledTaskFile(import.meta.url, './fitJobTask.js');
+  const getPool = (): TaskPool => {
     if (!poolOpts) throw new RepricerError('INTERNAL', 'the worker pool is disabled');
-    const threads = poolOpts.threads ?? availableParallelism();
-    pool ??= new Piscina({ filename: poolOpts.workerFile ?? distFile('pool/worker.js'), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
+    pool ??= new TaskPool({ threads: poolOpts.threads ?? availableParallelism(), idleTimeoutMs: 60_000 });
     return pool;
   };
-  const runColumns = async (modelPath: string, pol: Policy, chunk: CatalogChunk): Promise<PriceColumns> => {
-    const task: ColumnsTask = { kind: 'columns', modelPath, policy: pol, chunk };
-    return (await getPool().run(task)) as PriceColumns;
+  const runQuotes = (model: SharedModel, pol: Policy, chunk: CatalogChunk): Promise<PriceColumns> => {
+    const task: QuoteTask = { model, policy: pol, chunk };
+    return getPool().run<PriceColumns>(task, { taskFile: quoteTaskFile });
   };
   const runFit = async (task: FitTask): Promise<FitTaskResult> => {
     if (!poolOpts) return { ok: false, error: { code: 'JOB_FAILED', message: 'fit jobs need the worker pool, which is disabled' } };
-    return (await getPool().run(task, { filename: poolOpts.fitTaskFile ?? distFile('server/fitTask.js') })) as FitTaskResult;
+    return getPool().run<FitTaskResult>(task, { taskFile: fitTaskFile });
   };
   const jobs = new Jobs(store, registry, metrics, () => runFit);
 
@@ -213,7 +212,13 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     jobs,
     core,
     policy,
-    pricing: { core, policy, pool: poolOpts ? runColumns : undefined, poolThreshold: poolOpts?.threshold ?? 2000 },
+    pricing: {
+      core, policy, pool: poolOpts ? runQuotes : undefined, poolThreshold: poolOpts?.threshold ?? 2000,
+      onPoolFallback: (err) => {
+        metrics.poolFallbacks.inc({ task: 'quote' });
+        app.log.warn({ err }, 'quote pool run failed; priced on the main thread instead');
+      },
+    },
     requireKey,
     audit: opts.audit ?? true,
     batchQuotes: opts.batchQuotes ?? true,
@@ -234,11 +239,10 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     status: ERROR_CATALOG[code].status,
     body: { error: details ? { code, message, details } : { code, message } },
   });
-  app.setErrorHandler((err: FastifyError | RepricerError | ModelError, req, reply) => {
+  app.setErrorHandler((err: FastifyError | RepricerError, req, reply) => {
     let out: ReturnType<typeof send>;
     const fe = err as FastifyError;
     if (err instanceof RepricerError) out = send(err.code, err.message, err.details);
-    else if (err instanceof ModelError) out = send('MODEL_INVALID', err.message);
     else if (fe.validation) {
       const part = fe.validationContext ?? 'body';
       const list = fe.validation.map((e) => describeValidation(e as ErrorObject, part));
@@ -308,7 +312,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
       if (!m) return void getPool();
       const x = new Float64Array(m.compiled.D);
       const nan = () => new Float64Array([NaN]);
-      await runColumns(m.path, policy, { n: 1, ids: ['warm-up'], x, cost: nan(), currentPrice: nan(), minPrice: nan(), maxPrice: nan() });
+      await runQuotes(m.shared(), policy, { n: 1, ids: ['warm-up'], x, cost: nan(), currentPrice: nan(), minPrice: nan(), maxPrice: nan() });
     });
   }
 

@@ -7,7 +7,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { INSERT_AUDIT, insertPacked, type PackedAudit } from './store.js';
+import { INSERT_AUDIT, insertPacked, type PackedAudit } from './auditRows.js';
 
 type Msg = { kind: 'rows'; rows: PackedAudit } | { kind: 'flush'; id: number } | { kind: 'close' };
 

@@ -5,7 +5,7 @@
  * thread instead, so no audit row is dropped silently.
  */
 import { Worker } from 'node:worker_threads';
-import type { PackedAudit } from './store.js';
+import type { PackedAudit } from './auditRows.js';
 
 export class AuditWriter {
   private readonly worker: Worker;

@@ -1,19 +1,19 @@
 /**
  * Background jobs (`POST /v1/models/fit`, `GET /v1/jobs/:id`): in memory, the last 100 kept.
  * A fit job snapshots the observation table (rows up to the current last id), reads and fits
- * it on the pool (src/server/fitTask.ts), registers the model as a new version and, when asked,
+ * it on the pool (src/server/fitJobTask.ts), registers the model as a new version and, when asked,
  * activates it. Stages and progress: queued 0 -> reading 0.05 -> fitting 0.1 ->
  * registering 0.95 -> done 1 (the solver reports no finer progress).
  */
 import { randomUUID } from 'node:crypto';
-import { RepricerError, type ErrorCode, ERROR_CATALOG } from '../errors.js';
+import { RepricerError, type ErrorCode, ERROR_CATALOG } from '../core/errors.js';
 import type { FitOptions } from '../model/fit.js';
 import type { Strategy } from '../model/tsmt.js';
 import type { NoiseFamily } from '../core/validate.js';
 import { readObservationTable, type Store } from './store.js';
 import type { ModelRegistry } from './modelRegistry.js';
 import type { Metrics } from './metrics.js';
-import type { FitTask, FitTaskResult } from './fitTask.js';
+import type { FitTask, FitTaskResult } from './fitJobTask.js';
 
 export interface FitBody {
   strategy?: Strategy;

@@ -7,6 +7,7 @@
  *   repricer_breaker_trips_total            counter   {reason}          status held by breaker_*
  *   repricer_model_version                  gauge     {version}         sequence number of the serving model
  *   repricer_jobs_total                     counter   {kind, status}    finished background jobs
+ *   repricer_pool_fallbacks_total           counter   {task}            pool runs that failed and were redone on the main thread
  * plus prom-client's default process metrics (prefixed repricer_).
  */
 import { Registry, Histogram, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
@@ -21,6 +22,7 @@ export class Metrics {
   readonly breakerTrips: Counter<'reason'>;
   readonly modelVersion: Gauge<'version'>;
   readonly jobs: Counter<'kind' | 'status'>;
+  readonly poolFallbacks: Counter<'task'>;
 
   constructor(opts: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -37,6 +39,7 @@ export class Metrics {
     this.breakerTrips = new Counter({ name: 'repricer_breaker_trips_total', help: 'quotes held at the current price by the circuit breaker', labelNames: ['reason'], registers });
     this.modelVersion = new Gauge({ name: 'repricer_model_version', help: 'sequence number of the serving model version (label: version name)', labelNames: ['version'], registers });
     this.jobs = new Counter({ name: 'repricer_jobs_total', help: 'finished background jobs', labelNames: ['kind', 'status'], registers });
+    this.poolFallbacks = new Counter({ name: 'repricer_pool_fallbacks_total', help: 'pool runs that failed and were redone on the main thread', labelNames: ['task'], registers });
     for (const s of STATUSES) this.quotes.inc({ route: 'quote', status: s }, 0);
     this.breakerTrips.inc({ reason: 'breaker_gamma' }, 0);
     this.breakerTrips.inc({ reason: 'breaker_std_error' }, 0);

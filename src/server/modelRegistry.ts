@@ -12,12 +12,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { writeFileAtomic } from '../io/atomic.js';
-import { loadModel, serializeModel, validateModel, ModelError, type Model } from '../model/format.js';
+import { writeFileAtomic } from '../core/atomic.js';
+import { loadModel, serializeModel, validateModel, modelInvalid, type Model } from '../model/format.js';
 import { compileModel, type CompiledModel } from '../pricing/compiledModel.js';
+import { pinModel, type PinnedTables } from '../pricing/pinnedModel.js';
+import { shareModel, type SharedModel } from '../pricing/sharedModel.js';
 import { priceChunk } from '../pricing/engine.js';
 import type { WasmCore } from '../core/wasm.js';
-import { RepricerError } from '../errors.js';
+import { RepricerError } from '../core/errors.js';
 import type { ModelRecord, Store } from './store.js';
 
 export interface ActiveModel {
@@ -25,24 +27,10 @@ export interface ActiveModel {
   seq: number;
   path: string;
   compiled: CompiledModel;
-  /** byte offsets of the coefficient and covariance tables (and covariance offsets) pinned in the main core's memory */
-  pinned: { table: number; cov: number; covAt: number };
-}
-
-/**
- * Point the compiled model's tables at their pinned copies in WASM memory, so the engine's
- * `core.input(table)` / `core.input(cov)` are zero-copy instead of copying the whole model (for
- * 2 000 products and D = 5, 400 kB of covariances) on every quote. Views of a shared memory are
- * rebuilt after the memory grows (a grown memory has a new buffer object; see src/core/arena.ts).
- */
-export function pinnedViews(m: ActiveModel, core: WasmCore): CompiledModel {
-  const cm = m.compiled;
-  if (cm.table.buffer !== core.memory.buffer) {
-    cm.table = new Float64Array(core.memory.buffer, m.pinned.table, cm.table.length);
-    cm.cov = new Float64Array(core.memory.buffer, m.pinned.cov, cm.cov.length);
-    cm.covAt = new Int32Array(core.memory.buffer, m.pinned.covAt, cm.covAt.length);
-  }
-  return cm;
+  /** byte offsets of the coefficient and covariance tables (and covariance offsets) pinned in the main core's memory (pricing/pinnedModel.ts) */
+  pinned: PinnedTables;
+  /** the tables in shared memory for pool workers, made on first use (pricing/sharedModel.ts) */
+  shared(): SharedModel;
 }
 
 export interface ModelSummary {
@@ -65,7 +53,7 @@ const ACTIVE_KEY = 'active_model';
 export class ModelRegistry {
   private current: ActiveModel | undefined;
   /** per version: its tables' permanent arena allocations (bounded by the number of versions) */
-  private readonly pins = new Map<string, ActiveModel['pinned']>();
+  private readonly pins = new Map<string, PinnedTables>();
   private readonly listeners: ((m: ActiveModel, previous: ActiveModel | undefined) => void)[] = [];
 
   constructor(
@@ -119,17 +107,14 @@ export class ModelRegistry {
     if (this.current && this.current.version === version) return { active: this.current, previous: this.current };
     const compiled = compileModel(loadModel(rec.path));
     this.smokeTest(compiled);
-    let pinned = this.pins.get(rec.version);
-    if (!pinned) {
-      // allocated outside any arena scope: permanent (activation never runs inside a scope)
-      pinned = { table: this.core.arena.alloc(compiled.table.length), cov: this.core.arena.alloc(compiled.cov.length), covAt: this.core.arena.allocBytes(4 * compiled.covAt.length) };
-      this.pins.set(rec.version, pinned);
-    }
-    this.core.arena.view(pinned.table, compiled.table.length).set(compiled.table);
-    this.core.arena.view(pinned.cov, compiled.cov.length).set(compiled.cov);
-    new Int32Array(this.core.memory.buffer, pinned.covAt, compiled.covAt.length).set(compiled.covAt);
-    const next: ActiveModel = { version: rec.version, seq: rec.seq, path: rec.path, compiled, pinned };
-    pinnedViews(next, this.core);
+    // permanent allocations, reused when a version is activated again (activation never runs inside an arena scope)
+    const { pinned } = pinModel(this.core, compiled, this.pins.get(rec.version));
+    this.pins.set(rec.version, pinned);
+    let shared: SharedModel | undefined;
+    const next: ActiveModel = {
+      version: rec.version, seq: rec.seq, path: rec.path, compiled, pinned,
+      shared: () => (shared ??= shareModel(compiled, `${rec.sha256}#${rec.version}`)),
+    };
     const previous = this.current;
     this.current = next; // the swap: one reference assignment
     this.store.setMeta(ACTIVE_KEY, rec.version);
@@ -190,7 +175,7 @@ export class ModelRegistry {
     try {
       priceChunk(this.core, cm, {}, { n: 1, ids: ['\u0000smoke'], x, cost: new Float64Array([NaN]), currentPrice: new Float64Array([NaN]), minPrice: new Float64Array([NaN]), maxPrice: new Float64Array([NaN]) });
     } catch (err) {
-      throw new ModelError(`invalid model: the pricing engine refuses it (${(err as Error).message})`);
+      throw modelInvalid(`invalid model: the pricing engine refuses it (${(err as Error).message})`);
     }
   }
 }

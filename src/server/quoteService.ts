@@ -11,9 +11,11 @@ import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/eng
 import type { CompiledModel } from '../pricing/compiledModel.js';
 import { REASON_BIT, type Policy } from '../pricing/policy.js';
 import { priceRecord, type PriceRecord } from '../pricing/record.js';
-import { RepricerError } from '../errors.js';
-import { pinnedViews, type ActiveModel } from './modelRegistry.js';
-import type { AuditBatch } from './store.js';
+import { RepricerError } from '../core/errors.js';
+import { pinnedViews } from '../pricing/pinnedModel.js';
+import type { SharedModel } from '../pricing/sharedModel.js';
+import type { ActiveModel } from './modelRegistry.js';
+import type { AuditBatch } from './auditRows.js';
 
 export interface QuoteItem {
   product_id: string;
@@ -28,8 +30,8 @@ export interface QuoteRecord extends PriceRecord {
   cold_start: boolean;
 }
 
-/** Runs a columns task on the pool; rejects when the pool cannot. */
-export type PoolRunner = (modelPath: string, policy: Policy, chunk: CatalogChunk) => Promise<PriceColumns>;
+/** Runs a quote task (pricing/quoteTask.ts) on the pool; rejects when the pool cannot. */
+export type PoolRunner = (model: SharedModel, policy: Policy, chunk: CatalogChunk) => Promise<PriceColumns>;
 
 const opt = (v: number | null | undefined): number => (typeof v === 'number' ? v : NaN);
 
@@ -84,6 +86,8 @@ export interface PriceOptions {
   /** present: bodies of at least `poolThreshold` rows go to the pool */
   pool?: PoolRunner;
   poolThreshold: number;
+  /** told when a pool run failed and the chunk was priced on the main thread instead (logged, counted) */
+  onPoolFallback?: (err: unknown) => void;
 }
 
 /**
@@ -94,9 +98,10 @@ export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: Pri
   const cm = pinnedViews(model, o.core);
   if (o.pool && chunk.n >= o.poolThreshold) {
     try {
-      return await o.pool(model.path, o.policy, chunk);
-    } catch {
-      // the main thread gives the same numbers
+      return await o.pool(model.shared(), o.policy, chunk);
+    } catch (err) {
+      // the main thread gives the same numbers; the failure is logged and counted, not hidden
+      o.onPoolFallback?.(err);
     }
   }
   return priceChunk(o.core, cm, o.policy, chunk);

@@ -31,7 +31,7 @@ export const errorSchema = {
       type: 'object',
       required: ['code', 'message'],
       properties: {
-        code: { type: 'string', description: 'a code of the error catalogue (README, src/errors.ts)' },
+        code: { type: 'string', description: 'a code of the error catalogue (README, src/core/errors.ts)' },
         message: { type: 'string' },
         details: { type: 'object', additionalProperties: true },
       },

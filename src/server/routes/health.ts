@@ -4,7 +4,7 @@
  * authenticated.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { RepricerError } from '../../errors.js';
+import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions } from '../context.js';
 import { healthSchema, errors } from '../schemas.js';
 

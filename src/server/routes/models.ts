@@ -8,7 +8,7 @@
  *   GET  /v1/jobs/:id                    job status, progress and result
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { RepricerError } from '../../errors.js';
+import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions } from '../context.js';
 import type { FitBody } from '../jobs.js';
 import {

@@ -4,7 +4,7 @@
  * censored and, if given, ignored by the fit.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { RepricerError } from '../../errors.js';
+import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions } from '../context.js';
 import type { ObservationInput } from '../store.js';
 import { observationsBodySchema, observationsResponseSchema, errors } from '../schemas.js';

@@ -6,13 +6,13 @@
  * single quotes arriving together are priced together (QuoteBatcher), with the same numbers.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { RepricerError } from '../../errors.js';
+import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions, ServerContext } from '../context.js';
 import { buildChunk, priceItems, quoteRecord, auditBatch, QuoteBatcher, type QuoteItem, type QuoteRecord } from '../quoteService.js';
 import { quoteBodySchema, quoteResponseSchema, quotesBodySchema, quotesResponseSchema, errors } from '../schemas.js';
 import type { ActiveModel } from '../modelRegistry.js';
 import type { CatalogChunk, PriceColumns } from '../../pricing/engine.js';
-import { buildJsonStrings, formatPriceJsonWasm } from '../../batch/priceJson.js';
+import { buildJsonStrings, formatPriceJsonWasm } from '../../records/priceJson.js';
 
 function serving(ctx: ServerContext): ActiveModel {
   const m = ctx.registry.active;
@@ -81,7 +81,7 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
       const p = await priceItems(model, chunk, ctx.pricing);
       ctx.metrics.countQuotes('quotes', p);
       if (ctx.audit) ctx.store.recordPrices(auditBatch(chunk.ids, p, model.version, 'quotes'));
-      // the records written in WASM, the same bytes as JSON.stringify (src/batch/priceJson.ts);
+      // the records written in WASM, the same bytes as JSON.stringify (src/records/priceJson.ts);
       // ids that JSON would escape go the JSON.stringify way
       const core = ctx.pricing.core;
       const body = core.arena.scoped(() => {

@@ -5,7 +5,7 @@
  */
 import type { PriceColumns } from '../pricing/engine.js';
 import { STATUSES, reasonString } from '../pricing/policy.js';
-import { PRICE_COLUMNS } from './schema.js';
+import { PRICE_COLUMNS } from './catalogSchema.js';
 import { priceRecord } from '../pricing/record.js';
 
 export function csvField(s: string): string {

@@ -8,9 +8,9 @@
  */
 import { WasmCore } from '../core/wasm.js';
 import { fitTable, type FitOptions } from '../model/fit.js';
-import type { ObservationTable } from '../io/observations.js';
+import type { ObservationTable } from '../model/observations.js';
 import type { Model } from '../model/format.js';
-import { RepricerError } from '../errors.js';
+import { RepricerError } from '../core/errors.js';
 import Database from 'better-sqlite3';
 import { readObservationTable } from './store.js';
 
@@ -43,8 +43,6 @@ export default function fitTask(t: FitTask): FitTaskResult {
   } catch (err) {
     if (err instanceof RepricerError) return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
     if (err instanceof RangeError || err instanceof TypeError) return { ok: false, error: { code: 'JOB_FAILED', message: `fit failed: ${err.message}` } };
-    const e = err as { code?: string; message?: string };
-    if (e.code === 'MODEL_INVALID') return { ok: false, error: { code: 'MODEL_INVALID', message: e.message ?? 'invalid model' } };
     throw err;
   }
 }

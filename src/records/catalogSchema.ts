@@ -2,7 +2,7 @@
  * Catalogue columns (FORMATS.md): where each field sits in the input, resolved once from the
  * header (or the first NDJSON object's keys) against the model's features.
  */
-import { RepricerError } from '../errors.js';
+import { RepricerError } from '../core/errors.js';
 
 export interface CatalogLayout {
   productId: number;

@@ -17,7 +17,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse';
-import { RepricerError, rowError } from '../errors.js';
+import { RepricerError, rowError } from '../core/errors.js';
 import type { ObservationColumns } from '../core/likelihood.js';
 
 /** Columns with a fixed meaning; every other column is a feature by default. */

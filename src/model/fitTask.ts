@@ -22,7 +22,7 @@ import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { WasmCore } from '../core/wasm.js';
 import type { ObservationColumns } from '../core/likelihood.js';
 import type { Convention, NoiseSpec } from '../core/validate.js';
-import { productEstimate, productFit, productLogLikelihood, type Ctx, type ParameterFit, type Strategy } from '../model/tsmt.js';
+import { productEstimate, productFit, productLogLikelihood, type Ctx, type ParameterFit, type Strategy } from './tsmt.js';
 
 export interface FitWorkerData {
   module: WebAssembly.Module;

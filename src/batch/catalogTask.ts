@@ -1,30 +1,31 @@
 /**
- * Piscina worker: one WASM core per thread, created once; compiled models cached by file path
- * (model files are immutable once written). Tasks carry raw bytes or typed arrays, never per-row
- * objects; results come back as transferable buffers.
+ * Pool task module of the batch job: one chunk of a catalogue (whole lines of a text file, or a
+ * Parquet row range the worker reads itself) parsed, priced and formatted in this thread's WASM
+ * core (created once). The model arrives as shared tables (pricing/sharedModel.ts), pinned in the
+ * core's memory on first use. Tasks carry raw bytes or typed arrays, never per-row objects;
+ * results come back as transferable buffers.
  */
 import { WasmCore } from '../core/wasm.js';
-import { loadModel } from '../model/format.js';
-import { compileModel, type CompiledModel } from '../pricing/compiledModel.js';
+import type { CompiledModel } from '../pricing/compiledModel.js';
 import { arenaPriceColumns, priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
 import { hasProductBounds, type Policy } from '../pricing/policy.js';
-import { parseCatalogChunk } from '../batch/parseChunk.js';
-import { readParquetChunk, encodePriceRowGroup } from '../batch/parquet.js';
-import { useWasmSnappy } from '../batch/parquetFast.js';
+import { parseCatalogChunk } from '../records/parseCatalogChunk.js';
+import { readParquetChunk, encodePriceRowGroup } from '../records/parquet.js';
+import { useWasmSnappy } from '../records/parquetFast.js';
 import type { FileMetaData, RowGroup } from 'hyparquet';
-import { formatCsvBytes, formatNdjson } from '../batch/formatChunk.js';
-import type { CatalogLayout } from '../batch/schema.js';
-import { RepricerError } from '../errors.js';
-import { modelFromShared, type SharedModel } from '../pricing/sharedModel.js';
-import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, resolveProducts, type CsvStrings, type ProductKeys } from '../batch/wasmCsv.js';
-import { buildJsonStrings, formatPriceJsonWasm, type JsonStrings } from '../batch/priceJson.js';
+import { formatCsvBytes, formatNdjson } from '../records/formatChunk.js';
+import type { CatalogLayout } from '../records/catalogSchema.js';
+import { RepricerError } from '../core/errors.js';
+import { modelInCore, type SharedModel } from '../pricing/sharedModel.js';
+import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, resolveProducts, type CsvStrings, type ProductKeys } from '../records/wasmCsv.js';
+import { buildJsonStrings, formatPriceJsonWasm, type JsonStrings } from '../records/priceJson.js';
+import { transferResult } from '../pool/taskPool.js';
 import { isUtf8 } from 'node:buffer';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
 
 let core: WasmCore | undefined;
 let csvStrings: CsvStrings | undefined;
 let jsonStrings: JsonStrings | undefined;
-const models = new Map<string, CompiledModel>();
+/** per shared model id: its product ids as WASM lookup keys */
 const modelKeys = new Map<string, ProductKeys>();
 
 function getCore(): WasmCore {
@@ -38,29 +39,13 @@ function getCore(): WasmCore {
   return core;
 }
 
-/**
- * Compiled models are cached by path and their coefficient and covariance tables moved into WASM
- * memory once, so every chunk reads them zero-copy. Called before any arena scope is open.
- */
-function getModel(source: string | SharedModel): CompiledModel {
-  const key = typeof source === 'string' ? `path:${source}` : `shared:${source.id}`;
-  let m = models.get(key);
-  if (!m) {
-    m = typeof source === 'string' ? compileModel(loadModel(source)) : modelFromShared(source);
-    const c = getCore();
-    const t = c.arena.allocPermanent(m.table.length);
-    const v = c.arena.allocPermanent(m.cov.length);
-    const at = c.arena.allocBytesPermanent(4 * m.covAt.length);
-    c.arena.view(t, m.table.length).set(m.table);
-    c.arena.view(v, m.cov.length).set(m.cov);
-    new Int32Array(c.memory.buffer, at, m.covAt.length).set(m.covAt);
-    m.table = c.arena.view(t, m.table.length);
-    m.cov = c.arena.view(v, m.cov.length);
-    m.covAt = new Int32Array(c.memory.buffer, at, m.covAt.length);
-    modelKeys.set(key, buildProductKeys(c, [...m.index.keys()]));
-    models.set(key, m);
-  }
-  return m;
+/** The shared model pinned in this thread's core, and its product keys. Called before any arena scope is open. */
+function getModel(s: SharedModel): { cm: CompiledModel; keys: ProductKeys } {
+  const c = getCore();
+  const cm = modelInCore(c, s);
+  let keys = modelKeys.get(s.id);
+  if (!keys) modelKeys.set(s.id, (keys = buildProductKeys(c, [...cm.index.keys()])));
+  return { cm, keys };
 }
 
 export const CHANGE_BINS = [-20, -10, -5, -1, -1e-9, 1e-9, 1, 5, 10, 20];
@@ -105,13 +90,6 @@ export interface CatalogResult {
   rejects: { line: number; reason: string; raw: string }[];
   error?: { code: string; message: string; details?: Record<string, unknown> };
   ms: { parse: number; kernels: number; format: number };
-}
-
-export interface ColumnsTask {
-  kind: 'columns';
-  modelPath: string;
-  policy: Policy;
-  chunk: CatalogChunk;
 }
 
 const encoder = new TextEncoder();
@@ -168,7 +146,7 @@ function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: Ca
 
 export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
-  const cm = getModel(t.model);
+  const { cm, keys } = getModel(t.model);
   const t0 = performance.now();
   const mark = c.arena.mark();
   try {
@@ -176,7 +154,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       const alloc = (n: number) => c.arena.f64(n);
       // CSV input: the WASM path parses, resolves ids and (for CSV output) formats; it declines
       // chunks with quotes or malformed rows, which the JavaScript path below handles.
-      const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, t.bytes, t.layout, cm.D, cm.intercept, modelKeys.get(`shared:${t.model.id}`)!, t.lineCount) : null;
+      const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, t.bytes, t.layout, cm.D, cm.intercept, keys, t.lineCount) : null;
       const perProduct = hasProductBounds(t.policy);
       if (fast && (t.outFormat !== 'csv' || perProduct)) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
@@ -197,7 +175,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       if (ids) {
         const n = parsed.chunk.n;
         const valid = isUtf8(ids.bytes.subarray(0, ids.used));
-        if (valid) parsed.chunk.productIndex = resolveProducts(c, modelKeys.get(`shared:${t.model.id}`)!, ids.bytes.subarray(0, ids.used), ids.start, ids.len, n);
+        if (valid) parsed.chunk.productIndex = resolveProducts(c, keys, ids.bytes.subarray(0, ids.used), ids.start, ids.len, n);
         if (!valid || perProduct || t.outFormat !== 'parquet') {
           const out = new Array<string>(n);
           for (let i = 0; i < n; i++) out[i] = utf8.decode(ids.bytes.subarray(ids.start[i], ids.start[i] + ids.len[i]));
@@ -244,31 +222,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   }
 }
 
-export function runColumns(t: ColumnsTask): PriceColumns {
-  return priceChunk(getCore(), getModel(t.modelPath), t.policy, t.chunk);
-}
-
-/** Wrap a result so its buffers are transferred, not cloned, back to the main thread. */
-function transfer<T extends object>(value: T, buffers: ArrayBufferLike[]): unknown {
-  return move({
-    get [transferableSymbol]() {
-      return buffers;
-    },
-    get [valueSymbol]() {
-      return value;
-    },
-  } as unknown as ArrayBuffer);
-}
-
-function priceBuffers(p: PriceColumns): ArrayBufferLike[] {
-  return [p.price, p.previousPrice, p.changePct, p.winProbability, p.expectedProfit, p.delta, p.gamma, p.vega, p.priceStdError, p.modelPrice, p.status, p.reasons].map((a) => a.buffer);
-}
-
-export default async function task(t: CatalogTask | ColumnsTask): Promise<unknown> {
-  if (t.kind === 'catalog') {
-    const r = await runCatalog(t);
-    return transfer(r, [r.out.buffer]);
-  }
-  const p = runColumns(t);
-  return transfer(p, priceBuffers(p));
+export default async function catalogTask(t: CatalogTask): Promise<unknown> {
+  const r = await runCatalog(t);
+  return transferResult(r, [r.out.buffer]);
 }

@@ -11,7 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import type { WasmCore } from '../core/wasm.js';
 import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
 import { REASONS, STATUSES, reasonString } from '../pricing/policy.js';
-import type { CatalogLayout } from './schema.js';
+import type { CatalogLayout } from './catalogSchema.js';
 
 const encoder = new TextEncoder();
 const latin1 = new TextDecoder('latin1');

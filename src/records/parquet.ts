@@ -8,9 +8,9 @@ import { parquetMetadataAsync, parquetRead, type FileMetaData, type AsyncBuffer,
 import { ParquetWriter, ByteWriter } from 'hyparquet-writer';
 import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
 import { appendFileSync, writeFileSync } from 'node:fs';
-import { RepricerError } from '../errors.js';
-import type { CatalogLayout } from './schema.js';
-import type { ParsedChunk } from './parseChunk.js';
+import { RepricerError } from '../core/errors.js';
+import type { CatalogLayout } from './catalogSchema.js';
+import type { ParsedChunk } from './parseCatalogChunk.js';
 import type { PriceColumns } from '../pricing/engine.js';
 import { STATUSES, reasonString } from '../pricing/policy.js';
 import type { WasmCore } from '../core/wasm.js';

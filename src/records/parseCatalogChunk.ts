@@ -5,8 +5,8 @@
  * value names file, line and column.
  */
 import { parse } from 'csv-parse/sync';
-import { rowError, RepricerError } from '../errors.js';
-import type { CatalogLayout } from './schema.js';
+import { rowError, RepricerError } from '../core/errors.js';
+import type { CatalogLayout } from './catalogSchema.js';
 import type { CatalogChunk } from '../pricing/engine.js';
 import { parseDecimal, scanRecords } from './fastCsv.js';
 

@@ -1,0 +1,32 @@
+/**
+ * Pool task module: price a columnar chunk (a body of quotes too large for the event loop) with
+ * a shared model, in this thread's WASM core (created once). The price columns come back
+ * transferred, not cloned.
+ */
+import { WasmCore } from '../core/wasm.js';
+import { transferResult } from '../pool/taskPool.js';
+import { priceChunk, type CatalogChunk, type PriceColumns } from './engine.js';
+import type { Policy } from './policy.js';
+import { modelInCore, type SharedModel } from './sharedModel.js';
+
+export interface QuoteTask {
+  model: SharedModel;
+  policy: Policy;
+  chunk: CatalogChunk;
+}
+
+let core: WasmCore | undefined;
+
+export function priceQuoteTask(t: QuoteTask): PriceColumns {
+  core ??= WasmCore.create({ variant: 'simd' });
+  return priceChunk(core, modelInCore(core, t.model), t.policy, t.chunk);
+}
+
+function priceBuffers(p: PriceColumns): ArrayBufferLike[] {
+  return [p.price, p.previousPrice, p.changePct, p.winProbability, p.expectedProfit, p.delta, p.gamma, p.vega, p.priceStdError, p.modelPrice, p.status, p.reasons].map((a) => a.buffer);
+}
+
+export default function quoteTask(t: QuoteTask): unknown {
+  const p = priceQuoteTask(t);
+  return transferResult(p, priceBuffers(p));
+}
