@@ -5,23 +5,12 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WasmCore } from '../src/core/wasm.js';
-import {
-  Rng,
-  episodes,
-  arrivalProbabilities,
-  generateMarket,
-  defaultRfqConfig,
-  simulateRfq,
-  clairvoyant,
-  runPolicy,
-  expectedReward,
-  optimalPrices,
-  regretCsv,
-  regretSvg,
-  summarize,
-  simulateColdStart,
-  defaultColdStartConfig,
-} from '../src/sim/rfq.js';
+import { Rng } from '../src/sim/random.js';
+import { arrivalProbabilities, generateMarket, expectedReward, optimalPrices } from '../src/sim/rfqMarket.js';
+import { defaultRfqConfig, defaultColdStartConfig } from '../src/sim/config.js';
+import { episodes, simulateRfq, clairvoyant, runPolicy } from '../src/sim/episodes.js';
+import { simulateColdStart } from '../src/sim/coldStart.js';
+import { regretCsv, regretSvg, summarize } from '../src/sim/report.js';
 import { runSimulateRfq, parseRfqOptions } from '../src/cli/simulate.js';
 
 const core = WasmCore.create({ variant: 'simd' });
