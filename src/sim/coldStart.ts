@@ -75,14 +75,16 @@ export function simulateColdStart(core: WasmCore, cs: ColdStartConfig, onInstanc
       ue[t] = dotRow(xe, t, thetaNew, 0, d);
     }
     const pe = optimalPrices(core, ue, cs.reservation, cs.noise);
+    const re = expectedReward(core, cs.noise, cs.reservation, pe, ue);
     let best = 0;
-    for (let t = 0; t < cs.evalContexts; t++) best += expectedReward(cs.noise, cs.reservation, pe[t], ue[t]);
+    for (let t = 0; t < cs.evalContexts; t++) best += re[t];
     const score = (th: Float64Array): number => {
       const u = new Float64Array(cs.evalContexts);
       for (let t = 0; t < cs.evalContexts; t++) u[t] = dotRow(xe, t, th, 0, d);
       const p = optimalPrices(core, u, cs.reservation, cs.noise);
+      const r = expectedReward(core, cs.noise, cs.reservation, p, ue);
       let s = 0;
-      for (let t = 0; t < cs.evalContexts; t++) s += expectedReward(cs.noise, cs.reservation, p[t], ue[t]);
+      for (let t = 0; t < cs.evalContexts; t++) s += r[t];
       return s / best;
     };
     const row = { tsmt: [] as number[], individual: [] as number[], pooled: [] as number[] };

@@ -76,16 +76,17 @@ export function runPolicy(core: WasmCore, cfg: RfqConfig, mk: Market, policy: Po
     const p = optimalPrices(core, u, cfg.reservation, cfg.noise);
     const obs: ObservationColumns = { n, d, x: mk.x.slice((s - 1) * d, e * d), won: new Float64Array(n), price: p, competitor: new Float64Array(n) };
     const groups = mk.arrivals.slice(s - 1, e);
+    const uStar = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       const t = s - 1 + k;
-      const uStar = dotRow(mk.x, t, mk.theta, mk.arrivals[t], d);
-      const y = uStar + mk.z[t];
+      uStar[k] = dotRow(mk.x, t, mk.theta, mk.arrivals[t], d);
+      const y = uStar[k] + mk.z[t];
       const won = p[k] <= y;
       obs.won[k] = won ? 1 : 0;
       obs.competitor[k] = won ? y : NaN;
-      reward[t] = expectedReward(cfg.noise, cfg.reservation, p[k], uStar);
-      regret[t] = rStar[t] - reward[t];
     }
+    reward.set(expectedReward(core, cfg.noise, cfg.reservation, p, uStar), s - 1);
+    for (let t = s - 1; t < e; t++) regret[t] = rStar[t] - reward[t];
     if (e < T) {
       const f = refit(core, cfg, policy, obs, groups, M);
       theta = f.theta;
@@ -103,8 +104,7 @@ export function clairvoyant(core: WasmCore, cfg: RfqConfig, mk: Market): { pStar
   const uStar = new Float64Array(T);
   for (let t = 0; t < T; t++) uStar[t] = dotRow(mk.x, t, mk.theta, mk.arrivals[t], d);
   const pStar = optimalPrices(core, uStar, cfg.reservation, cfg.noise);
-  const rStar = new Float64Array(T);
-  for (let t = 0; t < T; t++) rStar[t] = expectedReward(cfg.noise, cfg.reservation, pStar[t], uStar[t]);
+  const rStar = expectedReward(core, cfg.noise, cfg.reservation, pStar, uStar);
   return { pStar, rStar };
 }
 

@@ -13,8 +13,7 @@
  */
 import type { WasmCore } from '../core/wasm.js';
 import type { NoiseSpec } from '../core/validate.js';
-import { erfc, logisticCdf } from '../core/twin/noise.js';
-import { optimalQuote } from '../core/quote.js';
+import { optimalQuote, winProbabilityAt } from '../core/quote.js';
 import type { Arrivals, RfqConfig } from './config.js';
 import { Rng, STREAM_ARRIVALS, STREAM_CONTEXT, STREAM_NOISE, STREAM_THETA, noiseDraw, unitVector } from './random.js';
 
@@ -91,14 +90,22 @@ export function generateMarket(cfg: RfqConfig, instance: number): Market {
 
 // ---------------------------------------------------------------- rewards
 
-/** 1 - F(w) for the noise (Φ̄ computed as ½·erfc, never as 1 - Φ). */
-export function survival(noise: NoiseSpec, w: number): number {
-  return noise.family === 'gaussian' ? 0.5 * erfc(w / (noise.scale * Math.SQRT2)) : logisticCdf(-w / noise.scale);
+/**
+ * 1 - F(w) for the noise at each w, through the numeric core (Φ̄ computed as ½·erfc, never as
+ * 1 - Φ).
+ */
+export function survival(core: WasmCore, noise: NoiseSpec, w: Float64Array): Float64Array {
+  return winProbabilityAt(core, new Float64Array(w.length), w, noise);
 }
 
-/** Expected reward R(p; u) = c + (p - c)·(1 - F(p - u)) (MATH.md §1.2). */
-export function expectedReward(noise: NoiseSpec, c: number, p: number, u: number): number {
-  return c + (p - c) * survival(noise, p - u);
+/**
+ * Expected rewards R(p_t; u_t) = c + (p_t - c)·(1 - F(p_t - u_t)) (MATH.md §1.2) for columns of
+ * prices p and mean competitor quotes u, the survival through the numeric core in one call.
+ */
+export function expectedReward(core: WasmCore, noise: NoiseSpec, c: number, p: Float64Array, u: Float64Array): Float64Array {
+  const s = winProbabilityAt(core, u, p, noise);
+  for (let t = 0; t < s.length; t++) s[t] = c + (p[t] - c) * s[t];
+  return s;
 }
 
 /** Optimal prices p*(u) for a batch of u (MATH.md §1.5), through the numeric core. */
