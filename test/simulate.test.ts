@@ -1,4 +1,4 @@
-/** The synthetic RFQ market and the online episodic policy (MATH.md §1.7, §1.10), and the CLI. */
+/** The synthetic RFQ market and the online episodic policy (docs/math.md §1.7, §1.10); the CLI. */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import fc from 'fast-check';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
@@ -41,7 +41,7 @@ describe('random numbers and market', () => {
     expect(Math.abs(zv - 1)).toBeLessThan(0.04);
   });
 
-  it('the market follows MATH.md §1.10: unit θ_0, ‖δ_i‖ = δ_max, unit contexts, shared direction of δ', () => {
+  it('the market follows docs/math.md §1.10: unit θ_0, ‖δ_i‖ = δ_max, unit contexts, shared direction of δ', () => {
     const cfg = defaultRfqConfig({ products: 40, dim: 30, delta: 0.5, horizon: 100 });
     const mk = generateMarket(cfg, 3);
     expect(norm(mk.theta0)).toBeCloseTo(1, 12);
@@ -124,12 +124,12 @@ describe('policies and regret', () => {
     }
   });
 
-  it('prices and expected rewards match MATH.md §6.2 (N(0, 0.1²), u = 0.3, c = 0)', () => {
+  it('prices and expected rewards match docs/math.md §6.2 (N(0, 0.1²), u = 0.3, c = 0)', () => {
     const noise = { family: 'gaussian' as const, scale: 0.1 };
     const p = optimalPrices(core, new Float64Array([0.3]), 0, noise);
     expect(p[0]).toBeCloseTo(0.2335207221, 9);
     expect(expectedReward(core, noise, 0, new Float64Array([0.2335207221]), new Float64Array([0.3]))[0]).toBeCloseTo(0.1744186074, 9);
-    // σ = 1, c - u = 0: p* = φ⁻¹(0) (MATH.md §6.1)
+    // σ = 1, c - u = 0: p* = φ⁻¹(0) (docs/math.md §6.1)
     expect(optimalPrices(core, new Float64Array([0]), 0, { family: 'gaussian', scale: 1 })[0]).toBeCloseTo(0.7517915247, 9);
   });
 

@@ -1,6 +1,6 @@
 /**
- * The online episodic policy of MATH.md §1.7 on the synthetic RFQ market (./rfqMarket.ts), for the
- * regret experiment of the TSMT paper (arXiv:2410.14839).
+ * The online episodic policy of docs/math.md §1.7 on the synthetic RFQ market (./rfqMarket.ts),
+ * for the regret experiment of the TSMT paper (arXiv:2410.14839).
  *
  * Policy (§1.7): episode k covers rounds 2^{k-1} .. 2^k - 1; episode 1 prices with θ_init = 0;
  * at the start of episode k ≥ 2 the estimates are refitted from episode k-1's rows only and

@@ -1,6 +1,6 @@
 /**
- * The synthetic RFQ market of MATH.md §1.10: instances, arrival probabilities, expected rewards
- * and optimal prices.
+ * The synthetic RFQ market of docs/math.md §1.10: instances, arrival probabilities, expected
+ * rewards and optimal prices.
  *
  * Market (one instance) [RI settings of §1.10]:
  *   θ_0 uniform on the unit sphere S^{d-1};  g_i ~ N(0, 0.2·I + 1·1ᵀ), δ_i = δ_max·g_i/‖g_i‖;
@@ -31,7 +31,7 @@ export interface Market {
   z: Float64Array;
 }
 
-/** δ = δ_max·g/‖g‖ with g ~ N(0, 0.2·I + 1·1ᵀ) (MATH.md §1.10). */
+/** δ = δ_max·g/‖g‖ with g ~ N(0, 0.2·I + 1·1ᵀ) (docs/math.md §1.10). */
 export function deviation(rng: Rng, d: number, delta: number): Float64Array {
   const g = new Float64Array(d);
   const common = rng.normal();
@@ -99,8 +99,9 @@ export function survival(core: WasmCore, noise: NoiseSpec, w: Float64Array): Flo
 }
 
 /**
- * Expected rewards R(p_t; u_t) = c + (p_t - c)·(1 - F(p_t - u_t)) (MATH.md §1.2) for columns of
- * prices p and mean competitor quotes u, the survival through the numeric core in one call.
+ * Expected rewards R(p_t; u_t) = c + (p_t - c)·(1 - F(p_t - u_t)) (docs/math.md §1.2) for
+ * columns of prices p and mean competitor quotes u, the survival through the numeric core in one
+ * call.
  */
 export function expectedReward(core: WasmCore, noise: NoiseSpec, c: number, p: Float64Array, u: Float64Array): Float64Array {
   const s = winProbabilityAt(core, u, p, noise);
@@ -108,7 +109,7 @@ export function expectedReward(core: WasmCore, noise: NoiseSpec, c: number, p: F
   return s;
 }
 
-/** Optimal prices p*(u) for a batch of u (MATH.md §1.5), through the numeric core. */
+/** Optimal prices p*(u) for a batch of u (docs/math.md §1.5), through the numeric core. */
 export function optimalPrices(core: WasmCore, u: Float64Array, c: number, noise: NoiseSpec): Float64Array {
   if (u.length === 0) return new Float64Array(0);
   const q = optimalQuote(core, u, new Float64Array(u.length).fill(c), noise);
