@@ -22,7 +22,8 @@ import * as twinSolv from '../src/core/twin/solvers.js';
 import { fitTsmt, type TsmtOptions } from '../src/model/tsmt.js';
 import { fitTsmtParallel } from '../src/model/parallelFit.js';
 import type { ObservationColumns } from '../src/core/likelihood.js';
-import { Rng, arrivalProbabilities } from '../src/sim/rfq.js';
+import { Rng } from '../src/sim/random.js';
+import { arrivalProbabilities } from '../src/sim/rfqMarket.js';
 
 function arg(name: string, dflt: number): number {
   const i = process.argv.indexOf(`--${name}`);

@@ -20,7 +20,7 @@ import { FitPool, balancedBatches, fitWorkerFile, fitTsmtParallel, layoutBytes }
 import { fitTable, fitTableAsync, fitObservationsFile } from '../src/model/fit.js';
 import { readObservations } from '../src/model/observations.js';
 import { parseFitOptions } from '../src/cli/fit.js';
-import { Rng } from '../src/sim/rfq.js';
+import { Rng } from '../src/sim/random.js';
 
 const root = resolve(import.meta.dirname, '..');
 const workerFile = fitWorkerFile();

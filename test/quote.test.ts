@@ -10,7 +10,8 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { WasmCore, type Variant } from '../src/core/wasm.js';
-import { optimalQuote, virtualValuationInverse, priceStdError, priceVariance, packSymmetric, packCovariances } from '../src/core/quote.js';
+import { optimalQuote, virtualValuationInverse, winProbabilityAt, priceStdError, priceVariance, packSymmetric, packCovariances } from '../src/core/quote.js';
+import { winProbabilityAt as twinWinProbabilityAt } from '../src/core/twin/pricing.js';
 import * as twin from '../src/core/twin/quote.js';
 import { erfc, normMillsRatio, normPdf, normCdf, logisticCdf } from '../src/core/twin/noise.js';
 import type { NoiseSpec, NoiseFamily } from '../src/core/validate.js';
@@ -401,6 +402,30 @@ describe('fast-check properties (each with a wrong companion that must fail)', (
   });
 });
 
+describe('winProbabilityAt: 1 - F(p - u) at any price, WASM (simd, scalar) vs TS twin and the §1.5 quote', () => {
+  it('agrees with the twin to a few ulps, tails included, and with optimalQuote at p = p* (away from the far tail, where rounding p* - u is amplified)', () => {
+    const r = rng(11);
+    const n = 2000;
+    const u = Float64Array.from({ length: n }, () => 4 * r() - 2);
+    const c = Float64Array.from({ length: n }, () => 2 * r() - 1);
+    for (const family of ['gaussian', 'logistic'] as const) {
+      for (const scale of [0.1, 1.3]) {
+        // prices from 30 scales below to 30 above u: far into both tails
+        const p = u.map((x) => x + scale * (60 * r() - 30));
+        const want = new Float64Array(n);
+        twinWinProbabilityAt(FAMILY[family], scale, n, u, p, want);
+        const q = optimalQuote(cores.simd, u, c, { family, scale });
+        const body = q.winProbability.map((s) => (s > 1e-12 ? 1 : 0));
+        for (const v of variants) {
+          expectClose(winProbabilityAt(cores[v], u, p, { family, scale }), want, 4e-15, 0, `${v} ${family} ${scale}`);
+          const atStar = winProbabilityAt(cores[v], u, q.price, { family, scale });
+          expectClose(atStar.filter((_, i) => body[i]), q.winProbability.filter((_, i) => body[i]), 1e-13, 0, `${v} ${family} ${scale} at p*`);
+        }
+      }
+    }
+  });
+});
+
 describe('wrapper validation names the argument and the value', () => {
   const core = cores.simd;
   const g: NoiseSpec = { family: 'gaussian', scale: 1 };
@@ -412,6 +437,12 @@ describe('wrapper validation names the argument and the value', () => {
     expect(() => optimalQuote(core, new Float64Array(1), new Float64Array(1), { family: 'cauchy' as NoiseFamily, scale: 1 })).toThrow(/noise.family/);
     expect(() => optimalQuote(core, new Float64Array([-1e300]), new Float64Array([1e300]), { family: 'gaussian', scale: 1e-300 })).toThrow(/c - u at index 0/);
     expect(optimalQuote(core, new Float64Array(0), new Float64Array(0), g).price.length).toBe(0);
+  });
+  it('winProbabilityAt', () => {
+    expect(() => winProbabilityAt(core, new Float64Array([0, NaN]), new Float64Array(2), g)).toThrow(/winProbabilityAt: u\[1\] must be finite, got NaN/);
+    expect(() => winProbabilityAt(core, new Float64Array(2), new Float64Array(3), g)).toThrow(/p must have length 2, got 3/);
+    expect(() => winProbabilityAt(core, new Float64Array(1), new Float64Array(1), { family: 'gaussian', scale: -1 })).toThrow(/noise.scale/);
+    expect(winProbabilityAt(core, new Float64Array(0), new Float64Array(0), g).length).toBe(0);
   });
   it('virtualValuationInverse', () => {
     expect(() => virtualValuationInverse(core, new Float64Array([0, -Infinity]), g)).toThrow(/a\[1\] must be finite, got -Infinity/);

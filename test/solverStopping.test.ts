@@ -10,7 +10,7 @@ import { censoredLogLikelihood, type ObservationColumns } from '../src/core/like
 import { fitNewton, type Penalty, type SolverResult } from '../src/core/solvers.js';
 import * as twin from '../src/core/twin/solvers.js';
 import type { NoiseSpec } from '../src/core/validate.js';
-import { Rng } from '../src/sim/rfq.js';
+import { Rng } from '../src/sim/random.js';
 
 const cores = { simd: WasmCore.create({ variant: 'simd' }), scalar: WasmCore.create({ variant: 'scalar' }) };
 const core = cores.simd;

@@ -15,7 +15,7 @@ import { fitTable, fitObservationsFile } from '../src/model/fit.js';
 import { readObservations } from '../src/model/observations.js';
 import { serializeModel, parseModel, saveModel, loadModel } from '../src/model/format.js';
 import { runFit } from '../src/cli/fit.js';
-import { Rng } from '../src/sim/rfq.js';
+import { Rng } from '../src/sim/random.js';
 
 const core = WasmCore.create({ variant: 'simd' });
 

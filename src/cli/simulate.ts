@@ -1,6 +1,6 @@
 /**
- * `repricer simulate rfq`: the regret experiment of MATH.md §1.10 (src/sim/rfq.ts), writing
- * regret.csv, regret.svg and summary.json into --out. `repricer simulate coldstart`: the cold-start
+ * `repricer simulate rfq`: the regret experiment of docs/math.md §1.10 (src/sim/episodes.ts),
+ * writing regret.csv, regret.svg and summary.json into --out. `repricer simulate coldstart`: the cold-start
  * measurement (coldstart.csv, coldstart.json). Outputs depend only on the options (the same seed
  * gives byte-identical files); timing goes to stderr only.
  */
@@ -17,17 +17,14 @@ import {
   DEFAULT_SIM_TOL,
   defaultRfqConfig,
   defaultColdStartConfig,
-  simulateRfq,
-  simulateColdStart,
-  regretCsv,
-  regretSvg,
-  summarize,
   type Arrivals,
   type Policy,
   type RfqConfig,
   type ColdStartConfig,
-  type ColdStartResult,
-} from '../sim/rfq.js';
+} from '../sim/config.js';
+import { simulateRfq } from '../sim/episodes.js';
+import { simulateColdStart, type ColdStartResult } from '../sim/coldStart.js';
+import { regretCsv, regretSvg, summarize } from '../sim/report.js';
 
 function int(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -178,7 +175,7 @@ export function register(program: Command): void {
   const sim = program.command('simulate').description('simulation experiments');
   sim
     .command('rfq')
-    .description('regret of tsmt / pooled / individual / clairvoyant on the synthetic RFQ market (MATH.md §1.10)')
+    .description('regret of tsmt / pooled / individual / clairvoyant on the synthetic RFQ market (docs/math.md §1.10)')
     .requiredOption('--out <dir>', 'output directory (regret.csv, regret.svg, summary.json)')
     .option('--products <M>', 'number of products', '10')
     .option('--dim <d>', 'feature dimension', '30')

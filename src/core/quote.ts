@@ -70,6 +70,26 @@ export function optimalQuote(core: WasmCore, u: Float64Array, c: Float64Array, n
   });
 }
 
+/**
+ * P(competitor >= p) = 1 - F(p - u) for mean competitor quotes u and prices p (same length), any
+ * price, not only p*: the winProbabilityAt kernel, an upper tail (½ erfc for the Gaussian, never
+ * 1 - Phi). Throws RangeError for non-finite values, unequal lengths or a bad noise spec.
+ */
+export function winProbabilityAt(core: WasmCore, u: Float64Array, p: Float64Array, noise: NoiseSpec): Float64Array {
+  const fn = 'winProbabilityAt';
+  const { family, scale } = checkNoise(fn, noise);
+  checkFiniteArray(fn, 'u', u);
+  const n = u.length;
+  checkFiniteArray(fn, 'p', p, n);
+  return core.arena.scoped(() => {
+    const pu = core.input(u);
+    const pp = core.input(p);
+    const out = core.output(n);
+    core.k.winProbabilityAt(family, scale, n, pu, pp, out.ptr);
+    return out.view().slice();
+  });
+}
+
 /** w = phi^-1(a) for each a (the virtual-valuation inverse of MATH.md §1.5). */
 export function virtualValuationInverse(core: WasmCore, a: Float64Array, noise: NoiseSpec): Float64Array {
   const fn = 'virtualValuationInverse';

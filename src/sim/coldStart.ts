@@ -1,0 +1,123 @@
+/**
+ * The cold-start measurement: how many of its own observations a product that appears late needs
+ * before the prices learned for it reach a share of the clairvoyant expected reward, with TSMT's
+ * stage II around the stage-I estimate against individual learning and the pooled estimate.
+ */
+import type { WasmCore } from '../core/wasm.js';
+import type { ObservationColumns } from '../core/likelihood.js';
+import { lambdaFor } from '../model/tsmt.js';
+import { fitNewton } from '../core/solvers.js';
+import { defaultRfqConfig, type ColdStartConfig } from './config.js';
+import { Rng, STREAM_COLD, noiseDraw, unitVector } from './random.js';
+import { deviation, dotRow, expectedReward, generateMarket, optimalPrices } from './rfqMarket.js';
+import { clairvoyant, runPolicy } from './episodes.js';
+
+export interface ColdStartResult {
+  config: ColdStartConfig;
+  /** Per method, per grid point: reward ratio of each instance (instances × grid). */
+  ratio: Record<'tsmt' | 'individual' | 'pooled', number[][]>;
+  /** Per method: mean ratio per grid point. */
+  meanRatio: Record<'tsmt' | 'individual' | 'pooled', number[]>;
+  /** Per method: per instance, the smallest n in the grid from which the ratio stays >= target (null: never). */
+  needed: Record<'tsmt' | 'individual' | 'pooled', (number | null)[]>;
+  /** c_λ used for the new product, per instance. */
+  lambdaC: number[];
+}
+
+/**
+ * Cold start: products 1..M trade for `warmup` rounds under the online tsmt policy; then a new
+ * product (θ_new = θ_0 + δ_new, drawn like the others) gets n of its own quotes, priced at the
+ * cold-start price p*(xᵀθ̂_0) with θ̂_0 the stage-I estimate of the last refit. From those n rows
+ * TSMT stage II (around θ̂_0, λ for M+1 products) and individual learning (ball-constrained MLE,
+ * θ̂_0 at n = 0) each estimate θ_new; the score is Σ R(p*(xᵀθ̂); xᵀθ_new) / Σ R(p*(xᵀθ_new); xᵀθ_new)
+ * over fresh contexts x (with c = 0 every reward is positive).
+ */
+export function simulateColdStart(core: WasmCore, cs: ColdStartConfig, onInstance?: (k: number) => void): ColdStartResult {
+  const methods = ['tsmt', 'individual', 'pooled'] as const;
+  const ratio = { tsmt: [] as number[][], individual: [] as number[][], pooled: [] as number[][] };
+  const nMax = Math.max(...cs.grid);
+  const chosen: number[] = [];
+  const d = cs.dim;
+  for (let k = 0; k < cs.instances; k++) {
+    const cfg = defaultRfqConfig({ products: cs.products, dim: d, delta: cs.delta, horizon: cs.warmup, instances: 1, seed: cs.seed, noise: cs.noise, reservation: cs.reservation, radius: cs.radius, lambdaC: cs.lambdaC, tol: cs.tol, policies: ['tsmt'] });
+    const mk = generateMarket(cfg, k);
+    const { pStar, rStar } = clairvoyant(core, cfg, mk);
+    const run = runPolicy(core, cfg, mk, 'tsmt', pStar, rStar);
+    const theta0 = run.theta0;
+    const cLam = cs.lambdaC === 'auto' ? (run.lambdaC ?? 0.3) : cs.lambdaC;
+    chosen.push(cLam);
+    const rng = new Rng(cs.seed, k, STREAM_COLD);
+    const thetaNew = new Float64Array(d);
+    const del = deviation(rng, d, cs.delta);
+    for (let j = 0; j < d; j++) thetaNew[j] = mk.theta0[j] + del[j];
+    // the new product's own quotes, priced at the cold-start price
+    const x = new Float64Array(nMax * d);
+    const uHat = new Float64Array(nMax);
+    const uTrue = new Float64Array(nMax);
+    for (let t = 0; t < nMax; t++) {
+      x.set(unitVector(rng, d), t * d);
+      uHat[t] = dotRow(x, t, theta0, 0, d);
+      uTrue[t] = dotRow(x, t, thetaNew, 0, d);
+    }
+    const price = optimalPrices(core, uHat, cs.reservation, cs.noise);
+    const won = new Float64Array(nMax);
+    const comp = new Float64Array(nMax);
+    for (let t = 0; t < nMax; t++) {
+      const y = uTrue[t] + noiseDraw(rng, cs.noise);
+      won[t] = price[t] <= y ? 1 : 0;
+      comp[t] = won[t] ? y : NaN;
+    }
+    // evaluation contexts
+    const xe = new Float64Array(cs.evalContexts * d);
+    const ue = new Float64Array(cs.evalContexts);
+    for (let t = 0; t < cs.evalContexts; t++) {
+      xe.set(unitVector(rng, d), t * d);
+      ue[t] = dotRow(xe, t, thetaNew, 0, d);
+    }
+    const pe = optimalPrices(core, ue, cs.reservation, cs.noise);
+    const re = expectedReward(core, cs.noise, cs.reservation, pe, ue);
+    let best = 0;
+    for (let t = 0; t < cs.evalContexts; t++) best += re[t];
+    const score = (th: Float64Array): number => {
+      const u = new Float64Array(cs.evalContexts);
+      for (let t = 0; t < cs.evalContexts; t++) u[t] = dotRow(xe, t, th, 0, d);
+      const p = optimalPrices(core, u, cs.reservation, cs.noise);
+      const r = expectedReward(core, cs.noise, cs.reservation, p, ue);
+      let s = 0;
+      for (let t = 0; t < cs.evalContexts; t++) s += r[t];
+      return s / best;
+    };
+    const row = { tsmt: [] as number[], individual: [] as number[], pooled: [] as number[] };
+    const pooledScore = score(theta0);
+    for (const n of cs.grid) {
+      row.pooled.push(pooledScore);
+      if (n === 0) {
+        row.tsmt.push(pooledScore);
+        row.individual.push(pooledScore);
+        continue;
+      }
+      const obs: ObservationColumns = { n, d, x: x.slice(0, n * d), won: won.slice(0, n), price: price.slice(0, n), competitor: comp.slice(0, n) };
+      const lam = lambdaFor(cLam, d, cs.products + 1, n);
+      const ts = fitNewton(core, obs, cs.noise, { radius: cs.radius, normalize: 'mean', penalty: { kind: 'l2norm', center: theta0, lambda: lam }, start: theta0, tol: cs.tol });
+      const ind = fitNewton(core, obs, cs.noise, { radius: cs.radius, normalize: 'mean', start: theta0, tol: cs.tol });
+      row.tsmt.push(score(Float64Array.from(ts.theta)));
+      row.individual.push(score(Float64Array.from(ind.theta)));
+    }
+    for (const m of methods) ratio[m].push(row[m]);
+    onInstance?.(k);
+  }
+  const meanRatio = { tsmt: [] as number[], individual: [] as number[], pooled: [] as number[] };
+  const needed = { tsmt: [] as (number | null)[], individual: [] as (number | null)[], pooled: [] as (number | null)[] };
+  for (const m of methods) {
+    for (let g = 0; g < cs.grid.length; g++) meanRatio[m].push(ratio[m].reduce((a, r) => a + r[g], 0) / cs.instances);
+    for (const r of ratio[m]) {
+      let first: number | null = null;
+      for (let g = cs.grid.length - 1; g >= 0; g--) {
+        if (r[g] >= cs.target) first = cs.grid[g];
+        else break;
+      }
+      needed[m].push(first);
+    }
+  }
+  return { config: cs, ratio, meanRatio, needed, lambdaC: chosen };
+}

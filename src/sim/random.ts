@@ -1,0 +1,108 @@
+/**
+ * Random numbers of the simulator: a xoshiro128** generator per (seed, instance, stream), so
+ * instance k is the same whatever the number of instances, and the same seed gives bit-identical
+ * output; Gaussian draws (polar Box–Muller), uniform directions on the unit sphere and draws of
+ * the competitor's noise.
+ */
+import type { NoiseSpec } from '../core/validate.js';
+
+/** splitmix32 step, used to seed xoshiro128**. */
+function splitmix32(state: { s: number }): number {
+  state.s = (state.s + 0x9e3779b9) | 0;
+  let z = state.s;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) >>> 0;
+}
+
+/** xoshiro128** (Blackman & Vigna), 32-bit state words; doubles from 53 bits. */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  private spare: number | null = null;
+
+  constructor(...keys: number[]) {
+    const st = { s: 0x12345678 };
+    for (const k of keys) {
+      st.s = (st.s ^ Math.imul((k | 0) + 0x7f4a7c15, 0x9e3779b1)) | 0;
+      splitmix32(st);
+    }
+    this.a = splitmix32(st);
+    this.b = splitmix32(st);
+    this.c = splitmix32(st);
+    this.d = splitmix32(st);
+    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
+  }
+
+  nextU32(): number {
+    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
+    const t = this.b << 9;
+    this.c ^= this.a;
+    this.d ^= this.b;
+    this.b ^= this.c;
+    this.a ^= this.d;
+    this.c ^= t;
+    this.d = rotl(this.d, 11);
+    return r;
+  }
+
+  /** Uniform on [0, 1). */
+  uniform(): number {
+    const hi = this.nextU32() >>> 5; // 27 bits
+    const lo = this.nextU32() >>> 6; // 26 bits
+    return (hi * 67108864 + lo) / 9007199254740992;
+  }
+
+  /** Standard normal (Box–Muller, polar form). */
+  normal(): number {
+    if (this.spare !== null) {
+      const s = this.spare;
+      this.spare = null;
+      return s;
+    }
+    for (;;) {
+      const u = 2 * this.uniform() - 1;
+      const v = 2 * this.uniform() - 1;
+      const s = u * u + v * v;
+      if (s > 0 && s < 1) {
+        const m = Math.sqrt((-2 * Math.log(s)) / s);
+        this.spare = v * m;
+        return u * m;
+      }
+    }
+  }
+}
+
+function rotl(x: number, k: number): number {
+  return (x << k) | (x >>> (32 - k));
+}
+
+/** Stream keys of `new Rng(seed, instance, stream)`: one independent stream per use. */
+export const STREAM_THETA = 1;
+export const STREAM_ARRIVALS = 2;
+export const STREAM_CONTEXT = 3;
+export const STREAM_NOISE = 4;
+export const STREAM_COLD = 5;
+
+/** A uniform direction on the unit sphere S^{d-1}: N(0, I_d)/‖·‖. */
+export function unitVector(rng: Rng, d: number): Float64Array {
+  const v = new Float64Array(d);
+  let s = 0;
+  for (let j = 0; j < d; j++) {
+    v[j] = rng.normal();
+    s += v[j] * v[j];
+  }
+  const n = Math.sqrt(s);
+  for (let j = 0; j < d; j++) v[j] /= n;
+  return v;
+}
+
+/** One draw z of the competitor's noise: scale·N(0, 1) or scale·logit(U). */
+export function noiseDraw(rng: Rng, noise: NoiseSpec): number {
+  if (noise.family === 'gaussian') return noise.scale * rng.normal();
+  let u = rng.uniform();
+  while (u === 0) u = rng.uniform();
+  return noise.scale * Math.log(u / (1 - u));
+}
