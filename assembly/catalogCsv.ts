@@ -1,4 +1,4 @@
-// Catalogue CSV chunk -> columns, in linear memory (issue 4: parsing was ~30 % of a batch job in
+// Catalogue CSV chunk -> columns, in linear memory (parsing was ~30 % of a batch job in
 // JavaScript). Handles the quote-free fast path only; anything unusual ends the scan with a
 // non-zero code and the host re-parses the whole chunk with the JavaScript path, which names
 // file, line and column. The numbers are exactly Number()'s: with <= 15 significant digits and

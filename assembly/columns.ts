@@ -1,4 +1,4 @@
-// Column kernels for the batch job's Parquet reader (issue 4): feature pages are decompressed
+// Column kernels for the batch job's Parquet reader: feature pages are decompressed
 // straight into a column-major block in WASM memory, checked here and turned into the engine's
 // row-major x here, so no feature value passes through a JavaScript array.
 

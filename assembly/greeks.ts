@@ -1,4 +1,4 @@
-// "Greeks" of the expected-profit function Pi(P) = Q(P) M(P) - H (MATH.md §4), the return-aware
+// "Greeks" of the expected-profit function Pi(P) = Q(P) M(P) - H (docs/math.md §4), the return-aware
 // optimum (Delta = 0, §4.3) and the constant-R closed-form price (§4.3). Batched over n SKUs.
 //
 // Input: a column-major block of 13 columns of n (column k at inPtr + k*n*8):
@@ -71,13 +71,13 @@ function loadParams(inPtr: usize, n: i32, i: i32): void {
   return pRmin == pRmax || pkR == 0.0;
 }
 
-/** R(P) of the logistic curve (MATH.md §4.1). */
+/** R(P) of the logistic curve (docs/math.md §4.1). */
 function returnRate(P: f64): f64 {
   if (returnRateConstant()) return pRmin;
   return pRmin + (pRmax - pRmin) * logisticCdf(pkR * (P - pPmid));
 }
 
-/** Q, M and their first two P-derivatives, Pi, Delta, Gamma at P (MATH.md §4.1, §4.2). */
+/** Q, M and their first two P-derivatives, Pi, Delta, Gamma at P (docs/math.md §4.1, §4.2). */
 function evalModel(kind: i32, P: f64): void {
   // return rate and margin (§4.1); 1 - 2S computed as G - S, G = 1 - S = sigmoid(-x)
   let R: f64;
@@ -202,7 +202,7 @@ function greeksRow(demandKind: i32, n: i32, inPtr: usize, outPtr: usize, i: i32)
     const C = full ? v128.load(b + stride) : v128.load64_splat(b + stride);
     const Cret = full ? v128.load(b + 2 * stride) : v128.load64_splat(b + 2 * stride);
     const A = full ? v128.load(b + 7 * stride) : v128.load64_splat(b + 7 * stride);
-    // return rate and margin (MATH.md §4.1)
+    // return rate and margin (docs/math.md §4.1)
     const EX = vexp(f64x2.neg(f64x2.abs(XR)), vk(kZERO));
     const U1R = vadd(vk(kONE), EX);
     const BIGR = vdiv(vk(kONE), U1R);
@@ -220,7 +220,7 @@ function greeksRow(demandKind: i32, n: i32, inPtr: usize, outPtr: usize, i: i32)
     const M = vsub(vmul(vsub(P, C), ONEMR), vmul(Cret, R));
     const M1 = vsub(ONEMR, vmul(R1, K));
     const M2 = vsub(vmul(vk(kMINUS_TWO), R1), vmul(R2, K));
-    // demand (MATH.md §4.1): f, f' = df/dz and G = 1 - F at z
+    // demand (docs/math.md §4.1): f, f' = df/dz and G = 1 - F at z
     let f: v128, fp: v128, G: v128;
     if (kind == 0) {
       // exp(-z^2/2), z = zh + zl, z^2 = zh^2 + zl (z + zh) (zh^2 exact)
@@ -307,7 +307,7 @@ function greeksRow(demandKind: i32, n: i32, inPtr: usize, outPtr: usize, i: i32)
 }
 
 /**
- * Greeks at the P column (MATH.md §4.2). Output: 7 columns of n: profit Pi = Q M (H omitted),
+ * Greeks at the P column (docs/math.md §4.2). Output: 7 columns of n: profit Pi = Q M (H omitted),
  * delta, gamma, vega = dPi/dsigma, vanna = d2Pi/dP dsigma, rho = -Q (P - C + Cret),
  * theta = -deltaQ Q M - h q. Constant elasticity: vega = vanna = 0.
  * SIMD build, win-probability demand: rows through greeksPair (and those it declines through
@@ -331,7 +331,7 @@ export function greeks(demandKind: i32, n: i32, inPtr: usize, outPtr: usize): vo
   for (; i < n; i++) greeksRow(demandKind, n, inPtr, outPtr, i);
 }
 
-/** The building blocks at the P column (MATH.md §4.1): 7 columns of n: R, M, M', M'', Q, Q', Q''. */
+/** The building blocks at the P column (docs/math.md §4.1): 7 columns of n: R, M, M', M'', Q, Q', Q''. */
 export function profitTerms(demandKind: i32, n: i32, inPtr: usize, outPtr: usize): void {
   const stride = <usize>n << 3;
   for (let i = 0; i < n; i++) {
@@ -349,7 +349,7 @@ export function profitTerms(demandKind: i32, n: i32, inPtr: usize, outPtr: usize
 }
 
 /**
- * Closed-form optimum for a constant return rate R (MATH.md §4.3), C_eff = C + R Cret/(1 - R):
+ * Closed-form optimum for a constant return rate R (docs/math.md §4.3), C_eff = C + R Cret/(1 - R):
  * constant elasticity P* = |eps|/(|eps| - 1) C_eff (NaN unless eps < -1 and C_eff > 0);
  * win probability P* = mu + sigma phi_std^-1((C_eff - mu)/sigma). NaN unless 0 <= R < 1.
  */
@@ -385,7 +385,7 @@ let oIter: i32 = 0;
 const SCAN: i32 = 24;
 
 /**
- * A local maximum of Pi on [lo, hi] for the loaded SKU (MATH.md §4.3); sets oPrice, oConv, oIter.
+ * A local maximum of Pi on [lo, hi] for the loaded SKU (docs/math.md §4.3); sets oPrice, oConv, oIter.
  * 1. A bracket [a, b] with Delta(a) > 0 > Delta(b) holds a local maximum. If the endpoints do not
  *    give one, golden-section search on Pi shrinks [lo, hi] around a local maximum, and switches to
  *    step 2 as soon as its endpoints do; otherwise it stops when the interval is <= tol (a maximum
@@ -491,7 +491,7 @@ function localMax(kind: i32, lo: f64, hi: f64, start: f64, tol: f64): void {
 }
 
 /**
- * Maximise Pi on [lo, hi] for the loaded SKU (MATH.md §4.3).
+ * Maximise Pi on [lo, hi] for the loaded SKU (docs/math.md §4.3).
  * 1. localMax from the closed-form start: C_eff with R frozen at R((lo+hi)/2).
  * 2. Pi can have several local maxima (a steep return-rate step splits the profit curve), so a
  *    coarse scan of SCAN + 1 equally spaced prices looks for a higher value; when it finds one,
@@ -549,7 +549,7 @@ function optimumOne(kind: i32, lo: f64, hi: f64): void {
 }
 
 /**
- * Return-aware optimum on [lo_i, hi_i] (MATH.md §4.3; see optimumOne). The P column is not read.
+ * Return-aware optimum on [lo_i, hi_i] (docs/math.md §4.3; see optimumOne). The P column is not read.
  * Output: 5 columns of n: price, gamma at the price, profit at the price, converged (1/0),
  * iterations (golden-section + Newton/bisection steps).
  */

@@ -1,11 +1,11 @@
-// Censored log-likelihood of the competitor model y = xᵀθ + σ·z (MATH.md §1.4), its gradient and
+// Censored log-likelihood of the competitor model y = xᵀθ + σ·z (docs/math.md §1.4), its gradient and
 // Hessian, optionally in (θ, log σ). This is the benchmark kernel: one pass over n rows of x.
 //
 // Per row t, with w_t = v_t - x_tᵀθ (v = competitor price y when won, our price p when lost) and
 // z = w/σ, the log-term T(z) is log f0 (won), log F0 (lost, price convention) or log(1 - F0) (lost,
 // yield convention), standardised. With g1 = T'(z), g2 = T''(z):
 //   ℓ        = T(z) - 1{won}·log σ
-//   ∂ℓ/∂θ    = -(g1/σ)·x                     ∂²ℓ/∂θ²  = (g2/σ²)·x xᵀ            (MATH.md §1.4)
+//   ∂ℓ/∂θ    = -(g1/σ)·x                     ∂²ℓ/∂θ²  = (g2/σ²)·x xᵀ            (docs/math.md §1.4)
 // and with s = log σ (∂z/∂s = -z):
 //   ∂ℓ/∂s    = -z·g1 - 1{won}                 ∂²ℓ/∂s²  = z·g1 + z²·g2
 //   ∂²ℓ/∂θ∂s = ((g2·z + g1)/σ)·x
@@ -155,7 +155,7 @@ const VCONST_I: usize = memory.data<i64>([0x3fe6a09e667f3bcd, 0x4338000000000000
 }
 
 /**
- * log Phi(zz) and, scaled by the mirror sign sgn, its z-derivatives (MATH.md §1.3): the lower-tail
+ * log Phi(zz) and, scaled by the mirror sign sgn, its z-derivatives (docs/math.md §1.3): the lower-tail
  * inverse Mills ratio lambda = phi/Phi and -lambda·(zz + lambda).
  *
  * For y = |zz|/√2 <= 4 the two signs share one formula, without data-dependent branches (the sign
@@ -216,7 +216,7 @@ const VCONST_I: usize = memory.data<i64>([0x3fe6a09e667f3bcd, 0x4338000000000000
 }
 
 /**
- * Logistic log-terms with one exp and one log (MATH.md §1.3, standardised s = 1; log1p(e) as
+ * Logistic log-terms with one exp and one log (docs/math.md §1.3, standardised s = 1; log1p(e) as
  * log(u) - ((u - 1) - e)/u with u = 1 + e; |z| > 700 through Math.exp/Math.log1p):
  * F = σ_L(z), G = 1 - F; log f0 = log F + log G, (log f0)' = G - F, (log f0)'' = -2FG;
  * (log F)' = G, (log F)'' = -FG; (log G)' = -F, (log G)'' = -FG.
@@ -724,7 +724,7 @@ let quadHss3: f64 = 0.0;
 }
 
 /**
- * Weighted sum of censored log-likelihood terms (MATH.md §1.4), with gradient and Hessian.
+ * Weighted sum of censored log-likelihood terms (docs/math.md §1.4), with gradient and Hessian.
  *
  * x: n×d row-major; won: 0/1; price: p; comp: competitor price y (read only where won = 1);
  * weightPtr = 0 means unit weights. convention 0 = price (lost ⇒ log F(p - xθ)), 1 = yield

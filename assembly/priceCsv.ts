@@ -1,4 +1,4 @@
-// Price columns -> CSV rows in linear memory (issue 4: formatting nine doubles per row with V8's
+// Price columns -> CSV rows in linear memory (formatting nine doubles per row with V8's
 // String(x) was the largest single cost of a batch job). The bytes are exactly those of the
 // JavaScript formatter (src/batch/formatChunk.ts formatCsvBytes): numbers in shortest round-trip
 // form (writeShortest, equal to String(x)), non-finite values as empty fields.

@@ -1,4 +1,4 @@
-// Price columns -> JSON price records in linear memory (FORMATS.md prices; the NDJSON output of
+// Price columns -> JSON price records in linear memory (docs/formats.md prices; the NDJSON output of
 // the batch job and the items of POST /v1/quotes). The bytes are exactly those of JSON.stringify
 // on the records src/pricing/record.ts builds: numbers in shortest round-trip form (writeShortest,
 // equal to String(x), which is what JSON.stringify writes for a finite number), non-finite values

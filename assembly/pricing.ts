@@ -7,7 +7,7 @@ const INV_SQRT2: f64 = 0.7071067811865476;
 
 /**
  * out[i] = sum_j x[i*d + j] * table[k(i)*d + j], k(i) = index[i] (f64 holding an integer).
- * x row-major n x d, table row-major K x d (MATH.md §1.1: u = x^T theta_i).
+ * x row-major n x d, table row-major K x d (docs/math.md §1.1: u = x^T theta_i).
  */
 export function linearPredictor(n: i32, d: i32, xPtr: usize, tablePtr: usize, indexPtr: usize, outPtr: usize): void {
   const rowBytes = <usize>d << 3;

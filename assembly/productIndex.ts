@@ -1,4 +1,4 @@
-// Product id -> model row, by the id's bytes (issue 4: a JavaScript Map lookup needs a string per
+// Product id -> model row, by the id's bytes (a JavaScript Map lookup needs a string per
 // row, and decoding the string cost more than the lookup). Open addressing with linear probing
 // over a power-of-two slot table; FNV-1a over the UTF-8 bytes. Byte equality is string equality
 // for valid UTF-8, which the host checks before it uses this path.

@@ -1,5 +1,5 @@
-// Optimal quote under competition with a known noise family (MATH.md §1.5) and the delta-method
-// variance of a learned price (MATH.md §5.3). Kernels take raw byte offsets and check nothing.
+// Optimal quote under competition with a known noise family (docs/math.md §1.5) and the delta-method
+// variance of a learned price (docs/math.md §5.3). Kernels take raw byte offsets and check nothing.
 //
 // Notation: u = x'theta (mean competitor quote), c = payoff when we do not trade, a = c - u,
 // w* = phi^-1(a), p* = u + w*. phi(v) = v - m(v) is the virtual valuation, m = (1-F)/f.
@@ -16,12 +16,12 @@ const INV_SQRT2: f64 = 0.7071067811865476;
 const SQRT_PI: f64 = 1.7724538509055159;
 /** m(0) = sqrt(pi/2) for the standard normal, so phi(0) = -sqrt(pi/2). */
 const SQRT_HALF_PI: f64 = 1.2533141373155003;
-/** Largest double below 1: dp/du < 1 holds exactly (MATH.md §1.5), so round down onto it. */
+/** Largest double below 1: dp/du < 1 holds exactly (docs/math.md §1.5), so round down onto it. */
 const ONE_MINUS_ULP: f64 = 0.9999999999999999;
 const MAXIT: i32 = 100;
 
 /**
- * phi_1^-1(a) for the standard normal (MATH.md §1.5). phi(v) = v - m(v) is increasing and concave
+ * phi_1^-1(a) for the standard normal (docs/math.md §1.5). phi(v) = v - m(v) is increasing and concave
  * (m is convex), so Newton started left of the root climbs to it monotonically; a step that leaves
  * the bracket (or is NaN) is replaced by bisection. Bracket:
  *  - a >= -sqrt(pi/2) = phi(0): root >= 0; [b0, b0 + m(b0)], b0 = max(a, 0) (the §1.5 bracket with
@@ -54,7 +54,7 @@ export function vvInverseGaussStd(a: f64): f64 {
     if (g == 0.0) return x;
     if (g < 0.0) lo = x;
     else hi = x;
-    // phi'(v) = 2 - v m(v) (MATH.md §1.5); divided through by m when m > 1, so that v m cannot
+    // phi'(v) = 2 - v m(v) (docs/math.md §1.5); divided through by m when m > 1, so that v m cannot
     // overflow far in the left tail (m ~ 1e308 at v ~ -37.6)
     let xn = m > 1.0 ? x - g / m / (2.0 / m - x) : x - g / (2.0 - x * m);
     // Newton's error after a step of size dx is ~(|phi''|/2phi') dx^2 <= (|v|/2 + 1) dx^2, so a
@@ -73,8 +73,8 @@ export function vvInverseGaussStd(a: f64): f64 {
 
 /**
  * W0(e^t), the principal Lambert W at e^t. Halley on w e^w = x (start log1p(x) for x < 3, else
- * ln x - ln ln x = t - ln t), as in MATH.md Appendix A; when e^t would overflow (t > 700) Newton on
- * w + ln w = t instead (MATH.md §1.5).
+ * ln x - ln ln x = t - ln t), as in docs/math.md Appendix A; when e^t would overflow (t > 700) Newton on
+ * w + ln w = t instead (docs/math.md §1.5).
  */
 export function lambertW0Exp(t: f64): f64 {
   if (t > 700.0) {
@@ -101,7 +101,7 @@ export function lambertW0Exp(t: f64): f64 {
 }
 
 /**
- * phi_1^-1(a) for the standard logistic (MATH.md §1.5): a + 1 + W0(e^t), t = -(a + 1).
+ * phi_1^-1(a) for the standard logistic (docs/math.md §1.5): a + 1 + W0(e^t), t = -(a + 1).
  * For t > 0 (a < -1) use the identity W + ln W = t, i.e. a + 1 + W = -ln W, which avoids the
  * cancellation of a + 1 + W when a is very negative.
  */
@@ -124,7 +124,7 @@ export function vvInverseStd(family: i32, a: f64): f64 {
 //    mantissa bits of t = T0 - a, a degree-5 polynomial in the remaining bits); |w0 - w*| <= 2.5e-8
 //    on the whole SIMD domain (the generator's dense check; test/simd-kernels.test.ts compares the
 //    kernels with the scalar solvers on a dense grid of a, cell edges included).
-// 2. One Halley step on phi(v) - a at w0 (MATH.md §1.5). Halley's error after one step is about
+// 2. One Halley step on phi(v) - a at w0 (docs/math.md §1.5). Halley's error after one step is about
 //    C e0^3, C = |phi'''/(6 phi') - (phi''/(2 phi'))^2| <= 2.7 on the Gaussian domain (largest at
 //    w = -5.61) and <= 1/12 for the logistic, so below 1e-22: w1 = w0 + h is w* to rounding.
 // 3. What the quote needs at w1 (m, 1 - F, phi') follows from the values at w0 by Taylor in h
@@ -329,7 +329,7 @@ const A_MIN_LOGISTIC: f64 = VV_START_T0 + 8.0 - <f64>(<i64>1 << VV_LOGISTIC_EMAX
 }
 
 /**
- * w = phi^-1(a) with scale (MATH.md §1.5: phi_sigma^-1(a) = sigma phi_1^-1(a/sigma); the logistic
+ * w = phi^-1(a) with scale (docs/math.md §1.5: phi_sigma^-1(a) = sigma phi_1^-1(a/sigma); the logistic
  * closed form scales the same way). out[i] = w_i. SIMD build: rows inside the SIMD domain take the
  * f64x2 path above (steps 1 and 2), the others vvInverseStd.
  */
@@ -353,10 +353,10 @@ export function virtualValuationInverse(family: i32, scale: f64, n: i32, aPtr: u
 }
 
 /**
- * Optimal quote p* = u + phi^-1(c - u) (MATH.md §1.5). Output: 4 columns of n (column-major):
+ * Optimal quote p* = u + phi^-1(c - u) (docs/math.md §1.5). Output: 4 columns of n (column-major):
  *  0 price p*;
  *  1 winProbability 1 - F(w*) (the upper tail, never 1 - F);
- *  2 expectedReward R = c + (p* - c)(1 - F(w*)) (MATH.md §1.2);
+ *  2 expectedReward R = c + (p* - c)(1 - F(w*)) (docs/math.md §1.2);
  *  3 dpdu = 1 - 1/phi'(w*) in [0, 1).
  * The first-order condition gives p* - c = m(w*) exactly; that form is used for p* - c, and for the
  * price itself when w* >= 0 (then p* = c + m(w*) has no cancellation, whereas u + w* cancels when
@@ -414,13 +414,13 @@ function quoteRow(family: i32, scale: f64, inv: f64, uPtr: usize, cPtr: usize, o
 }
 
 /**
- * Delta-method variance of a learned price (MATH.md §5.3): Var_i = dpdu_i^2 x_i' Sigma_k(i) x_i.
+ * Delta-method variance of a learned price (docs/math.md §5.3): Var_i = dpdu_i^2 x_i' Sigma_k(i) x_i.
  * x: n x d row-major. cov: the matrices' values, each stored one of two ways, which covAt (i32
  * per matrix) says: covAt[k] >= 0, matrix k is dense, its upper triangle row by row (row r holds
  * entries (r, r..d-1); d(d+1)/2 values) from cov[covAt[k]]; covAt[k] < 0, matrix k is diagonal,
  * its d diagonal entries from cov[-covAt[k] - 1]. covAtPtr == 0: every matrix dense, matrix k at
  * k d(d+1)/2. The matrices are picked at random per row, so this kernel is bound by memory
- * traffic: a product fitted with standard errors only (FORMATS.md) costs d values, not d(d+1)/2.
+ * traffic: a product fitted with standard errors only (docs/formats.md) costs d values, not d(d+1)/2.
  * covIndex[i] (f64) picks the matrix of row i; covIndexPtr == 0 means one shared matrix.
  * x' S x = sum_r x_r (S_rr x_r + 2 sum_{s>r} S_rs x_s). The inner sums run in two lanes (f64x2
  * with SIMD, two scalar accumulators without), so both builds and the TS twin add in the same

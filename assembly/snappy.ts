@@ -1,5 +1,5 @@
 // Snappy decompression (raw format: varint length, then literal and copy elements), for the
-// batch job's Parquet pages (issue 4: hyparquet's JavaScript decoder, byte by byte at ~350 MB/s,
+// batch job's Parquet pages (hyparquet's JavaScript decoder, byte by byte at ~350 MB/s,
 // was a fifth of reading a Parquet catalogue). Literals and non-overlapping copies are
 // memory.copy; overlapping copies repeat their pattern byte by byte as the format requires.
 // Every read and write is bounds-checked: a corrupt page returns -1 and writes nothing outside dst.
@@ -80,7 +80,7 @@ export function snappyUncompress(src: usize, srcLen: i32, dst: usize, dstLen: i3
 }
 
 // Snappy compression: Google's algorithm (snappy.cc CompressFragment), for the batch job's Parquet
-// output (issue 4: hyparquet-writer's JavaScript compressor was the writer's largest piece).
+// output (hyparquet-writer's JavaScript compressor was the writer's largest piece).
 // The input goes in 64 KiB blocks, each with a fresh hash table of 4-byte sequences, so a table
 // entry is a u16 position in its block and every copy offset fits copy-2. The table lives in
 // caller-given scratch: the module has no allocator and its memory is shared between threads.

@@ -1,10 +1,10 @@
-// Solvers for the censored maximum-likelihood problems of MATH.md §1.8 and §5.3:
+// Solvers for the censored maximum-likelihood problems of docs/math.md §1.8 and §5.3:
 //
-//   J(θ) = -(1/N)·Σ_t w_t ℓ_t(θ) + penalty(θ)   subject to ‖θ‖ ≤ W           (MATH.md §1.4, §1.6)
+//   J(θ) = -(1/N)·Σ_t w_t ℓ_t(θ) + penalty(θ)   subject to ‖θ‖ ≤ W           (docs/math.md §1.4, §1.6)
 //
 // N is the normaliser passed in (total weight for a mean, 1 for a sum). Penalty kind 0: none;
-// 1: λ‖θ - θ0‖₂ (plain norm, NOT squared: TSMT stage II, MATH.md §1.8); 2: ½(θ-θ0)ᵀP(θ-θ0), P a
-// d×d precision (Gaussian prior, MATH.md §5.3). With estimateScale the parameter vector is
+// 1: λ‖θ - θ0‖₂ (plain norm, NOT squared: TSMT stage II, docs/math.md §1.8); 2: ½(θ-θ0)ᵀP(θ-θ0), P a
+// d×d precision (Gaussian prior, docs/math.md §5.3). With estimateScale the parameter vector is
 // [θ, log σ]: the ball and the penalty act on θ only and log σ is free.
 //
 // Every vector here has at most D = d + 1 ≤ ~65 entries, so the linear algebra is plain scalar
@@ -49,7 +49,7 @@ function copyv(m: i32, src: usize, dst: usize): void {
 }
 
 // ------------------------------------------------------------------------------------------------
-// Prox of t·λ‖v - c‖ plus the indicator of the ball ‖v‖ ≤ W (MATH.md §1.6, §1.8).
+// Prox of t·λ‖v - c‖ plus the indicator of the ball ‖v‖ ≤ W (docs/math.md §1.6, §1.8).
 
 /** v(μ) = c + max(0, 1 - tl/‖y - (1+μ)c‖)·(y/(1+μ) - c) into out; returns ‖v(μ)‖. */
 function proxShifted(dim: i32, y: usize, c: usize, tl: f64, mu: f64, out: usize): f64 {
@@ -73,10 +73,10 @@ function proxShifted(dim: i32, y: usize, c: usize, tl: f64, mu: f64, out: usize)
 
 /**
  * Exact prox of h(v) = tl·‖v - c‖ + ι{‖v‖ ≤ W} at y, into out (out must not alias y or c).
- * centerPtr = 0 or tl = 0: plain projection Π_W (MATH.md §1.6).
+ * centerPtr = 0 or tl = 0: plain projection Π_W (docs/math.md §1.6).
  *
  * Method (exact, not Dykstra): the minimiser of ½‖v-y‖² + tl‖v-c‖ is the block soft-threshold
- * around c (MATH.md §1.8). If it lies in the ball it is the answer. Otherwise the ball is active,
+ * around c (docs/math.md §1.8). If it lies in the ball it is the answer. Otherwise the ball is active,
  * and by KKT v = v(μ) for the multiplier μ > 0 of ½μ‖v‖²: completing the square,
  * v(μ) = c + max(0, 1 - tl/‖y - (1+μ)c‖)·(y/(1+μ) - c). ‖v(μ)‖ is continuous and non-increasing
  * in μ and tends to 0, so μ is found by doubling and bisection to full precision; the result is
@@ -177,7 +177,7 @@ function smoothPart(thetaPtr: usize, gPtr: usize, hPtr: usize): f64 {
   if (gPtr != 0) for (let i = 0; i < D; i++) st(gPtr, i, s * ld(gPtr, i));
   if (hPtr != 0) for (let i = 0; i < D * D; i++) st(hPtr, i, s * ld(hPtr, i));
   if (Pkind == 2) {
-    // ½(θ-θ0)ᵀP(θ-θ0), gradient P(θ-θ0), Hessian P (MATH.md §5.3)
+    // ½(θ-θ0)ᵀP(θ-θ0), gradient P(θ-θ0), Hessian P (docs/math.md §5.3)
     let quad: f64 = 0.0;
     for (let a = 0; a < d; a++) {
       let pa: f64 = 0.0;
@@ -381,7 +381,7 @@ const MAX_SECULAR: i32 = 100;
 /**
  * Exact minimiser of the quadratic model gᵀ(v-θ) + ½(v-θ)ᵀH(v-θ) over the ball ‖v_θ‖ ≤ W (no
  * λ-penalty; H positive definite after makePD), called when the Newton point, in vPtr on entry
- * with the factor of H in lPtr, lies outside the ball (MATH.md §1.6). By KKT
+ * with the factor of H in lPtr, lies outside the ball (docs/math.md §1.6). By KKT
  * v(μ) = (H + μE)⁻¹(Hθ - g), E = diag(1 on the θ-block, 0 on log σ), with μ > 0 the root of
  * ‖E v(μ)‖ = W; ‖E v(μ)‖ decreases in μ. The root is found by Newton on the secular equation
  * 1/‖Ev‖ - 1/W = 0 (Moré & Sorensen 1983; derivative ‖w‖²/‖Ev‖³ with L w = E v), safeguarded by a
@@ -465,7 +465,7 @@ function fitLogScaleOnly(thetaPtr: usize, gPtr: usize, hPtr: usize, trPtr: usize
 // |g|·|θ|, so on the sphere with a large multiplier its sign is noise below this bound.
 let predNoise: f64 = 0.0;
 
-/** gᵀ(v - θ) + h(v) - h(θ): the first-order decrease of J along v - θ (MATH.md §1.8 prox step). */
+/** gᵀ(v - θ) + h(v) - h(θ): the first-order decrease of J along v - θ (docs/math.md §1.8 prox step). */
 function predictedDecrease(thetaPtr: usize, gPtr: usize, vPtr: usize): f64 {
   let pred: f64 = 0.0;
   let mag: f64 = 0.0;
@@ -538,7 +538,7 @@ export function newtonWorkSize(d: i32): i32 {
  * accepted no-op up to maxIter (e.g. σ = 0.002, 100 rows, 20 coefficients, l2norm penalty,
  * tol = 1e-12: 100 iterations; now 14, test/solverStopping.test.ts).
  *
- * Exact shrinkage (MATH.md §1.8): with kind 1, θ0 inside the ball and ‖∇L(θ0)‖ ≤ λ (log σ
+ * Exact shrinkage (docs/math.md §1.8): with kind 1, θ0 inside the ball and ‖∇L(θ0)‖ ≤ λ (log σ
  * optimised first when estimated), θ0 is returned exactly.
  */
 export function projectedNewton(
@@ -571,7 +571,7 @@ export function projectedNewton(
   let converged = false;
   let F: f64 = 0.0;
 
-  // exact shrinkage to θ0 (MATH.md §1.8: subgradient optimality of the non-squared norm)
+  // exact shrinkage to θ0 (docs/math.md §1.8: subgradient optimality of the non-squared norm)
   if (penaltyKind == 1 && normv(d, centerPtr) <= radius) {
     copyv(d, centerPtr, trPtr);
     if (Pest != 0) {

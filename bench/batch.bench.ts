@@ -1,5 +1,5 @@
 /**
- * Whole-job benchmark of `repricer reprice` (issue 4):
+ * Whole-job benchmark of `repricer reprice`:
  *   npm run bench:batch -- --skus 1000000 [--format csv|parquet] [--workers 1,2]
  * Generates a demo catalogue (d = 16, deterministic) once under bench/out/, then runs the job in a
  * fresh child process per configuration so peak RSS is that run's own. Prints SKUs/s, peak RSS,

@@ -1,5 +1,5 @@
 /**
- * The batch job's per-chunk pieces (issue 4), WASM vs the JavaScript they replaced, one thread,
+ * The batch job's per-chunk pieces, WASM vs the JavaScript they replaced, one thread,
  * same data, tinybench medians measured in one run:
  *   npm run bench:batch-kernels
  * - shortest round-trip doubles: formatShortestColumn (Ryu in WASM) vs String(x) written into a

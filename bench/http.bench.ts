@@ -1,5 +1,5 @@
 /**
- * HTTP benchmark (issue 5): autocannon on loopback against one server process that serves both
+ * HTTP benchmark: autocannon on loopback against one server process that serves both
  * the API and a hello-world route, so the baseline runs on the same server in the same run.
  *
  *   npm run bench:http                       (builds, then node dist/bench/http.bench.js)
@@ -12,7 +12,7 @@
  *                                               a second server without the audit trail
  * The server runs in a child process (autocannon would otherwise share its event loop) with the
  * production defaults: rate limiting on (limit raised so it never trips), audit trail on, metrics
- * on, docs on, worker pool for bodies >= 2 000 SKUs. Targets (issue 5): quote >= 60% of
+ * on, docs on, worker pool for bodies >= 2 000 SKUs. Targets: quote >= 60% of
  * hello-world req/s, quote p99 <= 10 ms at 50 connections, 10 000-SKU batch <= 50 ms median.
  * Writes the results as a section to bench/RESULTS-http.md.
  */

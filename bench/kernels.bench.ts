@@ -1,8 +1,8 @@
 /**
- * Kernel benchmarks (issue 2): WASM SIMD vs WASM scalar vs the TypeScript twin, one thread, same
+ * Kernel benchmarks: WASM SIMD vs WASM scalar vs the TypeScript twin, one thread, same
  * data, medians measured in one run.
  *   npm run bench:kernels [-- --sizes 1000,100000,10000000 --d 16]
- * Kernels: the censored log-likelihood pass (value + gradient + Hessian, MATH.md §1.4), the batched
+ * Kernels: the censored log-likelihood pass (value + gradient + Hessian, docs/math.md §1.4), the batched
  * optimal quote (§1.5), the batched Greeks (§4.2). Both WASM builds run over one shared memory
  * (the same bytes); the twin reads plain Float64Array copies. A checksum of every output is
  * printed so no work can be optimised away.
@@ -124,7 +124,7 @@ async function main(): Promise<void> {
       },
     });
     a.release(mark);
-    // ---- batched Greeks: win-probability demand (normal), logistic return curve (MATH.md §4)
+    // ---- batched Greeks: win-probability demand (normal), logistic return curve (docs/math.md §4)
     const gin = a.f64(13 * n);
     const gout = a.f64(7 * n);
     const cols = [(i: number) => 15 + 10 * r() + i * 0, () => 10, () => 3, () => 0.02, () => 0.25, () => 0.3, () => 20, () => 100, () => 20, () => 4, () => 0.05, () => 0.1, () => 50];

@@ -1,7 +1,7 @@
 /**
  * compileModel: the coefficient table, the product index and the covariances in the delta-method
  * kernel's layout (diagonal matrices as their diagonal, others as packed triangles), checked
- * against the dense matrices worked out here from the model file's fields (MATH.md §5.3).
+ * against the dense matrices worked out here from the model file's fields (docs/math.md §5.3).
  */
 import { describe, it, expect } from 'vitest';
 import { compileModel } from '../src/pricing/compiledModel.js';

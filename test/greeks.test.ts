@@ -1,11 +1,11 @@
 /**
- * Greeks of the expected profit (MATH.md §4):
+ * Greeks of the expected profit (docs/math.md §4):
  * (1) WASM simd + scalar vs the TS twin on random tables;
  * (2) every Greek against central finite differences on a regime grid (Delta, Vega, Rho, Theta:
  *     h = 1e-4 L, rel tol 1e-6; Gamma: second difference, h = 1e-3 L, rel tol 1e-4; Vanna: central
- *     difference of Delta in sigma), where L = max(1, |P|) as MATH.md §4.2 says, shrunk to the
+ *     difference of Delta in sigma), where L = max(1, |P|) as docs/math.md §4.2 says, shrunk to the
  *     model's own length (sigma, 1/kR, P) when that is smaller;
- * (3) MATH.md §6.4 reference numbers from test/fixtures/quote_greeks.py, the return-aware optimum
+ * (3) docs/math.md §6.4 reference numbers from test/fixtures/quote_greeks.py, the return-aware optimum
  *     against golden section / a dense scan, and the closed form's validity conditions;
  * plus a fast-check property with a deliberately wrong companion.
  */
@@ -59,7 +59,7 @@ function rng(seed: number): () => number {
   };
 }
 
-/** MATH.md §6.4 inputs for a demand model at price P. */
+/** docs/math.md §6.4 inputs for a demand model at price P. */
 function base64(demand: DemandModel, P: number, Rconst?: number): GreeksInput {
   const ce = demand.kind === 'constantElasticity';
   return {
@@ -70,7 +70,7 @@ function base64(demand: DemandModel, P: number, Rconst?: number): GreeksInput {
   };
 }
 
-describe('MATH.md §6.4 reference numbers (fixture), both builds', () => {
+describe('docs/math.md §6.4 reference numbers (fixture), both builds', () => {
   for (const v of variants) {
     it(`${v}: R, M, M', M'', Q, Q', Q'', Pi, Delta, Gamma, Rho, Theta, Vega, Vanna`, () => {
       const core = cores[v];
@@ -88,7 +88,7 @@ describe('MATH.md §6.4 reference numbers (fixture), both builds', () => {
           rel(g[k][0], want[k], 1e-12, `${demand.kind} ${k}`);
         }
       }
-      // MATH.md's printed digits (tolerance 1e-8 as §6 states)
+      // docs/math.md's printed digits (tolerance 1e-8 as §6 states)
       const ce = greeks(core, CE, base64(CE, 18));
       const wp = greeks(core, WPN, base64(WPN, 18));
       const printed: Array<[number, number]> = [
@@ -122,7 +122,7 @@ describe('MATH.md §6.4 reference numbers (fixture), both builds', () => {
       rel(o.price[0], eo.golden, 1e-7, 'golden');
       expect(o.converged[0]).toBe(1);
       expect(o.iterations[0]).toBeGreaterThan(0);
-      // the naive fixed point is not the optimum (MATH.md §4.3)
+      // the naive fixed point is not the optimum (docs/math.md §4.3)
       expect(Math.abs(eo.fixedPointForm - o.price[0])).toBeGreaterThan(1);
       // the closed form refuses a non-constant R
       expect(closedFormPrice(core, CE, base64(CE, 0))[0]).toBeNaN();
@@ -139,7 +139,7 @@ describe('MATH.md §6.4 reference numbers (fixture), both builds', () => {
     });
   }
 
-  it('MATH.md §4.2 finite-difference recipe at the §6.4 point (h = 1e-4 max(1,|P|), 1e-3 max(1,|P|))', () => {
+  it('docs/math.md §4.2 finite-difference recipe at the §6.4 point (h = 1e-4 max(1,|P|), 1e-3 max(1,|P|))', () => {
     for (const v of variants) {
       for (const demand of [CE, WPN]) {
         const core = cores[v];
@@ -160,7 +160,7 @@ describe('MATH.md §6.4 reference numbers (fixture), both builds', () => {
     }
   });
 
-  it('closed form: NaN exactly where MATH.md §4.3 says it is invalid', () => {
+  it('closed form: NaN exactly where docs/math.md §4.3 says it is invalid', () => {
     const core = cores.simd;
     const b = base64(CE, 0, 0.1);
     const cases: Array<[PricingInput, DemandModel, boolean]> = [
@@ -488,7 +488,7 @@ describe('fast-check: the optimum beats the prices around it in [lo, hi] (with a
   const core = cores.simd;
   type Opt = (input: PricingInput, lo: number, hi: number) => number;
   const right: Opt = (input, lo, hi) => returnAwareOptimum(core, CE, input, lo, hi).price[0];
-  // wrong: MATH.md §4.3's naive fixed point P = |e|/(|e|-1) C_eff(R(P)), clamped to [lo, hi]
+  // wrong: docs/math.md §4.3's naive fixed point P = |e|/(|e|-1) C_eff(R(P)), clamped to [lo, hi]
   const fixedPoint: Opt = (input, lo, hi) => {
     let p = 0.5 * (lo + hi);
     const e = Math.abs(num(input.E));

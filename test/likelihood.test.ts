@@ -149,7 +149,7 @@ function expectClose(a: ArrayLike<number>, b: ArrayLike<number>, rel: number, fl
 
 // ------------------------------------------------------------------------------------------------
 
-describe('likelihood: MATH.md §6.3 reference values (2-D, θ = (0.5, -0.3))', () => {
+describe('likelihood: docs/math.md §6.3 reference values (2-D, θ = (0.5, -0.3))', () => {
   for (const ref of fixture.mathRef) {
     const obs = obsOf({ n: 2, d: 2, ...ref });
     const theta = Float64Array.from(ref.theta);
@@ -157,7 +157,7 @@ describe('likelihood: MATH.md §6.3 reference values (2-D, θ = (0.5, -0.3))', (
     for (const [name, core] of Object.entries(cores)) {
       it(`${ref.family} scale=${ref.scale} ${name}: value, gradient, Hessian`, () => {
         const r = censoredLogLikelihood(core, obs, theta, noise, { gradient: true, hessian: true });
-        // the generator's refcalc loglik() to 1e-13, the printed MATH.md table to its 10 decimals
+        // the generator's refcalc loglik() to 1e-13, the printed docs/math.md table to its 10 decimals
         expectClose([r.value], [ref.value], 1e-13, 0, 'value');
         expectClose(r.gradient!, ref.gradient, 1e-13, 0, 'gradient');
         expectClose(r.hessian!, ref.hessian, 1e-13, 0, 'hessian');
@@ -378,7 +378,7 @@ type Hess = (tb: Table, conv: Convention) => Float64Array;
 const wasmHessian: Hess = (tb, conv) => censoredLogLikelihood(cores.simd, tb.obs, tb.theta, tb.noise, { convention: conv, hessian: true }).hessian!;
 const flippedHessian: Hess = (tb, conv) => wasmHessian(tb, conv).map((v) => -v);
 
-/** -H + ridge·I is positive definite (H negative semi-definite, MATH.md §1.4 log-concavity). */
+/** -H + ridge·I is positive definite (H negative semi-definite, docs/math.md §1.4 log-concavity). */
 function nsdProperty(hess: Hess) {
   return fc.property(tableArb, (p) => {
     const tb = randomTable(p.seed, p.n, p.d, p.family, p.scale, { zMax: p.zMax, weighted: p.weighted });

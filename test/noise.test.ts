@@ -91,7 +91,7 @@ describe('noise: derivatives against central finite differences', () => {
       });
     }
   }
-  it('logistic matches its closed forms at moderate z (MATH.md §1.3)', () => {
+  it('logistic matches its closed forms at moderate z (docs/math.md §1.3)', () => {
     const s = 0.3;
     const w = new Float64Array([-1, -0.2, 0, 0.5, 1.3]);
     const t = noiseTable(core, { family: 'logistic', scale: s }, w);
@@ -111,7 +111,7 @@ describe('noise: properties', () => {
   const curvatureBounded = (fn: (z: number) => number) =>
     fc.property(fc.double({ min: -38, max: 38, noNaN: true }), (z) => {
       const v = fn(z);
-      // MATH.md §1.3: (log Phi)'' = -lambda (z + lambda) lies in (-1, 0) and is finite
+      // docs/math.md §1.3: (log Phi)'' = -lambda (z + lambda) lies in (-1, 0) and is finite
       return Number.isFinite(v) && v < 0 && v > -1;
     });
   const kernelCurvature = (z: number) => noiseTable(core, { family: 'gaussian', scale: 1 }, new Float64Array([z])).d2logF[0];

@@ -1,8 +1,8 @@
 /**
- * Optimal quote (MATH.md §1.5) and delta-method price variance (§5.3):
+ * Optimal quote (docs/math.md §1.5) and delta-method price variance (§5.3):
  * (1) WASM simd + scalar vs the TS twin on random tables with extremes;
  * (2) dp*\/du against central differences of p*(u) on a regime grid;
- * (3) reference values (MATH.md §6.1, §6.2, §6.7) from test/fixtures/quote_greeks.py, and
+ * (3) reference values (docs/math.md §6.1, §6.2, §6.7) from test/fixtures/quote_greeks.py, and
  *     golden-section checks that p* maximises the expected reward;
  * plus fast-check properties, each with a deliberately wrong companion that must fail.
  */
@@ -64,7 +64,7 @@ function twinQuote(family: number, scale: number, u: Float64Array, c: Float64Arr
   return { price: out.slice(0, n), winProbability: out.slice(n, 2 * n), expectedReward: out.slice(2 * n, 3 * n), dpdu: out.slice(3 * n) };
 }
 
-/** Expected reward R(p; u) = c + (p - c)(1 - F(p - u)) (MATH.md §1.2), tail computed directly. */
+/** Expected reward R(p; u) = c + (p - c)(1 - F(p - u)) (docs/math.md §1.2), tail computed directly. */
 function reward(family: NoiseFamily, scale: number, u: number, c: number, p: number): number {
   const z = (p - u) / scale;
   const S = family === 'gaussian' ? 0.5 * erfc(z * Math.SQRT1_2) : logisticCdf(-z);
@@ -87,7 +87,7 @@ function goldenMax(f: (x: number) => number, a: number, b: number, iters = 200):
   return 0.5 * (a + b);
 }
 
-describe('virtualValuationInverse: reference values (MATH.md §6.1, fixture)', () => {
+describe('virtualValuationInverse: reference values (docs/math.md §6.1, fixture)', () => {
   for (const v of variants) {
     it(`${v}: Gaussian and logistic tables, including the extra oracle rows`, () => {
       const core = cores[v];
@@ -104,15 +104,15 @@ describe('virtualValuationInverse: reference values (MATH.md §6.1, fixture)', (
           expectClose([tw[0]], [r.w], 2e-13, 1e-15 * Math.max(r.scale, Math.abs(r.a)), `twin ${family} a=${r.a}`);
         }
       }
-      // MATH.md §6.1 printed digits, tolerance 1e-8 as §6 states
+      // docs/math.md §6.1 printed digits, tolerance 1e-8 as §6 states
       const printed = [0.1317359900, 0.4220404278, 0.7517915247, 1.1173271158, 1.5129092166];
       const w = virtualValuationInverse(core, new Float64Array([-1, -0.5, 0, 0.5, 1]), { family: 'gaussian', scale: 1 });
-      expectClose(w, printed, 1e-8, 0, 'MATH.md §6.1');
+      expectClose(w, printed, 1e-8, 0, 'docs/math.md §6.1');
       const l = [
         virtualValuationInverse(core, new Float64Array([0, -1]), { family: 'logistic', scale: 1 }),
         virtualValuationInverse(core, new Float64Array([0.5]), { family: 'logistic', scale: 0.3 }),
       ];
-      expectClose([l[0][0], l[0][1], l[1][0]], [1.2784645428, 0.5671432904, 0.8195311747], 1e-8, 0, 'MATH.md §6.1 logistic');
+      expectClose([l[0][0], l[0][1], l[1][0]], [1.2784645428, 0.5671432904, 0.8195311747], 1e-8, 0, 'docs/math.md §6.1 logistic');
     });
   }
 
@@ -135,7 +135,7 @@ describe('virtualValuationInverse: reference values (MATH.md §6.1, fixture)', (
   });
 });
 
-describe('optimalQuote: reference values (MATH.md §6.2, §6.7, fixture) and golden section', () => {
+describe('optimalQuote: reference values (docs/math.md §6.2, §6.7, fixture) and golden section', () => {
   for (const v of variants) {
     it(`${v}: §6.2 rows (normal and logistic): price, expected reward, sale probability`, () => {
       for (const r of fx.optimalPrice) {
@@ -148,13 +148,13 @@ describe('optimalQuote: reference values (MATH.md §6.2, §6.7, fixture) and gol
       }
       const printed = [0.9179465009, 0.2335207221, 1.8813618187];
       const q = optimalQuote(cores[v], new Float64Array([1.0, 0.3, 2.0]), new Float64Array([0.2, 0.0, 0.5]), { family: 'gaussian', scale: 1 });
-      // different sigma per row: run them one by one against MATH.md's printed digits
+      // different sigma per row: run them one by one against docs/math.md's printed digits
       const sig = [0.5, 0.1, 1.0];
       const got = [1.0, 0.3, 2.0].map((u, i) => optimalQuote(cores[v], new Float64Array([u]), new Float64Array([[0.2, 0.0, 0.5][i]]), { family: 'gaussian', scale: sig[i] }).price[0]);
-      expectClose(got, printed, 1e-8, 0, 'MATH.md §6.2');
+      expectClose(got, printed, 1e-8, 0, 'docs/math.md §6.2');
       expect(q.price.length).toBe(3);
       const lg = optimalQuote(cores[v], new Float64Array([1.0]), new Float64Array([0.2]), { family: 'logistic', scale: 0.3 });
-      expectClose(lg.price, [0.9078585877], 1e-8, 0, 'MATH.md §6.2 logistic');
+      expectClose(lg.price, [0.9078585877], 1e-8, 0, 'docs/math.md §6.2 logistic');
     });
 
     it(`${v}: §6.7 cold start: p-hat, dp/du and the delta-method variance with the posterior covariance`, () => {
@@ -168,7 +168,7 @@ describe('optimalQuote: reference values (MATH.md §6.2, §6.7, fixture) and gol
       expectClose(variance, [cs.variance], 1e-12, 0, 'Var(p-hat)');
       const se = priceStdError(cores[v], new Float64Array(cs.x), 2, q.dpdu, cov);
       expectClose(se, [Math.sqrt(cs.variance)], 1e-12, 0, 'std error');
-      expectClose([q.price[0], q.dpdu[0], variance[0]], [1.1814737354, 0.4704905851, 0.0141991682], 1e-8, 0, 'MATH.md §6.7');
+      expectClose([q.price[0], q.dpdu[0], variance[0]], [1.1814737354, 0.4704905851, 0.0141991682], 1e-8, 0, 'docs/math.md §6.7');
     });
   }
 

@@ -7,7 +7,9 @@ import { WasmCore } from '../src/core/wasm.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
 import { buildChunk, priceItems, quoteRecord, QuoteBatcher } from '../src/server/quoteService.js';
-import { pinnedViews, type ActiveModel } from '../src/server/modelRegistry.js';
+import type { ActiveModel } from '../src/server/modelRegistry.js';
+import { pinModel } from '../src/pricing/pinnedModel.js';
+import { shareModel } from '../src/pricing/sharedModel.js';
 import type { PriceColumns } from '../src/pricing/engine.js';
 import type { Policy } from '../src/pricing/policy.js';
 import { RepricerError } from '../src/core/errors.js';
@@ -89,13 +91,8 @@ describe('rows the core cannot price', () => {
 describe('QuoteBatcher', () => {
   function active(version: string, model = model1): ActiveModel {
     const compiled = compileModel(model);
-    const pin = { table: core.arena.alloc(compiled.table.length), cov: core.arena.alloc(compiled.cov.length), covAt: core.arena.allocBytes(4 * compiled.covAt.length) };
-    core.arena.view(pin.table, compiled.table.length).set(compiled.table);
-    core.arena.view(pin.cov, compiled.cov.length).set(compiled.cov);
-    new Int32Array(core.memory.buffer, pin.covAt, compiled.covAt.length).set(compiled.covAt);
-    const m: ActiveModel = { version, seq: 1, path: '', compiled, pinned: pin };
-    pinnedViews(m, core);
-    return m;
+    const { pinned } = pinModel(core, compiled, undefined, false);
+    return { version, seq: 1, path: '', compiled, pinned, shared: () => shareModel(compiled, version) };
   }
 
   it('prices the quotes of one turn in one chunk per model; each row equals the engine', async () => {

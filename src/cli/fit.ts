@@ -1,5 +1,5 @@
 /**
- * `repricer fit`: observations (CSV or Parquet) -> model JSON (FORMATS.md). Nothing is written
+ * `repricer fit`: observations (CSV or Parquet) -> model JSON (docs/formats.md). Nothing is written
  * unless the whole fit succeeds (the model is saved through a temporary file and a rename).
  */
 import type { Command } from 'commander';
@@ -82,8 +82,8 @@ export async function runFit(o: FitCommandOptions): Promise<string> {
 export function register(program: Command): void {
   program
     .command('fit')
-    .description('learn competitor-quote models from censored win/loss observations (TSMT, MATH.md §1.8)')
-    .requiredOption('--observations <file>', 'observations file (.csv or .parquet), FORMATS.md')
+    .description('learn competitor-quote models from censored win/loss observations (TSMT, docs/math.md §1.8)')
+    .requiredOption('--observations <file>', 'observations file (.csv or .parquet), docs/formats.md')
     .requiredOption('--out <file>', 'model file to write (repricer.model/1 JSON)')
     .option('--strategy <name>', 'tsmt | pooled | individual', 'tsmt')
     .option('--noise <family>', 'gaussian | logistic', 'gaussian')

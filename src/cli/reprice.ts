@@ -1,4 +1,4 @@
-/** `repricer reprice`: the bulk nightly job (issue 4). */
+/** `repricer reprice`: the bulk nightly job. */
 import type { Command } from 'commander';
 import { runReprice, type RepriceSummary } from '../batch/job.js';
 import { loadPolicy } from '../pricing/policy.js';

@@ -1,7 +1,7 @@
 /**
  * A bump allocator over WebAssembly linear memory. It hands out 16-byte-aligned Float64Array
  * views (f64x2 loads want 16-byte lanes); `mark`/`release` scope temporary buffers. Views of a
- * memory that has grown keep their old length (TOOLCHAIN.md), so `f64` always builds a fresh
+ * memory that has grown keep their old length (measured on Node 20), so `f64` always builds a fresh
  * view over the current buffer and callers must not keep views across a grow they trigger.
  */
 export class Arena {

@@ -1,5 +1,5 @@
 /**
- * The one error catalogue (DESIGN.md): every failure the CLI or the server reports carries one of
+ * The one error catalogue (docs/architecture.md): every failure the CLI or the server reports carries one of
  * these codes, with its HTTP status and CLI exit code. The README's error table is kept in step
  * with this object by test/errors.test.ts.
  */

@@ -1,5 +1,5 @@
 /**
- * Typed wrappers of the Greeks kernels (MATH.md §4): the Greeks of Pi(P) = Q(P) M(P) - H, the
+ * Typed wrappers of the Greeks kernels (docs/math.md §4): the Greeks of Pi(P) = Q(P) M(P) - H, the
  * return-aware optimum on a price interval, and the constant-R closed-form price.
  *
  * Every input field is either a Float64Array with one value per SKU or a number, which is broadcast
@@ -64,7 +64,7 @@ export interface Greeks {
   theta: Float64Array;
 }
 
-/** The building blocks of Pi at P (MATH.md §4.1). */
+/** The building blocks of Pi at P (docs/math.md §4.1). */
 export interface ProfitTerms {
   R: Float64Array;
   M: Float64Array;
@@ -210,20 +210,20 @@ function sevenColumns<K extends string>(
 }
 
 /**
- * Greeks of the expected profit at the prices input.P (MATH.md §4.2). Constant elasticity needs
+ * Greeks of the expected profit at the prices input.P (docs/math.md §4.2). Constant elasticity needs
  * P > 0 and B = P0 > 0; win probability needs E = sigma > 0; A >= 0; everything finite.
  */
 export function greeks(core: WasmCore, demand: DemandModel, input: GreeksInput, opts: ArenaResult = {}): Greeks {
   return sevenColumns(core, 'greeks', demand, input, GREEKS_COLUMNS, 'greeks', opts.views);
 }
 
-/** R, M, M', M'', Q, Q', Q'' at the prices input.P (MATH.md §4.1); same validation as greeks. */
+/** R, M, M', M'', Q, Q', Q'' at the prices input.P (docs/math.md §4.1); same validation as greeks. */
 export function profitTerms(core: WasmCore, demand: DemandModel, input: GreeksInput): ProfitTerms {
   return sevenColumns(core, 'profitTerms', demand, input, PROFIT_TERMS, 'profitTerms');
 }
 
 /**
- * Maximise Pi over [lo, hi] per SKU (MATH.md §4.3): Newton on Delta = 0 with Gamma as derivative,
+ * Maximise Pi over [lo, hi] per SKU (docs/math.md §4.3): Newton on Delta = 0 with Gamma as derivative,
  * safeguarded by bisection and golden section, compared with the endpoints. input.P is ignored.
  * lo <= hi, finite; constant elasticity needs lo > 0.
  */

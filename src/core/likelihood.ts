@@ -1,5 +1,5 @@
 /**
- * Typed wrappers of the censored log-likelihood kernel (MATH.md §1.4): value, gradient and
+ * Typed wrappers of the censored log-likelihood kernel (docs/math.md §1.4): value, gradient and
  * Hessian of Σ_t w_t ℓ_t(θ), optionally in (θ, log σ); observed information and standard errors.
  */
 import type { WasmCore } from './wasm.js';
@@ -7,7 +7,7 @@ import {
   checkArray, checkNoise, conventionCode, type Convention, type NoiseSpec,
 } from './validate.js';
 
-/** Observation table, column by column (FORMATS.md "Observations"). */
+/** Observation table, column by column (docs/formats.md "Observations"). */
 export interface ObservationColumns {
   n: number;
   d: number;
@@ -101,7 +101,7 @@ function thetaWhat(d: number, est: boolean): string {
 }
 
 /**
- * Σ_t w_t ℓ_t(θ) over the table, with its gradient and Hessian on request (MATH.md §1.4).
+ * Σ_t w_t ℓ_t(θ) over the table, with its gradient and Hessian on request (docs/math.md §1.4).
  * With estimateScale, theta = [θ, log σ] and noise.scale is not used (but still validated).
  */
 export function censoredLogLikelihood(
@@ -129,7 +129,7 @@ export function censoredLogLikelihood(
   });
 }
 
-/** Observed Fisher information -Σ w ∇²ℓ at theta (D×D row-major; MATH.md §5.3). */
+/** Observed Fisher information -Σ w ∇²ℓ at theta (D×D row-major; docs/math.md §5.3). */
 export function observedInformation(
   core: WasmCore, obs: ObservationColumns, theta: Float64Array, noise: NoiseSpec,
   opts: { convention?: Convention; estimateScale?: boolean } = {},

@@ -1,4 +1,4 @@
-/** Typed wrapper of the noiseTable kernel (MATH.md §1.3). */
+/** Typed wrapper of the noiseTable kernel (docs/math.md §1.3). */
 import type { WasmCore } from './wasm.js';
 import { checkNoise, checkFiniteArray, type NoiseSpec } from './validate.js';
 

@@ -1,6 +1,6 @@
 /**
- * Typed wrappers of the optimal-quote kernels (MATH.md §1.5) and of the delta-method price
- * variance (MATH.md §5.3). Arguments are validated here; the kernels check nothing.
+ * Typed wrappers of the optimal-quote kernels (docs/math.md §1.5) and of the delta-method price
+ * variance (docs/math.md §5.3). Arguments are validated here; the kernels check nothing.
  */
 import type { WasmCore } from './wasm.js';
 import { checkNoise, checkFiniteArray, checkInteger, checkArray, type NoiseSpec } from './validate.js';
@@ -90,7 +90,7 @@ export function winProbabilityAt(core: WasmCore, u: Float64Array, p: Float64Arra
   });
 }
 
-/** w = phi^-1(a) for each a (the virtual-valuation inverse of MATH.md §1.5). */
+/** w = phi^-1(a) for each a (the virtual-valuation inverse of docs/math.md §1.5). */
 export function virtualValuationInverse(core: WasmCore, a: Float64Array, noise: NoiseSpec): Float64Array {
   const fn = 'virtualValuationInverse';
   const { family, scale } = checkNoise(fn, noise);
@@ -130,7 +130,7 @@ export interface PackedCovariances {
 
 /**
  * K symmetric d x d row-major matrices in the kernel's layout: a diagonal matrix (a product
- * fitted with standard errors only, FORMATS.md) as its d diagonal entries, any other as its packed
+ * fitted with standard errors only, docs/formats.md) as its d diagonal entries, any other as its packed
  * upper triangle (packSymmetric). The kernel then reads d values per row for the first kind.
  */
 export function packCovariances(dense: Float64Array, d: number): PackedCovariances {
@@ -164,7 +164,7 @@ export function packCovariances(dense: Float64Array, d: number): PackedCovarianc
 }
 
 /**
- * Delta-method variance (MATH.md §5.3): Var_i = dpdu_i^2 x_i' Sigma_k(i) x_i, with x an n x d
+ * Delta-method variance (docs/math.md §5.3): Var_i = dpdu_i^2 x_i' Sigma_k(i) x_i, with x an n x d
  * row-major block (n = dpdu.length), cov a block of K d x d row-major matrices and covIndex[i] in
  * [0, K) choosing the matrix of row i (omitted: K must be 1). Matrices must be symmetric; a matrix
  * that is not positive semi-definite can give a negative variance.
@@ -245,7 +245,7 @@ export function priceVariance(
   });
 }
 
-/** Standard errors sqrt(Var_i) of the learned prices (MATH.md §5.3; see priceVariance). */
+/** Standard errors sqrt(Var_i) of the learned prices (docs/math.md §5.3; see priceVariance). */
 export function priceStdError(
   core: WasmCore, x: Float64Array, d: number, dpdu: Float64Array, cov: Float64Array, covIndex?: Float64Array,
 ): Float64Array {

@@ -1,7 +1,7 @@
 /**
  * Typed wrappers of the solvers (assembly/solvers.ts): the ball-constrained, optionally penalised
- * censored MLE of MATH.md §1.8 (stage I: no penalty; stage II: λ‖θ - θ0‖₂) and the MAP estimate
- * under a Gaussian prior of MATH.md §5.3 (quadratic penalty).
+ * censored MLE of docs/math.md §1.8 (stage I: no penalty; stage II: λ‖θ - θ0‖₂) and the MAP estimate
+ * under a Gaussian prior of docs/math.md §5.3 (quadratic penalty).
  *
  *   J(θ) = -(1/N)·Σ w_t ℓ_t(θ) + penalty(θ),  ‖θ‖ ≤ radius,  N = Σ w ('mean') or 1 ('sum').
  */
@@ -32,7 +32,7 @@ export interface SolverResult {
 }
 
 export interface NewtonOptions {
-  /** ball radius W (MATH.md §1.6); default Infinity (no constraint) */
+  /** ball radius W (docs/math.md §1.6); default Infinity (no constraint) */
   radius?: number;
   penalty?: Penalty;
   normalize?: 'mean' | 'sum';
@@ -139,7 +139,7 @@ function defaultStart(d: number, D: number, pen: PenaltyCodes, logScale: number)
 
 /**
  * Ball-constrained (penalised) censored MLE by proximal / projected Newton (assembly/solvers.ts).
- * Exact shrinkage (MATH.md §1.8): with an 'l2norm' penalty whose centre is inside the ball and
+ * Exact shrinkage (docs/math.md §1.8): with an 'l2norm' penalty whose centre is inside the ball and
  * ‖∇L(centre)‖ ≤ λ, the centre is returned exactly.
  */
 export function fitNewton(core: WasmCore, obs: ObservationColumns, noise: NoiseSpec, opts: NewtonOptions = {}): SolverResult {
@@ -226,8 +226,8 @@ export function fitSgd(core: WasmCore, obs: ObservationColumns, noise: NoiseSpec
 }
 
 /**
- * Exact prox of tλ‖v - center‖ + ι{‖v‖ ≤ radius} at y (MATH.md §1.8 block soft-threshold, then
- * the ball, MATH.md §1.6). tLambda = 0: the projection Π_radius(y).
+ * Exact prox of tλ‖v - center‖ + ι{‖v‖ ≤ radius} at y (docs/math.md §1.8 block soft-threshold, then
+ * the ball, docs/math.md §1.6). tLambda = 0: the projection Π_radius(y).
  */
 export function proxL2Ball(core: WasmCore, y: Float64Array, center: Float64Array, tLambda: number, radius: number): Float64Array {
   const fn = 'proxL2Ball';

@@ -1,5 +1,5 @@
 /**
- * Boundary checks for the typed wrappers. Kernels check nothing (STYLE.md practice 6); these
+ * Boundary checks for the typed wrappers. Kernels check nothing (docs/architecture.md); these
  * throw RangeError/TypeError naming the argument and the offending value.
  */
 export type NoiseFamily = 'gaussian' | 'logistic';

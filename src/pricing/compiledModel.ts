@@ -3,7 +3,7 @@
  * k-th product) and one covariance table, both row-major, plus the product -> row index map.
  *
  * Cold-start uncertainty: a product the model has not seen deviates from the common estimate by
- * an unknown delta_i (MATH.md §1.1), so its covariance is the common estimate's plus the spread of
+ * an unknown delta_i (docs/math.md §1.1), so its covariance is the common estimate's plus the spread of
  * the fitted products around it (the between-product covariance, §5.3 step 1, without the
  * sampling-noise correction, which keeps it conservative).
  */

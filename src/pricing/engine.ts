@@ -3,11 +3,11 @@
  * and status. The batch job (per worker) and the HTTP API both call `priceChunk`, so a quote is
  * the same number whichever door it comes through.
  *
- * Per chunk: u = x . theta_k (linearPredictor kernel), p* = u + phi^-1(c - u) (MATH.md §1.5,
+ * Per chunk: u = x . theta_k (linearPredictor kernel), p* = u + phi^-1(c - u) (docs/math.md §1.5,
  * optimalQuote kernel), the policy (guardrails and breaker), then at the published price the win
- * probability, expected profit (price - cost) P(win) and its Greeks Delta, Gamma, Vega (MATH.md
+ * probability, expected profit (price - cost) P(win) and its Greeks Delta, Gamma, Vega (docs/math.md
  * §4.2 with win-probability demand, N = 1, no returns), and the delta-method standard error of
- * the optimal price (MATH.md §5.3). No per-row call crosses the WASM boundary.
+ * the optimal price (docs/math.md §5.3). No per-row call crosses the WASM boundary.
  */
 import type { WasmCore } from '../core/wasm.js';
 import { FAMILY_CODE } from '../core/validate.js';

@@ -22,16 +22,17 @@ export interface PinnedModel {
 }
 
 /**
- * Copy the tables into permanent allocations of `core`'s arena (or into `reuse`, allocations of
- * an earlier pin of a model of the same shape) and point `cm` at them. Call outside any arena
- * scope.
+ * Copy the tables into allocations of `core`'s arena (or into `reuse`, allocations of an earlier
+ * pin of a model of the same shape) and point `cm` at them. Call outside any arena scope.
+ * `permanent` (the default, for a worker's core) raises the arena's base over them, so no
+ * `release` can take them back; a core whose arena already holds unscoped allocations (the
+ * server's main core) pins with plain allocations, which no scope ever releases either.
  */
-export function pinModel(core: WasmCore, cm: CompiledModel, reuse?: PinnedTables): PinnedModel {
-  const pinned = reuse ?? {
-    table: core.arena.allocPermanent(cm.table.length),
-    cov: core.arena.allocPermanent(cm.cov.length),
-    covAt: core.arena.allocBytesPermanent(4 * cm.covAt.length),
-  };
+export function pinModel(core: WasmCore, cm: CompiledModel, reuse?: PinnedTables, permanent = true): PinnedModel {
+  const a = core.arena;
+  const pinned = reuse ?? (permanent
+    ? { table: a.allocPermanent(cm.table.length), cov: a.allocPermanent(cm.cov.length), covAt: a.allocBytesPermanent(4 * cm.covAt.length) }
+    : { table: a.alloc(cm.table.length), cov: a.alloc(cm.cov.length), covAt: a.allocBytes(4 * cm.covAt.length) });
   core.arena.view(pinned.table, cm.table.length).set(cm.table);
   core.arena.view(pinned.cov, cm.cov.length).set(cm.cov);
   new Int32Array(core.memory.buffer, pinned.covAt, cm.covAt.length).set(cm.covAt);

@@ -1,11 +1,11 @@
 /**
- * Business guardrails applied after the model's optimal price (FORMATS.md prices `status` and
+ * Business guardrails applied after the model's optimal price (docs/formats.md prices `status` and
  * `reason`). Order, highest priority last, so a later rule always holds in the published price:
  *   1. margin floor     price >= cost * minMarginOverCost                      (margin_floor)
  *   2. max step         |price/previous - 1| <= maxChangePct/100                (max_step)
  *   3. bounds           global, then per-product policy, then per-SKU columns   (floor / ceiling)
  *   4. rounding         to a price grid, never leaving the bounds               (rounded)
- * A circuit breaker on the Greeks (MATH.md §4) holds today's price when the model's optimum is
+ * A circuit breaker on the Greeks (docs/math.md §4) holds today's price when the model's optimum is
  * not a strict maximum (gamma >= 0) or its standard error is too large relative to the price.
  */
 import { readFileSync } from 'node:fs';

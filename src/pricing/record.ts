@@ -1,4 +1,4 @@
-/** One FORMATS.md price record: what the HTTP API returns and the NDJSON writer prints. */
+/** One docs/formats.md price record: what the HTTP API returns and the NDJSON writer prints. */
 import type { PriceColumns } from './engine.js';
 import { STATUSES, reasonString } from './policy.js';
 

@@ -1,6 +1,6 @@
 // TypeScript twin of assembly/greeks.ts (the parity reference): same algorithms, same operation
 // order; arrays instead of pointers. "Greeks" of the expected-profit function Pi(P) = Q(P) M(P) - H
-// (MATH.md §4), the return-aware optimum (Delta = 0, §4.3) and the constant-R closed-form price
+// (docs/math.md §4), the return-aware optimum (Delta = 0, §4.3) and the constant-R closed-form price
 // (§4.3). Batched over n SKUs.
 //
 // Input: a column-major block of 13 columns of n (column k at input[k*n .. k*n + n)):
@@ -66,13 +66,13 @@ function returnRateConstant(): boolean {
   return pRmin == pRmax || pkR == 0.0;
 }
 
-/** R(P) of the logistic curve (MATH.md §4.1). */
+/** R(P) of the logistic curve (docs/math.md §4.1). */
 function returnRate(P: number): number {
   if (returnRateConstant()) return pRmin;
   return pRmin + (pRmax - pRmin) * logisticCdf(pkR * (P - pPmid));
 }
 
-/** Q, M and their first two P-derivatives, Pi, Delta, Gamma at P (MATH.md §4.1, §4.2). */
+/** Q, M and their first two P-derivatives, Pi, Delta, Gamma at P (docs/math.md §4.1, §4.2). */
 function evalModel(kind: number, P: number): void {
   // return rate and margin (§4.1); 1 - 2S computed as G - S, G = 1 - S = sigmoid(-x)
   let R: number;
@@ -132,7 +132,7 @@ function evalModel(kind: number, P: number): void {
 }
 
 /**
- * Greeks at the P column (MATH.md §4.2). Output: 7 columns of n: profit Pi = Q M (H omitted),
+ * Greeks at the P column (docs/math.md §4.2). Output: 7 columns of n: profit Pi = Q M (H omitted),
  * delta, gamma, vega = dPi/dsigma, vanna = d2Pi/dP dsigma, rho = -Q (P - C + Cret),
  * theta = -deltaQ Q M - h q. Constant elasticity: vega = vanna = 0.
  */
@@ -160,7 +160,7 @@ export function greeks(demandKind: number, n: number, input: Float64Array, out: 
   }
 }
 
-/** The building blocks at the P column (MATH.md §4.1): 7 columns of n: R, M, M', M'', Q, Q', Q''. */
+/** The building blocks at the P column (docs/math.md §4.1): 7 columns of n: R, M, M', M'', Q, Q', Q''. */
 export function profitTerms(demandKind: number, n: number, input: Float64Array, out: Float64Array): void {
   for (let i = 0; i < n; i++) {
     loadParams(input, n, i);
@@ -176,7 +176,7 @@ export function profitTerms(demandKind: number, n: number, input: Float64Array, 
 }
 
 /**
- * Closed-form optimum for a constant return rate R (MATH.md §4.3), C_eff = C + R Cret/(1 - R):
+ * Closed-form optimum for a constant return rate R (docs/math.md §4.3), C_eff = C + R Cret/(1 - R):
  * constant elasticity P* = |eps|/(|eps| - 1) C_eff (NaN unless eps < -1 and C_eff > 0);
  * win probability P* = mu + sigma phi_std^-1((C_eff - mu)/sigma). NaN unless 0 <= R < 1.
  */
@@ -212,7 +212,7 @@ let oIter: number = 0;
 const SCAN: number = 24;
 
 /**
- * A local maximum of Pi on [lo, hi] for the loaded SKU (MATH.md §4.3); sets oPrice, oConv, oIter.
+ * A local maximum of Pi on [lo, hi] for the loaded SKU (docs/math.md §4.3); sets oPrice, oConv, oIter.
  * 1. A bracket [a, b] with Delta(a) > 0 > Delta(b) holds a local maximum. If the endpoints do not
  *    give one, golden-section search on Pi shrinks [lo, hi] around a local maximum, and switches to
  *    step 2 as soon as its endpoints do; otherwise it stops when the interval is <= tol (a maximum
@@ -318,7 +318,7 @@ function localMax(kind: number, lo: number, hi: number, start: number, tol: numb
 }
 
 /**
- * Maximise Pi on [lo, hi] for the loaded SKU (MATH.md §4.3).
+ * Maximise Pi on [lo, hi] for the loaded SKU (docs/math.md §4.3).
  * 1. localMax from the closed-form start: C_eff with R frozen at R((lo+hi)/2).
  * 2. Pi can have several local maxima (a steep return-rate step splits the profit curve), so a
  *    coarse scan of SCAN + 1 equally spaced prices looks for a higher value; when it finds one,
@@ -376,7 +376,7 @@ function optimumOne(kind: number, lo: number, hi: number): void {
 }
 
 /**
- * Return-aware optimum on [lo_i, hi_i] (MATH.md §4.3; see optimumOne). The P column is not read.
+ * Return-aware optimum on [lo_i, hi_i] (docs/math.md §4.3; see optimumOne). The P column is not read.
  * Output: 5 columns of n: price, gamma at the price, profit at the price, converged (1/0),
  * iterations (golden-section + Newton/bisection steps).
  */

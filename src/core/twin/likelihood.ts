@@ -1,5 +1,5 @@
 // TypeScript twin of assembly/likelihood.ts (the parity reference): censored log-likelihood of
-// MATH.md §1.4 with gradient and Hessian in (θ) or (θ, log σ). Same algorithm and the same order of
+// docs/math.md §1.4 with gradient and Hessian in (θ) or (θ, log σ). Same algorithm and the same order of
 // floating-point operations as both WASM builds, row by row (the WASM f64x2 lanes are rows here;
 // the dot product's lanes are the even/odd accumulators). One difference: where the WASM code uses
 // its own exp/log on bounded domains (expS/logS, and log1p(e) = log(u) - ((u-1) - e)/u), this
@@ -35,7 +35,7 @@ function erfcxTailGapE(y: number): number {
 }
 
 /**
- * log Phi(zz) and, scaled by the mirror sign sgn, its z-derivatives (MATH.md §1.3): the lower-tail
+ * log Phi(zz) and, scaled by the mirror sign sgn, its z-derivatives (docs/math.md §1.3): the lower-tail
  * inverse Mills ratio lambda = phi/Phi and -lambda·(zz + lambda).
  *
  * For y = |zz|/√2 <= 4 the two signs share one formula, without data-dependent branches (the sign
@@ -95,7 +95,7 @@ function gaussCensored(zz: number, sgn: number): number {
 }
 
 /**
- * Logistic log-terms with one exp and one log1p (MATH.md §1.3, standardised s = 1):
+ * Logistic log-terms with one exp and one log1p (docs/math.md §1.3, standardised s = 1):
  * F = σ_L(z), G = 1 - F; log f0 = log F + log G, (log f0)' = G - F, (log f0)'' = -2FG;
  * (log F)' = G, (log F)'' = -FG; (log G)' = -F, (log G)'' = -FG.
  */
@@ -207,7 +207,7 @@ function axpy1(out: Float64Array, o: number, from: number, d: number, x: Float64
 }
 
 /**
- * Weighted sum of censored log-likelihood terms (MATH.md §1.4); see assembly/likelihood.ts.
+ * Weighted sum of censored log-likelihood terms (docs/math.md §1.4); see assembly/likelihood.ts.
  * weight null = unit weights; grad (D) / hess (D×D) null to skip. estimateScale: theta[d] = log σ.
  */
 export function censoredLogLikelihood(

@@ -1,6 +1,6 @@
-// TypeScript twin of assembly/noise.ts (the parity reference). Noise families of MATH.md §1.3, in standardised units (scale 1). Callers divide by the scale.
+// TypeScript twin of assembly/noise.ts (the parity reference). Noise families of docs/math.md §1.3, in standardised units (scale 1). Callers divide by the scale.
 // Gaussian tails go through erfcx so that log Phi, the inverse Mills ratio and the hazard keep
-// full relative precision far into the tails (TOOLCHAIN.md: Cody's erfcx, < 1e-15 on [-26, 26.5]).
+// full relative precision far into the tails (Cody's erfcx, < 1e-15 on [-26, 26.5]).
 
 export const FAMILY_GAUSSIAN: number = 0;
 export const FAMILY_LOGISTIC: number = 1;
@@ -105,7 +105,7 @@ export function normCdf(z: number): number {
   return 0.5 * erfc(-z * INV_SQRT2);
 }
 
-/** log Phi(z), relative error ~1e-15 on [-37, 8] (MATH.md §1.3 numerical note). */
+/** log Phi(z), relative error ~1e-15 on [-37, 8] (docs/math.md §1.3 numerical note). */
 export function normLogCdf(z: number): number {
   if (z < -1.0) {
     const t = -z * INV_SQRT2;
@@ -115,7 +115,7 @@ export function normLogCdf(z: number): number {
   return Math.log(0.5 * erfc(-z * INV_SQRT2));
 }
 
-/** lambda(z) = phi(z)/Phi(z), the lower-tail inverse Mills ratio (MATH.md §1.3). */
+/** lambda(z) = phi(z)/Phi(z), the lower-tail inverse Mills ratio (docs/math.md §1.3). */
 export function normMills(z: number): number {
   if (z < 0.0) return SQRT_2_OVER_PI / erfcx(-z * INV_SQRT2);
   return normPdf(z) / normCdf(z);
@@ -131,7 +131,7 @@ export function normMillsShift(z: number): number {
   return z + normPdf(z) / normCdf(z);
 }
 
-/** Mills ratio m(v) = (1 - Phi(v))/phi(v) = sqrt(pi/2) erfcx(v/sqrt2) (MATH.md §1.5). */
+/** Mills ratio m(v) = (1 - Phi(v))/phi(v) = sqrt(pi/2) erfcx(v/sqrt2) (docs/math.md §1.5). */
 export function normMillsRatio(v: number): number {
   return 1.2533141373155003 * erfcx(v * INV_SQRT2);
 }
@@ -195,7 +195,7 @@ export function logTerm(family: number, term: number, z: number): void {
 }
 
 /**
- * Evaluate a noise family on a vector w with scale s (MATH.md §1.3). Output: 12 columns of n
+ * Evaluate a noise family on a vector w with scale s (docs/math.md §1.3). Output: 12 columns of n
  * values, column-major: f, F, 1-F, log f, log F, log(1-F), (log f)', (log f)'',
  * (log F)', (log F)'', (log(1-F))', (log(1-F))''.
  */

@@ -1,12 +1,12 @@
 // TypeScript twin of assembly/quote.ts (the parity reference): same algorithms, same operation
-// order. Optimal quote (MATH.md §1.5) and delta-method price variance (MATH.md §5.3).
+// order. Optimal quote (docs/math.md §1.5) and delta-method price variance (docs/math.md §5.3).
 import { erfc, erfcxGap, normMillsRatio, logisticCdf, FAMILY_GAUSSIAN } from './noise.js';
 
 const INV_SQRT2 = 0.7071067811865476;
 const SQRT_PI = 1.7724538509055159;
 /** m(0) = sqrt(pi/2) for the standard normal, so phi(0) = -sqrt(pi/2). */
 const SQRT_HALF_PI = 1.2533141373155003;
-/** Largest double below 1: dp/du < 1 holds exactly (MATH.md §1.5), so round down onto it. */
+/** Largest double below 1: dp/du < 1 holds exactly (docs/math.md §1.5), so round down onto it. */
 const ONE_MINUS_ULP = 0.9999999999999999;
 const MAXIT = 100;
 
@@ -34,7 +34,7 @@ export function vvInverseGaussStd(a: number): number {
     if (g == 0.0) return x;
     if (g < 0.0) lo = x;
     else hi = x;
-    // phi'(v) = 2 - v m(v) (MATH.md §1.5); divided through by m when m > 1, so that v m cannot
+    // phi'(v) = 2 - v m(v) (docs/math.md §1.5); divided through by m when m > 1, so that v m cannot
     // overflow far in the left tail (m ~ 1e308 at v ~ -37.6)
     let xn = m > 1.0 ? x - g / m / (2.0 / m - x) : x - g / (2.0 - x * m);
     // Newton's error after a step of size dx is ~(|phi''|/2phi') dx^2 <= (|v|/2 + 1) dx^2, so a
@@ -88,7 +88,7 @@ export function vvInverseStd(family: number, a: number): number {
   return family == FAMILY_GAUSSIAN ? vvInverseGaussStd(a) : vvInverseLogisticStd(a);
 }
 
-/** out[i] = phi^-1(a[i]) for the family and scale (MATH.md §1.5). */
+/** out[i] = phi^-1(a[i]) for the family and scale (docs/math.md §1.5). */
 export function virtualValuationInverse(family: number, scale: number, n: number, a: Float64Array, out: Float64Array): void {
   const inv = 1.0 / scale;
   for (let i = 0; i < n; i++) out[i] = scale * vvInverseStd(family, a[i] * inv);
@@ -124,7 +124,7 @@ export function optimalQuote(family: number, scale: number, n: number, u: Float6
 }
 
 /**
- * out[i] = dpdu[i]^2 x_i' Sigma_k(i) x_i (MATH.md §5.3); cov holds the matrices as covAt says
+ * out[i] = dpdu[i]^2 x_i' Sigma_k(i) x_i (docs/math.md §5.3); cov holds the matrices as covAt says
  * (covAt[k] >= 0: packed upper triangle at that offset, see packSymmetric; < 0: the diagonal at
  * -covAt[k] - 1; covAt null: all packed, matrix k at k d(d+1)/2); covIndex null: one shared matrix.
  */

@@ -1,5 +1,5 @@
 // TypeScript twin of assembly/solvers.ts (the parity reference): projected / proximal Newton and
-// projected AdaGrad SGD for J(θ) = -(1/N)Σ w ℓ(θ) + penalty(θ), ‖θ‖ ≤ W (MATH.md §1.6, §1.8, §5.3).
+// projected AdaGrad SGD for J(θ) = -(1/N)Σ w ℓ(θ) + penalty(θ), ‖θ‖ ≤ W (docs/math.md §1.6, §1.8, §5.3).
 // Pointers become Float64Array views (work buffers are subarrays at the same offsets); the
 // operations and their order are those of the AssemblyScript source.
 //
