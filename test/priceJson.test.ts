@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { WasmCore } from '../src/core/wasm.js';
 import { buildJsonStrings, formatPriceJsonWasm } from '../src/records/priceJson.js';
 import { formatNdjson } from '../src/records/formatChunk.js';
-import { quoteRecord } from '../src/server/quoteService.js';
+import { quoteRecord } from '../src/pricing/quoteItems.js';
 import { emptyPriceColumns, type PriceColumns } from '../src/pricing/engine.js';
 import { REASONS, STATUSES } from '../src/pricing/policy.js';
 

@@ -8,7 +8,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions, ServerContext } from '../context.js';
-import { buildChunk, priceItems, quoteRecord, auditBatch, QuoteBatcher, type QuoteItem, type QuoteRecord } from '../quoteService.js';
+import { priceItems, auditBatch, QuoteBatcher } from '../quoteService.js';
+import { buildChunk, quoteRecord, type QuoteItem, type QuoteRecord } from '../../pricing/quoteItems.js';
 import { quoteBodySchema, quoteResponseSchema, quotesBodySchema, quotesResponseSchema, errors } from '../schemas.js';
 import type { ActiveModel } from '../modelRegistry.js';
 import type { CatalogChunk, PriceColumns } from '../../pricing/engine.js';

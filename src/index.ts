@@ -1,0 +1,21 @@
+/**
+ * The library entry: `import { … } from 'repricer'`. Learn a model from win/loss observations,
+ * quote items with it, reprice a whole catalogue file on every core, or serve it over HTTP —
+ * the same engine as the `repricer` command (docs/architecture.md).
+ */
+export { RepricerError, ERROR_CATALOG, type ErrorCode } from './core/errors.js';
+export { WasmCore, type Variant } from './core/wasm.js';
+
+export { MODEL_FORMAT, loadModel, parseModel, saveModel, serializeModel, validateModel, type Model, type ThetaEntry } from './model/format.js';
+export { readObservations, type ObservationTable, type ReadObservationsOptions } from './model/observations.js';
+export { fitObservationsFile as fitObservations, fitTable, fitTableAsync, type FitOptions } from './model/fit.js';
+
+export { loadPolicy, validatePolicy, STATUSES, REASONS, type Policy, type Status, type Reason } from './pricing/policy.js';
+export { createEngine, type Engine, type EngineOptions } from './pricing/quoteEngine.js';
+export type { QuoteItem, QuoteRecord } from './pricing/quoteItems.js';
+export type { PriceRecord } from './pricing/record.js';
+export type { CatalogChunk, PriceColumns } from './pricing/engine.js';
+export type { CompiledModel } from './pricing/compiledModel.js';
+
+export { runReprice as priceCatalog, type RepriceOptions, type RepriceSummary } from './batch/job.js';
+export { buildApp, VERSION, type AppOptions } from './server/app.js';
