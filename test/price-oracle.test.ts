@@ -10,6 +10,10 @@
  * the held current price) exactly; win probability, expected profit and change_pct 1e-10
  * relative; Delta, Gamma, Vega and price_std_error 1e-10 relative to the magnitude of the terms they
  * are made of. Status, reason, previous_price and cold_start exactly.
+ *
+ * 8 scenarios (model x policy), each: reprice CSV -> CSV and NDJSON -> NDJSON (Parquet out for 3),
+ * and one server process, all started together; ~30 s of CPU in process start-up, so the file takes
+ * 40-90 s of wall time on a shared 2-core machine.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -61,6 +65,7 @@ interface Scenario {
   rows: OracleRow[];
 }
 interface Oracle {
+  tolerances: { price: number; probability: number; greek: number };
   models: Record<string, { features: string[] } & Record<string, unknown>>;
   policies: Record<string, Record<string, unknown>>;
   scenarios: Scenario[];
@@ -70,23 +75,16 @@ interface Oracle {
 const oracle = JSON.parse(readFileSync(new URL('./fixtures/price_oracle.json', import.meta.url), 'utf8')) as Oracle;
 
 /**
- * Tolerances, each |engine - oracle| <= rel * max(|oracle|, scale).
- * - price 1e-12: p* = u + phi^-1(c - u) is well conditioned (phi' >= 1, so an error e in evaluating
- *   phi moves the root by at most e); the oracle bisects to adjacent doubles, the engine's solvers
- *   stop at ~1e-15 relative, and a clip such as cost x minMarginOverCost or current x (1 +- pct)
- *   differs by an ulp or two between exact and binary arithmetic. 1e-12 leaves three decades over
- *   that and still catches any formula error (they move prices by > 1e-6).
- * - A price a guardrail sets to an input double or a grid point, and the held current price, are
- *   exact (rounding cases are compared with ===).
- * - win probability, expected profit, change_pct 1e-10: one special function (erfc or exp, a few
- *   ulps) at a price known to ~1e-15, amplified by the hazard |z|/sigma (|z| <= 45 here) times |P|.
- * - Delta, Gamma, Vega, price_std_error 1e-10 relative to `scale`, the sum of the magnitudes of the
- *   terms (Q'M and Q for Delta; Q''M and 2Q' for Gamma; M z f/sigma with |z| floored at 1 for Vega;
- *   |dp/du| sqrt(sum |x_i S_ij x_j|) for the standard error): at the optimum Delta is 0 up to
- *   cancellation, so a relative test without this floor would compare rounding noise; dp/du for
- *   the normal is 1 - 1/(2 - z m(z)), evaluated with cancellation ~ 1e-16 z^2.
+ * Tolerances, each |engine - oracle| <= rel * max(|oracle|, scale), stated and justified beside the
+ * data (price_oracle.json `tolerances`, written by price_oracle.py):
+ * - price 1e-12 relative; a price a guardrail sets (a bound, a grid point, today's price when held)
+ *   exactly.
+ * - win probability, expected profit, change_pct 1e-10 relative (change_pct with scale 100|P/prev|).
+ * - Delta, Gamma, Vega, price_std_error 1e-10 relative to `scale_*`, the sum of the magnitudes of
+ *   the terms each is made of (at the optimum Delta is 0 up to cancellation).
+ * Measured (ORACLE_REPORT=1 prints it): the engine uses at most ~0.5% of each tolerance.
  */
-export const TOL = { price: 1e-12, prob: 1e-10, greek: 1e-10 } as const;
+const TOL = { price: oracle.tolerances.price, prob: oracle.tolerances.probability, greek: oracle.tolerances.greek };
 
 type Got = Record<string, unknown>;
 
