@@ -1,3 +1,5 @@
+import { RepricerError } from './errors.js';
+
 /**
  * A bump allocator over WebAssembly linear memory. It hands out 16-byte-aligned Float64Array
  * views (f64x2 loads want 16-byte lanes); `mark`/`release` scope temporary buffers. Views of a
@@ -48,7 +50,7 @@ export class Arena {
    * `release` can take it back.
    */
   allocPermanent(n: number): number {
-    if (this.top !== this.base) throw new Error('Arena.allocPermanent: a scope is open');
+    if (this.top !== this.base) throw new RepricerError('INTERNAL', 'Arena.allocPermanent: a scope is open (or an unscoped allocation sits above the base)');
     const ptr = this.alloc(n);
     this.base = this.top;
     return ptr;

@@ -6,11 +6,12 @@
  * is compiled with `--runtime stub` and kernels receive raw byte offsets into memory this side
  * owns (see Arena). The loader only instantiates and demangles; no data passes through it.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { instantiateSync } from '@assemblyscript/loader';
 import { Arena } from './arena.js';
+import { RepricerError } from './errors.js';
 
 export type Variant = 'simd' | 'scalar';
 
@@ -26,14 +27,10 @@ function buildDir(): string {
   // src/core/wasm.ts and dist/src/core/wasm.js both sit two or three levels below the root
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    try {
-      readFileSync(join(dir, 'package.json'));
-      return join(dir, 'build');
-    } catch {
-      dir = dirname(dir);
-    }
+    if (existsSync(join(dir, 'package.json'))) return join(dir, 'build');
+    dir = dirname(dir);
   }
-  throw new Error('repricer: cannot find the package root (build/core.*.wasm); run `npm run build:wasm`');
+  throw new RepricerError('NOT_FOUND', 'repricer: cannot find the package root (build/core.*.wasm); run `npm run build:wasm`');
 }
 
 /** Compile (once per process) the WASM module of a variant. */
@@ -44,8 +41,8 @@ export function compileCore(variant: Variant = 'simd'): WebAssembly.Module {
     let bytes: Buffer;
     try {
       bytes = readFileSync(file);
-    } catch {
-      throw new Error(`repricer: WASM core not built (${file} missing); run \`npm run build:wasm\``);
+    } catch (err) {
+      throw new RepricerError('NOT_FOUND', `repricer: WASM core not built (${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}); run \`npm run build:wasm\``, { file });
     }
     m = new WebAssembly.Module(new Uint8Array(bytes));
     modules.set(variant, m);
@@ -83,7 +80,7 @@ export class WasmCore {
       env: {
         memory,
         abort(_msg: number, _file: number, line: number, col: number): never {
-          throw new Error(`repricer: WASM core aborted at ${line}:${col}`);
+          throw new RepricerError('INTERNAL', `repricer: WASM core aborted at ${line}:${col}`);
         },
       },
     };
