@@ -1,6 +1,6 @@
 /**
  * Deterministic demo data for `npm start` and the batch benchmark: a model with M products
- * (common theta plus small product deviations, MATH.md §1.1) and a catalogue streamed to disk.
+ * (common theta plus small product deviations, docs/math.md §1.1) and a catalogue streamed to disk.
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
