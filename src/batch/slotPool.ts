@@ -24,3 +24,37 @@ export class SlotPool {
     this.free.push(slot);
   }
 }
+
+/**
+ * Slots for the workers' output, sized from the output seen so far: text output by bytes out per
+ * byte in (raised when a chunk overflowed its slot), Parquet output by bytes per row.
+ */
+export class OutputSlots {
+  private readonly slots = new SlotPool();
+  private perInByte = 0;
+  /** 9 doubles, an id and two labels, raised by what is seen */
+  private perRow = 96;
+
+  /** For a text chunk of `bytes` bytes and `lines` lines. */
+  forChunk(bytes: number, lines: number, parquetOut: boolean): SharedArrayBuffer {
+    return this.slots.take(Math.max(1, Math.ceil(parquetOut ? lines * this.perRow * 1.1 : bytes * Math.max(this.perInByte, 1.25))));
+  }
+
+  /** For an encoded Parquet row group of `rows` rows. */
+  forRows(rows: number): SharedArrayBuffer {
+    return this.slots.take(Math.ceil(rows * this.perRow * 1.1));
+  }
+
+  /** Text output that did not fit its slot: `outBytes` from `inBytes` of input. */
+  sawText(outBytes: number, inBytes: number): void {
+    this.perInByte = Math.max(this.perInByte, outBytes / inBytes);
+  }
+
+  sawRowGroup(bytes: number, rows: number): void {
+    this.perRow = Math.max(this.perRow, bytes / Math.max(1, rows));
+  }
+
+  give(slot: SharedArrayBuffer): void {
+    this.slots.give(slot);
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * The batch job's tasks in flight: each chunk is run on the pool (a chunk whose worker crashed is
+ * retried once), at most `maxInFlight` at a time, and the results are handed back in input order.
+ * The first failure (a bad row, a chunk that failed twice, an interrupt, a pool error) is kept and
+ * stops further dispatch.
+ */
+import { RepricerError } from '../core/errors.js';
+import type { TaskPool } from '../pool/taskPool.js';
+import type { CatalogResult, CatalogTask } from './catalogTask.js';
+
+/** The error of a job stopped by its signal. */
+export const interrupted = () => new RepricerError('INTERRUPTED', 'interrupted; no output was written');
+
+/** A result in input order, with the task's output slot and input size. */
+export type ChunkResult = CatalogResult & { slot?: SharedArrayBuffer; inBytes: number };
+
+export class ChunkQueue {
+  failure: unknown;
+  retries = 0;
+  private readonly pending = new Map<number, ChunkResult>();
+  private nextToWrite = 0;
+  private inFlight = 0;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly pool: TaskPool,
+    private readonly signal: AbortSignal | undefined,
+    private readonly maxInFlight: number,
+    /** each successful result, in input order (awaited before the next) */
+    private readonly deliver: (r: ChunkResult) => Promise<void>,
+  ) {
+    // Piscina reports a result for a task it no longer tracks as an 'error' event: after an abort
+    // that is a chunk finishing as it was cancelled (harmless); otherwise the job cannot trust its
+    // bookkeeping and fails. Without a listener the event would be an uncaught exception.
+    pool.onError((err: Error) => {
+      if (!signal?.aborted && !this.failure) this.failure = new RepricerError('INTERNAL', `worker pool: ${err.message.split('\n')[0]}`);
+    });
+  }
+
+  /** Run a task; `release` (giving back its input slot) is called once the task is settled. */
+  submit(task: CatalogTask, release?: () => void): void {
+    this.inFlight++;
+    const runOnce = () => this.pool.run<CatalogResult>(task, { signal: this.signal });
+    runOnce()
+      .catch((err: unknown) => {
+        if (this.signal?.aborted) throw err;
+        this.retries++;
+        return runOnce();
+      })
+      .then(
+        (r: CatalogResult) => {
+          if (r.error && !this.failure) this.failure = new RepricerError(r.error.code as 'INPUT_ROW_INVALID', r.error.message, r.error.details);
+          this.pending.set(r.seq, { ...r, slot: task.outSlot, inBytes: task.bytes.length });
+        },
+        (err: unknown) => {
+          if (!this.failure) this.failure = this.signal?.aborted ? interrupted() : new RepricerError('WORKER_CRASHED', `chunk ${task.seq} (from line ${task.firstLine}) failed twice: ${(err as Error).message}`);
+        },
+      )
+      .finally(() => {
+        release?.();
+        this.inFlight--;
+        this.notify();
+      });
+  }
+
+  /** Deliver what is done, waiting while `maxInFlight` tasks are in flight (or until a failure). */
+  async waitForRoom(): Promise<void> {
+    while (this.inFlight >= this.maxInFlight && !this.failure) {
+      await this.settled();
+      await this.flush();
+    }
+    await this.flush();
+  }
+
+  /** Wait for every task in flight and deliver the results. */
+  async drain(): Promise<void> {
+    while (this.inFlight > 0) {
+      await this.settled();
+      await this.flush();
+    }
+    await this.flush();
+  }
+
+  private settled(): Promise<void> {
+    return new Promise<void>((r) => (this.wake = r));
+  }
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = undefined;
+    w?.();
+  }
+
+  private async flush(): Promise<void> {
+    while (this.pending.has(this.nextToWrite)) {
+      const r = this.pending.get(this.nextToWrite)!;
+      this.pending.delete(this.nextToWrite);
+      this.nextToWrite++;
+      if (r.error) continue; // already recorded as failure
+      await this.deliver(r);
+    }
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * What the batch job reports: rows and rejects, status counts, the price-change histogram and
+ * its labels, and where the time went.
+ */
+import type { CatalogResult } from './catalogTask.js';
+import { CHANGE_BINS } from './catalogTask.js';
+
+export interface RepriceSummary {
+  rows: number;
+  status: Record<string, number>;
+  changePct: { bins: string[]; counts: number[] };
+  rejects: number;
+  seconds: number;
+  rowsPerSecond: number;
+  workers: number;
+  /** summed worker milliseconds by phase, and main-thread read/write wall time */
+  ms: { parse: number; kernels: number; format: number; mainRead: number; mainWrite: number };
+  retries: number;
+}
+
+/** Labels of the change-percent bins (CHANGE_BINS edges, one more bin than edges). */
+export function changeBinLabels(): string[] {
+  const labels: string[] = [];
+  const edges = CHANGE_BINS;
+  labels.push(`<= ${edges[0]}%`);
+  // edges +-1e-9 stand for 0: the bin between them is "unchanged", its neighbours open at 0
+  const show = (e: number) => (Math.abs(e) === 1e-9 ? '0' : String(e));
+  for (let i = 1; i < edges.length; i++) {
+    if (i === 5) labels.push('unchanged');
+    else if (i === 4) labels.push(`(${show(edges[i - 1])}, 0)%`);
+    else labels.push(`(${show(edges[i - 1])}, ${show(edges[i])}]%`);
+  }
+  labels.push(`> ${edges[edges.length - 1]}%`);
+  return labels;
+}
+
+/** Counts summed over the chunks written so far. */
+export class JobTally {
+  rows = 0;
+  rejects = 0;
+  private readonly status = [0, 0, 0, 0, 0];
+  private readonly bins = new Array<number>(CHANGE_BINS.length + 1).fill(0);
+  /** summed worker milliseconds by phase */
+  private readonly workerMs = { parse: 0, kernels: 0, format: 0 };
+
+  add(r: CatalogResult): void {
+    this.rejects += r.rejects.length;
+    this.rows += r.n;
+    r.status.forEach((c, i) => (this.status[i] += c));
+    r.changeBins.forEach((c, i) => (this.bins[i] += c));
+    this.workerMs.parse += r.ms.parse;
+    this.workerMs.kernels += r.ms.kernels;
+    this.workerMs.format += r.ms.format;
+  }
+
+  summary(job: { seconds: number; workers: number; retries: number; mainRead: number; mainWrite: number }): RepriceSummary {
+    const s = this.status;
+    const { seconds } = job;
+    return {
+      rows: this.rows,
+      status: { ok: s[0], clipped: s[1], held: s[2], cold_start: s[3], rejected: s[4] },
+      changePct: { bins: changeBinLabels(), counts: this.bins },
+      rejects: this.rejects,
+      seconds,
+      rowsPerSecond: this.rows / seconds,
+      workers: job.workers,
+      ms: { ...this.workerMs, mainRead: job.mainRead, mainWrite: job.mainWrite },
+      retries: job.retries,
+    };
+  }
+}
