@@ -1,5 +1,5 @@
 /**
- * Catalogue columns (FORMATS.md): where each field sits in the input, resolved once from the
+ * Catalogue columns (docs/formats.md): where each field sits in the input, resolved once from the
  * header (or the first NDJSON object's keys) against the model's features.
  */
 import { RepricerError } from '../core/errors.js';

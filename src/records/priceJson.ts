@@ -7,6 +7,7 @@
  * JSON.stringify for it.
  */
 import type { WasmCore } from '../core/wasm.js';
+import { RepricerError } from '../core/errors.js';
 import type { PriceColumns } from '../pricing/engine.js';
 import { REASON_BIT } from '../pricing/policy.js';
 import { labelBytes, priceColumnsInWasm, writeStringTables } from './wasmCsv.js';
@@ -106,6 +107,6 @@ export function formatPriceJsonWasm(core: WasmCore, strs: JsonStrings, ids: stri
   }
   const coldBit = f.coldStart ? REASON_BIT.cold_start : 0;
   const len = core.k.formatPriceJson(n, src, starts, lens, colTab, status, reasons, strs.strings, strs.statusTab, strs.reasonTab, strs.keysTab, coldBit, f.sep.charCodeAt(0), f.sepLast ? 1 : 0, dst, cap);
-  if (len < 0) throw new Error(`formatPriceJson: output bound ${cap} bytes too small for ${n} records`);
+  if (len < 0) throw new RepricerError('INTERNAL', `formatPriceJson: output bound ${cap} bytes too small for ${n} records`);
   return new Uint8Array(core.memory.buffer, dst, len);
 }
