@@ -1,5 +1,6 @@
 /**
- * The fast Parquet reader and writer (src/records/parquetFast.ts) against hyparquet itself: every
+ * The fast Parquet reader and writer (src/records/parquetPages.ts, parquetSinks.ts,
+ * parquetCatalog.ts, parquetRowGroups.ts) against hyparquet itself: every
  * value read fast equals what parquetReadObjects returns (null = NaN), every value written fast
  * reads back through hyparquet, and chunks outside the fast case (or with a bad value) still go
  * through the hyparquet path with the same errors.
@@ -11,11 +12,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parquetMetadata, parquetReadObjects, type AsyncBuffer, type ColumnChunk, type CompressionCodec, type FileMetaData, type SchemaElement } from 'hyparquet';
 import { ByteWriter, parquetWriteBuffer } from 'hyparquet-writer';
-import { writeMetadata } from 'hyparquet-writer/src/metadata.js';
-import { writePageHeader } from 'hyparquet-writer/src/datapage.js';
-import { writeRleBitPackedHybrid } from 'hyparquet-writer/src/encoding.js';
-import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
-import { CHECK_NONE, fileAsyncBuffer, readCatalogFast, readColumnsFast, type ColumnSink } from '../src/records/parquetFast.js';
+import { writeMetadata, writePageHeader, writeRleBitPackedHybrid, snappyCompressJs as snappyCompress } from '../src/records/hyparquetInternals.js';
+import { CHECK_NONE, type ColumnSink } from '../src/records/parquetSinks.js';
+import { readCatalogFast, readColumnsFast } from '../src/records/parquetCatalog.js';
+import { fileAsyncBuffer } from '../src/records/parquetFile.js';
 import { WasmCore } from '../src/core/wasm.js';
 import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, parquetTaskMeta, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/records/parquet.js';
 import { resolveLayout } from '../src/records/catalogSchema.js';
@@ -52,7 +52,7 @@ async function compareWithHyparquet(buf: ArrayBuffer, columns: TestColumn[], sta
   const meta = parquetMetadata(buf);
   const n = end - start;
   const out = new Map<string, Float64Array | (string | null)[]>();
-  const ok = await readColumnsFast(file, meta, columns.map((c) => ({ column: c.name, kind: c.kind })), start, end, () =>
+  const declined = await readColumnsFast(file, meta, columns.map((c) => ({ column: c.name, kind: c.kind })), start, end, () =>
     columns.map((c): ColumnSink => {
       if (c.kind === 'string') {
         const dst = new Array<string | null>(n);
@@ -64,7 +64,7 @@ async function compareWithHyparquet(buf: ArrayBuffer, columns: TestColumn[], sta
       return { kind: 'number', column: c.name, dst, stride: 1, offset: 0, check: CHECK_NONE };
     }),
   );
-  expect(ok, `fast path taken for [${start}, ${end})`).toBe(true);
+  expect(declined, `fast path taken for [${start}, ${end})`).toBeNull();
   const want = (await parquetReadObjects({ file, metadata: meta, columns: columns.map((c) => c.name), rowStart: start, rowEnd: end })) as Record<string, unknown>[];
   expect(want.length).toBe(n);
   for (const c of columns) {
@@ -207,10 +207,11 @@ describe('fast Parquet reader vs parquetReadObjects', () => {
       for (const [a, b] of ranges(N, groups, rng(11))) {
         for (const intercept of [true, false]) {
           const o = { file, meta, idColumn: 'id', featureColumns: features, intercept, rowStart: a, rowEnd: b, idsAsBytes: true };
-          const plain = await readCatalogFast({ ...o, alloc: (n) => new Float64Array(n) });
+          const plain = (await readCatalogFast({ ...o, alloc: (n) => new Float64Array(n) })).chunk;
           const mark = core.arena.mark();
-          const viaCore = await readCatalogFast({ ...o, alloc: (n) => core.arena.f64(n), core });
-          expect(plain, `${what} [${a}, ${b})`).not.toBeNull();
+          const viaCore = (await readCatalogFast({ ...o, alloc: (n) => core.arena.f64(n), core })).chunk;
+          expect(plain, `${what} [${a}, ${b})`).toBeDefined();
+          expect(viaCore, `${what} [${a}, ${b}) with the core`).toBeDefined();
           expect(Array.from(viaCore!.x), `${what} [${a}, ${b}) x`).toEqual(Array.from(plain!.x));
           expect(core.owns(viaCore!.x)).toBe(true);
           for (const k of ['cost', 'currentPrice', 'minPrice', 'maxPrice'] as const) expect(Array.from(viaCore![k])).toEqual(Array.from(plain![k]));
@@ -231,9 +232,15 @@ describe('fast Parquet reader vs parquetReadObjects', () => {
     });
     const meta = parquetMetadata(buf);
     for (const c of [{ column: 'b', kind: 'number' }, { column: 's', kind: 'number' }, { column: 'l', kind: 'string' }, { column: 'missing', kind: 'number' }] as const) {
-      const ok = await readColumnsFast(memoryFile(buf), meta, [c], 0, 3, () => []);
-      expect(ok, c.column).toBe(false);
+      const declined = await readColumnsFast(memoryFile(buf), meta, [c], 0, 3, () => []);
+      expect(declined, c.column).toContain(`column ${c.column}: `);
     }
+  });
+
+  it('declines only what it checks: an exception of its own (here a sink too short for the rows) propagates', async () => {
+    const buf = parquetWriteBuffer({ columnData: [{ name: 'v', data: [1.5, 2.5, 3.5], type: 'DOUBLE' }] });
+    const read = readColumnsFast(memoryFile(buf), parquetMetadata(buf), [{ column: 'v', kind: 'number' }], 0, 3, () => [{ kind: 'number', column: 'v', dst: new Float64Array(1), stride: 1, offset: 0, check: CHECK_NONE }]);
+    await expect(read).rejects.toThrow(RangeError);
   });
 });
 
@@ -496,6 +503,7 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
       const fast = await outcome(readParquetChunk, o);
       expect(fast).toEqual(await outcome(readParquetChunkHyparquet, o));
       expect(fast).not.toHaveProperty('error');
+      expect((await readParquetChunk(o)).fastPathDeclined, `[${a}, ${b}) read by the fast path`).toBeUndefined();
       // with only the metadata of the range (what the batch job sends a worker): the same chunk
       const meta = await parquetTaskMeta(path, a, b);
       expect(meta.row_groups.length).toBeLessThanOrEqual(3);
@@ -503,7 +511,7 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
     }
     const file = fileAsyncBuffer(path);
     const meta = parquetMetadata(await file.slice(0));
-    const chunk = await readCatalogFast({ file, meta, idColumn: 'product_id', featureColumns: features, costColumn: 'cost', currentPriceColumn: 'current_price', intercept: false, rowStart: 10, rowEnd: 20, alloc: (n) => new Float64Array(n) });
+    const { chunk } = await readCatalogFast({ file, meta, idColumn: 'product_id', featureColumns: features, costColumn: 'cost', currentPriceColumn: 'current_price', intercept: false, rowStart: 10, rowEnd: 20, alloc: (n) => new Float64Array(n) });
     expect(chunk?.n).toBe(10);
     expect(Array.from(chunk!.minPrice).every((v) => Number.isNaN(v))).toBe(true); // column not asked for: empty
     // ids as raw bytes (the batch job's way): the same ids, byte for byte, and the same numbers

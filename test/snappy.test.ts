@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import fc from 'fast-check';
-import { snappyUncompress as reference } from 'hyparquet/src/snappy.js';
-import { snappyCompress } from 'hyparquet-writer/src/snappy.js';
+import { snappyUncompress as reference } from 'hyparquet';
+import { snappyCompressJs as snappyCompress } from '../src/records/hyparquetInternals.js';
 import { WasmCore } from '../src/core/wasm.js';
 import { snappyCompress as snappyCompressWasm, snappyCompressInto, snappyMaxCompressedLength, snappyUncompress, snappyUncompressInto } from '../src/core/snappy.js';
 import { rng } from '../src/batch/demoData.js';

@@ -10,8 +10,7 @@ import type { CompiledModel } from '../pricing/compiledModel.js';
 import { arenaPriceColumns, priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
 import { hasProductBounds, type Policy } from '../pricing/policy.js';
 import { parseCatalogChunk } from '../records/parseCatalogChunk.js';
-import { readParquetChunk, encodePriceRowGroup } from '../records/parquet.js';
-import { useWasmSnappy } from '../records/parquetFast.js';
+import { readParquetChunk, encodePriceRowGroup, PageDecoder, RowGroupEncoder } from '../records/parquet.js';
 import type { FileMetaData, RowGroup } from 'hyparquet';
 import { formatCsvBytes, formatNdjson } from '../records/formatChunk.js';
 import type { CatalogLayout } from '../records/catalogSchema.js';
@@ -25,6 +24,9 @@ import { isUtf8 } from 'node:buffer';
 let core: WasmCore | undefined;
 let csvStrings: CsvStrings | undefined;
 let jsonStrings: JsonStrings | undefined;
+/** this thread's Parquet page decoder and row-group encoder (buffers reused across tasks; snappy in `core`) */
+let pageDecoder: PageDecoder | undefined;
+let rowGroupEncoder: RowGroupEncoder | undefined;
 /** per shared model id: its product ids as WASM lookup keys */
 const modelKeys = new Map<string, ProductKeys>();
 
@@ -34,7 +36,8 @@ function getCore(): WasmCore {
     csvStrings = buildCsvStrings(core);
     const c = core;
     jsonStrings = buildJsonStrings(c, (bytes) => c.arena.allocBytesPermanent(bytes));
-    useWasmSnappy(core);
+    pageDecoder = new PageDecoder();
+    rowGroupEncoder = new RowGroupEncoder(core);
   }
   return core;
 }
@@ -159,7 +162,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       if (fast && (t.outFormat !== 'csv' || perProduct)) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
-        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true, core: c, meta: t.parquetMeta,
+        rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true, core: c, decoder: pageDecoder!, meta: t.parquetMeta,
       }) : parseCatalogChunk(t.bytes.slice(), {
         file: t.file,
         format: t.format,
@@ -204,7 +207,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       };
       if (t.outFormat === 'parquet') {
         // a view of the encoder's reused buffer: done() copies it into the slot or out for transfer
-        const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices, ids, true) : undefined;
+        const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices, ids, rowGroupEncoder!) : undefined;
         return done(g ? g.bytes : new Uint8Array(0), g?.rowGroup);
       }
       if (t.outFormat === 'csv') return done(fast ? formatPriceCsvWasm(c, fast, prices, csvStrings!) : formatCsvBytes(parsed.chunk.ids, prices));

@@ -9,6 +9,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { WasmCore } from '../core/wasm.js';
+import { RepricerError } from '../core/errors.js';
 import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
 import { REASONS, STATUSES, reasonString } from '../pricing/policy.js';
 import type { CatalogLayout } from './catalogSchema.js';
@@ -261,6 +262,6 @@ export function formatPriceCsvWasm(core: WasmCore, p: WasmCsvChunk, prices: Pric
   const cap = total + n * (2 + 9 * 26 + 3 + strs.maxLen);
   const dst = core.arena.allocBytes(cap);
   const len = core.k.formatPriceCsv(n, p.src, p.idStart, p.idLen, colTab, status, reasons, strs.strings, strs.statusTab, strs.reasonTab, dst, cap);
-  if (len < 0) throw new Error(`formatPriceCsv: output bound ${cap} bytes too small for ${n} rows`);
+  if (len < 0) throw new RepricerError('INTERNAL', `formatPriceCsv: output bound ${cap} bytes too small for ${n} rows`);
   return new Uint8Array(core.memory.buffer, dst, len);
 }
