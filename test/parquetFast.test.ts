@@ -17,7 +17,7 @@ import { CHECK_NONE, type ColumnSink } from '../src/records/parquetSinks.js';
 import { readCatalogFast, readColumnsFast } from '../src/records/parquetCatalog.js';
 import { fileAsyncBuffer } from '../src/records/parquetFile.js';
 import { WasmCore } from '../src/core/wasm.js';
-import { ParquetPriceWriter, encodePriceRowGroup, encodePriceRowGroupHyparquet, parquetTaskMeta, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/records/parquet.js';
+import { ParquetPriceWriter, openParquet, encodePriceRowGroup, encodePriceRowGroupHyparquet, parquetTaskMeta, readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from '../src/records/parquet.js';
 import { resolveLayout } from '../src/records/catalogSchema.js';
 import { rng } from '../src/batch/demoData.js';
 import { emptyPriceColumns, type PriceColumns } from '../src/pricing/engine.js';
@@ -505,7 +505,7 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
       expect(fast).not.toHaveProperty('error');
       expect((await readParquetChunk(o)).fastPathDeclined, `[${a}, ${b}) read by the fast path`).toBeUndefined();
       // with only the metadata of the range (what the batch job sends a worker): the same chunk
-      const meta = await parquetTaskMeta(path, a, b);
+      const meta = parquetTaskMeta(await openParquet(path), a, b);
       expect(meta.row_groups.length).toBeLessThanOrEqual(3);
       expect(await outcome(readParquetChunk, { ...o, meta })).toEqual(fast);
     }
@@ -582,7 +582,7 @@ for (const mode of ['plain arrays', 'WASM core'] as const) describe(`readParquet
           const want = await outcome(readParquetChunkHyparquet, o);
           expect(await outcome(readParquetChunk, o), `[${a}, ${b}) ${onError}`).toEqual(want);
           // rows named absolutely with only the range's metadata, on both paths
-          const meta = await parquetTaskMeta(path, a, b);
+          const meta = parquetTaskMeta(await openParquet(path), a, b);
           expect(await outcome(readParquetChunk, { ...o, meta }), `[${a}, ${b}) ${onError}, task metadata`).toEqual(want);
           expect(await outcome(readParquetChunkHyparquet, { ...o, meta }), `[${a}, ${b}) ${onError}, task metadata, hyparquet`).toEqual(want);
         }
@@ -664,7 +664,7 @@ describe('readParquetChunk, property: the WASM-core path, the plain path and hyp
           expect(await outcome(readParquetChunk, { ...base, alloc: (m) => new Float64Array(m) })).toEqual(want);
           const mark = core.arena.mark();
           try {
-            const meta = await parquetTaskMeta(path, a, b);
+            const meta = parquetTaskMeta(await openParquet(path), a, b);
             const gotW = await outcome(readParquetChunk, { ...base, alloc: (m) => core.arena.f64(m), core, meta, idsAsBytes: false });
             expect(gotW).toEqual(want);
           } finally {

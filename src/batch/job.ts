@@ -15,7 +15,7 @@ import type { Policy } from '../pricing/policy.js';
 import { compileModel } from '../pricing/compiledModel.js';
 import { shareModel, type SharedModel } from '../pricing/sharedModel.js';
 import { resolveLayout, type CatalogLayout } from '../records/catalogSchema.js';
-import { parquetShape, parquetRanges, parquetTaskMeta } from '../records/parquet.js';
+import { openParquet, parquetShape, parquetRanges, parquetTaskMeta, type OpenParquet } from '../records/parquet.js';
 import type { CatalogTask } from './catalogTask.js';
 import { SlotPool, OutputSlots } from './slotPool.js';
 import { TextChunks, readTextLayout, type ReadStats, type TextChunk } from './textChunks.js';
@@ -144,12 +144,14 @@ function shareCompiled(model: Model, modelPath: string): SharedModel {
   return shareModel(compileModel(model), `${resolve(modelPath)}#${process.pid}#${++jobCounter}`);
 }
 
-type Shape = Awaited<ReturnType<typeof parquetShape>>;
+/** A Parquet catalogue opened once (its footer parsed once) and its shape. */
+type Shape = ReturnType<typeof parquetShape> & { open: OpenParquet };
 
 /** The catalogue's layout, and its text reader or its Parquet shape. */
 async function openInput(file: string, fd: number, format: 'csv' | 'ndjson' | 'parquet', features: string[], read: ReadStats): Promise<{ layout: CatalogLayout; text?: TextChunks; parquet?: Shape }> {
   if (format === 'parquet') {
-    const parquet = await parquetShape(file);
+    const open = await openParquet(file);
+    const parquet = { ...parquetShape(open), open };
     return { layout: resolveLayout(file, parquet.columns, features), parquet };
   }
   const text = new TextChunks(fd, format === 'csv', read);
@@ -211,7 +213,7 @@ async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | un
     if (d.queue.failure) break;
     // the encoded row group comes back in a reused slot (no fresh pages per group)
     const outSlot = d.base.outFormat === 'parquet' ? d.outSlots.forRows(end - start) : undefined;
-    const parquetMeta = await parquetTaskMeta(d.base.file, start, end);
+    const parquetMeta = parquetTaskMeta(shape.open, start, end);
     d.queue.submit({ ...d.base, seq: d.seq++, bytes: new Uint8Array(0), outSlot, rows: { start, end }, parquetMeta, firstLine: start + 1 });
     progress.read.bytes = Math.round((end / shape.rows) * progress.size);
   }

@@ -12,7 +12,7 @@
  *   - hyparquetInternals.ts: the only door to hyparquet's internals.
  * A worker owns one PageDecoder and one RowGroupEncoder (made with its WASM core) and passes them.
  */
-export { parquetRanges, parquetShape, parquetTaskMeta, fileAsyncBuffer, type FileBuffer } from './parquetFile.js';
+export { openParquet, parquetRanges, parquetShape, parquetTaskMeta, type OpenParquet, fileAsyncBuffer, type FileBuffer } from './parquetFile.js';
 export { readParquetChunk, readParquetChunkHyparquet, type ParquetReadOptions } from './parquetCatalog.js';
 export { PageDecoder } from './parquetPages.js';
 export type { IdBytes } from './parquetSinks.js';

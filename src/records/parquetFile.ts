@@ -77,34 +77,23 @@ export interface OpenParquet {
 }
 
 /**
- * Footers parsed so far, by path. The batch job asks for the shape of its catalogue and then for
- * each task's metadata (parquetTaskMeta) by path, and the footer of a 10M-row file takes tens of
- * milliseconds to parse: it is parsed once per process. This cache is the one piece of state
- * kept between calls; it never sees a file change under the same path within one process.
+ * The file and its parsed footer. The footer of a 10M-row file takes tens of milliseconds to
+ * parse, so the batch job opens its catalogue once and asks the opened file for its shape and for
+ * each task's metadata (parquetTaskMeta); nothing is cached here.
  */
-const footers = new Map<string, OpenParquet>();
-
-/** The file and its parsed footer, once per path. */
 export async function openParquet(path: string): Promise<OpenParquet> {
-  let f = footers.get(path);
-  if (!f) {
-    try {
-      const file = fileAsyncBuffer(path);
-      const meta = await parquetMetadataAsync(file);
-      f = { file, meta };
-    } catch (err) {
-      throw new RepricerError('INPUT_UNREADABLE', `${path}: not a readable Parquet file (${(err as Error).message})`);
-    }
-    footers.set(path, f);
+  try {
+    const file = fileAsyncBuffer(path);
+    const meta = await parquetMetadataAsync(file);
+    return { file, meta };
+  } catch (err) {
+    throw new RepricerError('INPUT_UNREADABLE', `${path}: not a readable Parquet file (${(err as Error).message})`);
   }
-  return f;
 }
 
 /** The file with `meta` when the caller has it (see parquetTaskMeta), else its parsed footer. */
 export async function parquetSource(path: string, meta?: FileMetaData): Promise<OpenParquet> {
   if (!meta) return openParquet(path);
-  const file = footers.get(path)?.file;
-  if (file) return { file, meta };
   try {
     return { file: fileAsyncBuffer(path), meta };
   } catch (err) {
@@ -119,8 +108,8 @@ export async function parquetSource(path: string, meta?: FileMetaData): Promise<
  * so a worker never parses the whole footer, whose size grows with the file's row groups (~5 MB
  * in memory for the 100 groups of 10M rows).
  */
-export async function parquetTaskMeta(path: string, rowStart: number, rowEnd: number): Promise<FileMetaData> {
-  const { meta } = await openParquet(path);
+export function parquetTaskMeta(pq: OpenParquet, rowStart: number, rowEnd: number): FileMetaData {
+  const { meta } = pq;
   const groups: RowGroup[] = [];
   let before = 0n;
   let g0 = 0;
@@ -135,8 +124,8 @@ export async function parquetTaskMeta(path: string, rowStart: number, rowEnd: nu
 }
 
 /** Column names (top level) and row count of a Parquet file. */
-export async function parquetShape(path: string): Promise<{ columns: string[]; rows: number; rowGroups: number[] }> {
-  const { meta } = await openParquet(path);
+export function parquetShape(pq: OpenParquet): { columns: string[]; rows: number; rowGroups: number[] } {
+  const { meta } = pq;
   const columns = meta.schema.slice(1).filter((s) => !s.num_children).map((s) => s.name);
   return { columns, rows: Number(meta.num_rows), rowGroups: meta.row_groups.map((g) => Number(g.num_rows)) };
 }
