@@ -57,7 +57,7 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
   );
 
   // key, status and reason strings for the WASM record writer, allocated once outside any arena scope
-  const jsonStrings = buildJsonStrings(ctx.pricing.core, (bytes) => ctx.pricing.core.arena.allocBytes(bytes));
+  const jsonStrings = buildJsonStrings(ctx.pricing.core, (bytes) => ctx.pricing.core.arena.allocBytesPermanent(bytes));
 
   app.post<{ Body: { items: QuoteItem[] } }>(
     '/v1/quotes',
