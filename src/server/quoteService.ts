@@ -80,15 +80,16 @@ export function buildChunk(cm: CompiledModel, items: QuoteItem[], pathOf: (i: nu
   return { n, ids, x, cost, currentPrice, minPrice, maxPrice };
 }
 
-export interface PriceOptions {
+/**
+ * With a pool, bodies of at least `poolThreshold` rows go to it, and `onPoolFallback` is told
+ * when a pool run failed and the chunk was priced on the main thread instead (the server logs
+ * and counts it): a pool without one is a type error, so no fallback goes unreported.
+ */
+export type PriceOptions = {
   core: WasmCore;
   policy: Policy;
-  /** present: bodies of at least `poolThreshold` rows go to the pool */
-  pool?: PoolRunner;
   poolThreshold: number;
-  /** told when a pool run failed and the chunk was priced on the main thread instead (logged, counted) */
-  onPoolFallback?: (err: unknown) => void;
-}
+} & ({ pool?: undefined; onPoolFallback?: undefined } | { pool: PoolRunner; onPoolFallback: (err: unknown) => void });
 
 /**
  * Price a chunk with the given model: on the pool for large bodies, else (or if the pool fails) on
@@ -101,7 +102,7 @@ export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: Pri
       return await o.pool(model.shared(), o.policy, chunk);
     } catch (err) {
       // the main thread gives the same numbers; the failure is logged and counted, not hidden
-      o.onPoolFallback?.(err);
+      o.onPoolFallback(err);
     }
   }
   return priceChunk(o.core, cm, o.policy, chunk);
