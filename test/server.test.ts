@@ -217,6 +217,43 @@ describe('POST /v1/quotes', () => {
   });
 });
 
+describe('a pool run that fails', () => {
+  const throwingTask = new URL('./fixtures/throwingTask.mjs', import.meta.url).pathname;
+  /** the app's log records at warn and above */
+  function logged(): { lines: Record<string, unknown>[]; logger: AppOptions['logger'] } {
+    const lines: Record<string, unknown>[] = [];
+    return { lines, logger: { level: 'warn', stream: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } } };
+  }
+
+  it('quotes: priced on the main thread with the same numbers, logged and counted in /metrics', async () => {
+    const log = logged();
+    const a = app({ policy, pool: { threads: 1, threshold: 10, workerFile: throwingTask }, logger: log.logger });
+    const items = makeItems(40, 12);
+    const res = await post(a, '/v1/quotes', { items });
+    expect(res.statusCode).toBe(200);
+    expect((json(res) as { items: unknown[] }).items).toEqual(engineRecords(model1, policy, items));
+    expect(a.repricer.poolStarted()).toBe(true);
+    expect((await a.inject('/metrics')).body).toContain('repricer_pool_fallbacks_total{task="quote"} 1');
+    const warn = log.lines.filter((l) => l.msg === 'quote pool run failed; priced on the main thread instead');
+    expect(warn).toHaveLength(1);
+    expect(warn[0]).toMatchObject({ level: 40, err: { message: 'throwingTask fixture: this task module always throws' } });
+  });
+
+  it('fit jobs: failed JOB_FAILED with the message, logged and counted', async () => {
+    const log = logged();
+    const a = app({ pool: { threads: 1, fitTaskFile: throwingTask }, logger: log.logger });
+    expect((await post(a, '/v1/observations', { observations: [{ product_id: 'SKU-1', features: { f1: 0, f2: 0, f3: 0 }, price: 20, won: false }] }, auth)).statusCode).toBe(201);
+    const start = json(await post(a, '/v1/models/fit', { strategy: 'pooled', scale: 0.5 }, auth)) as { id: string };
+    await a.repricer.jobs.idle();
+    expect(json(await a.inject(`/v1/jobs/${start.id}`))).toMatchObject({
+      status: 'failed',
+      error: { code: 'JOB_FAILED', message: 'fit failed: throwingTask fixture: this task module always throws' },
+    });
+    expect((await a.inject('/metrics')).body).toContain('repricer_jobs_total{kind="fit",status="failed"} 1');
+    expect(log.lines.filter((l) => l.msg === 'fit job failed')).toMatchObject([{ level: 50, job: start.id, err: { message: 'throwingTask fixture: this task module always throws' } }]);
+  });
+});
+
 describe('auth on write routes', () => {
   const obs = { observations: [{ product_id: 'SKU-1', features: { f1: 0, f2: 0, f3: 0 }, price: 20, won: 0 }] };
 

@@ -93,7 +93,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
 
   const { core, policy, store, registry, metrics, close } = openState(opts);
   const workers = serverWorkers(opts.pool, { log: app.log, metrics });
-  const jobs = new Jobs(store, registry, metrics, () => workers.runFit);
+  const jobs = new Jobs(store, registry, metrics, () => workers.runFit, app.log);
   const ctx: ServerContext = {
     store,
     registry,
