@@ -5,8 +5,12 @@
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../src/server/app.js';
+import { Store } from '../src/server/store.js';
 import { rng } from '../src/batch/demoData.js';
 import type { Policy } from '../src/pricing/policy.js';
 import { SPEC, model1, model2, makeItems, engineRecords, requireDist, allFinite, type Item } from './server-helpers.js';
@@ -330,6 +334,29 @@ describe('observations and price history (SQLite store)', () => {
     expect(json(await a.inject('/v1/products/SKU-5/prices?limit=0'))).toEqual({
       error: { code: 'INVALID_ARGUMENT', message: 'querystring.limit: must be >= 1', details: { errors: [{ path: 'querystring.limit', message: 'must be >= 1' }] } },
     });
+  });
+});
+
+describe('the audit writer thread dies', () => {
+  it('is reported once (not on close), and the rows are written on the main thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'repricer-audit-'));
+    const deaths: string[] = [];
+    const store = new Store(join(dir, 'db.sqlite'), { auditWorkerFile: new URL('./fixtures/dyingAuditWorker.mjs', import.meta.url).pathname, onAuditWriterDeath: (e) => void deaths.push(e.message) });
+    try {
+      for (let i = 0; i < 100 && store.auditWrites === 'thread'; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(store.auditWrites).toBe('main');
+      expect(deaths).toEqual(['audit writer exited with code 3']);
+      const n = (x: number) => new Float64Array([x]);
+      store.recordPrices({
+        ids: ['SKU-1'], price: n(20), previousPrice: n(19), changePct: n(5), winProbability: n(0.5), expectedProfit: n(4), priceStdError: n(0.1),
+        status: new Uint8Array([0]), reasons: new Uint32Array([0]), modelVersion: 'v1', source: 'quote', at: '2026-01-01T00:00:00Z',
+      });
+      expect(await store.countPrices()).toBe(1);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(deaths).toHaveLength(1);
   });
 });
 

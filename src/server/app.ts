@@ -91,7 +91,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     return503OnClosing: false,
   });
 
-  const { core, policy, store, registry, metrics, close } = openState(opts);
+  const { core, policy, store, registry, metrics, close } = openState(opts, app.log);
   const workers = serverWorkers(opts.pool, { log: app.log, metrics });
   const jobs = new Jobs(store, registry, metrics, () => workers.runFit, app.log);
   const ctx: ServerContext = {

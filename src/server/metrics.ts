@@ -8,6 +8,7 @@
  *   repricer_model_version                  gauge     {version}         sequence number of the serving model
  *   repricer_jobs_total                     counter   {kind, status}    finished background jobs
  *   repricer_pool_fallbacks_total           counter   {task}            pool runs that failed and were redone on the main thread
+ *                                                                      (task="quote"), or the audit writer thread's death (task="audit")
  * plus prom-client's default process metrics (prefixed repricer_).
  */
 import { Registry, Histogram, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
