@@ -1,7 +1,8 @@
 /**
  * Quote items (features by name) -> the engine's columnar chunk -> priceChunk (on the main
- * thread, or on the Piscina pool for large bodies) -> FORMATS.md price records. The numbers are
- * exactly those of `priceChunk` on the same rows, i.e. those of the batch job.
+ * thread, or on the worker pool for large bodies) -> price records (docs/formats.md "Price
+ * records"). The numbers are exactly those of `priceChunk` on the same rows, i.e. those of the
+ * batch job.
  *
  * Rows whose x . theta or cost overflow are published `rejected` / `non_finite` by the engine
  * itself (the batch job does the same).

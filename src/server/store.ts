@@ -1,6 +1,6 @@
 /**
  * The server's embedded database (better-sqlite3, synchronous, one connection on the main
- * thread): win/loss observations (FORMATS.md "Observations", features as a JSON object), the
+ * thread): win/loss observations (docs/formats.md "Observations", features as a JSON object), the
  * audit trail of every published price with its model version and reasons, and the model
  * registry's versions and active pointer.
  *

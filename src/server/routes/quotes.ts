@@ -1,9 +1,10 @@
 /**
- * POST /v1/quote (one SKU) and POST /v1/quotes (up to 10 000): the engine's numbers as
- * FORMATS.md price records, plus `cold_start` and the serving `model_version`. The model is read
- * once per request, so a request finishes on the version it started with even if another is
- * activated meanwhile. Large bodies (>= poolThreshold SKUs) are priced on the worker pool;
- * single quotes arriving together are priced together (QuoteBatcher), with the same numbers.
+ * POST /v1/quote (one SKU) and POST /v1/quotes (up to 10 000): the engine's numbers as price
+ * records (docs/formats.md "Price records"), plus `cold_start` and the serving `model_version`.
+ * The model is read once per request, so a request finishes on the version it started with even
+ * if another is activated meanwhile. Large bodies (>= poolThreshold SKUs) are priced on the
+ * worker pool; single quotes arriving together are priced together (QuoteBatcher), with the same
+ * numbers.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { RepricerError } from '../../core/errors.js';
