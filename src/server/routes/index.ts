@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.js';
 import { quoteRoutes } from './quotes.js';
 import { observationRoutes } from './observations.js';
 import { modelRoutes } from './models.js';
+import { jobRoutes } from './jobs.js';
 import { productRoutes } from './products.js';
 import { healthRoutes } from './health.js';
 
@@ -13,5 +14,6 @@ export function registerRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.register(quoteRoutes, ro);
   app.register(observationRoutes, ro);
   app.register(modelRoutes, ro);
+  app.register(jobRoutes, ro);
   app.register(productRoutes, ro);
 }
