@@ -157,7 +157,7 @@ describe('likelihood: docs/math.md §6.3 reference values (2-D, θ = (0.5, -0.3)
     for (const [name, core] of Object.entries(cores)) {
       it(`${ref.family} scale=${ref.scale} ${name}: value, gradient, Hessian`, () => {
         const r = censoredLogLikelihood(core, obs, theta, noise, { gradient: true, hessian: true });
-        // the generator's refcalc loglik() to 1e-13, the printed docs/math.md table to its 10 decimals
+        // the generator's reference loglik() to 1e-13, the printed docs/math.md table to its 10 decimals
         expectClose([r.value], [ref.value], 1e-13, 0, 'value');
         expectClose(r.gradient!, ref.gradient, 1e-13, 0, 'gradient');
         expectClose(r.hessian!, ref.hessian, 1e-13, 0, 'hessian');

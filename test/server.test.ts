@@ -1,12 +1,16 @@
 /**
- * The HTTP API (issue 5) through inject() and through a real socket: whole response bodies,
+ * The HTTP API through inject() and through a real socket: whole response bodies,
  * quotes equal to the batch engine's numbers, coded errors naming the field, auth, cold start,
  * observations, model versions, the fit job lifecycle, a model swap under load, metrics, docs.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { isDeepStrictEqual } from 'node:util';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type AppOptions } from '../src/server/app.js';
+import { Store } from '../src/server/store.js';
 import { rng } from '../src/batch/demoData.js';
 import type { Policy } from '../src/pricing/policy.js';
 import { SPEC, model1, model2, makeItems, engineRecords, requireDist, allFinite, type Item } from './server-helpers.js';
@@ -33,7 +37,7 @@ const post = (a: FastifyInstance, url: string, payload: unknown, headers: Record
 const json = (r: { body: string }) => JSON.parse(r.body) as Record<string, unknown>;
 
 describe('POST /v1/quote', () => {
-  it('answers a known product with the whole FORMATS.md record, equal to the engine', async () => {
+  it('answers a known product with the whole docs/formats.md record, equal to the engine', async () => {
     const a = app();
     const item: Item = { product_id: 'SKU-3', features: { f1: 0.25, f2: -0.5, f3: 0.75 }, cost: 12, current_price: 21 };
     const res = await post(a, '/v1/quote', item);
@@ -217,6 +221,43 @@ describe('POST /v1/quotes', () => {
   });
 });
 
+describe('a pool run that fails', () => {
+  const throwingTask = new URL('./fixtures/throwingTask.mjs', import.meta.url).pathname;
+  /** the app's log records at warn and above */
+  function logged(): { lines: Record<string, unknown>[]; logger: AppOptions['logger'] } {
+    const lines: Record<string, unknown>[] = [];
+    return { lines, logger: { level: 'warn', stream: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } } };
+  }
+
+  it('quotes: priced on the main thread with the same numbers, logged and counted in /metrics', async () => {
+    const log = logged();
+    const a = app({ policy, pool: { threads: 1, threshold: 10, workerFile: throwingTask }, logger: log.logger });
+    const items = makeItems(40, 12);
+    const res = await post(a, '/v1/quotes', { items });
+    expect(res.statusCode).toBe(200);
+    expect((json(res) as { items: unknown[] }).items).toEqual(engineRecords(model1, policy, items));
+    expect(a.repricer.poolStarted()).toBe(true);
+    expect((await a.inject('/metrics')).body).toContain('repricer_pool_fallbacks_total{task="quote"} 1');
+    const warn = log.lines.filter((l) => l.msg === 'quote pool run failed; priced on the main thread instead');
+    expect(warn).toHaveLength(1);
+    expect(warn[0]).toMatchObject({ level: 40, err: { message: 'throwingTask fixture: this task module always throws' } });
+  });
+
+  it('fit jobs: failed JOB_FAILED with the message, logged and counted', async () => {
+    const log = logged();
+    const a = app({ pool: { threads: 1, fitTaskFile: throwingTask }, logger: log.logger });
+    expect((await post(a, '/v1/observations', { observations: [{ product_id: 'SKU-1', features: { f1: 0, f2: 0, f3: 0 }, price: 20, won: false }] }, auth)).statusCode).toBe(201);
+    const start = json(await post(a, '/v1/models/fit', { strategy: 'pooled', scale: 0.5 }, auth)) as { id: string };
+    await a.repricer.jobs.idle();
+    expect(json(await a.inject(`/v1/jobs/${start.id}`))).toMatchObject({
+      status: 'failed',
+      error: { code: 'JOB_FAILED', message: 'fit failed: throwingTask fixture: this task module always throws' },
+    });
+    expect((await a.inject('/metrics')).body).toContain('repricer_jobs_total{kind="fit",status="failed"} 1');
+    expect(log.lines.filter((l) => l.msg === 'fit job failed')).toMatchObject([{ level: 50, job: start.id, err: { message: 'throwingTask fixture: this task module always throws' } }]);
+  });
+});
+
 describe('auth on write routes', () => {
   const obs = { observations: [{ product_id: 'SKU-1', features: { f1: 0, f2: 0, f3: 0 }, price: 20, won: 0 }] };
 
@@ -293,6 +334,29 @@ describe('observations and price history (SQLite store)', () => {
     expect(json(await a.inject('/v1/products/SKU-5/prices?limit=0'))).toEqual({
       error: { code: 'INVALID_ARGUMENT', message: 'querystring.limit: must be >= 1', details: { errors: [{ path: 'querystring.limit', message: 'must be >= 1' }] } },
     });
+  });
+});
+
+describe('the audit writer thread dies', () => {
+  it('is reported once (not on close), and the rows are written on the main thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'repricer-audit-'));
+    const deaths: string[] = [];
+    const store = new Store(join(dir, 'db.sqlite'), { auditWorkerFile: new URL('./fixtures/dyingAuditWorker.mjs', import.meta.url).pathname, onAuditWriterDeath: (e) => void deaths.push(e.message) });
+    try {
+      for (let i = 0; i < 100 && store.auditWrites === 'thread'; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(store.auditWrites).toBe('main');
+      expect(deaths).toEqual(['audit writer exited with code 3']);
+      const n = (x: number) => new Float64Array([x]);
+      store.recordPrices({
+        ids: ['SKU-1'], price: n(20), previousPrice: n(19), changePct: n(5), winProbability: n(0.5), expectedProfit: n(4), priceStdError: n(0.1),
+        status: new Uint8Array([0]), reasons: new Uint32Array([0]), modelVersion: 'v1', source: 'quote', at: '2026-01-01T00:00:00Z',
+      });
+      expect(await store.countPrices()).toBe(1);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    expect(deaths).toHaveLength(1);
   });
 });
 

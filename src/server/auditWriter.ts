@@ -2,7 +2,8 @@
  * Main-thread side of the audit writer thread (src/server/auditWorker.ts): posts packed batches
  * of published prices (buffers transferred, not copied), waits for `flush` before a history read (read-your-writes), and closes the
  * thread on shutdown. If the thread dies, `ok` turns false and the store writes on the main
- * thread instead, so no audit row is dropped silently.
+ * thread instead; the death is reported (`onDeath`: the server logs and counts it), so the
+ * fallback, and the rows the thread had not committed, are not lost silently.
  */
 import { Worker } from 'node:worker_threads';
 import type { PackedAudit } from './auditRows.js';
@@ -14,7 +15,8 @@ export class AuditWriter {
   private closing: (() => void) | undefined;
   private dead: Error | undefined;
 
-  constructor(dbFile: string, workerFile: string) {
+  /** `onDeath` is told once if the thread fails or exits before `close` was asked for. */
+  constructor(dbFile: string, workerFile: string, onDeath?: (err: Error) => void) {
     this.worker = new Worker(workerFile, { workerData: { file: dbFile } });
     this.worker.on('message', (m: { kind: string; id?: number }) => {
       if (m.kind === 'flushed' && m.id !== undefined) {
@@ -23,6 +25,7 @@ export class AuditWriter {
       } else if (m.kind === 'closed') this.closing?.();
     });
     const fail = (err: Error) => {
+      if (this.dead === undefined && !this.closing) onDeath?.(err);
       this.dead ??= err;
       for (const w of this.waits.values()) w();
       this.waits.clear();

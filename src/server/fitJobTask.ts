@@ -4,7 +4,7 @@
  * Reads the stored observations itself (its own read-only connection, so a large table is not
  * parsed on the event loop) or takes them already laid out, fits, and returns the model document
  * or a coded error (never throws a RepricerError across the thread boundary, where its class
- * would be lost).
+ * would be lost; any other error is thrown, and the job fails JOB_FAILED with its message).
  */
 import { WasmCore } from '../core/wasm.js';
 import { fitTable, type FitOptions } from '../model/fit.js';
@@ -42,7 +42,6 @@ export default function fitTask(t: FitTask): FitTaskResult {
     return { ok: true, model: fitTable(tab, t.options, core), rows: tab.columns.n };
   } catch (err) {
     if (err instanceof RepricerError) return { ok: false, error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
-    if (err instanceof RangeError || err instanceof TypeError) return { ok: false, error: { code: 'JOB_FAILED', message: `fit failed: ${err.message}` } };
-    throw err;
+    throw err; // anything else rejects the pool run: the job fails JOB_FAILED and logs it (jobs.ts)
   }
 }

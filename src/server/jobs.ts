@@ -3,9 +3,12 @@
  * A fit job snapshots the observation table (rows up to the current last id), reads and fits
  * it on the pool (src/server/fitJobTask.ts), registers the model as a new version and, when asked,
  * activates it. Stages and progress: queued 0 -> reading 0.05 -> fitting 0.1 ->
- * registering 0.95 -> done 1 (the solver reports no finer progress).
+ * registering 0.95 -> done 1 (the solver reports no finer progress). A failed job keeps a coded
+ * error (a RepricerError's code, else JOB_FAILED), is counted in repricer_jobs_total, and a
+ * failure that is not a RepricerError is also logged with its stack.
  */
 import { randomUUID } from 'node:crypto';
+import type { FastifyBaseLogger } from 'fastify';
 import { RepricerError, type ErrorCode, ERROR_CATALOG } from '../core/errors.js';
 import type { FitOptions } from '../model/fit.js';
 import type { Strategy } from '../model/tsmt.js';
@@ -54,6 +57,7 @@ export class Jobs {
     private readonly registry: ModelRegistry,
     private readonly metrics: Metrics,
     private readonly runFit: () => FitRunner,
+    private readonly log: FastifyBaseLogger,
   ) {}
 
   get(id: string): Job | undefined {
@@ -126,8 +130,12 @@ export class Jobs {
       job.progress = 1;
     } catch (err) {
       job.status = 'failed';
-      const e = err as { code?: string; message?: string };
-      job.error = err instanceof RepricerError ? { code: err.code, message: err.message } : e.code === 'MODEL_INVALID' ? { code: 'MODEL_INVALID', message: e.message ?? '' } : { code: 'JOB_FAILED', message: `fit failed: ${e.message ?? String(err)}` };
+      if (err instanceof RepricerError) job.error = { code: err.code, message: err.message };
+      else {
+        // not a coded failure of the fit (the pool or the task module broke): kept with its stack
+        this.log.error({ err, job: job.id }, 'fit job failed');
+        job.error = { code: 'JOB_FAILED', message: `fit failed: ${err instanceof Error ? err.message : String(err)}` };
+      }
     } finally {
       job.finished_at = new Date().toISOString();
       this.metrics.jobs.inc({ kind: job.kind, status: job.status });

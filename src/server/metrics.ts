@@ -8,6 +8,7 @@
  *   repricer_model_version                  gauge     {version}         sequence number of the serving model
  *   repricer_jobs_total                     counter   {kind, status}    finished background jobs
  *   repricer_pool_fallbacks_total           counter   {task}            pool runs that failed and were redone on the main thread
+ *                                                                      (task="quote"), or the audit writer thread's death (task="audit")
  * plus prom-client's default process metrics (prefixed repricer_).
  */
 import { Registry, Histogram, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
@@ -35,7 +36,7 @@ export class Metrics {
       registers,
     });
     this.inFlight = new Gauge({ name: 'repricer_http_requests_in_flight', help: 'requests received and not yet answered', registers });
-    this.quotes = new Counter({ name: 'repricer_quotes_served_total', help: 'SKUs priced, by route and FORMATS.md status', labelNames: ['route', 'status'], registers });
+    this.quotes = new Counter({ name: 'repricer_quotes_served_total', help: 'SKUs priced, by route and docs/formats.md status', labelNames: ['route', 'status'], registers });
     this.breakerTrips = new Counter({ name: 'repricer_breaker_trips_total', help: 'quotes held at the current price by the circuit breaker', labelNames: ['reason'], registers });
     this.modelVersion = new Gauge({ name: 'repricer_model_version', help: 'sequence number of the serving model version (label: version name)', labelNames: ['version'], registers });
     this.jobs = new Counter({ name: 'repricer_jobs_total', help: 'finished background jobs', labelNames: ['kind', 'status'], registers });

@@ -1,7 +1,8 @@
 /**
  * Quote items (features by name) -> the engine's columnar chunk -> priceChunk (on the main
- * thread, or on the Piscina pool for large bodies) -> FORMATS.md price records. The numbers are
- * exactly those of `priceChunk` on the same rows, i.e. those of the batch job.
+ * thread, or on the worker pool for large bodies) -> price records (docs/formats.md "Price
+ * records"). The numbers are exactly those of `priceChunk` on the same rows, i.e. those of the
+ * batch job.
  *
  * Rows whose x . theta or cost overflow are published `rejected` / `non_finite` by the engine
  * itself (the batch job does the same).
@@ -18,15 +19,16 @@ import type { AuditBatch } from './auditRows.js';
 /** Runs a quote task (pricing/quoteTask.ts) on the pool; rejects when the pool cannot. */
 export type PoolRunner = (model: SharedModel, policy: Policy, chunk: CatalogChunk) => Promise<PriceColumns>;
 
-export interface PriceOptions {
+/**
+ * With a pool, bodies of at least `poolThreshold` rows go to it, and `onPoolFallback` is told
+ * when a pool run failed and the chunk was priced on the main thread instead (the server logs
+ * and counts it): a pool without one is a type error, so no fallback goes unreported.
+ */
+export type PriceOptions = {
   core: WasmCore;
   policy: Policy;
-  /** present: bodies of at least `poolThreshold` rows go to the pool */
-  pool?: PoolRunner;
   poolThreshold: number;
-  /** told when a pool run failed and the chunk was priced on the main thread instead (logged, counted) */
-  onPoolFallback?: (err: unknown) => void;
-}
+} & ({ pool?: undefined; onPoolFallback?: undefined } | { pool: PoolRunner; onPoolFallback: (err: unknown) => void });
 
 /**
  * Price a chunk with the given model: on the pool for large bodies, else (or if the pool fails) on
@@ -39,7 +41,7 @@ export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: Pri
       return await o.pool(model.shared(), o.policy, chunk);
     } catch (err) {
       // the main thread gives the same numbers; the failure is logged and counted, not hidden
-      o.onPoolFallback?.(err);
+      o.onPoolFallback(err);
     }
   }
   return priceChunk(o.core, cm, o.policy, chunk);

@@ -1,7 +1,7 @@
 /**
  * JSON schemas of every request and response (fastify validates requests with them, serialises
  * responses through them, and @fastify/swagger publishes them at /docs/json). Field names and
- * meanings follow FORMATS.md: a quote item is a catalogue row with its features given by name;
+ * meanings follow docs/formats.md: a quote item is a catalogue row with its features given by name;
  * a quote result is a prices row plus `cold_start` and `model_version`.
  *
  * Numbers must be finite JSON numbers (`1e999` parses to Infinity and is refused); an optional
@@ -9,7 +9,7 @@
  */
 
 export const LIMITS = {
-  /** SKUs per POST /v1/quotes body (issue 5) */
+  /** SKUs per POST /v1/quotes body */
   maxQuotes: 10_000,
   /** rows per POST /v1/observations body (appended in one transaction on the event loop: ~5 us a row) */
   maxObservations: 10_000,
@@ -188,7 +188,7 @@ export const modelDetailSchema = {
 export const modelUploadBodySchema = {
   type: 'object',
   additionalProperties: true,
-  description: 'a repricer.model/1 document (FORMATS.md); validated in full, 422 MODEL_INVALID names the field',
+  description: 'a repricer.model/1 document (docs/formats.md); validated in full, 422 MODEL_INVALID names the field',
 } as const;
 
 export const versionParamsSchema = {

@@ -1,6 +1,6 @@
 /**
  * The server's embedded database (better-sqlite3, synchronous, one connection on the main
- * thread): win/loss observations (FORMATS.md "Observations", features as a JSON object), the
+ * thread): win/loss observations (docs/formats.md "Observations", features as a JSON object), the
  * audit trail of every published price with its model version and reasons, and the model
  * registry's versions and active pointer.
  *
@@ -72,6 +72,8 @@ export interface StoreOptions {
   flushRows?: number;
   /** compiled src/server/auditWorker.js; with a database file, audit rows are written there */
   auditWorkerFile?: string;
+  /** the writer thread died: from now on audit rows are written on the main thread */
+  onAuditWriterDeath?: (err: Error) => void;
 }
 
 const SCHEMA = `
@@ -143,7 +145,7 @@ export class Store {
     this.insAudit = this.db.prepare(INSERT_AUDIT);
     this.history = this.db.prepare('SELECT * FROM price_audit WHERE product_id = ? ORDER BY id DESC LIMIT ?');
     this.historyBefore = this.db.prepare('SELECT * FROM price_audit WHERE product_id = ? AND id < ? ORDER BY id DESC LIMIT ?');
-    if (file !== ':memory:' && opts.auditWorkerFile && existsSync(opts.auditWorkerFile)) this.writer = new AuditWriter(file, opts.auditWorkerFile);
+    if (file !== ':memory:' && opts.auditWorkerFile && existsSync(opts.auditWorkerFile)) this.writer = new AuditWriter(file, opts.auditWorkerFile, opts.onAuditWriterDeath);
   }
 
   /** Where audit rows are written: 'thread' (writer thread) or 'main' (this thread). */

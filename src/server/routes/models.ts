@@ -1,16 +1,13 @@
 /**
- * Model versions and jobs:
+ * Model versions (fit jobs are in jobs.ts):
  *   GET  /v1/models                      versions and the active one
  *   GET  /v1/models/:version             one version with its model document
  *   POST /v1/models                      register a model document as a new version (not active)
  *   POST /v1/models/:version/activate    swap the serving model atomically (no request dropped)
- *   POST /v1/models/fit                  start a fit job on the pool from the stored observations
- *   GET  /v1/jobs/:id                    job status, progress and result
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions } from '../context.js';
-import type { FitBody } from '../jobs.js';
 import {
   modelsListSchema,
   modelDetailSchema,
@@ -18,14 +15,11 @@ import {
   modelUploadBodySchema,
   versionParamsSchema,
   activateResponseSchema,
-  fitBodySchema,
-  jobSchema,
-  jobParamsSchema,
   errors,
 } from '../schemas.js';
 
 export const modelRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
-  const { registry, jobs } = ctx;
+  const { registry } = ctx;
 
   app.get('/v1/models', { schema: { summary: 'List model versions', tags: ['models'], response: { 200: modelsListSchema, ...errors(429) } } }, async () => ({
     active: registry.active?.version ?? null,
@@ -80,40 +74,6 @@ export const modelRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     async (req) => {
       const { active, previous } = registry.activate(req.params.version);
       return { active: active.version, previous: previous?.version ?? null };
-    },
-  );
-
-  app.post<{ Body: FitBody | undefined }>(
-    '/v1/models/fit',
-    {
-      onRequest: ctx.requireKey,
-      // an empty POST (no body at all) means "all defaults"
-      preValidation: async (req) => {
-        if (req.body === undefined || req.body === null) req.body = {};
-      },
-      schema: {
-        summary: 'Start a fit job from the stored observations',
-        description: 'Returns 202 with the job; poll GET /v1/jobs/:id. With activate: true the fitted model is activated when the job succeeds.',
-        tags: ['models'],
-        security: [{ bearerAuth: [] }],
-        body: fitBodySchema,
-        response: { 202: jobSchema, ...errors(400, 401, 409, 415, 429) },
-      },
-    },
-    async (req, reply) => {
-      const job = jobs.startFit(req.body ?? {});
-      reply.code(202).header('location', `/v1/jobs/${job.id}`);
-      return job;
-    },
-  );
-
-  app.get<{ Params: { id: string } }>(
-    '/v1/jobs/:id',
-    { schema: { summary: 'Job status', tags: ['models'], params: jobParamsSchema, response: { 200: jobSchema, ...errors(404, 429) } } },
-    async (req) => {
-      const job = jobs.get(req.params.id);
-      if (!job) throw new RepricerError('NOT_FOUND', `no job ${JSON.stringify(req.params.id)}`, { id: req.params.id });
-      return job;
     },
   );
 };

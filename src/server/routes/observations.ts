@@ -1,5 +1,5 @@
 /**
- * POST /v1/observations: append win/loss feedback (FORMATS.md "Observations") to the store, all
+ * POST /v1/observations: append win/loss feedback (docs/formats.md "Observations") to the store, all
  * rows or none. A won row must carry competitor_price (the price we learnt); on a lost row it is
  * censored and, if given, ignored by the fit.
  */

@@ -1,9 +1,10 @@
 /**
- * POST /v1/quote (one SKU) and POST /v1/quotes (up to 10 000): the engine's numbers as
- * FORMATS.md price records, plus `cold_start` and the serving `model_version`. The model is read
- * once per request, so a request finishes on the version it started with even if another is
- * activated meanwhile. Large bodies (>= poolThreshold SKUs) are priced on the worker pool;
- * single quotes arriving together are priced together (QuoteBatcher), with the same numbers.
+ * POST /v1/quote (one SKU) and POST /v1/quotes (up to 10 000): the engine's numbers as price
+ * records (docs/formats.md "Price records"), plus `cold_start` and the serving `model_version`.
+ * The model is read once per request, so a request finishes on the version it started with even
+ * if another is activated meanwhile. Large bodies (>= poolThreshold SKUs) are priced on the
+ * worker pool; single quotes arriving together are priced together (QuoteBatcher), with the same
+ * numbers.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { RepricerError } from '../../core/errors.js';
@@ -35,7 +36,7 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
       bodyLimit: ctx.limits.quoteBodyLimit,
       schema: {
         summary: 'Quote one SKU',
-        description: 'Optimal price, win probability, expected profit, Greeks, price standard error, status and reasons (FORMATS.md prices) under the serving model.',
+        description: 'Optimal price, win probability, expected profit, Greeks, price standard error, status and reasons (docs/formats.md prices) under the serving model.',
         tags: ['quotes'],
         body: quoteBodySchema,
         response: { 200: quoteResponseSchema, ...errors(400, 413, 415, 422, 429, 503) },
@@ -58,7 +59,7 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
   );
 
   // key, status and reason strings for the WASM record writer, allocated once outside any arena scope
-  const jsonStrings = buildJsonStrings(ctx.pricing.core, (bytes) => ctx.pricing.core.arena.allocBytes(bytes));
+  const jsonStrings = buildJsonStrings(ctx.pricing.core, (bytes) => ctx.pricing.core.arena.allocBytesPermanent(bytes));
 
   app.post<{ Body: { items: QuoteItem[] } }>(
     '/v1/quotes',

@@ -1,0 +1,100 @@
+/**
+ * The app's error and not-found handlers: every error response is `{error: {code, message,
+ * details?}}` with a code of src/core/errors.ts. A RepricerError keeps its code; Fastify's own
+ * errors (schema validation, body limit, content type, rate limit, malformed JSON) are mapped to
+ * theirs; anything else is logged and answered 500 INTERNAL without its message.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
+import { ERROR_CATALOG, RepricerError, type ErrorCode } from '../core/errors.js';
+
+function pathOf(e: ErrorObject, part: string): string {
+  const p = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+  const pre = part === 'body' ? '' : `${part}.`;
+  return p ? pre + p : part === 'body' ? 'body' : part;
+}
+
+/** One validation error as "path: what was expected". */
+export function describeValidation(e: ErrorObject, part: string): { path: string; message: string } {
+  let path = pathOf(e, part);
+  const join = (name: string) => (path === 'body' ? name : `${path}.${name}`);
+  let message: string;
+  switch (e.keyword) {
+    case 'required':
+      path = join(String(e.params.missingProperty));
+      message = 'is required';
+      break;
+    case 'additionalProperties':
+      path = join(String(e.params.additionalProperty));
+      message = 'is not an allowed field';
+      break;
+    case 'type': {
+      const t = e.params.type as string | string[];
+      message = `must be ${Array.isArray(t) ? t.join(' or ') : String(t).split(',').join(' or ')}`;
+      break;
+    }
+    case 'enum':
+      message = `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+      break;
+    default:
+      message = e.message ?? 'is invalid';
+  }
+  return { path, message };
+}
+
+interface ErrorOut {
+  status: number;
+  body: { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+}
+
+const send = (code: ErrorCode, message: string, details?: Record<string, unknown>): ErrorOut => ({
+  status: ERROR_CATALOG[code].status,
+  body: { error: details ? { code, message, details } : { code, message } },
+});
+
+/** A schema validation error of one request part: every field path, the first 10 in the message. */
+function validationError(fe: FastifyError): ErrorOut {
+  const part = fe.validationContext ?? 'body';
+  const list = fe.validation!.map((e) => describeValidation(e as ErrorObject, part));
+  const msg = list.slice(0, 10).map((e) => `${e.path}: ${e.message}`).join('; ') + (list.length > 10 ? `; ... (${list.length} in all)` : '');
+  return send(part === 'body' ? 'INVALID_BODY' : 'INVALID_ARGUMENT', msg, { errors: list.slice(0, 100) });
+}
+
+/** The coded response of an error thrown by a route, a hook or Fastify itself. */
+function errorOut(err: FastifyError | RepricerError, req: FastifyRequest, bulkBodyLimit: number): ErrorOut {
+  if (err instanceof RepricerError) return send(err.code, err.message, err.details);
+  const fe = err as FastifyError;
+  if (fe.validation) return validationError(fe);
+  switch (fe.statusCode) {
+    case 413:
+      return send('PAYLOAD_TOO_LARGE', `the request body is larger than the limit of this route (${req.routeOptions.bodyLimit ?? bulkBodyLimit} bytes)`);
+    case 415:
+      return send('UNSUPPORTED_MEDIA_TYPE', `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/json`);
+    case 429:
+      return send('RATE_LIMITED', fe.message);
+    case 404:
+      return send('NOT_FOUND', fe.message);
+  }
+  if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // JSON syntax, empty JSON body, bad content-length, forbidden __proto__ keys
+    return send('INVALID_BODY', `body: ${fe.message}`);
+  }
+  req.log.error({ err }, 'internal error');
+  return send('INTERNAL', 'internal error');
+}
+
+/** Install the error handler and the not-found handler (404 NOT_FOUND naming the route). */
+export function installErrorHandlers(app: FastifyInstance, limits: { bulkBodyLimit: number }): void {
+  app.setErrorHandler((err: FastifyError | RepricerError, req: FastifyRequest, reply: FastifyReply) => {
+    const out = errorOut(err, req, limits.bulkBodyLimit);
+    reply.code(out.status).type('application/json').send(out.body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const out = send('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+    reply.code(out.status).send(out.body);
+  });
+}
