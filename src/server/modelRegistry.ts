@@ -108,7 +108,7 @@ export class ModelRegistry {
     const compiled = compileModel(loadModel(rec.path));
     this.smokeTest(compiled);
     // permanent allocations, reused when a version is activated again (activation never runs inside an arena scope)
-    const { pinned } = pinModel(this.core, compiled, this.pins.get(rec.version), false);
+    const { pinned } = pinModel(this.core, compiled, this.pins.get(rec.version));
     this.pins.set(rec.version, pinned);
     let shared: SharedModel | undefined;
     const next: ActiveModel = {
