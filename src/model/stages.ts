@@ -1,23 +1,18 @@
 /**
- * The two-stage multi-task (TSMT) estimator of MATH.md §1.8 and its two baselines.
+ * The pieces of the two-stage multi-task (TSMT) estimator of docs/math.md §1.8 that do not depend
+ * on where they run: its types and options, λ_i, the layout of the rows by product, and the
+ * per-product work of stage II (estimate, standard errors, log-likelihood, the held-out chain
+ * over the c_λ grid). The algorithm that strings them together, and runs stage I, is
+ * src/model/tsmt.ts; the serial executor there and the worker tasks of the parallel one
+ * (src/model/fitTask.ts) call the per-product functions below, so given the same θ̂_0 a product's
+ * results are the same bit for bit wherever they are computed.
  *
- *   stage I  : θ̂_0 = argmin_{‖θ‖≤W} L(θ; all rows)                       (pooled, ball-constrained)
  *   stage II : θ̂_i = argmin_{‖θ‖≤W} L(θ; rows of i) + λ_i·‖θ - θ̂_0‖₂      (L = average loss)
- *              λ_i = c_λ·sqrt(D·ln(2·D²·M) / n_i)                           (MATH.md §1.8, [DEF] row)
- *
- * Strategies: `tsmt` (both stages), `pooled` (θ̂_i = θ̂_0 for every product), `individual`
- * (λ_i = 0: each product's own ball-constrained MLE; a product with no rows falls back to θ̂_0 —
- * the `n_i = 0` rule of MATH.md §1.8, not the `n_i < d` one).
- *
- * c_λ, when not given, is chosen from LAMBDA_GRID by held-out log-likelihood: within each
- * product every 5th row (its 5th, 10th, 15th, ... row in file order) is held out, stages I and II are
- * fitted on the rest for every grid value, and the value with the largest held-out
- * log-likelihood wins (exact ties go to the larger c_λ, i.e. more shrinkage). The final fit then
- * uses all rows.
+ *              λ_i = c_λ·sqrt(D·ln(2·D²·M) / n_i)                           (docs/math.md §1.8, [DEF] row)
  *
  * Standard errors: cov_i = (I_i + P_i + I/W²)⁻¹, where I_i is the observed Fisher information of
- * product i's rows at θ̂_i (MATH.md §1.4: -Σ∇²ℓ_t), P_i the curvature of the stage-II penalty in
- * sum scale (n_i·λ_i·(I - vvᵀ)/r with r = ‖θ̂_i - θ̂_0‖, v the unit direction; zero for
+ * product i's rows at θ̂_i (docs/math.md §1.4: -Σ∇²ℓ_t), P_i the curvature of the stage-II
+ * penalty in sum scale (n_i·λ_i·(I - vvᵀ)/r with r = ‖θ̂_i - θ̂_0‖, v the unit direction; zero for
  * `individual`), and I/W² a weak prior of sd W standing for the ball constraint, which keeps the
  * matrix invertible for products with fewer rows than coefficients (it is negligible once a
  * product has data in every direction). A product shrunk exactly onto θ̂_0 (and every product
@@ -28,12 +23,12 @@
 import type { WasmCore } from '../core/wasm.js';
 import type { NoiseSpec, Convention } from '../core/validate.js';
 import { censoredLogLikelihood, type ObservationColumns } from '../core/likelihood.js';
-import { fitNewton, observedInformation, type Penalty, type SolverResult } from '../core/solvers.js';
+import { fitNewton, observedInformation, type NewtonOptions, type Penalty } from '../core/solvers.js';
 
 export type Strategy = 'tsmt' | 'pooled' | 'individual';
 export const STRATEGIES: readonly Strategy[] = ['tsmt', 'pooled', 'individual'];
 
-/** Grid for c_λ (MATH.md §1.8 suggests [0.01, 1]; 3 is added for small-σ data, see docs/regret.md). */
+/** Grid for c_λ (docs/math.md §1.8 suggests [0.01, 1]; 3 is added for small-σ data, see docs/regret.md). */
 export const LAMBDA_GRID: readonly number[] = [0.01, 0.03, 0.1, 0.3, 1, 3];
 /** Held-out fraction used for choosing c_λ: every HOLDOUT_EVERY-th row of each product. */
 export const HOLDOUT_EVERY = 5;
@@ -44,7 +39,7 @@ export interface TsmtOptions {
   noise: NoiseSpec;
   /** Estimate log σ jointly in stage I (then held fixed in stage II). */
   estimateScale?: boolean;
-  /** Radius W of the parameter ball (MATH.md §1.6). */
+  /** Radius W of the parameter ball (docs/math.md §1.6). */
   radius: number;
   /** c_λ; undefined: chosen from `lambdaGrid` by held-out log-likelihood (tsmt only). */
   lambdaC?: number;
@@ -93,7 +88,7 @@ export interface TsmtResult {
 }
 
 /**
- * λ_i = c·sqrt(D·ln(2D²M)/n_i) (MATH.md §1.8, [DEF] row; average-loss scale). With row weights,
+ * λ_i = c·sqrt(D·ln(2D²M)/n_i) (docs/math.md §1.8, [DEF] row; average-loss scale). With row weights,
  * n_i is the product's total weight, so a weight of 2 acts exactly like a duplicated row.
  */
 export function lambdaFor(c: number, D: number, M: number, n: number): number {
@@ -190,9 +185,8 @@ function totalWeight(obs: ObservationColumns): number {
   return s;
 }
 
-/** What the per-product fits need (shared with the worker-pool fit, src/model/parallelFit.ts). */
-export interface Ctx {
-  core: WasmCore;
+/** Solver settings of a fit, wherever it runs (plain data: they travel to the workers). */
+export interface FitSettings {
   noise: NoiseSpec;
   radius: number;
   convention: Convention;
@@ -200,24 +194,25 @@ export interface Ctx {
   tol?: number;
 }
 
-function solverOpts(ctx: Ctx, extra: { penalty?: Penalty; start?: Float64Array; estimateScale?: boolean }) {
-  const o: Parameters<typeof fitNewton>[3] = { radius: ctx.radius, normalize: 'mean', convention: ctx.convention };
-  if (ctx.maxIter !== undefined) o.maxIter = ctx.maxIter;
-  if (ctx.tol !== undefined) o.tol = ctx.tol;
+/** What the per-product fits need: the settings and the core that runs them. */
+export interface Ctx extends FitSettings {
+  core: WasmCore;
+}
+
+/** Newton options of a fit's solves: the settings' radius, convention, maxIter and tol, mean loss. */
+export function solverOpts(s: FitSettings, extra: { penalty?: Penalty; start?: Float64Array; estimateScale?: boolean }): NewtonOptions {
+  const o: NewtonOptions = { radius: s.radius, normalize: 'mean', convention: s.convention };
+  if (s.maxIter !== undefined) o.maxIter = s.maxIter;
+  if (s.tol !== undefined) o.tol = s.tol;
   if (extra.penalty) o.penalty = extra.penalty;
   if (extra.start) o.start = extra.start;
   if (extra.estimateScale) o.estimateScale = true;
   return o;
 }
 
-/** Stage I: pooled ball-constrained MLE (optionally with log σ). */
-function stageOne(ctx: Ctx, obs: ObservationColumns, estimateScale: boolean, start?: Float64Array): SolverResult {
-  return fitNewton(ctx.core, obs, ctx.noise, solverOpts(ctx, { estimateScale, start }));
-}
-
 /**
  * Stage II for one product: penalised fit around θ̂_0, with the exact-shrinkage shortcut of
- * MATH.md §1.8 (θ̂_0 strictly inside the ball and ‖∇L_i(θ̂_0)‖ ≤ λ_i ⇒ θ̂_i = θ̂_0).
+ * docs/math.md §1.8 (θ̂_0 strictly inside the ball and ‖∇L_i(θ̂_0)‖ ≤ λ_i ⇒ θ̂_i = θ̂_0).
  */
 function stageTwo(ctx: Ctx, obs: ObservationColumns, theta0: Float64Array, lambda: number, start?: Float64Array): { theta: Float64Array; shrunk: boolean; iterations: number; converged: boolean } {
   if (obs.n === 0) return { theta: theta0.slice(), shrunk: true, iterations: 0, converged: true };
@@ -252,12 +247,6 @@ export function productEstimate(ctx: Ctx, strategy: Strategy, p: ObservationColu
   const lambda = strategy === 'individual' ? 0 : lambdaFor(c, D, M, totalWeight(p));
   const r = stageTwo(ctx, p, theta0, lambda, start);
   return { ...r, lambda };
-}
-
-/** Per-product estimates for one value of λ (strategy semantics applied). */
-function productEstimates(ctx: Ctx, strategy: Strategy, parts: ObservationColumns[], theta0: Float64Array, c: number, D: number, starts?: Float64Array[]): ProductEstimate[] {
-  const M = parts.length;
-  return parts.map((p, i) => productEstimate(ctx, strategy, p, theta0, c, D, M, starts?.[i]));
 }
 
 /**
@@ -324,7 +313,7 @@ export function buildLayout(core: WasmCore, obs: ObservationColumns, groups: Int
 }
 
 /** Rows [from, to) of the layout as a zero-copy ObservationColumns. */
-function slice(L: Layout, from: number, to: number): ObservationColumns {
+export function slice(L: Layout, from: number, to: number): ObservationColumns {
   const o = L.obs;
   const d = o.d;
   const s: ObservationColumns = { n: to - from, d, x: o.x.subarray(from * d, to * d), won: o.won.subarray(from, to), price: o.price.subarray(from, to), competitor: o.competitor.subarray(from, to) };
@@ -339,33 +328,6 @@ export function parts(L: Layout, which: 'all' | 'train' | 'valid'): ObservationC
 }
 
 
-/** Choose c_λ by held-out log-likelihood on a layout (see the file comment). */
-function selectOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): { c: number; grid: number[]; heldOutLogLikelihood: number[] } {
-  const grid = [...(opts.lambdaGrid ?? LAMBDA_GRID)];
-  const ctx = makeCtx(core, opts);
-  const s1 = stageOne(ctx, { ...L.obs, weight: L.trainWeight }, opts.estimateScale ?? false);
-  if (s1.logScale !== undefined) ctx.noise = { family: ctx.noise.family, scale: Math.exp(s1.logScale) };
-  const theta0 = Float64Array.from(s1.theta);
-  const D = L.obs.d;
-  const trainParts = parts(L, 'train');
-  const validParts = parts(L, 'valid');
-  // from the largest c (most shrinkage) down, warm-starting each product from the previous value
-  const order = gridOrder(grid);
-  let starts: Float64Array[] | undefined;
-  const ll = new Array<number>(grid.length);
-  for (const { c, k } of order) {
-    const est = productEstimates(ctx, 'tsmt', trainParts, theta0, c, D, starts);
-    starts = est.map((e) => e.theta);
-    let s = 0;
-    for (let i = 0; i < est.length; i++) {
-      if (validParts[i].n === 0) continue;
-      s += productLogLikelihood(ctx, validParts[i], est[i].theta);
-    }
-    ll[k] = s;
-  }
-  return { c: grid[bestOf(order, ll)], grid, heldOutLogLikelihood: ll };
-}
-
 /** The c_λ grid in fitting order: largest first (most shrinkage), each value with its grid index. */
 export function gridOrder(grid: readonly number[]): { c: number; k: number }[] {
   return grid.map((c, k) => ({ c, k })).sort((a, b) => b.c - a.c);
@@ -378,22 +340,16 @@ export function bestOf(order: { k: number }[], ll: number[]): number {
   return best;
 }
 
-/** Choose c_λ by held-out log-likelihood (see the file comment). */
-export function selectLambdaC(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): { c: number; grid: number[]; heldOutLogLikelihood: number[] } {
-  checkOptions(obs, groups, M, opts);
-  const mark = core.arena.mark();
-  try {
-    return selectOnLayout(core, buildLayout(core, obs, groups, M), opts);
-  } finally {
-    core.arena.release(mark);
-  }
+export function makeCtx(core: WasmCore, opts: TsmtOptions): Ctx {
+  return { core, ...fitSettings(opts) };
 }
 
-export function makeCtx(core: WasmCore, opts: TsmtOptions): Ctx {
-  const ctx: Ctx = { core, noise: { family: opts.noise.family, scale: opts.noise.scale }, radius: opts.radius, convention: opts.convention ?? 'price' };
-  if (opts.maxIter !== undefined) ctx.maxIter = opts.maxIter;
-  ctx.tol = opts.tol ?? defaultTol(opts.noise.scale);
-  return ctx;
+/** The solver settings of a fit: the options' noise, radius, convention, maxIter, tol (default defaultTol). */
+export function fitSettings(opts: TsmtOptions): FitSettings {
+  const s: FitSettings = { noise: { family: opts.noise.family, scale: opts.noise.scale }, radius: opts.radius, convention: opts.convention ?? 'price' };
+  if (opts.maxIter !== undefined) s.maxIter = opts.maxIter;
+  s.tol = opts.tol ?? defaultTol(opts.noise.scale);
+  return s;
 }
 
 /**
@@ -416,75 +372,6 @@ export function checkOptions(obs: ObservationColumns, groups: Int32Array, M: num
     if (!(groups[r] >= 0 && groups[r] < M)) throw new RangeError(`fitTsmt: groups[${r}] must be in [0, ${M}), got ${groups[r]}`);
   }
   if (opts.strategy !== undefined && !STRATEGIES.includes(opts.strategy)) throw new RangeError(`fitTsmt: strategy must be one of ${STRATEGIES.join(', ')}, got ${String(opts.strategy)}`);
-}
-
-/**
- * Fit θ̂_0 and θ̂_1..θ̂_M. `groups[r]` is the product index of row r; `M` the number of products
- * (products with no rows get θ̂_0).
- */
-export function fitTsmt(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): TsmtResult {
-  checkOptions(obs, groups, M, opts);
-  const mark = core.arena.mark();
-  try {
-    return fitOnLayout(core, buildLayout(core, obs, groups, M), opts);
-  } finally {
-    core.arena.release(mark);
-  }
-}
-
-function fitOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): TsmtResult {
-  const strategy = opts.strategy ?? 'tsmt';
-  const obs = L.obs;
-  const M = L.M;
-  const D = obs.d;
-  const wantSe = opts.standardErrors ?? true;
-  const estimateScale = opts.estimateScale ?? false;
-
-  let lambdaC: number | null = null;
-  let lambdaSelection: TsmtResult['lambdaSelection'];
-  if (strategy === 'tsmt') {
-    if (opts.lambdaC !== undefined) lambdaC = opts.lambdaC;
-    else {
-      const sel = selectOnLayout(core, L, opts);
-      lambdaC = sel.c;
-      lambdaSelection = { grid: sel.grid, heldOutLogLikelihood: sel.heldOutLogLikelihood };
-    }
-  }
-
-  const ctx = makeCtx(core, opts);
-  const s1 = stageOne(ctx, obs, estimateScale);
-  if (s1.logScale !== undefined) ctx.noise = { family: ctx.noise.family, scale: Math.exp(s1.logScale) };
-  const theta0 = Float64Array.from(s1.theta);
-  let iterations = s1.iterations;
-  let converged = s1.converged;
-
-  const all = parts(L, 'all');
-  const starts = opts.start ? all.map((_, i) => opts.start!.slice(i * D, (i + 1) * D)) : undefined;
-  const est = productEstimates(ctx, strategy, all, theta0, lambdaC ?? 0, D, starts);
-
-  const common: ParameterFit = { theta: theta0, n: obs.n, iterations: s1.iterations, converged: s1.converged };
-  let logScaleStdErr: number | undefined;
-  if (wantSe) {
-    const info = Float64Array.from(observedInformation(core, obs, estimateScale ? withLogScale(theta0, ctx.noise.scale) : theta0, ctx.noise, { convention: ctx.convention, estimateScale }));
-    logScaleStdErr = commonCovariance(common, info, D, estimateScale, opts.radius);
-  }
-
-  const products: ProductFit[] = est.map((e, i) => {
-    iterations += e.iterations;
-    converged &&= e.converged;
-    return productFit(ctx, e, all[i], theta0, common, wantSe);
-  });
-
-  let logLikelihood = 0;
-  for (let i = 0; i < M; i++) {
-    if (all[i].n === 0) continue;
-    logLikelihood += productLogLikelihood(ctx, all[i], products[i].theta);
-  }
-
-  const res: TsmtResult = { strategy, noise: ctx.noise, scaleEstimated: estimateScale, common, products, lambdaC, logLikelihood, iterations, converged };
-  if (lambdaSelection) res.lambdaSelection = lambdaSelection;
-  if (logScaleStdErr !== undefined) res.logScaleStdErr = logScaleStdErr;
-  return res;
 }
 
 /**
@@ -546,4 +433,39 @@ export function withLogScale(theta: Float64Array, scale: number): Float64Array {
   t.set(theta);
   t[theta.length] = Math.log(scale);
   return t;
+}
+
+/** A product's stage-II result: its fit and the log-likelihood of its rows at θ̂_i (0 without rows). */
+export interface ProductResult {
+  fit: ProductFit;
+  logLikelihood: number;
+}
+
+/**
+ * Stage II of one product with c_λ = c (strategy semantics applied): estimate, standard errors
+ * when `wantSe` (`common` carries θ̂_0's covariance for shrunk products) and log-likelihood.
+ */
+export function fitProduct(
+  ctx: Ctx, strategy: Strategy, part: ObservationColumns, theta0: Float64Array, c: number, D: number, M: number,
+  start: Float64Array | undefined, common: ParameterFit, wantSe: boolean,
+): ProductResult {
+  const e = productEstimate(ctx, strategy, part, theta0, c, D, M, start);
+  const fit = productFit(ctx, e, part, theta0, common, wantSe);
+  return { fit, logLikelihood: part.n === 0 ? 0 : productLogLikelihood(ctx, part, fit.theta) };
+}
+
+/**
+ * The held-out chain of one product: stage II (tsmt) on its training rows for each c_λ of `grid`
+ * in that order (largest first, gridOrder), each warm-started from the previous estimate, and
+ * the log-likelihood of its held-out rows at each estimate (0 without held-out rows).
+ */
+export function heldOutChain(ctx: Ctx, train: ObservationColumns, valid: ObservationColumns, theta0: Float64Array, grid: ArrayLike<number>, D: number, M: number): Float64Array {
+  const out = new Float64Array(grid.length);
+  let start: Float64Array | undefined;
+  for (let k = 0; k < grid.length; k++) {
+    const e = productEstimate(ctx, 'tsmt', train, theta0, grid[k], D, M, start);
+    start = e.theta;
+    out[k] = valid.n === 0 ? 0 : productLogLikelihood(ctx, valid, e.theta);
+  }
+  return out;
 }
