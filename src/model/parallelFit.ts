@@ -55,7 +55,7 @@ export interface FitPoolOptions {
   workerFile?: string;
 }
 
-/** Bytes the layout of n rows × d features takes in the pool's memory (tsmt.ts buildLayout + headroom). */
+/** Bytes the layout of n rows × d features takes in the pool's memory (stages.ts buildLayout + headroom). */
 export function layoutBytes(n: number, d: number, weighted: boolean): number {
   const doubles = n * d + n * (weighted ? 5 : 4) + (1 << 16);
   return 8 * doubles + 16 * 8 + (1 << 20);
@@ -66,7 +66,7 @@ export function fitWorkerFile(): string {
   return compiledTaskFile(import.meta.url, './fitTask.js');
 }
 
-/** Observations loaded into the pool's shared memory (sorted by product, tsmt.ts layout). */
+/** Observations loaded into the pool's shared memory (sorted by product, stages.ts buildLayout). */
 export interface LoadedObservations {
   readonly layout: Layout;
   readonly groups: Int32Array;

@@ -313,7 +313,7 @@ export function buildLayout(core: WasmCore, obs: ObservationColumns, groups: Int
 }
 
 /** Rows [from, to) of the layout as a zero-copy ObservationColumns. */
-export function slice(L: Layout, from: number, to: number): ObservationColumns {
+function slice(L: Layout, from: number, to: number): ObservationColumns {
   const o = L.obs;
   const d = o.d;
   const s: ObservationColumns = { n: to - from, d, x: o.x.subarray(from * d, to * d), won: o.won.subarray(from, to), price: o.price.subarray(from, to), competitor: o.competitor.subarray(from, to) };
