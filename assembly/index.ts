@@ -2,7 +2,7 @@
 // memory and check nothing; src/core validates at the boundary.
 export { erfcx, erfc, normLogCdf, normMills, noiseTable } from "./noise";
 export { linearPredictor, winProbabilityAt } from "./pricing";
-export { censoredLogLikelihood, projectedNewton, projectedSgd, newtonWorkSize, sgdWorkSize, proxL2Ball } from "./solvers";
+export { censoredLogLikelihood, projectedNewton, newtonBegin, newtonResume, newtonRequest, projectedSgd, newtonWorkSize, sgdWorkSize, proxL2Ball } from "./solvers";
 export { virtualValuationInverse, optimalQuote, priceVariance } from "./quote";
 export { greeks, profitTerms, returnAwareOptimum, closedFormPrice } from "./greeks";
 export { parseCatalogCsv } from "./catalogCsv";

@@ -168,11 +168,19 @@ function setProblem(
  * gradient and Hessian (skipped when 0).
  */
 function smoothPart(thetaPtr: usize, gPtr: usize, hPtr: usize): f64 {
+  return finishSmooth(thetaPtr, gPtr, hPtr, censoredLogLikelihood(
+    Pn, Pd, Px, Pwon, Pprice, Pcomp, Pweight, thetaPtr, Pfamily, Pscale, Pconv, Pest, gPtr, hPtr,
+  ));
+}
+
+/**
+ * The smooth part from a likelihood pass: `value` = Σ w ℓ at θ, with its gradient and Hessian
+ * already in gPtr / hPtr (skipped when 0), scaled by -1/N in place, plus the quadratic penalty.
+ */
+function finishSmooth(thetaPtr: usize, gPtr: usize, hPtr: usize, value: f64): f64 {
   const D = PD;
   const d = Pd;
-  let f = -PinvN * censoredLogLikelihood(
-    Pn, d, Px, Pwon, Pprice, Pcomp, Pweight, thetaPtr, Pfamily, Pscale, Pconv, Pest, gPtr, hPtr,
-  );
+  let f = -PinvN * value;
   const s = -PinvN;
   if (gPtr != 0) for (let i = 0; i < D; i++) st(gPtr, i, s * ld(gPtr, i));
   if (hPtr != 0) for (let i = 0; i < D * D; i++) st(hPtr, i, s * ld(hPtr, i));
@@ -432,34 +440,6 @@ function ballNewton(thetaPtr: usize, gPtr: usize, hPtr: usize, lPtr: usize, vPtr
   return true;
 }
 
-/**
- * With θ fixed, minimise the smooth part over log σ (entry d) by safeguarded 1-D Newton with
- * halving; used by the exact-shrinkage check when the scale is estimated.
- */
-function fitLogScaleOnly(thetaPtr: usize, gPtr: usize, hPtr: usize, trPtr: usize, tol: f64): void {
-  const d = Pd;
-  const D = PD;
-  for (let it = 0; it < 100; it++) {
-    const f = smoothPart(thetaPtr, gPtr, hPtr);
-    const gs = ld(gPtr, d);
-    const hs = ld(hPtr, d * D + d);
-    if (Math.abs(gs) <= 0.1 * tol) return;
-    const step = hs > 0.0 ? -gs / hs : -gs;
-    copyv(D, thetaPtr, trPtr);
-    let alpha: f64 = 1.0;
-    let ok = false;
-    for (let ls = 0; ls < 60; ls++) {
-      st(trPtr, d, ld(thetaPtr, d) + alpha * step);
-      if (smoothPart(trPtr, 0, 0) <= f + 1e-4 * alpha * step * gs) {
-        ok = true;
-        break;
-      }
-      alpha *= 0.5;
-    }
-    if (!ok) return;
-    st(thetaPtr, d, ld(trPtr, d));
-  }
-}
 
 // Rounding error bound of the last predictedDecrease: gᵀΔ is a difference of products of size
 // |g|·|θ|, so on the sphere with a large multiplier its sign is noise below this bound.
@@ -506,12 +486,340 @@ function stationarityFloor(thetaPtr: usize, gPtr: usize, Lm: f64): f64 {
   return FLOOR_REL * (Lm * normv(PD, thetaPtr) + normv(PD, gPtr));
 }
 
+// ------------------------------------------------------------------------------------------------
+// The Newton loop as a resumable state machine. Every likelihood pass it needs is handed back to
+// its driver as a request (θ, and where the gradient and Hessian go), so that the same loop runs
+// with the pass inside this module (projectedNewton, over one block of rows) or outside it (the
+// TS driver src/core/newton.ts: the TSMT stage I of src/model/, serial or summed over row ranges
+// on worker threads). Nothing is kept in module globals between calls: the state block at the
+// start of the work buffer holds the problem and the loop's variables, so several loops may be
+// in flight on one instance.
+
+// doubles of the state block (slots below)
+const NEWTON_STATE: i32 = 32;
+const S_BIGD: i32 = 0;
+const S_D: i32 = 1;
+const S_EST: i32 = 2;
+const S_INVN: i32 = 3;
+const S_KIND: i32 = 4;
+const S_CENTER: i32 = 5;
+const S_LAMBDA: i32 = 6;
+const S_PREC: i32 = 7;
+const S_RADIUS: i32 = 8;
+const S_MAXITER: i32 = 9;
+const S_TOL: i32 = 10;
+const S_THETA: i32 = 11;
+const S_INFO: i32 = 12;
+const S_PHASE: i32 = 13;
+const S_REQ_THETA: i32 = 14;
+const S_REQ_G: i32 = 15;
+const S_REQ_H: i32 = 16;
+const S_ITERS: i32 = 17;
+const S_GNORM: i32 = 18;
+const S_F: i32 = 19;
+const S_BESTG: i32 = 20;
+const S_STALLS: i32 = 21;
+const S_FLAT: i32 = 22;
+const S_ALPHA: i32 = 23;
+const S_PRED: i32 = 24;
+const S_SLACK: i32 = 25;
+const S_FLOOR: i32 = 26;
+const S_LS_IT: i32 = 27;
+const S_LS_F: i32 = 28;
+const S_LS_GS: i32 = 29;
+const S_LS_STEP: i32 = 30;
+const S_LS_K: i32 = 31;
+
+// phases: which pass the pending request is
+/** exact-shrinkage check, log σ only: smooth part, gradient and Hessian at (θ0, log σ) */
+const PH_LS_EVAL: i32 = 1;
+/** exact-shrinkage check, log σ only: a trial point of its line search */
+const PH_LS_TRY: i32 = 2;
+/** exact-shrinkage check: gradient at the centre */
+const PH_SHRINK_GRAD: i32 = 3;
+/** exact shrinkage holds: the final pass at the centre */
+const PH_SHRINK_FINAL: i32 = 4;
+/** main loop: smooth part, gradient and Hessian at θ */
+const PH_MAIN_EVAL: i32 = 5;
+/** main loop: a trial point of the Armijo search */
+const PH_MAIN_LS: i32 = 6;
+
 /** Doubles of work needed by projectedNewton for d features (covers estimateScale, D = d + 1). */
 export function newtonWorkSize(d: i32): i32 {
   const D = d + 1;
-  return 2 * D * D + 8 * D;
+  return NEWTON_STATE + 2 * D * D + 8 * D;
 }
 
+/** The problem globals of the loop whose state block is at s. */
+function loadProblem(s: usize): void {
+  Pd = <i32>ld(s, S_D);
+  Pest = <i32>ld(s, S_EST);
+  PD = Pd + Pest;
+  PinvN = ld(s, S_INVN);
+  Pkind = <i32>ld(s, S_KIND);
+  Pcenter = <usize>ld(s, S_CENTER);
+  Plambda = ld(s, S_LAMBDA);
+  Pprec = <usize>ld(s, S_PREC);
+  Pradius = ld(s, S_RADIUS);
+}
+
+// the work vectors after the state block: g (D), H (D×D), L (D×D), then v, vn, y, m, a, b, tr (D each)
+// @ts-ignore: decorator
+@inline function wG(s: usize): usize {
+  return s + (<usize>NEWTON_STATE << 3);
+}
+// @ts-ignore: decorator
+@inline function wH(s: usize): usize {
+  return wG(s) + (<usize>PD << 3);
+}
+// @ts-ignore: decorator
+@inline function wL(s: usize): usize {
+  return wH(s) + (<usize>(PD * PD) << 3);
+}
+/** k-th D-vector after L: 0 v, 1 vn, 2 y, 3 m, 4 a, 5 b, 6 tr */
+// @ts-ignore: decorator
+@inline function wVec(s: usize, k: i32): usize {
+  return wL(s) + (<usize>(PD * PD + k * PD) << 3);
+}
+
+/** Record the pending pass (θ at thetaPtr; gradient into gPtr and Hessian into hPtr unless 0). */
+function request(s: usize, phase: i32, thetaPtr: usize, gPtr: usize, hPtr: usize): i32 {
+  st(s, S_PHASE, <f64>phase);
+  st(s, S_REQ_THETA, <f64>thetaPtr);
+  st(s, S_REQ_G, <f64>gPtr);
+  st(s, S_REQ_H, <f64>hPtr);
+  return 1;
+}
+
+/** Where the pending pass reads θ (field 0) and writes its gradient (1) and Hessian (2; 0: not wanted). */
+export function newtonRequest(workPtr: usize, field: i32): usize {
+  return <usize>ld(workPtr, S_REQ_THETA + field);
+}
+
+function finish(s: usize, converged: bool): i32 {
+  const info = <usize>ld(s, S_INFO);
+  st(info, 0, ld(s, S_ITERS));
+  st(info, 1, ld(s, S_GNORM));
+  st(info, 2, converged ? 1.0 : 0.0);
+  st(info, 3, ld(s, S_F));
+  st(s, S_PHASE, 0.0);
+  return 0;
+}
+
+function mainLoop(s: usize): i32 {
+  st(s, S_BESTG, Infinity);
+  st(s, S_STALLS, 0.0);
+  st(s, S_FLAT, 0.0);
+  return request(s, PH_MAIN_EVAL, <usize>ld(s, S_THETA), wG(s), wH(s));
+}
+
+function shrinkGradient(s: usize): i32 {
+  return request(s, PH_SHRINK_GRAD, wVec(s, 6), wG(s), 0);
+}
+
+/**
+ * Start the loop of projectedNewton (arguments as there, without the rows): projects the start
+ * into the ball and returns 1 with the first pass requested (newtonRequest), or 0 when done.
+ */
+export function newtonBegin(
+  d: i32, estimateScale: i32, normaliser: f64, penaltyKind: i32, centerPtr: usize, lambda: f64,
+  precisionPtr: usize, radius: f64, maxIter: i32, tol: f64, thetaPtr: usize, workPtr: usize, infoPtr: usize,
+): i32 {
+  const s = workPtr;
+  const est = estimateScale != 0 ? 1 : 0;
+  st(s, S_BIGD, <f64>(d + est));
+  st(s, S_D, <f64>d);
+  st(s, S_EST, <f64>est);
+  st(s, S_INVN, 1.0 / normaliser);
+  st(s, S_KIND, <f64>penaltyKind);
+  st(s, S_CENTER, <f64>centerPtr);
+  st(s, S_LAMBDA, lambda);
+  st(s, S_PREC, <f64>precisionPtr);
+  st(s, S_RADIUS, radius);
+  st(s, S_MAXITER, <f64>maxIter);
+  st(s, S_TOL, tol);
+  st(s, S_THETA, <f64>thetaPtr);
+  st(s, S_INFO, <f64>infoPtr);
+  loadProblem(s);
+  const aPtr = wVec(s, 4);
+  const trPtr = wVec(s, 6);
+
+  // feasible start
+  proxL2Ball(d, thetaPtr, 0, 0.0, radius, aPtr);
+  copyv(d, aPtr, thetaPtr);
+
+  st(s, S_ITERS, 0.0);
+  st(s, S_GNORM, Infinity);
+  st(s, S_F, 0.0);
+
+  // exact shrinkage to θ0 (docs/math.md §1.8: subgradient optimality of the non-squared norm)
+  if (penaltyKind == 1 && normv(d, centerPtr) <= radius) {
+    copyv(d, centerPtr, trPtr);
+    if (est != 0) {
+      // with θ fixed at the centre, minimise the smooth part over log σ first (safeguarded 1-D
+      // Newton with halving, at most 100 steps of at most 60 halvings)
+      st(trPtr, d, ld(thetaPtr, d));
+      st(s, S_LS_IT, 0.0);
+      return request(s, PH_LS_EVAL, trPtr, wG(s), wH(s));
+    }
+    return shrinkGradient(s);
+  }
+  return mainLoop(s);
+}
+
+/**
+ * Continue the loop with the value Σ w ℓ of the pending pass (its gradient and Hessian already
+ * written where newtonRequest said): returns 1 with the next pass requested, or 0 when done
+ * (theta and info then hold the result, as projectedNewton leaves them).
+ */
+export function newtonResume(workPtr: usize, value: f64): i32 {
+  const s = workPtr;
+  loadProblem(s);
+  const d = Pd;
+  const D = PD;
+  const phase = <i32>ld(s, S_PHASE);
+  const thetaPtr = <usize>ld(s, S_THETA);
+  const tol = ld(s, S_TOL);
+  const gPtr = wG(s);
+  const hPtr = wH(s);
+  const lPtr = wL(s);
+  const vPtr = wVec(s, 0);
+  const vnPtr = wVec(s, 1);
+  const yPtr = wVec(s, 2);
+  const mPtr = wVec(s, 3);
+  const aPtr = wVec(s, 4);
+  const bPtr = wVec(s, 5);
+  const trPtr = wVec(s, 6);
+
+  if (phase == PH_LS_EVAL) {
+    // log σ only, at tr (θ = centre); its trial points go to v
+    const f = finishSmooth(trPtr, gPtr, hPtr, value);
+    const gs = ld(gPtr, d);
+    const hs = ld(hPtr, d * D + d);
+    if (Math.abs(gs) <= 0.1 * tol) return shrinkGradient(s);
+    const step = hs > 0.0 ? -gs / hs : -gs;
+    copyv(D, trPtr, vPtr);
+    const alpha: f64 = 1.0;
+    st(s, S_LS_F, f);
+    st(s, S_LS_GS, gs);
+    st(s, S_LS_STEP, step);
+    st(s, S_ALPHA, alpha);
+    st(s, S_LS_K, 0.0);
+    st(vPtr, d, ld(trPtr, d) + alpha * step);
+    return request(s, PH_LS_TRY, vPtr, 0, 0);
+  }
+  if (phase == PH_LS_TRY) {
+    const f = ld(s, S_LS_F);
+    const gs = ld(s, S_LS_GS);
+    const step = ld(s, S_LS_STEP);
+    let alpha = ld(s, S_ALPHA);
+    if (finishSmooth(vPtr, 0, 0, value) <= f + 1e-4 * alpha * step * gs) {
+      st(trPtr, d, ld(vPtr, d));
+      const it = <i32>ld(s, S_LS_IT) + 1;
+      st(s, S_LS_IT, <f64>it);
+      if (it < 100) return request(s, PH_LS_EVAL, trPtr, gPtr, hPtr);
+      return shrinkGradient(s);
+    }
+    alpha *= 0.5;
+    const k = <i32>ld(s, S_LS_K) + 1;
+    if (k >= 60) return shrinkGradient(s);
+    st(s, S_ALPHA, alpha);
+    st(s, S_LS_K, <f64>k);
+    st(vPtr, d, ld(trPtr, d) + alpha * step);
+    return request(s, PH_LS_TRY, vPtr, 0, 0);
+  }
+  if (phase == PH_SHRINK_GRAD) {
+    finishSmooth(trPtr, gPtr, 0, value);
+    if (normv(d, gPtr) <= Plambda) {
+      copyv(D, trPtr, thetaPtr);
+      return request(s, PH_SHRINK_FINAL, thetaPtr, gPtr, hPtr);
+    }
+    return mainLoop(s);
+  }
+  if (phase == PH_SHRINK_FINAL) {
+    const F = finishSmooth(thetaPtr, gPtr, hPtr, value) + nonSmooth(thetaPtr);
+    makePD(D, hPtr, lPtr);
+    const gnorm = gradMapNorm(thetaPtr, gPtr, 1.0 / lambdaMax(D, hPtr, aPtr, bPtr), aPtr, bPtr);
+    st(s, S_F, F);
+    st(s, S_GNORM, gnorm);
+    return finish(s, gnorm < tol);
+  }
+  if (phase == PH_MAIN_EVAL) {
+    const fs = finishSmooth(thetaPtr, gPtr, hPtr, value);
+    const F = fs + nonSmooth(thetaPtr);
+    makePD(D, hPtr, lPtr);
+    const Lm = lambdaMax(D, hPtr, aPtr, bPtr);
+    const gnorm = gradMapNorm(thetaPtr, gPtr, 1.0 / Lm, aPtr, bPtr);
+    const floor = stationarityFloor(thetaPtr, gPtr, Lm);
+    st(s, S_F, F);
+    st(s, S_GNORM, gnorm);
+    if (gnorm < tol) return finish(s, true);
+    // stalled: STALL_STEPS steps in a row lowered J by no more than its rounding without taking
+    // ‖G‖ 10% below its best value
+    const flat = ld(s, S_FLAT) != 0.0;
+    let bestG = ld(s, S_BESTG);
+    const stalls = flat && !(gnorm < 0.9 * bestG) ? <i32>ld(s, S_STALLS) + 1 : 0;
+    if (gnorm < bestG) bestG = gnorm;
+    st(s, S_STALLS, <f64>stalls);
+    st(s, S_BESTG, bestG);
+    if (stalls >= STALL_STEPS) return finish(s, gnorm <= floor);
+    if (<i32>ld(s, S_ITERS) >= <i32>ld(s, S_MAXITER)) return finish(s, false);
+    // Newton target, kept when feasible and unpenalised by λ
+    cholSolve(D, lPtr, gPtr, mPtr);
+    for (let i = 0; i < D; i++) st(vPtr, i, ld(thetaPtr, i) - ld(mPtr, i));
+    let innerTol = (gnorm < 0.1 ? gnorm : 0.1) * gnorm;
+    if (innerTol < 0.01 * tol) innerTol = 0.01 * tol;
+    if (Pkind == 1) fista(thetaPtr, gPtr, hPtr, Lm, innerTol, vPtr, vnPtr, yPtr, mPtr, aPtr);
+    else if (normv(d, vPtr) > Pradius && !ballNewton(thetaPtr, gPtr, hPtr, lPtr, vPtr, yPtr, mPtr)) {
+      fista(thetaPtr, gPtr, hPtr, Lm, innerTol, vPtr, vnPtr, yPtr, mPtr, aPtr);
+    }
+    // Armijo on θ + α(v - θ)
+    let pred = predictedDecrease(thetaPtr, gPtr, vPtr);
+    if (!(pred < predNoise)) {
+      // the inexact model step is no descent direction at this precision (it happens on the
+      // sphere with a large multiplier): fall back to the proximal-gradient point prox_t(θ - t·g)
+      // left in b by gradMapNorm, for which gᵀΔ + h(v) - h(θ) <= -‖Δ‖²/t < 0
+      copyv(D, bPtr, vPtr);
+      pred = predictedDecrease(thetaPtr, gPtr, vPtr);
+      if (!(pred < predNoise)) return finish(s, gnorm <= floor);
+    }
+    // Armijo with an allowance for rounding in J: near the optimum the predicted decrease falls
+    // below the rounding error of the sum over rows, where the plain test would reject every step
+    const slack = 1e-13 * (1.0 + Math.abs(F));
+    const alpha: f64 = 1.0;
+    st(s, S_PRED, pred);
+    st(s, S_SLACK, slack);
+    st(s, S_FLOOR, floor);
+    st(s, S_ALPHA, alpha);
+    trialPoint(D, thetaPtr, vPtr, alpha, trPtr);
+    return request(s, PH_MAIN_LS, trPtr, 0, 0);
+  }
+  // PH_MAIN_LS
+  const Ft = finishSmooth(trPtr, 0, 0, value) + nonSmooth(trPtr);
+  const F = ld(s, S_F);
+  const slack = ld(s, S_SLACK);
+  let alpha = ld(s, S_ALPHA);
+  if (Ft <= F + 1e-4 * alpha * ld(s, S_PRED) + slack) {
+    // a step accepted only through the allowance did not lower J beyond its rounding
+    st(s, S_FLAT, !(Ft < F - slack) ? 1.0 : 0.0);
+    copyv(D, trPtr, thetaPtr);
+    st(s, S_ITERS, ld(s, S_ITERS) + 1.0);
+    return request(s, PH_MAIN_EVAL, thetaPtr, gPtr, hPtr);
+  }
+  alpha *= 0.5;
+  if (!(alpha >= MIN_STEP)) return finish(s, ld(s, S_GNORM) <= ld(s, S_FLOOR));
+  st(s, S_ALPHA, alpha);
+  trialPoint(D, thetaPtr, vPtr, alpha, trPtr);
+  return request(s, PH_MAIN_LS, trPtr, 0, 0);
+}
+
+/** tr = θ + α(v - θ) */
+function trialPoint(D: i32, thetaPtr: usize, vPtr: usize, alpha: f64, trPtr: usize): void {
+  for (let i = 0; i < D; i++) {
+    const th = ld(thetaPtr, i);
+    st(trPtr, i, th + alpha * (ld(vPtr, i) - th));
+  }
+}
 /**
  * Proximal / projected Newton with Armijo backtracking for J (header comment).
  *
@@ -547,127 +855,15 @@ export function projectedNewton(
   penaltyKind: i32, centerPtr: usize, lambda: f64, precisionPtr: usize, radius: f64,
   maxIter: i32, tol: f64, thetaPtr: usize, workPtr: usize, infoPtr: usize,
 ): void {
-  setProblem(n, d, xPtr, wonPtr, pricePtr, compPtr, weightPtr, family, scale, convention, estimateScale,
-    normaliser, penaltyKind, centerPtr, lambda, precisionPtr, radius);
-  const D = PD;
-  const dd = <usize>D << 3;
-  const gPtr = workPtr;
-  const hPtr = gPtr + dd;
-  const lPtr = hPtr + <usize>D * dd;
-  const vPtr = lPtr + <usize>D * dd;
-  const vnPtr = vPtr + dd;
-  const yPtr = vnPtr + dd;
-  const mPtr = yPtr + dd;
-  const aPtr = mPtr + dd;
-  const bPtr = aPtr + dd;
-  const trPtr = bPtr + dd;
-
-  // feasible start
-  proxL2Ball(d, thetaPtr, 0, 0.0, radius, aPtr);
-  copyv(d, aPtr, thetaPtr);
-
-  let iters = 0;
-  let gnorm: f64 = Infinity;
-  let converged = false;
-  let F: f64 = 0.0;
-
-  // exact shrinkage to θ0 (docs/math.md §1.8: subgradient optimality of the non-squared norm)
-  if (penaltyKind == 1 && normv(d, centerPtr) <= radius) {
-    copyv(d, centerPtr, trPtr);
-    if (Pest != 0) {
-      st(trPtr, d, ld(thetaPtr, d));
-      fitLogScaleOnly(trPtr, gPtr, hPtr, vPtr, tol);
-    }
-    smoothPart(trPtr, gPtr, 0);
-    if (normv(d, gPtr) <= lambda) {
-      copyv(D, trPtr, thetaPtr);
-      F = smoothPart(thetaPtr, gPtr, hPtr) + nonSmooth(thetaPtr);
-      makePD(D, hPtr, lPtr);
-      gnorm = gradMapNorm(thetaPtr, gPtr, 1.0 / lambdaMax(D, hPtr, aPtr, bPtr), aPtr, bPtr);
-      st(infoPtr, 0, 0.0);
-      st(infoPtr, 1, gnorm);
-      st(infoPtr, 2, gnorm < tol ? 1.0 : 0.0);
-      st(infoPtr, 3, F);
-      return;
-    }
+  const est = estimateScale != 0 ? 1 : 0;
+  let pending = newtonBegin(d, est, normaliser, penaltyKind, centerPtr, lambda, precisionPtr, radius, maxIter, tol, thetaPtr, workPtr, infoPtr);
+  while (pending != 0) {
+    const value = censoredLogLikelihood(
+      n, d, xPtr, wonPtr, pricePtr, compPtr, weightPtr, newtonRequest(workPtr, 0), family, scale, convention, est,
+      newtonRequest(workPtr, 1), newtonRequest(workPtr, 2),
+    );
+    pending = newtonResume(workPtr, value);
   }
-
-  let bestG: f64 = Infinity;
-  let stalls = 0;
-  let flat = false;
-  for (;;) {
-    const fs = smoothPart(thetaPtr, gPtr, hPtr);
-    F = fs + nonSmooth(thetaPtr);
-    makePD(D, hPtr, lPtr);
-    const Lm = lambdaMax(D, hPtr, aPtr, bPtr);
-    gnorm = gradMapNorm(thetaPtr, gPtr, 1.0 / Lm, aPtr, bPtr);
-    const floor = stationarityFloor(thetaPtr, gPtr, Lm);
-    if (gnorm < tol) {
-      converged = true;
-      break;
-    }
-    // stalled: STALL_STEPS steps in a row lowered J by no more than its rounding without taking
-    // ‖G‖ 10% below its best value
-    stalls = flat && !(gnorm < 0.9 * bestG) ? stalls + 1 : 0;
-    if (gnorm < bestG) bestG = gnorm;
-    if (stalls >= STALL_STEPS) {
-      converged = gnorm <= floor;
-      break;
-    }
-    if (iters >= maxIter) break;
-    // Newton target, kept when feasible and unpenalised by λ
-    cholSolve(D, lPtr, gPtr, mPtr);
-    for (let i = 0; i < D; i++) st(vPtr, i, ld(thetaPtr, i) - ld(mPtr, i));
-    let innerTol = (gnorm < 0.1 ? gnorm : 0.1) * gnorm;
-    if (innerTol < 0.01 * tol) innerTol = 0.01 * tol;
-    if (penaltyKind == 1) fista(thetaPtr, gPtr, hPtr, Lm, innerTol, vPtr, vnPtr, yPtr, mPtr, aPtr);
-    else if (normv(d, vPtr) > radius && !ballNewton(thetaPtr, gPtr, hPtr, lPtr, vPtr, yPtr, mPtr)) {
-      fista(thetaPtr, gPtr, hPtr, Lm, innerTol, vPtr, vnPtr, yPtr, mPtr, aPtr);
-    }
-    // Armijo on θ + α(v - θ)
-    let pred = predictedDecrease(thetaPtr, gPtr, vPtr);
-    if (!(pred < predNoise)) {
-      // the inexact model step is no descent direction at this precision (it happens on the
-      // sphere with a large multiplier): fall back to the proximal-gradient point prox_t(θ - t·g)
-      // left in b by gradMapNorm, for which gᵀΔ + h(v) - h(θ) <= -‖Δ‖²/t < 0
-      copyv(D, bPtr, vPtr);
-      pred = predictedDecrease(thetaPtr, gPtr, vPtr);
-      if (!(pred < predNoise)) {
-        converged = gnorm <= floor;
-        break;
-      }
-    }
-    // Armijo with an allowance for rounding in J: near the optimum the predicted decrease falls
-    // below the rounding error of the sum over rows, where the plain test would reject every step
-    const slack = 1e-13 * (1.0 + Math.abs(F));
-    let alpha: f64 = 1.0;
-    let accepted = false;
-    let Ft = F;
-    while (alpha >= MIN_STEP) {
-      for (let i = 0; i < D; i++) {
-        const th = ld(thetaPtr, i);
-        st(trPtr, i, th + alpha * (ld(vPtr, i) - th));
-      }
-      Ft = objective(trPtr);
-      if (Ft <= F + 1e-4 * alpha * pred + slack) {
-        accepted = true;
-        break;
-      }
-      alpha *= 0.5;
-    }
-    if (!accepted) {
-      converged = gnorm <= floor;
-      break;
-    }
-    // a step accepted only through the allowance did not lower J beyond its rounding
-    flat = !(Ft < F - slack);
-    copyv(D, trPtr, thetaPtr);
-    iters++;
-  }
-  st(infoPtr, 0, <f64>iters);
-  st(infoPtr, 1, gnorm);
-  st(infoPtr, 2, converged ? 1.0 : 0.0);
-  st(infoPtr, 3, F);
 }
 
 // ------------------------------------------------------------------------------------------------

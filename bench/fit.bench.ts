@@ -10,6 +10,8 @@
  *
  * The twin run swaps the kernels of a core for adapters that call src/core/twin/* on views of the
  * same memory, so everything around the kernels (validation, copies, stage II loop) is identical.
+ * Stage I's Newton loop (newtonBegin / newtonResume, driven by src/core/newton.ts) has no adapter:
+ * it stays in WASM there, its likelihood passes (the bulk of the work) are the twin's.
  *
  * Worker pool (src/model/parallelFit.ts): the same fit with 1 and 2 workers, end to end as
  * fitTsmtParallel runs it (pool start-up, copy of the rows into shared memory, fit, pool

@@ -61,7 +61,7 @@ export interface SgdOptions {
   tol?: number;
 }
 
-interface PenaltyCodes {
+export interface PenaltyCodes {
   kind: number;
   center?: Float64Array;
   lambda: number;
@@ -147,6 +147,41 @@ export function fitNewton(core: WasmCore, obs: ObservationColumns, noise: NoiseS
   const { family, scale } = checkNoise(fn, noise);
   const { n, d, totalWeight } = checkObservations(fn, obs);
   const conv = conventionCode(fn, opts.convention ?? 'price');
+  const a = newtonArgs(fn, d, Math.log(scale), totalWeight, opts);
+  const size = core.k.newtonWorkSize(d);
+  return core.arena.scoped(() => {
+    const p = observationPointers(core, obs);
+    const th = core.output(a.D);
+    th.view().set(a.start);
+    const work = core.output(size);
+    const info = core.output(4);
+    const pc = a.pen.center ? core.input(a.pen.center) : 0;
+    const pp = a.pen.precision ? core.input(a.pen.precision) : 0;
+    core.k.projectedNewton(
+      n, d, p.x, p.won, p.price, p.comp, p.weight, family, scale, conv, a.est, a.N,
+      a.pen.kind, pc, a.pen.lambda, pp, a.radius, a.maxIter, a.tol, th.ptr, work.ptr, info.ptr,
+    );
+    return solverResult(th.view(), info.view(), d, a.est === 1);
+  });
+}
+
+/** The checked options of a Newton solve (fitNewton; the driven loop of src/core/newton.ts). */
+export interface NewtonArgs {
+  /** 1 with estimateScale */
+  est: number;
+  /** d (+1 with estimateScale) */
+  D: number;
+  radius: number;
+  pen: PenaltyCodes;
+  /** normaliser N of the objective */
+  N: number;
+  maxIter: number;
+  tol: number;
+  start: Float64Array;
+}
+
+/** Checks the options of a Newton solve over d features with this total weight and start log σ. */
+export function newtonArgs(fn: string, d: number, logScale: number, totalWeight: number, opts: NewtonOptions): NewtonArgs {
   const est = opts.estimateScale === true;
   const D = est ? d + 1 : d;
   const radius = checkRadius(fn, opts.radius);
@@ -156,32 +191,21 @@ export function fitNewton(core: WasmCore, obs: ObservationColumns, noise: NoiseS
   const tol = posNumber(fn, 'tol', opts.tol, 1e-8);
   const start = opts.start !== undefined
     ? checkTheta(fn, 'start', opts.start, D, est ? `d + 1 = ${D}: θ then log σ` : `d = ${d}`)
-    : defaultStart(d, D, pen, Math.log(scale));
-  const size = core.k.newtonWorkSize(d);
-  return core.arena.scoped(() => {
-    const p = observationPointers(core, obs);
-    const th = core.output(D);
-    th.view().set(start);
-    const work = core.output(size);
-    const info = core.output(4);
-    const pc = pen.center ? core.input(pen.center) : 0;
-    const pp = pen.precision ? core.input(pen.precision) : 0;
-    core.k.projectedNewton(
-      n, d, p.x, p.won, p.price, p.comp, p.weight, family, scale, conv, est ? 1 : 0, N,
-      pen.kind, pc, pen.lambda, pp, radius, maxIter, tol, th.ptr, work.ptr, info.ptr,
-    );
-    const t = th.view();
-    const inf = info.view();
-    const res: SolverResult = {
-      theta: t.slice(0, d),
-      iterations: inf[0],
-      gradNorm: inf[1],
-      converged: inf[2] === 1,
-      objective: inf[3],
-    };
-    if (est) res.logScale = t[d];
-    return res;
-  });
+    : defaultStart(d, D, pen, logScale);
+  return { est: est ? 1 : 0, D, radius, pen, N, maxIter, tol, start };
+}
+
+/** A SolverResult from the solver's θ (D entries) and info[4]. */
+export function solverResult(t: Float64Array, inf: Float64Array, d: number, est: boolean): SolverResult {
+  const res: SolverResult = {
+    theta: t.slice(0, d),
+    iterations: inf[0],
+    gradNorm: inf[1],
+    converged: inf[2] === 1,
+    objective: inf[3],
+  };
+  if (est) res.logScale = t[d];
+  return res;
 }
 
 /** Projected AdaGrad SGD with suffix averaging, seeded and reproducible (assembly/solvers.ts). */

@@ -1,12 +1,12 @@
 /**
- * Observations -> model (FORMATS.md `repricer.model/1`): reads the rows, runs the TSMT estimator
+ * Observations -> model (`repricer.model/1`, README "Files"): reads the rows, runs the TSMT estimator
  * (src/model/tsmt.ts) and packs the result.
  *
  * Defaults [DEF], documented in the README:
  * - noise scale: estimated jointly (log σ as an extra parameter) unless `scale` is given;
  *   the starting value is half the standard deviation of the prices.
  * - radius W: `3·max(‖θ̂_0‖, σ)`, where θ̂_0 is a pooled fit inside a ball large enough not to
- *   bind (10⁶·(1 + max|price|)). MATH.md §1.6's default `‖θ_0‖ + δ_max` needs δ_max, which data
+ *   bind (10⁶·(1 + max|price|)). docs/math.md §1.6's default `‖θ_0‖ + δ_max` needs δ_max, which data
  *   do not give; this allows product deviations up to twice the common parameter's norm.
  * - workers: 1 (this thread). With `workers: N > 1` (fitTableAsync, fitObservationsFile, CLI
  *   `--workers N`) the fit runs on a pool of N WASM workers over shared memory

@@ -15,14 +15,16 @@
  * - `products`: a batch of stage-II product fits (mode `fit`: estimate, standard errors and the
  *   product's log-likelihood; mode `select`: the chain over the c_λ grid on the training rows
  *   and the held-out log-likelihood of each grid value), through the same functions as the
- *   single-threaded fit (src/model/tsmt.ts), so each product's result is identical to it.
- * Results come back as one transferred Float64Array per task.
+ *   serial executor (src/model/stages.ts fitProduct, heldOutChain), so each product's result is
+ *   identical to it.
+ * Results come back as one transferred Float64Array per task, written and read only by the
+ * encode / decode pairs below (named offsets: PASS_*, FIT_*).
  */
 import { move, transferableSymbol, valueSymbol, workerData } from 'piscina';
 import { WasmCore } from '../core/wasm.js';
 import type { ObservationColumns } from '../core/likelihood.js';
-import type { Convention, NoiseSpec } from '../core/validate.js';
-import { productEstimate, productFit, productLogLikelihood, type Ctx, type ParameterFit, type Strategy } from './tsmt.js';
+import { RepricerError } from '../core/errors.js';
+import { fitProduct, heldOutChain, type Ctx, type FitSettings, type ParameterFit, type ProductFit, type ProductResult, type Strategy } from './stages.js';
 
 export interface FitWorkerData {
   module: WebAssembly.Module;
@@ -65,7 +67,7 @@ export interface ProductsTask {
   kind: 'products';
   mode: 'fit' | 'select';
   cols: SharedColumns;
-  ctx: { noise: NoiseSpec; radius: number; convention: Convention; maxIter?: number; tol?: number };
+  ctx: FitSettings;
   strategy: Strategy;
   /** number of products (λ_i depends on it) */
   M: number;
@@ -86,9 +88,79 @@ export interface ProductsTask {
   grid?: Float64Array;
 }
 
-/** Doubles per product in a `fit` result: [λ, shrunk, iterations, converged, logLik, hasCov, θ (D), cov (D²), stdErr (D)]. */
+// A `pass` result: [value, g (D), H (D×D)].
+const PASS_VALUE = 0;
+const PASS_G = 1;
+
+/** Doubles of a `pass` result for D parameters. */
+export function passSize(D: number): number {
+  return PASS_G + D + D * D;
+}
+
+/** A likelihood pass over a row range: Σ w ℓ, its gradient and Hessian (views of the result). */
+export interface PassResult {
+  value: number;
+  g: Float64Array;
+  H: Float64Array;
+}
+
+export function decodePass(r: Float64Array, D: number): PassResult {
+  return { value: r[PASS_VALUE], g: r.subarray(PASS_G, PASS_G + D), H: r.subarray(PASS_G + D, PASS_G + D + D * D) };
+}
+
+// One product's record in a `fit` result: [λ, shrunk, iterations, converged, log-likelihood,
+// n, has cov, θ (D), cov (D×D), stdErr (D)].
+const FIT_LAMBDA = 0;
+const FIT_SHRUNK = 1;
+const FIT_ITERATIONS = 2;
+const FIT_CONVERGED = 3;
+const FIT_LOGLIK = 4;
+const FIT_N = 5;
+const FIT_HAS_COV = 6;
+const FIT_THETA = 7;
+
+/** Doubles per product in a `fit` result. */
 export function fitStride(D: number): number {
-  return 6 + 2 * D + D * D;
+  return FIT_THETA + 2 * D + D * D;
+}
+
+function encodeProduct(out: Float64Array, o: number, r: ProductResult, D: number): void {
+  const f = r.fit;
+  out[o + FIT_LAMBDA] = f.lambda;
+  out[o + FIT_SHRUNK] = f.shrunk ? 1 : 0;
+  out[o + FIT_ITERATIONS] = f.iterations;
+  out[o + FIT_CONVERGED] = f.converged ? 1 : 0;
+  out[o + FIT_LOGLIK] = r.logLikelihood;
+  out[o + FIT_N] = f.n;
+  out[o + FIT_HAS_COV] = f.cov ? 1 : 0;
+  out.set(f.theta, o + FIT_THETA);
+  if (f.cov) out.set(f.cov, o + FIT_THETA + D);
+  if (f.stdErr) out.set(f.stdErr, o + FIT_THETA + D + D * D);
+}
+
+/** The products of a `fit` result, in the order of the task's product list. */
+export function decodeProducts(r: Float64Array, D: number): ProductResult[] {
+  const S = fitStride(D);
+  const out: ProductResult[] = [];
+  for (let o = 0; o < r.length; o += S) {
+    const fit: ProductFit = {
+      theta: r.slice(o + FIT_THETA, o + FIT_THETA + D), n: r[o + FIT_N], lambda: r[o + FIT_LAMBDA], shrunk: r[o + FIT_SHRUNK] === 1,
+      iterations: r[o + FIT_ITERATIONS], converged: r[o + FIT_CONVERGED] === 1,
+    };
+    if (r[o + FIT_HAS_COV] === 1) {
+      fit.cov = r.slice(o + FIT_THETA + D, o + FIT_THETA + D + D * D);
+      fit.stdErr = r.slice(o + FIT_THETA + D + D * D, o + FIT_THETA + 2 * D + D * D);
+    }
+    out.push({ fit, logLikelihood: r[o + FIT_LOGLIK] });
+  }
+  return out;
+}
+
+/** The chains of a `select` result: per product of the task, the held-out log-likelihood per grid position. */
+export function decodeChains(r: Float64Array, G: number): Float64Array[] {
+  const out: Float64Array[] = [];
+  for (let o = 0; o < r.length; o += G) out.push(r.subarray(o, o + G));
+  return out;
 }
 
 const data = workerData as FitWorkerData;
@@ -100,7 +172,7 @@ function getCore(): WasmCore {
   const { claims, regionBase, regionBytes } = data;
   let k = -1;
   for (let i = 0; i < claims.length && k < 0; i++) if (Atomics.compareExchange(claims, i, 0, 1) === 0) k = i;
-  if (k < 0) throw new Error(`fitWorker: no free scratch region (${claims.length} regions, all claimed)`);
+  if (k < 0) throw new RepricerError('INTERNAL', `fitWorker: no free scratch region (${claims.length} regions, all claimed)`);
   const base = regionBase + k * regionBytes;
   regionEnd = base + regionBytes;
   core = WasmCore.create({ variant: data.variant, module: data.module, memory: data.memory, arenaBase: base });
@@ -125,7 +197,7 @@ function rows(c: WasmCore, cols: SharedColumns, from: number, to: number): Obser
 }
 
 function checkScratch(c: WasmCore): void {
-  if (c.arena.mark() > regionEnd) throw new Error(`fitWorker: scratch region overflow (${c.arena.mark() - regionEnd} bytes past its end)`);
+  if (c.arena.mark() > regionEnd) throw new RepricerError('INTERNAL', `fitWorker: scratch region overflow (${c.arena.mark() - regionEnd} bytes past its end)`);
 }
 
 export function runPass(t: PassTask): Float64Array {
@@ -133,20 +205,20 @@ export function runPass(t: PassTask): Float64Array {
   const { cols, r0, r1 } = t;
   const d = cols.d;
   const D = t.theta.length;
-  const out = new Float64Array(1 + D + D * D);
+  const out = new Float64Array(passSize(D));
   c.arena.scoped(() => {
     const th = c.output(D);
     th.view().set(t.theta);
     const g = t.gradient ? c.output(D) : undefined;
     const h = t.hessian ? c.output(D * D) : undefined;
     checkScratch(c);
-    out[0] = c.k.censoredLogLikelihood(
+    out[PASS_VALUE] = c.k.censoredLogLikelihood(
       r1 - r0, d, cols.x + r0 * d * 8, cols.won + r0 * 8, cols.price + r0 * 8, cols.competitor + r0 * 8,
       cols.weight !== 0 ? cols.weight + r0 * 8 : 0, th.ptr, t.family, t.scale, t.convention, t.estimateScale,
       g ? g.ptr : 0, h ? h.ptr : 0,
     );
-    if (g) out.set(g.view(), 1);
-    if (h) out.set(h.view(), 1 + D);
+    if (g) out.set(g.view(), PASS_G);
+    if (h) out.set(h.view(), PASS_G + D);
   });
   return out;
 }
@@ -154,9 +226,7 @@ export function runPass(t: PassTask): Float64Array {
 export function runProducts(t: ProductsTask): Float64Array {
   const c = getCore();
   const D = t.cols.d;
-  const ctx: Ctx = { core: c, noise: t.ctx.noise, radius: t.ctx.radius, convention: t.ctx.convention };
-  if (t.ctx.maxIter !== undefined) ctx.maxIter = t.ctx.maxIter;
-  if (t.ctx.tol !== undefined) ctx.tol = t.ctx.tol;
+  const ctx: Ctx = { core: c, ...t.ctx };
   const m = t.products.length;
   if (t.mode === 'select') {
     const grid = t.grid as Float64Array;
@@ -165,13 +235,8 @@ export function runProducts(t: ProductsTask): Float64Array {
     for (let q = 0; q < m; q++) {
       const train = rows(c, t.cols, t.from[q], t.trainEnd[q]);
       const valid = rows(c, t.cols, t.trainEnd[q], t.to[q]);
-      let start: Float64Array | undefined;
-      for (let k = 0; k < G; k++) {
-        const e = productEstimate(ctx, 'tsmt', train, t.theta0, grid[k], D, t.M, start);
-        start = e.theta;
-        out[q * G + k] = valid.n === 0 ? 0 : productLogLikelihood(ctx, valid, e.theta);
-        checkScratch(c);
-      }
+      out.set(heldOutChain(ctx, train, valid, t.theta0, grid, D, t.M), q * G);
+      checkScratch(c);
     }
     return out;
   }
@@ -183,18 +248,7 @@ export function runProducts(t: ProductsTask): Float64Array {
   for (let q = 0; q < m; q++) {
     const part = rows(c, t.cols, t.from[q], t.to[q]);
     const start = t.starts ? t.starts.subarray(q * D, (q + 1) * D) : undefined;
-    const e = productEstimate(ctx, t.strategy, part, t.theta0, t.lambdaC, D, t.M, start);
-    const pf = productFit(ctx, e, part, t.theta0, common, t.wantSe);
-    const o = q * S;
-    out[o] = pf.lambda;
-    out[o + 1] = pf.shrunk ? 1 : 0;
-    out[o + 2] = pf.iterations;
-    out[o + 3] = pf.converged ? 1 : 0;
-    out[o + 4] = part.n === 0 ? 0 : productLogLikelihood(ctx, part, pf.theta);
-    out[o + 5] = pf.cov ? 1 : 0;
-    out.set(pf.theta, o + 6);
-    if (pf.cov) out.set(pf.cov, o + 6 + D);
-    if (pf.stdErr) out.set(pf.stdErr, o + 6 + D + D * D);
+    encodeProduct(out, q * S, fitProduct(ctx, t.strategy, part, t.theta0, t.lambdaC, D, t.M, start, common, t.wantSe), D);
     checkScratch(c);
   }
   return out;

@@ -1,8 +1,8 @@
 /**
- * The model file of FORMATS.md (`repricer.model/1`): types, schema validation with field paths,
+ * The model file `repricer.model/1` (README "Files"): types, schema validation with field paths,
  * atomic save and exact round trip. Additions to the contract (documented in the README):
  * optional `cov` (row-major covariance of theta, length D*D) on `common` and on each product,
- * used for the delta-method price standard error (MATH.md §5.3).
+ * used for the delta-method price standard error (docs/math.md §5.3).
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';

@@ -1,5 +1,5 @@
 /**
- * Reader of the observations format (FORMATS.md "Observations"): CSV (streamed through csv-parse)
+ * Reader of the observations file (README "Files", Observations): CSV (streamed through csv-parse)
  * or Parquet (hyparquet), into the column layout the likelihood kernels take
  * (`ObservationColumns`: row-major design matrix with the intercept column first, `won` as 0/1,
  * `competitor` NaN on lost rows).

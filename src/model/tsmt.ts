@@ -1,442 +1,200 @@
 /**
- * The two-stage multi-task (TSMT) estimator of MATH.md §1.8 and its two baselines.
+ * The two-stage multi-task (TSMT) estimator of docs/math.md §1.8 and its two baselines: the one
+ * implementation of the algorithm, run by an executor that decides where each piece is computed
+ * (this thread: SerialExecutor below, fitTsmt; a worker pool over shared memory:
+ * src/model/parallelFit.ts, FitPool / fitTsmtParallel).
  *
  *   stage I  : θ̂_0 = argmin_{‖θ‖≤W} L(θ; all rows)                       (pooled, ball-constrained)
  *   stage II : θ̂_i = argmin_{‖θ‖≤W} L(θ; rows of i) + λ_i·‖θ - θ̂_0‖₂      (L = average loss)
- *              λ_i = c_λ·sqrt(D·ln(2·D²·M) / n_i)                           (MATH.md §1.8, [DEF] row)
+ *              λ_i = c_λ·sqrt(D·ln(2·D²·M) / n_i)                           (docs/math.md §1.8, [DEF] row)
  *
  * Strategies: `tsmt` (both stages), `pooled` (θ̂_i = θ̂_0 for every product), `individual`
  * (λ_i = 0: each product's own ball-constrained MLE; a product with no rows falls back to θ̂_0 —
- * the `n_i = 0` rule of MATH.md §1.8, not the `n_i < d` one).
+ * the `n_i = 0` rule of docs/math.md §1.8, not the `n_i < d` one).
  *
  * c_λ, when not given, is chosen from LAMBDA_GRID by held-out log-likelihood: within each
  * product every 5th row (its 5th, 10th, 15th, ... row in file order) is held out, stages I and II are
  * fitted on the rest for every grid value, and the value with the largest held-out
  * log-likelihood wins (exact ties go to the larger c_λ, i.e. more shrinkage). The final fit then
- * uses all rows.
+ * uses all rows. Standard errors: src/model/stages.ts (with the per-product pieces of stage II).
  *
- * Standard errors: cov_i = (I_i + P_i + I/W²)⁻¹, where I_i is the observed Fisher information of
- * product i's rows at θ̂_i (MATH.md §1.4: -Σ∇²ℓ_t), P_i the curvature of the stage-II penalty in
- * sum scale (n_i·λ_i·(I - vvᵀ)/r with r = ‖θ̂_i - θ̂_0‖, v the unit direction; zero for
- * `individual`), and I/W² a weak prior of sd W standing for the ball constraint, which keeps the
- * matrix invertible for products with fewer rows than coefficients (it is negligible once a
- * product has data in every direction). A product shrunk exactly onto θ̂_0 (and every product
- * under `pooled`) reports the covariance of θ̂_0 (from all rows). With an estimated scale, stage I
- * estimates log σ jointly and the θ block of the (D+1)×(D+1) inverse is reported; stage II holds
- * σ at the stage-I estimate.
+ * The skeleton decides what to compute, the executor where:
+ * - stage I is the Newton loop of the WASM core (src/core/newton.ts NewtonRun, the loop of
+ *   fitNewton) run on the main thread; each likelihood pass it asks for goes to the executor
+ *   (`pass`), which runs it over the rows in one kernel call or as passes over row ranges summed
+ *   in range order;
+ * - the observed information at θ̂_0 (`information`), stage II of every product (`stageTwo`) and
+ *   the held-out chains over the c_λ grid (`heldOut`) go to the executor whole; both executors
+ *   run the same per-product functions (stages.ts fitProduct, heldOutChain).
+ * The skeleton is a generator that yields what the executor returns, a value (serial) or a
+ * promise (parallel); runSync and runAsync drive it.
  */
 import type { WasmCore } from '../core/wasm.js';
-import type { NoiseSpec, Convention } from '../core/validate.js';
-import { censoredLogLikelihood, type ObservationColumns } from '../core/likelihood.js';
-import { fitNewton, observedInformation, type Penalty, type SolverResult } from '../core/solvers.js';
+import { checkNoise, conventionCode, type Convention, type NoiseSpec } from '../core/validate.js';
+import { checkObservations, observedInformation, type ObservationColumns } from '../core/likelihood.js';
+import type { SolverResult } from '../core/solvers.js';
+import { NewtonRun, type NewtonRequest } from '../core/newton.js';
+import { RepricerError } from '../core/errors.js';
+import {
+  LAMBDA_GRID, bestOf, buildLayout, checkOptions, commonCovariance, fitProduct, fitSettings, gridOrder, heldOutChain, parts,
+  solverOpts, withLogScale,
+  type FitSettings, type Layout, type ParameterFit, type ProductFit, type ProductResult, type Strategy, type TsmtOptions, type TsmtResult,
+} from './stages.js';
 
-export type Strategy = 'tsmt' | 'pooled' | 'individual';
-export const STRATEGIES: readonly Strategy[] = ['tsmt', 'pooled', 'individual'];
+export {
+  STRATEGIES, LAMBDA_GRID, HOLDOUT_EVERY, lambdaFor, groupRows, subsetRows, invertSpd, buildLayout, parts, gridOrder, bestOf,
+  makeCtx, fitSettings, defaultTol, checkOptions, commonCovariance, productEstimate, productFit, productLogLikelihood,
+  fitProduct, heldOutChain, withLogScale,
+} from './stages.js';
+export type {
+  Strategy, TsmtOptions, ParameterFit, ProductFit, TsmtResult, Ctx, FitSettings, ProductEstimate, ProductResult, Layout,
+} from './stages.js';
 
-/** Grid for c_λ (MATH.md §1.8 suggests [0.01, 1]; 3 is added for small-σ data, see docs/regret.md). */
-export const LAMBDA_GRID: readonly number[] = [0.01, 0.03, 0.1, 0.3, 1, 3];
-/** Held-out fraction used for choosing c_λ: every HOLDOUT_EVERY-th row of each product. */
-export const HOLDOUT_EVERY = 5;
+/** What an executor returns: a value (this thread) or a promise of it (a worker pool). */
+export type Step<T> = T | Promise<T>;
 
-export interface TsmtOptions {
-  strategy?: Strategy;
-  /** Noise family and scale (the starting value when `estimateScale`). */
+/** Rows of a likelihood pass: all rows at their weights, or the training rows of the held-out choice (held-out rows at weight 0). */
+export type RowSet = 'all' | 'train';
+
+/** The likelihood of a pass: noise, convention, and whether θ carries log σ as its last entry. */
+export interface LikelihoodSpec {
   noise: NoiseSpec;
-  /** Estimate log σ jointly in stage I (then held fixed in stage II). */
-  estimateScale?: boolean;
-  /** Radius W of the parameter ball (MATH.md §1.6). */
-  radius: number;
-  /** c_λ; undefined: chosen from `lambdaGrid` by held-out log-likelihood (tsmt only). */
-  lambdaC?: number;
-  lambdaGrid?: readonly number[];
-  convention?: Convention;
-  /** Compute covariances and standard errors (default true). */
-  standardErrors?: boolean;
-  maxIter?: number;
-  /** Solver tolerance (default `defaultTol(noise.scale)` = 1e-7/σ). */
-  tol?: number;
-  /** Warm starts for the per-product fits (same order as products), e.g. the previous episode. */
-  start?: Float64Array;
-}
-
-export interface ParameterFit {
-  theta: Float64Array;
-  /** Number of rows (weights not applied). */
-  n: number;
-  cov?: Float64Array;
-  stdErr?: Float64Array;
-  iterations: number;
-  converged: boolean;
-}
-
-export interface ProductFit extends ParameterFit {
-  /** λ_i used in stage II (0 for individual, Infinity for pooled). */
-  lambda: number;
-  /** θ̂_i equals θ̂_0 exactly (pooled, no rows, or the exact-shrinkage condition of §1.8 held). */
-  shrunk: boolean;
-}
-
-export interface TsmtResult {
-  strategy: Strategy;
-  noise: NoiseSpec;
-  scaleEstimated: boolean;
-  /** Standard error of log σ when estimated. */
-  logScaleStdErr?: number;
-  common: ParameterFit;
-  products: ProductFit[];
-  lambdaC: number | null;
-  lambdaSelection?: { grid: number[]; heldOutLogLikelihood: number[] };
-  /** Σ_t ℓ_t at each row's own product estimate. */
-  logLikelihood: number;
-  iterations: number;
-  converged: boolean;
-}
-
-/**
- * λ_i = c·sqrt(D·ln(2D²M)/n_i) (MATH.md §1.8, [DEF] row; average-loss scale). With row weights,
- * n_i is the product's total weight, so a weight of 2 acts exactly like a duplicated row.
- */
-export function lambdaFor(c: number, D: number, M: number, n: number): number {
-  if (n <= 0) return Infinity;
-  return c * Math.sqrt((D * Math.log(2 * D * D * Math.max(M, 1))) / n);
-}
-
-/** Row indices of each product (groups[r] ∈ [0, M)). */
-export function groupRows(groups: Int32Array, M: number): Int32Array[] {
-  const counts = new Int32Array(M);
-  for (let r = 0; r < groups.length; r++) counts[groups[r]]++;
-  const out = Array.from({ length: M }, (_, i) => new Int32Array(counts[i]));
-  const fill = new Int32Array(M);
-  for (let r = 0; r < groups.length; r++) {
-    const g = groups[r];
-    out[g][fill[g]++] = r;
-  }
-  return out;
-}
-
-/** The rows `idx` of `obs` as a new ObservationColumns (copies). */
-export function subsetRows(obs: ObservationColumns, idx: ArrayLike<number>): ObservationColumns {
-  const n = idx.length;
-  const d = obs.d;
-  const x = new Float64Array(n * d);
-  const won = new Float64Array(n);
-  const price = new Float64Array(n);
-  const competitor = new Float64Array(n);
-  const weight = obs.weight ? new Float64Array(n) : undefined;
-  for (let k = 0; k < n; k++) {
-    const r = idx[k];
-    x.set(obs.x.subarray(r * d, r * d + d), k * d);
-    won[k] = obs.won[r];
-    price[k] = obs.price[r];
-    competitor[k] = obs.competitor[r];
-    if (weight) weight[k] = obs.weight![r];
-  }
-  const s: ObservationColumns = { n, d, x, won, price, competitor };
-  if (weight) s.weight = weight;
-  return s;
-}
-
-function norm(v: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
-  return Math.sqrt(s);
-}
-
-/** Inverse of a symmetric positive-definite matrix by Cholesky; null if not SPD. */
-export function invertSpd(a: Float64Array, n: number): Float64Array | null {
-  const L = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = a[i * n + j];
-      for (let k = 0; k < j; k++) s -= L[i * n + k] * L[j * n + k];
-      if (i === j) {
-        if (!(s > 0)) return null;
-        L[i * n + i] = Math.sqrt(s);
-      } else L[i * n + j] = s / L[j * n + j];
-    }
-  }
-  // inverse of L (lower), then A⁻¹ = L⁻ᵀ L⁻¹
-  const Li = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    Li[i * n + i] = 1 / L[i * n + i];
-    for (let j = 0; j < i; j++) {
-      let s = 0;
-      for (let k = j; k < i; k++) s -= L[i * n + k] * Li[k * n + j];
-      Li[i * n + j] = s / L[i * n + i];
-    }
-  }
-  const out = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j <= i; j++) {
-      let s = 0;
-      for (let k = i; k < n; k++) s += Li[k * n + i] * Li[k * n + j];
-      out[i * n + j] = s;
-      out[j * n + i] = s;
-    }
-  }
-  return out;
-}
-
-function diagSqrt(cov: Float64Array, n: number): Float64Array {
-  const se = new Float64Array(n);
-  for (let i = 0; i < n; i++) se[i] = Math.sqrt(Math.max(0, cov[i * n + i]));
-  return se;
-}
-
-function totalWeight(obs: ObservationColumns): number {
-  if (!obs.weight) return obs.n;
-  let s = 0;
-  for (let i = 0; i < obs.n; i++) s += obs.weight[i];
-  return s;
-}
-
-/** What the per-product fits need (shared with the worker-pool fit, src/model/parallelFit.ts). */
-export interface Ctx {
-  core: WasmCore;
-  noise: NoiseSpec;
-  radius: number;
   convention: Convention;
-  maxIter?: number;
-  tol?: number;
+  estimateScale: boolean;
 }
 
-function solverOpts(ctx: Ctx, extra: { penalty?: Penalty; start?: Float64Array; estimateScale?: boolean }) {
-  const o: Parameters<typeof fitNewton>[3] = { radius: ctx.radius, normalize: 'mean', convention: ctx.convention };
-  if (ctx.maxIter !== undefined) o.maxIter = ctx.maxIter;
-  if (ctx.tol !== undefined) o.tol = ctx.tol;
-  if (extra.penalty) o.penalty = extra.penalty;
-  if (extra.start) o.start = extra.start;
-  if (extra.estimateScale) o.estimateScale = true;
-  return o;
+/** Stage II of every product for one c_λ. */
+export interface StageTwoJob {
+  settings: FitSettings;
+  strategy: Strategy;
+  theta0: Float64Array;
+  /** c_λ (0 when the strategy has none) */
+  lambdaC: number;
+  wantSe: boolean;
+  /** θ̂_0 with its covariance (reported by products shrunk onto it) */
+  common: ParameterFit;
+  /** warm starts, D per product in product order */
+  starts?: Float64Array;
 }
 
-/** Stage I: pooled ball-constrained MLE (optionally with log σ). */
-function stageOne(ctx: Ctx, obs: ObservationColumns, estimateScale: boolean, start?: Float64Array): SolverResult {
-  return fitNewton(ctx.core, obs, ctx.noise, solverOpts(ctx, { estimateScale, start }));
+/** The held-out chains of every product over the c_λ grid. */
+export interface HeldOutJob {
+  settings: FitSettings;
+  theta0: Float64Array;
+  /** grid values in fitting order (gridOrder) */
+  grid: Float64Array;
 }
 
-/**
- * Stage II for one product: penalised fit around θ̂_0, with the exact-shrinkage shortcut of
- * MATH.md §1.8 (θ̂_0 strictly inside the ball and ‖∇L_i(θ̂_0)‖ ≤ λ_i ⇒ θ̂_i = θ̂_0).
- */
-function stageTwo(ctx: Ctx, obs: ObservationColumns, theta0: Float64Array, lambda: number, start?: Float64Array): { theta: Float64Array; shrunk: boolean; iterations: number; converged: boolean } {
-  if (obs.n === 0) return { theta: theta0.slice(), shrunk: true, iterations: 0, converged: true };
-  if (lambda > 0) {
-    if (!Number.isFinite(lambda)) return { theta: theta0.slice(), shrunk: true, iterations: 0, converged: true };
-    if (norm(theta0) < ctx.radius * (1 - 1e-9)) {
-      const g = censoredLogLikelihood(ctx.core, obs, theta0, ctx.noise, { convention: ctx.convention, gradient: true }).gradient!;
-      const w = totalWeight(obs);
-      if (w > 0 && norm(g) / w <= lambda) return { theta: theta0.slice(), shrunk: true, iterations: 0, converged: true };
+/** Where the pieces of a fit run. The layout's rows live in `core`'s memory. */
+export interface TsmtExecutor {
+  /** the main-thread core: holds the layout and runs the Newton loop of stage I */
+  readonly core: WasmCore;
+  readonly layout: Layout;
+  /** Σ w ℓ over `rows` at the request's θ, gradient and Hessian written where it says. */
+  pass(req: NewtonRequest, rows: RowSet, lik: LikelihoodSpec): Step<number>;
+  /** Observed information -Σ w ∇²ℓ of all rows at θ (D×D, D = θ.length). */
+  information(theta: Float64Array, lik: LikelihoodSpec): Step<Float64Array>;
+  /** Stage II of every product; results in product order. */
+  stageTwo(job: StageTwoJob): Step<ProductResult[]>;
+  /** Per product (in product order), the held-out log-likelihood at each grid position. */
+  heldOut(job: HeldOutJob): Step<Float64Array[]>;
+}
+
+/** The skeleton's steps: it yields what the executor returned and is sent back its value. */
+export type Steps<T> = Generator<unknown, T, unknown>;
+
+function* wait<T>(v: Step<T>): Generator<Step<T>, T, unknown> {
+  return (yield v) as T;
+}
+
+/** Drive steps whose executor answers on this thread. */
+export function runSync<T>(steps: Steps<T>): T {
+  let r = steps.next();
+  while (!r.done) {
+    if (r.value instanceof Promise) throw new RepricerError('INTERNAL', 'runSync: the executor returned a promise; use runAsync');
+    r = steps.next(r.value);
+  }
+  return r.value;
+}
+
+/** Drive steps whose executor answers with promises (a failure is thrown into the steps, so their cleanup runs). */
+export async function runAsync<T>(steps: Steps<T>): Promise<T> {
+  let r = steps.next();
+  while (!r.done) {
+    let v: unknown;
+    try {
+      v = await r.value;
+    } catch (err) {
+      r = steps.throw(err);
+      continue;
     }
+    r = steps.next(v);
   }
-  const penalty: Penalty = lambda > 0 ? { kind: 'l2norm', center: theta0, lambda } : { kind: 'none' };
-  const r = fitNewton(ctx.core, obs, ctx.noise, solverOpts(ctx, { penalty, start: start ?? theta0 }));
-  const theta = Float64Array.from(r.theta);
-  let same = true;
-  for (let j = 0; j < theta.length; j++) if (theta[j] !== theta0[j]) same = false;
-  return { theta, shrunk: same, iterations: r.iterations, converged: r.converged };
+  return r.value;
 }
 
-export interface ProductEstimate {
-  theta: Float64Array;
-  lambda: number;
-  shrunk: boolean;
-  iterations: number;
-  converged: boolean;
-}
-
-/** One product's estimate for one value of c_λ (strategy semantics applied); M = product count. */
-export function productEstimate(ctx: Ctx, strategy: Strategy, p: ObservationColumns, theta0: Float64Array, c: number, D: number, M: number, start?: Float64Array): ProductEstimate {
-  if (strategy === 'pooled' || p.n === 0) return { theta: theta0.slice(), lambda: Infinity, shrunk: true, iterations: 0, converged: true };
-  // n_i of §1.8 is the product's total row weight (= its row count when unweighted)
-  const lambda = strategy === 'individual' ? 0 : lambdaFor(c, D, M, totalWeight(p));
-  const r = stageTwo(ctx, p, theta0, lambda, start);
-  return { ...r, lambda };
-}
-
-/** Per-product estimates for one value of λ (strategy semantics applied). */
-function productEstimates(ctx: Ctx, strategy: Strategy, parts: ObservationColumns[], theta0: Float64Array, c: number, D: number, starts?: Float64Array[]): ProductEstimate[] {
-  const M = parts.length;
-  return parts.map((p, i) => productEstimate(ctx, strategy, p, theta0, c, D, M, starts?.[i]));
-}
-
-/**
- * The rows sorted by product (stable), copied once into WASM memory so that every kernel call
- * reads them in place: product i's rows are the block [start[i], start[i+1]), its training rows
- * for the held-out choice of c_λ come first in that block (file order), then its held-out rows
- * (every HOLDOUT_EVERY-th of the product's rows, file order). Parts are zero-copy subarrays.
- */
-export interface Layout {
-  obs: ObservationColumns;
-  M: number;
-  start: Int32Array;
-  /** End of the training prefix of each block. */
-  trainEnd: Int32Array;
-  /** Row weights with the held-out rows at 0 (stage I of the held-out fit reads all rows). */
-  trainWeight: Float64Array;
-}
-
-/** Allocate the layout in the arena (caller releases the arena mark). */
-export function buildLayout(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number): Layout {
-  const rows = groupRows(groups, M);
-  const { n, d } = obs;
-  const start = new Int32Array(M + 1);
-  const trainEnd = new Int32Array(M);
-  const order = new Int32Array(n);
-  let o = 0;
-  for (let i = 0; i < M; i++) {
-    start[i] = o;
-    const idx = rows[i];
-    for (let k = 0; k < idx.length; k++) if ((k + 1) % HOLDOUT_EVERY !== 0) order[o++] = idx[k];
-    trainEnd[i] = o;
-    for (let k = 0; k < idx.length; k++) if ((k + 1) % HOLDOUT_EVERY === 0) order[o++] = idx[k];
-  }
-  start[M] = o;
-  const a = core.arena;
-  const x = a.f64(n * d);
-  const won = a.f64(n);
-  const price = a.f64(n);
-  const competitor = a.f64(n);
-  const weight = obs.weight ? a.f64(n) : undefined;
-  const tw = a.f64(n);
-  // headroom for the per-call scratch of the kernels, so that the memory does not grow (and the
-  // views above stay zero-copy) during the fit
-  a.release(a.alloc(1 << 16));
-  const views = { x: a.view(x.byteOffset, n * d), won: a.view(won.byteOffset, n), price: a.view(price.byteOffset, n), competitor: a.view(competitor.byteOffset, n), weight: weight ? a.view(weight.byteOffset, n) : undefined };
-  const sx = obs.x;
-  const vx = views.x;
-  for (let k = 0; k < n; k++) {
-    const r = order[k];
-    // a plain loop: subarray().set() per row was twice as slow for short rows
-    for (let j = 0, i0 = r * d, o0 = k * d; j < d; j++) vx[o0 + j] = sx[i0 + j];
-    views.won[k] = obs.won[r];
-    views.price[k] = obs.price[r];
-    views.competitor[k] = obs.competitor[r];
-    if (views.weight) views.weight[k] = obs.weight![r];
-  }
-  const trainWeight = a.view(tw.byteOffset, n);
-  for (let i = 0; i < M; i++) {
-    for (let k = start[i]; k < start[i + 1]; k++) trainWeight[k] = k < trainEnd[i] ? (views.weight ? views.weight[k] : 1) : 0;
-  }
-  const sorted: ObservationColumns = { n, d, x: views.x, won: views.won, price: views.price, competitor: views.competitor };
-  if (views.weight) sorted.weight = views.weight;
-  return { obs: sorted, M, start, trainEnd, trainWeight };
-}
-
-/** Rows [from, to) of the layout as a zero-copy ObservationColumns. */
-function slice(L: Layout, from: number, to: number): ObservationColumns {
-  const o = L.obs;
-  const d = o.d;
-  const s: ObservationColumns = { n: to - from, d, x: o.x.subarray(from * d, to * d), won: o.won.subarray(from, to), price: o.price.subarray(from, to), competitor: o.competitor.subarray(from, to) };
-  if (o.weight) s.weight = o.weight.subarray(from, to);
+/** Σ w of the rows of a row set (row order, as checkObservations sums it). */
+function rowWeight(L: Layout, rows: RowSet): number {
+  const w = rows === 'train' ? L.trainWeight : L.obs.weight;
+  if (!w) return L.obs.n;
+  let s = 0;
+  for (let t = 0; t < L.obs.n; t++) s += w[t];
   return s;
 }
 
-export function parts(L: Layout, which: 'all' | 'train' | 'valid'): ObservationColumns[] {
-  return Array.from({ length: L.M }, (_, i) =>
-    which === 'all' ? slice(L, L.start[i], L.start[i + 1]) : which === 'train' ? slice(L, L.start[i], L.trainEnd[i]) : slice(L, L.trainEnd[i], L.start[i + 1]),
-  );
-}
-
-
-/** Choose c_λ by held-out log-likelihood on a layout (see the file comment). */
-function selectOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): { c: number; grid: number[]; heldOutLogLikelihood: number[] } {
-  const grid = [...(opts.lambdaGrid ?? LAMBDA_GRID)];
-  const ctx = makeCtx(core, opts);
-  const s1 = stageOne(ctx, { ...L.obs, weight: L.trainWeight }, opts.estimateScale ?? false);
-  if (s1.logScale !== undefined) ctx.noise = { family: ctx.noise.family, scale: Math.exp(s1.logScale) };
-  const theta0 = Float64Array.from(s1.theta);
-  const D = L.obs.d;
-  const trainParts = parts(L, 'train');
-  const validParts = parts(L, 'valid');
-  // from the largest c (most shrinkage) down, warm-starting each product from the previous value
-  const order = gridOrder(grid);
-  let starts: Float64Array[] | undefined;
-  const ll = new Array<number>(grid.length);
-  for (const { c, k } of order) {
-    const est = productEstimates(ctx, 'tsmt', trainParts, theta0, c, D, starts);
-    starts = est.map((e) => e.theta);
-    let s = 0;
-    for (let i = 0; i < est.length; i++) {
-      if (validParts[i].n === 0) continue;
-      s += productLogLikelihood(ctx, validParts[i], est[i].theta);
-    }
-    ll[k] = s;
+/**
+ * Ball-constrained pooled MLE over a row set, normalised by its total weight (stage I; the pooled
+ * fit behind fit.ts's default radius): the Newton loop of fitNewton with the settings' radius,
+ * convention, maxIter and tol (defaults as fitNewton: 100, 1e-8), from `start` (default 0, log σ =
+ * log noise.scale), every likelihood pass through the executor.
+ */
+export function* pooledSteps(ex: TsmtExecutor, rows: RowSet, s: FitSettings, estimateScale: boolean, start?: Float64Array): Steps<SolverResult> {
+  const opts = solverOpts(s, start ? { estimateScale, start } : { estimateScale });
+  const run = NewtonRun.start(ex.core, ex.layout.obs.d, s.noise, rowWeight(ex.layout, rows), opts);
+  const lik: LikelihoodSpec = { noise: s.noise, convention: s.convention, estimateScale };
+  try {
+    for (let q = run.request; q; q = run.request) run.resume(yield* wait(ex.pass(q, rows, lik)));
+    return run.result();
+  } finally {
+    run.close();
   }
-  return { c: grid[bestOf(order, ll)], grid, heldOutLogLikelihood: ll };
 }
 
-/** The c_λ grid in fitting order: largest first (most shrinkage), each value with its grid index. */
-export function gridOrder(grid: readonly number[]): { c: number; k: number }[] {
-  return grid.map((c, k) => ({ c, k })).sort((a, b) => b.c - a.c);
-}
-
-/** Grid index with the largest held-out log-likelihood; exact ties go to the larger c_λ. */
-export function bestOf(order: { k: number }[], ll: number[]): number {
-  let best = -1;
-  for (const { k } of order) if (best < 0 || ll[k] > ll[best]) best = k;
-  return best;
+export interface LambdaSelection {
+  c: number;
+  grid: number[];
+  heldOutLogLikelihood: number[];
 }
 
 /** Choose c_λ by held-out log-likelihood (see the file comment). */
-export function selectLambdaC(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): { c: number; grid: number[]; heldOutLogLikelihood: number[] } {
-  checkOptions(obs, groups, M, opts);
-  const mark = core.arena.mark();
-  try {
-    return selectOnLayout(core, buildLayout(core, obs, groups, M), opts);
-  } finally {
-    core.arena.release(mark);
-  }
+export function* selectSteps(ex: TsmtExecutor, opts: TsmtOptions): Steps<LambdaSelection> {
+  const grid = [...(opts.lambdaGrid ?? LAMBDA_GRID)];
+  const settings = fitSettings(opts);
+  const s1 = yield* pooledSteps(ex, 'train', settings, opts.estimateScale ?? false);
+  if (s1.logScale !== undefined) settings.noise = { family: settings.noise.family, scale: Math.exp(s1.logScale) };
+  const theta0 = Float64Array.from(s1.theta);
+  // from the largest c (most shrinkage) down, each product warm-started from the previous value
+  const order = gridOrder(grid);
+  const chains = yield* wait(ex.heldOut({ settings, theta0, grid: Float64Array.from(order, (o) => o.c) }));
+  const L = ex.layout;
+  const ll = new Array<number>(grid.length);
+  order.forEach(({ k }, pos) => {
+    let s = 0;
+    for (let i = 0; i < L.M; i++) {
+      if (L.start[i + 1] - L.trainEnd[i] === 0) continue;
+      s += chains[i][pos];
+    }
+    ll[k] = s;
+  });
+  return { c: grid[bestOf(order, ll)], grid, heldOutLogLikelihood: ll };
 }
 
-export function makeCtx(core: WasmCore, opts: TsmtOptions): Ctx {
-  const ctx: Ctx = { core, noise: { family: opts.noise.family, scale: opts.noise.scale }, radius: opts.radius, convention: opts.convention ?? 'price' };
-  if (opts.maxIter !== undefined) ctx.maxIter = opts.maxIter;
-  ctx.tol = opts.tol ?? defaultTol(opts.noise.scale);
-  return ctx;
-}
-
-/**
- * Default solver tolerance on the prox-gradient mapping of the average loss: 1e-7/σ. Gradients of
- * the average loss are O(1/σ), and an absolute 1e-8 sits at the rounding floor of sums over
- * thousands of rows (the solver now stops when its line search cannot lower the objective, so a
- * tighter tolerance costs iterations, not a run to maxIter).
- */
-export function defaultTol(scale: number): number {
-  return 1e-7 / scale;
-}
-
-export function checkOptions(obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): void {
-  if (!(opts.radius > 0) || !Number.isFinite(opts.radius)) throw new RangeError(`fitTsmt: radius must be a finite number > 0, got ${opts.radius}`);
-  if (!(opts.noise.scale > 0) || !Number.isFinite(opts.noise.scale)) throw new RangeError(`fitTsmt: noise.scale must be a finite number > 0, got ${opts.noise.scale}`);
-  if (opts.lambdaC !== undefined && !(opts.lambdaC >= 0)) throw new RangeError(`fitTsmt: lambdaC must be >= 0, got ${opts.lambdaC}`);
-  if (groups.length !== obs.n) throw new RangeError(`fitTsmt: groups must have one entry per row (${obs.n}), got ${groups.length}`);
-  if (!Number.isInteger(M) || M < 1) throw new RangeError(`fitTsmt: M must be an integer >= 1, got ${M}`);
-  for (let r = 0; r < groups.length; r++) {
-    if (!(groups[r] >= 0 && groups[r] < M)) throw new RangeError(`fitTsmt: groups[${r}] must be in [0, ${M}), got ${groups[r]}`);
-  }
-  if (opts.strategy !== undefined && !STRATEGIES.includes(opts.strategy)) throw new RangeError(`fitTsmt: strategy must be one of ${STRATEGIES.join(', ')}, got ${String(opts.strategy)}`);
-}
-
-/**
- * Fit θ̂_0 and θ̂_1..θ̂_M. `groups[r]` is the product index of row r; `M` the number of products
- * (products with no rows get θ̂_0).
- */
-export function fitTsmt(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): TsmtResult {
-  checkOptions(obs, groups, M, opts);
-  const mark = core.arena.mark();
-  try {
-    return fitOnLayout(core, buildLayout(core, obs, groups, M), opts);
-  } finally {
-    core.arena.release(mark);
-  }
-}
-
-function fitOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): TsmtResult {
+/** The whole fit of the layout's rows (see the file comment). */
+export function* fitSteps(ex: TsmtExecutor, opts: TsmtOptions): Steps<TsmtResult> {
   const strategy = opts.strategy ?? 'tsmt';
-  const obs = L.obs;
+  const L = ex.layout;
   const M = L.M;
-  const D = obs.d;
+  const D = L.obs.d;
   const wantSe = opts.standardErrors ?? true;
   const estimateScale = opts.estimateScale ?? false;
 
@@ -445,105 +203,104 @@ function fitOnLayout(core: WasmCore, L: Layout, opts: TsmtOptions): TsmtResult {
   if (strategy === 'tsmt') {
     if (opts.lambdaC !== undefined) lambdaC = opts.lambdaC;
     else {
-      const sel = selectOnLayout(core, L, opts);
+      const sel = yield* selectSteps(ex, opts);
       lambdaC = sel.c;
       lambdaSelection = { grid: sel.grid, heldOutLogLikelihood: sel.heldOutLogLikelihood };
     }
   }
 
-  const ctx = makeCtx(core, opts);
-  const s1 = stageOne(ctx, obs, estimateScale);
-  if (s1.logScale !== undefined) ctx.noise = { family: ctx.noise.family, scale: Math.exp(s1.logScale) };
+  const settings = fitSettings(opts);
+  const s1 = yield* pooledSteps(ex, 'all', settings, estimateScale);
+  if (s1.logScale !== undefined) settings.noise = { family: settings.noise.family, scale: Math.exp(s1.logScale) };
   const theta0 = Float64Array.from(s1.theta);
   let iterations = s1.iterations;
   let converged = s1.converged;
 
-  const all = parts(L, 'all');
-  const starts = opts.start ? all.map((_, i) => opts.start!.slice(i * D, (i + 1) * D)) : undefined;
-  const est = productEstimates(ctx, strategy, all, theta0, lambdaC ?? 0, D, starts);
-
-  const common: ParameterFit = { theta: theta0, n: obs.n, iterations: s1.iterations, converged: s1.converged };
+  const common: ParameterFit = { theta: theta0, n: L.obs.n, iterations: s1.iterations, converged: s1.converged };
   let logScaleStdErr: number | undefined;
   if (wantSe) {
-    const info = Float64Array.from(observedInformation(core, obs, estimateScale ? withLogScale(theta0, ctx.noise.scale) : theta0, ctx.noise, { convention: ctx.convention, estimateScale }));
+    const th = estimateScale ? withLogScale(theta0, settings.noise.scale) : theta0;
+    const info = yield* wait(ex.information(th, { noise: settings.noise, convention: settings.convention, estimateScale }));
     logScaleStdErr = commonCovariance(common, info, D, estimateScale, opts.radius);
   }
 
-  const products: ProductFit[] = est.map((e, i) => {
-    iterations += e.iterations;
-    converged &&= e.converged;
-    return productFit(ctx, e, all[i], theta0, common, wantSe);
-  });
-
+  const job: StageTwoJob = { settings, strategy, theta0, lambdaC: lambdaC ?? 0, wantSe, common };
+  if (opts.start) job.starts = opts.start;
+  const results = yield* wait(ex.stageTwo(job));
+  const products: ProductFit[] = new Array(M);
   let logLikelihood = 0;
   for (let i = 0; i < M; i++) {
-    if (all[i].n === 0) continue;
-    logLikelihood += productLogLikelihood(ctx, all[i], products[i].theta);
+    const { fit, logLikelihood: ll } = results[i];
+    products[i] = fit;
+    iterations += fit.iterations;
+    converged &&= fit.converged;
+    if (L.start[i + 1] - L.start[i] > 0) logLikelihood += ll;
   }
 
-  const res: TsmtResult = { strategy, noise: ctx.noise, scaleEstimated: estimateScale, common, products, lambdaC, logLikelihood, iterations, converged };
+  const res: TsmtResult = { strategy, noise: settings.noise, scaleEstimated: estimateScale, common, products, lambdaC, logLikelihood, iterations, converged };
   if (lambdaSelection) res.lambdaSelection = lambdaSelection;
   if (logScaleStdErr !== undefined) res.logScaleStdErr = logScaleStdErr;
   return res;
 }
 
-/**
- * Covariance and standard errors of θ̂_0 from the observed information of all rows at θ̂_0
- * (`info`, P×P with P = D (+1 with an estimated scale), overwritten) plus the I/W² prior; sets
- * `common.cov`/`common.stdErr` and returns the standard error of log σ when estimated.
- */
-export function commonCovariance(common: ParameterFit, info: Float64Array, D: number, estimateScale: boolean, radius: number): number | undefined {
-  const P = estimateScale ? D + 1 : D;
-  const prior = 1 / (radius * radius);
-  for (let j = 0; j < D; j++) info[j * P + j] += prior;
-  const inv = invertSpd(info, P);
-  if (!inv) return undefined;
-  const cov = new Float64Array(D * D);
-  for (let i = 0; i < D; i++) for (let j = 0; j < D; j++) cov[i * D + j] = inv[i * P + j];
-  common.cov = cov;
-  common.stdErr = diagSqrt(cov, D);
-  return estimateScale ? Math.sqrt(Math.max(0, inv[D * P + D])) : undefined;
-}
+/** The executor of this thread: every piece on `core`, over a layout in its memory. */
+export class SerialExecutor implements TsmtExecutor {
+  constructor(
+    readonly core: WasmCore,
+    readonly layout: Layout,
+  ) {}
 
-/** A product's ParameterFit from its estimate: standard errors of the file comment when `wantSe`. */
-export function productFit(ctx: Ctx, e: ProductEstimate, part: ObservationColumns, theta0: Float64Array, common: ParameterFit, wantSe: boolean): ProductFit {
-  const D = theta0.length;
-  const prior = 1 / (ctx.radius * ctx.radius);
-  const pf: ProductFit = { theta: e.theta, n: part.n, lambda: e.lambda, shrunk: e.shrunk, iterations: e.iterations, converged: e.converged };
-  if (wantSe) {
-    if (e.shrunk && common.cov) {
-      pf.cov = common.cov.slice();
-      pf.stdErr = common.stdErr!.slice();
-    } else {
-      const info = Float64Array.from(observedInformation(ctx.core, part, e.theta, ctx.noise, { convention: ctx.convention }));
-      for (let j = 0; j < D; j++) info[j * D + j] += prior;
-      if (e.lambda > 0 && Number.isFinite(e.lambda)) {
-        const v = new Float64Array(D);
-        for (let j = 0; j < D; j++) v[j] = e.theta[j] - theta0[j];
-        const r = norm(v);
-        if (r > 0) {
-          const k = (totalWeight(part) * e.lambda) / r;
-          for (let a = 0; a < D; a++) for (let b = 0; b < D; b++) info[a * D + b] += k * ((a === b ? 1 : 0) - (v[a] * v[b]) / (r * r));
-        }
-      }
-      const cov = invertSpd(info, D);
-      if (cov) {
-        pf.cov = cov;
-        pf.stdErr = diagSqrt(cov, D);
-      }
-    }
+  pass(q: NewtonRequest, rows: RowSet, lik: LikelihoodSpec): number {
+    const o = this.layout.obs;
+    const w = rows === 'train' ? this.layout.trainWeight : o.weight;
+    const { family, scale } = checkNoise('censoredLogLikelihood', lik.noise);
+    return this.core.k.censoredLogLikelihood(
+      o.n, o.d, o.x.byteOffset, o.won.byteOffset, o.price.byteOffset, o.competitor.byteOffset, w ? w.byteOffset : 0,
+      q.theta, family, scale, conventionCode('censoredLogLikelihood', lik.convention), lik.estimateScale ? 1 : 0, q.g, q.H,
+    );
   }
-  return pf;
+
+  information(theta: Float64Array, lik: LikelihoodSpec): Float64Array {
+    return Float64Array.from(observedInformation(this.core, this.layout.obs, theta, lik.noise, { convention: lik.convention, estimateScale: lik.estimateScale }));
+  }
+
+  stageTwo(job: StageTwoJob): ProductResult[] {
+    const L = this.layout;
+    const D = L.obs.d;
+    const ctx = { core: this.core, ...job.settings };
+    return parts(L, 'all').map((part, i) =>
+      fitProduct(ctx, job.strategy, part, job.theta0, job.lambdaC, D, L.M, job.starts?.slice(i * D, (i + 1) * D), job.common, job.wantSe));
+  }
+
+  heldOut(job: HeldOutJob): Float64Array[] {
+    const L = this.layout;
+    const ctx = { core: this.core, ...job.settings };
+    const valid = parts(L, 'valid');
+    return parts(L, 'train').map((train, i) => heldOutChain(ctx, train, valid[i], job.theta0, job.grid, L.obs.d, L.M));
+  }
 }
 
-/** Σ_t ℓ_t of a product's rows at θ (rows with weights: Σ w_t ℓ_t). */
-export function productLogLikelihood(ctx: Ctx, part: ObservationColumns, theta: Float64Array): number {
-  return censoredLogLikelihood(ctx.core, part, theta, ctx.noise, { convention: ctx.convention }).value;
+/** Validate, lay the rows out in the core's arena and run `steps` on this thread. */
+function onThisThread<T>(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions, steps: (ex: TsmtExecutor) => Steps<T>): T {
+  checkOptions(obs, groups, M, opts);
+  checkObservations('fitTsmt', obs);
+  const mark = core.arena.mark();
+  try {
+    return runSync(steps(new SerialExecutor(core, buildLayout(core, obs, groups, M))));
+  } finally {
+    core.arena.release(mark);
+  }
 }
 
-export function withLogScale(theta: Float64Array, scale: number): Float64Array {
-  const t = new Float64Array(theta.length + 1);
-  t.set(theta);
-  t[theta.length] = Math.log(scale);
-  return t;
+/**
+ * Fit θ̂_0 and θ̂_1..θ̂_M on this thread. `groups[r]` is the product index of row r; `M` the
+ * number of products (products with no rows get θ̂_0).
+ */
+export function fitTsmt(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): TsmtResult {
+  return onThisThread(core, obs, groups, M, opts, (ex) => fitSteps(ex, opts));
+}
+
+/** Choose c_λ by held-out log-likelihood on this thread (see the file comment). */
+export function selectLambdaC(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number, opts: TsmtOptions): LambdaSelection {
+  return onThisThread(core, obs, groups, M, opts, (ex) => selectSteps(ex, opts));
 }
