@@ -1,5 +1,5 @@
 /**
- * Property (issue 5): 10 000 random and malformed bodies to POST /v1/quote never produce a 500,
+ * Property: 10 000 random and malformed bodies to POST /v1/quote never produce a 500,
  * and every response is JSON whose numbers are all finite (no NaN or Infinity, which JSON cannot
  * carry). Bodies are JSON *text*, so literals JSON.stringify would never write (1e999, NaN, -0,
  * hex, truncated documents, __proto__ keys) reach the parser too. The companion runs the same

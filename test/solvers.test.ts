@@ -116,7 +116,7 @@ function twinNewton(s: Synthetic, opts: { radius?: number; penalty?: Penalty; no
 
 // ------------------------------------------------------------------------------------------------
 
-describe('solvers: prox and projection (MATH.md §6.3)', () => {
+describe('solvers: prox and projection (docs/math.md §6.3)', () => {
   const { prox, projection } = fixture;
   for (const [name, c] of Object.entries(cores)) {
     it(`${name}: prox of 0.2‖· - θ0‖ at (1, 0.5), θ0 = (0.4, 0.1) -> (0.8335899411, 0.3890599608)`, () => {
@@ -250,7 +250,7 @@ describe('solvers: Newton reaches the MLE of synthetic data with known θ (n = 2
   });
 });
 
-describe('solvers: stage-II exact shrinkage (MATH.md §1.8)', () => {
+describe('solvers: stage-II exact shrinkage (docs/math.md §1.8)', () => {
   const noise: NoiseSpec = { family: 'gaussian', scale: 0.5 };
   const syn = synthetic(21, 400, 4, noise);
   const center = Float64Array.from(syn.truth, (v, j) => v + (j % 2 ? 0.05 : -0.04));
@@ -304,7 +304,7 @@ describe('solvers: stage-II exact shrinkage (MATH.md §1.8)', () => {
   });
 });
 
-describe('solvers: the ball constraint (MATH.md §1.6)', () => {
+describe('solvers: the ball constraint (docs/math.md §1.6)', () => {
   const noise: NoiseSpec = { family: 'gaussian', scale: 0.5 };
   const syn = synthetic(31, 3000, 5, noise);
 
@@ -376,7 +376,7 @@ describe('solvers: constrained optimality (fast-check)', () => {
   });
 });
 
-describe('solvers: quadratic penalty = Gaussian prior (MATH.md §5.3, §6.7 cold start)', () => {
+describe('solvers: quadratic penalty = Gaussian prior (docs/math.md §5.3, §6.7 cold start)', () => {
   const cs = fixture.coldStart;
   const obs: ObservationColumns = {
     n: 3, d: 2, x: Float64Array.from(cs.x), won: new Float64Array([1, 1, 1]), price: Float64Array.from(cs.y, (v) => v - 1),
@@ -391,7 +391,7 @@ describe('solvers: quadratic penalty = Gaussian prior (MATH.md §5.3, §6.7 cold
         expect(Math.abs(r.theta[j] - cs.posteriorMean[j])).toBeLessThan(1e-12);
         expect(Math.abs(r.theta[j] - cs.math[j])).toBeLessThan(1e-10);
       }
-      // Σ_post = (Fisher + Σ0⁻¹)⁻¹ of MATH.md §6.7
+      // Σ_post = (Fisher + Σ0⁻¹)⁻¹ of docs/math.md §6.7
       const info = observedInformation(c, obs, r.theta, { family: 'gaussian', scale: cs.sigma });
       expect(Array.from(info).map((v) => Math.round(v * 1e10) / 1e10)).toEqual([12, 1.6, 1.6, 2.24]);
       const post = inverseSpd(info.map((v, i) => v + cs.precision[i]), 2);

@@ -1,5 +1,5 @@
 /**
- * The TSMT estimator (MATH.md §1.8), the fit pipeline and the `repricer fit` command.
+ * The TSMT estimator (docs/math.md §1.8), the fit pipeline and the `repricer fit` command.
  * Data are simulated from the competitor model y = xᵀθ_i + z with censoring at our price.
  */
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -155,7 +155,7 @@ describe('TSMT estimator', () => {
     expect(dist(mid.products[0].theta, ind.products[0].theta)).toBeGreaterThan(0);
   });
 
-  it('exact shrinkage at the subgradient threshold ‖∇L_i(θ̂_0)‖ (MATH.md §1.8)', () => {
+  it('exact shrinkage at the subgradient threshold ‖∇L_i(θ̂_0)‖ (docs/math.md §1.8)', () => {
     const s = synth(11, [200, 40], 3, 0.2, 0.5);
     const o = { noise: NOISE, radius: 10, standardErrors: false, strategy: 'tsmt' as const };
     const base = fitTsmt(core, s.obs, s.groups, 2, { ...o, lambdaC: 0 });
