@@ -2,7 +2,7 @@
  * Observations -> model (`repricer.model/1`, README "Files"): reads the rows, runs the TSMT estimator
  * (src/model/tsmt.ts) and packs the result.
  *
- * Defaults [DEF], documented in the README:
+ * Defaults (our choices), documented in the README:
  * - noise scale: estimated jointly (log σ as an extra parameter) unless `scale` is given;
  *   the starting value is half the standard deviation of the prices.
  * - radius W: `3·max(‖θ̂_0‖, σ)`, where θ̂_0 is a pooled fit inside a ball large enough not to

@@ -8,7 +8,7 @@
  * results are the same bit for bit wherever they are computed.
  *
  *   stage II : θ̂_i = argmin_{‖θ‖≤W} L(θ; rows of i) + λ_i·‖θ - θ̂_0‖₂      (L = average loss)
- *              λ_i = c_λ·sqrt(D·ln(2·D²·M) / n_i)                           (docs/math.md §1.8, [DEF] row)
+ *              λ_i = c_λ·sqrt(D·ln(2·D²·M) / n_i)                           (docs/math.md §1.8, the proposed default)
  *
  * Standard errors: cov_i = (I_i + P_i + I/W²)⁻¹, where I_i is the observed Fisher information of
  * product i's rows at θ̂_i (docs/math.md §1.4: -Σ∇²ℓ_t), P_i the curvature of the stage-II
@@ -88,7 +88,7 @@ export interface TsmtResult {
 }
 
 /**
- * λ_i = c·sqrt(D·ln(2D²M)/n_i) (docs/math.md §1.8, [DEF] row; average-loss scale). With row weights,
+ * λ_i = c·sqrt(D·ln(2D²M)/n_i) (docs/math.md §1.8, the proposed default; average-loss scale). With row weights,
  * n_i is the product's total weight, so a weight of 2 acts exactly like a duplicated row.
  */
 export function lambdaFor(c: number, D: number, M: number, n: number): number {

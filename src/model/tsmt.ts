@@ -6,7 +6,7 @@
  *
  *   stage I  : θ̂_0 = argmin_{‖θ‖≤W} L(θ; all rows)                       (pooled, ball-constrained)
  *   stage II : θ̂_i = argmin_{‖θ‖≤W} L(θ; rows of i) + λ_i·‖θ - θ̂_0‖₂      (L = average loss)
- *              λ_i = c_λ·sqrt(D·ln(2·D²·M) / n_i)                           (docs/math.md §1.8, [DEF] row)
+ *              λ_i = c_λ·sqrt(D·ln(2·D²·M) / n_i)                           (docs/math.md §1.8, the proposed default)
  *
  * Strategies: `tsmt` (both stages), `pooled` (θ̂_i = θ̂_0 for every product), `individual`
  * (λ_i = 0: each product's own ball-constrained MLE; a product with no rows falls back to θ̂_0 —

@@ -8,7 +8,7 @@
  *   y_t = x_tᵀθ_{i_t} + z_t.
  * Deviation from §1.10, said plainly: the re-implementation's noise is a truncated normal
  * (mean 0.05, sd 0.05 on [0.02, 0.11], yield units), which the numeric core does not implement.
- * We use the §1.10 [DEF] Gaussian price-convention variant, z_t ~ N(0, σ²) with σ = 0.1
+ * We use the Gaussian price-convention variant of docs/math.md §1.10, z_t ~ N(0, σ²) with σ = 0.1
  * (or logistic with scale s), c = 0 (the paper's γ), W = 1 + δ_max (§1.6 default).
  */
 import type { WasmCore } from '../core/wasm.js';
