@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { runReprice } from '../src/batch/job.js';
+import { CSV_DECLINED } from '../src/batch/catalogTask.js';
 import { writeDemoCatalog, writeDemoModel, demoModel, rng } from '../src/batch/demoData.js';
 import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk } from '../src/pricing/engine.js';
@@ -122,7 +123,9 @@ describe('reprice: real files, real workers', () => {
     const cat = join(dir, 'quoted.csv');
     writeFileSync(cat, text.join('\n') + '\n');
     const out = join(dir, 'quoted-out.csv');
-    await runReprice({ modelPath, catalogPath: cat, outPath: out, workers: 2, chunkSize: 300, policy: pol });
+    const summary = await runReprice({ modelPath, catalogPath: cat, outPath: out, workers: 2, chunkSize: 300, policy: pol });
+    // the quoted chunk (rows 300..599) went to the JavaScript parser, and the summary says so
+    expect(summary.fallbacks).toEqual({ chunks: 1, reasons: { [CSV_DECLINED]: 1 } });
     const output = readCsv(out);
     expect(output.length).toBe(600);
     for (let i = 0; i < 600; i += 3) {

@@ -92,6 +92,11 @@ export interface CatalogResult {
   changeBins: number[];
   rejects: { line: number; reason: string; raw: string }[];
   error?: { code: string; message: string; details?: Record<string, unknown> };
+  /**
+   * why the chunk was read by the reference JavaScript path instead of the fast one (quotes or
+   * odd rows in CSV, a Parquet encoding the fast reader does not take): counted in the summary
+   */
+  fallback?: string;
   ms: { parse: number; kernels: number; format: number };
 }
 
@@ -119,6 +124,9 @@ function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } 
  * number.
  */
 const PRICE_SLICE = 16384;
+
+/** Why a CSV chunk went to the JavaScript parser: parseCatalogCsvWasm declines these. */
+export const CSV_DECLINED = 'csv: quotes, a malformed or out-of-range value, or invalid UTF-8 in the chunk';
 
 function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
   const n = chunk.n;
@@ -196,6 +204,8 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
           seq: t.seq, out, rowGroup, n: prices.n, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects,
           ms: { parse: t1 - t0, kernels: t2 - t1, format: performance.now() - t2 },
         };
+        const fallback: string | undefined = t.format === 'csv' && !fast ? CSV_DECLINED : 'fastPathDeclined' in parsed && typeof parsed.fastPathDeclined === 'string' ? parsed.fastPathDeclined : undefined;
+        if (fallback) r.fallback = fallback;
         if (t.outSlot && out.length <= t.outSlot.byteLength) {
           new Uint8Array(t.outSlot, 0, out.length).set(out);
           r.out = new Uint8Array(0);

@@ -16,6 +16,8 @@ export interface RepriceSummary {
   /** summed worker milliseconds by phase, and main-thread read/write wall time */
   ms: { parse: number; kernels: number; format: number; mainRead: number; mainWrite: number };
   retries: number;
+  /** chunks read by the reference JavaScript path instead of the fast one, and why (none: 0) */
+  fallbacks: { chunks: number; reasons: Record<string, number> };
 }
 
 /** Labels of the change-percent bins (CHANGE_BINS edges, one more bin than edges). */
@@ -42,6 +44,8 @@ export class JobTally {
   private readonly bins = new Array<number>(CHANGE_BINS.length + 1).fill(0);
   /** summed worker milliseconds by phase */
   private readonly workerMs = { parse: 0, kernels: 0, format: 0 };
+  private fallbackChunks = 0;
+  private readonly fallbackReasons: Record<string, number> = {};
 
   add(r: CatalogResult): void {
     this.rejects += r.rejects.length;
@@ -51,6 +55,10 @@ export class JobTally {
     this.workerMs.parse += r.ms.parse;
     this.workerMs.kernels += r.ms.kernels;
     this.workerMs.format += r.ms.format;
+    if (r.fallback) {
+      this.fallbackChunks++;
+      this.fallbackReasons[r.fallback] = (this.fallbackReasons[r.fallback] ?? 0) + 1;
+    }
   }
 
   summary(job: { seconds: number; workers: number; retries: number; mainRead: number; mainWrite: number }): RepriceSummary {
@@ -66,6 +74,7 @@ export class JobTally {
       workers: job.workers,
       ms: { ...this.workerMs, mainRead: job.mainRead, mainWrite: job.mainWrite },
       retries: job.retries,
+      fallbacks: { chunks: this.fallbackChunks, reasons: { ...this.fallbackReasons } },
     };
   }
 }

@@ -22,6 +22,10 @@ export function printSummary(s: RepriceSummary, out: NodeJS.WriteStream = proces
     `time in workers (ms, summed): parse ${s.ms.parse.toFixed(0)}, kernels ${s.ms.kernels.toFixed(0)}, format ${s.ms.format.toFixed(0)}; main thread: read ${s.ms.mainRead.toFixed(0)}, write ${s.ms.mainWrite.toFixed(0)}`,
   ];
   if (s.retries) lines.push(`worker crashes retried: ${s.retries}`);
+  if (s.fallbacks.chunks) {
+    const why = Object.entries(s.fallbacks.reasons).map(([r, n]) => `${n} x ${r}`).join('; ');
+    lines.push(`chunks read by the reference parser instead of the fast one: ${s.fallbacks.chunks} (${why})`);
+  }
   out.write(lines.join('\n') + '\n');
 }
 
