@@ -120,8 +120,12 @@ describe('readObservations (CSV)', () => {
     expect((e1 as RepricerError).details).toMatchObject({ line: 1, column: 'competitor_price' });
     const e2 = await readObservations(csv('m2.csv', GOOD), { features: ['f1', 'f9'] }).catch((x: unknown) => x as RepricerError);
     expect((e2 as RepricerError).details).toMatchObject({ line: 1, column: 'f9' });
+    // a file that does not exist is a missing resource (NOT_FOUND, exit 4), not an unreadable one
     const e3 = await readObservations(join(dir, 'nope.csv')).catch((x: unknown) => x as RepricerError);
-    expect((e3 as RepricerError).code).toBe('INPUT_UNREADABLE');
+    expect((e3 as RepricerError).code).toBe('NOT_FOUND');
+    expect((e3 as RepricerError).message).toBe(`${join(dir, 'nope.csv')}: no such observations file`);
+    const e4 = await readObservations(dir).catch((x: unknown) => x as RepricerError);
+    expect((e4 as RepricerError).code).toBe('INPUT_UNREADABLE');
   });
 
   it('property: parseDecimal agrees with the decimal grammar (and the check catches plain Number())', () => {

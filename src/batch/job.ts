@@ -5,11 +5,12 @@
  * In-flight chunks are bounded, so memory stays flat whatever the catalogue size. Output goes to
  * a temporary file renamed only on success.
  */
-import { closeSync, openSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import { resolve, extname } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { TaskPool, compiledTaskFile } from '../pool/taskPool.js';
-import { RepricerError } from '../core/errors.js';
+import { RepricerError, readFailure } from '../core/errors.js';
+import { checkOutputPath } from '../core/atomic.js';
 import { loadModel, type Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
 import { compileModel } from '../pricing/compiledModel.js';
@@ -62,6 +63,9 @@ export function defaultWorkerFile(): string {
 export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const t0 = performance.now();
   const { inFmt, outFmt, workers, chunkSize, onError, policy } = settings(o);
+  // the outputs' folders are checked before any work starts (a missing one is NOT_FOUND)
+  checkOutputPath(o.outPath);
+  if (onError === 'skip') checkOutputPath(o.rejectsPath ?? `${o.outPath}.rejects.csv`, 'rejects');
   const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`);
   const inFd = openCatalog(o.catalogPath);
   // the workers boot (modules, WASM) while this thread reads and compiles the model
@@ -120,11 +124,18 @@ function settings(o: RepriceOptions) {
 }
 
 function openCatalog(file: string): number {
+  let fd: number;
   try {
-    return openSync(file, 'r');
+    fd = openSync(file, 'r');
   } catch (err) {
-    throw new RepricerError('INPUT_UNREADABLE', `${file}: cannot read (${(err as Error).message})`, { file });
+    throw readFailure(file, 'catalogue', err);
   }
+  // a folder opens on Linux and fails only at the first read (EISDIR)
+  if (!fstatSync(fd).isFile()) {
+    closeSync(fd);
+    throw new RepricerError('INPUT_UNREADABLE', `${file}: not a file (expected a .csv, .ndjson or .parquet catalogue)`, { file });
+  }
+  return fd;
 }
 
 function startPool(taskFile: string, threads: number): TaskPool {

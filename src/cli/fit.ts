@@ -5,6 +5,7 @@
 import type { Command } from 'commander';
 import { RepricerError } from '../core/errors.js';
 import { saveModel } from '../model/format.js';
+import { checkOutputPath } from '../core/atomic.js';
 import { fitObservationsFile, type FitOptions } from '../model/fit.js';
 import { STRATEGIES, type Strategy } from '../model/tsmt.js';
 import type { NoiseFamily } from '../core/validate.js';
@@ -72,6 +73,7 @@ export function parseFitOptions(o: FitCommandOptions): FitOptions & { features?:
 /** The command's action, callable directly (tests). Returns a one-line summary. */
 export async function runFit(o: FitCommandOptions): Promise<string> {
   const opts = parseFitOptions(o);
+  checkOutputPath(o.out); // before the fit, not after it
   const model = await fitObservationsFile(o.observations, opts);
   saveModel(o.out, model);
   const nProducts = Object.keys(model.products).length;

@@ -3,7 +3,7 @@
  * repricer CLI. Each command lives in its own module exporting `register(program)`; this file only
  * wires them and maps errors to the catalogue's exit codes.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { RepricerError } from '../core/errors.js';
 
 const COMMANDS = ['fit', 'reprice', 'serve', 'simulate', 'demo'] as const;
@@ -12,6 +12,10 @@ export async function main(argv: string[]): Promise<void> {
   const program = new Command();
   program.name('repricer').description('Dynamic pricing engine: learn from censored win/loss data, quote optimal prices, reprice catalogues').version('0.1.0');
   program.showHelpAfterError();
+  // usage errors (unknown command or option, a missing required option or argument) exit with
+  // INVALID_ARGUMENT's code 2, as the error table says, not commander's 1; help and version exit 0.
+  // Subcommands inherit this (they are added after it).
+  program.exitOverride();
   for (const name of COMMANDS) {
     let mod: { register: (p: Command) => void };
     try {
@@ -26,6 +30,10 @@ export async function main(argv: string[]): Promise<void> {
 }
 
 export function reportAndExit(err: unknown): never {
+  if (err instanceof CommanderError) {
+    // commander has already printed its message (and the help after it)
+    process.exit(err.exitCode === 0 ? 0 : new RepricerError('INVALID_ARGUMENT').exitCode);
+  }
   if (err instanceof RepricerError) {
     process.stderr.write(`repricer: error ${err.code}: ${err.message}\n`);
     process.exit(err.exitCode);

@@ -51,3 +51,14 @@ export function rowError(file: string, line: number, column: string, expected: s
     got,
   });
 }
+
+/**
+ * An input file that cannot be read: NOT_FOUND (exit 4, "missing resource") when it does not
+ * exist, INPUT_UNREADABLE (exit 3) for anything else (a folder, no permission). `what` names the
+ * role of the file ("model", "catalogue", ...).
+ */
+export function readFailure(file: string, what: string, err: unknown): RepricerError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new RepricerError('NOT_FOUND', `${file}: no such ${what} file`, { file });
+  return new RepricerError('INPUT_UNREADABLE', `${file}: cannot read ${what} (${code ?? String(err)})`, { file });
+}

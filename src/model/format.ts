@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv, type ErrorObject } from 'ajv';
 import { writeFileAtomic } from '../core/atomic.js';
-import { RepricerError } from '../core/errors.js';
+import { RepricerError, readFailure } from '../core/errors.js';
 import type { NoiseFamily } from '../core/validate.js';
 
 export const MODEL_FORMAT = 'repricer.model/1';
@@ -141,7 +141,7 @@ export function loadModel(file: string): Model {
     // Node 20 about twice as fast as readFileSync(file, 'utf8') for a 20 MB model
     text = utf8.decode(readFileSync(file));
   } catch (err) {
-    throw modelInvalid(`${file}: cannot read model (${(err as NodeJS.ErrnoException).code ?? String(err)})`, file);
+    throw readFailure(file, 'model', err);
   }
   return parseModel(text, file);
 }

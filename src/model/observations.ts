@@ -17,7 +17,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse';
-import { RepricerError, rowError } from '../core/errors.js';
+import { RepricerError, readFailure, rowError } from '../core/errors.js';
 import type { ObservationColumns } from '../core/likelihood.js';
 
 /** Columns with a fixed meaning; every other column is a feature by default. */
@@ -286,19 +286,23 @@ function formatOf(file: string): 'csv' | 'parquet' {
 
 /** Read an observations file (.csv or .parquet by extension). */
 export async function readObservations(file: string, opts: ReadObservationsOptions = {}): Promise<ObservationTable> {
+  let isFile: boolean;
   try {
-    statSync(file);
+    isFile = statSync(file).isFile();
   } catch (err) {
-    throw new RepricerError('INPUT_UNREADABLE', `${file}: cannot read observations (${(err as NodeJS.ErrnoException).code ?? String(err)})`, { file });
+    throw readFailure(file, 'observations', err);
   }
+  if (!isFile) throw new RepricerError('INPUT_UNREADABLE', `${file}: not a file (expected an observations .csv or .parquet)`, { file });
   return formatOf(file) === 'parquet' ? readParquet(file, opts) : readCsv(file, opts);
 }
 
 async function readCsv(file: string, opts: ReadObservationsOptions): Promise<ObservationTable> {
   const intercept = opts.intercept ?? true;
-  const parser = createReadStream(file).pipe(
-    parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, trim: false }),
-  );
+  const source = createReadStream(file);
+  const parser = source.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, trim: false }));
+  // pipe() does not forward the source's errors: without this a read error (EIO, EISDIR) would
+  // leave the loop below waiting forever and surface as an unhandled error
+  source.on('error', (err) => parser.destroy(err));
   let L: Layout | undefined;
   let b: Builder | undefined;
   try {

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { RepricerError } from '../core/errors.js';
+import { RepricerError, readFailure } from '../core/errors.js';
 
 export interface Bounds {
   min?: number;
@@ -102,7 +102,7 @@ export function loadPolicy(file: string): Policy {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new RepricerError('INPUT_UNREADABLE', `${file}: cannot read policy (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    throw readFailure(file, 'policy', err);
   }
   let obj: unknown;
   try {
