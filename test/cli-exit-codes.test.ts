@@ -15,9 +15,9 @@ let dir: string;
 let model: string;
 let catalog: string;
 
-function cli(...args: string[]): { status: number | null; stderr: string } {
+function cli(...args: string[]): { status: number | null; stderr: string; stdout: string } {
   const r = spawnSync(process.execPath, [main, ...args], { encoding: 'utf8', timeout: 120_000 });
-  return { status: r.status, stderr: r.stderr };
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
 beforeAll(async () => {
@@ -31,7 +31,12 @@ beforeAll(async () => {
 
 describe('exit codes', () => {
   it('0: success, --help, --version', () => {
-    expect(cli('reprice', '--model', model, '--catalog', catalog, '--out', join(dir, 'ok.csv'), '--workers', '1').status).toBe(0);
+    const ok = cli('reprice', '--model', model, '--catalog', catalog, '--out', join(dir, 'ok.csv'), '--workers', '1');
+    expect(ok.status).toBe(0);
+    // the summary says where the prices went and counts the rows with no change to bin
+    expect(ok.stdout).toContain(`prices written to ${join(dir, 'ok.csv')}`);
+    expect(ok.stdout).toMatch(/repriced 50 SKUs/);
+    expect(ok.stdout).toMatch(/no change \(no current_price, or rejected\) \d+/);
     expect(cli('--help').status).toBe(0);
     expect(cli('reprice', '--help').status).toBe(0);
     expect(cli('--version').status).toBe(0);

@@ -19,6 +19,8 @@ export function printSummary(s: RepriceSummary, out: NodeJS.WriteStream = proces
     `status: ${Object.entries(s.status).map(([k, v]) => `${k} ${v}`).join(', ')}${s.rejects ? `; rejected rows skipped: ${s.rejects}` : ''}`,
     'price change vs current_price:',
     ...s.changePct.bins.map((b, i) => `  ${b.padEnd(16)} ${s.changePct.counts[i]}`),
+    // rows without a change: no current_price to compare with, or no published price
+    `  ${'no change (no current_price, or rejected)'} ${s.rows - s.changePct.counts.reduce((a, c) => a + c, 0)}`,
     `time in workers (ms, summed): parse ${s.ms.parse.toFixed(0)}, kernels ${s.ms.kernels.toFixed(0)}, format ${s.ms.format.toFixed(0)}; main thread: read ${s.ms.mainRead.toFixed(0)}, write ${s.ms.mainWrite.toFixed(0)}`,
   ];
   if (s.retries) lines.push(`worker crashes retried: ${s.retries}`);
@@ -60,5 +62,6 @@ export function register(program: Command): void {
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
       const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError });
       printSummary(s);
+      process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}\n`);
     });
 }
