@@ -69,6 +69,14 @@ describe('exit codes', () => {
     const b = cli('reprice', '--model', model, '--catalog', badRows, '--out', join(dir, 'x.csv'));
     expect(b.status).toBe(ERROR_CATALOG.INPUT_ROW_INVALID.exit);
     expect(b.stderr).toMatch(/bad-rows\.csv:2: column f2/);
+    // a short row is named as such, not by its first empty column (fast path and quoted path alike)
+    for (const id of ['P1', '"P1"']) {
+      const short = join(dir, 'short.csv');
+      writeFileSync(short, `product_id,f1,f2,f3\n${id},1,2\n`);
+      const r = cli('reprice', '--model', model, '--catalog', short, '--out', join(dir, 'x.csv'));
+      expect(r.status).toBe(ERROR_CATALOG.INPUT_ROW_INVALID.exit);
+      expect(r.stderr).toMatch(/short\.csv:2: column \(row\): expected 4 fields as in the header, got "3 fields"/);
+    }
     // a folder where a file is expected: unreadable input, not a crash
     const asCsv = join(dir, 'a-folder.csv');
     mkdirSync(asCsv);

@@ -112,6 +112,11 @@ export interface ParseOptions {
   reference?: boolean;
 }
 
+/** A CSV row with fewer fields than the header: named as such, not as its first empty column. */
+function shortRow(fields: number, width: number): ChunkError {
+  return { line: 0, column: '(row)', expected: `${width} fields as in the header`, got: `${fields} field${fields === 1 ? '' : 's'}` };
+}
+
 export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChunk {
   const quoteFree = o.format === 'csv' && bytes.indexOf(34) === -1 && !o.reference;
   const text = quoteFree ? '' : decoder.decode(bytes);
@@ -155,7 +160,10 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
       st = s0;
       en = e0;
       cnt = c;
-      const err = fillRow(sink, o.layout, o.featureNames, D, o.intercept, fields);
+      // a short row whose missing fields are optional is accepted (as the WASM parser does); when
+      // it fails, it is named as a short row rather than by its first empty column
+      const bad = fillRow(sink, o.layout, o.featureNames, D, o.intercept, fields);
+      const err = bad && c < o.layout.width ? shortRow(c, o.layout.width) : bad;
       if (err) fail(o.firstLine + lineIndex, err, buf.toString('utf8', s0[0], e0[c - 1]));
     });
     if (bytes.length && bytes[bytes.length - 1] === 10) lines--;
@@ -172,7 +180,8 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
       const line = o.firstLine + prevEnd;
       prevEnd = rec.info.lines;
       const f = rec.record;
-      const err = fillRow(sink, o.layout, o.featureNames, D, o.intercept, stringFields((i) => f[i]));
+      const bad = fillRow(sink, o.layout, o.featureNames, D, o.intercept, stringFields((i) => f[i]));
+      const err = bad && f.length < o.layout.width ? shortRow(f.length, o.layout.width) : bad;
       if (err) fail(line, err, f.join(','));
     }
     lines = prevEnd;
