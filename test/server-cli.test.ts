@@ -70,6 +70,7 @@ describe('repricer serve', () => {
     const db = join(dir, 'db.sqlite');
     const s = await start(['--model', join(dir, 'model.json'), '--db', db, '--api-key', KEY, '--workers', '2', '--pool-threshold', '2000']);
     expect(s.stderr()).toContain('serving model v1');
+    expect(s.stderr()).toContain('--api-key shows the key in the process list; prefer REPRICER_API_KEY or --api-key-file');
     const item = { ...makeItems(1, 3)[0], product_id: 'SOLO-1' };
     const q = await fetch(`${s.base}/v1/quote`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(item) });
     expect(q.status).toBe(200);
@@ -161,5 +162,15 @@ describe('parseServeOptions', () => {
     expect(parseServeOptions({ ...base, rateLimit: '0', workers: '0' }, {}).app).toMatchObject({ rateLimit: false, pool: false });
     expect(parseServeOptions({ ...base, rateLimit: '50', workers: '3', poolThreshold: '500' }, {}).app).toMatchObject({ rateLimit: { max: 50 }, pool: { threads: 3, threshold: 500 } });
     expect(existsSync('dist/src/cli/main.js')).toBe(true);
+  });
+
+  it('reads the key from --api-key-file (kept out of the process list); names a missing file; refuses two sources', () => {
+    const d = mkdtempSync(join(tmpdir(), 'repricer-key-'));
+    const file = join(d, 'key');
+    writeFileSync(file, '  file-key-12345\n');
+    expect(parseServeOptions({ ...base, apiKeyFile: file }, { REPRICER_API_KEY: 'env-key-123' }).app).toMatchObject({ apiKey: 'file-key-12345', auth: true });
+    expect(fails({ apiKeyFile: join(d, 'nope') })).toBe(`${join(d, 'nope')}: no such API key file`);
+    expect(fails({ apiKeyFile: file, apiKey: 'abcdefghij' })).toBe('--api-key contradicts --api-key-file; give one or the other');
+    expect(fails({ apiKeyFile: file, auth: false })).toBe('--no-auth contradicts --api-key-file; give one or the other');
   });
 });

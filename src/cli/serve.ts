@@ -7,7 +7,8 @@
  * locked (401) unless --no-auth opens them explicitly. Quote and read routes need no key.
  */
 import type { Command } from 'commander';
-import { RepricerError } from '../core/errors.js';
+import { readFileSync } from 'node:fs';
+import { RepricerError, readFailure } from '../core/errors.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { buildApp, type AppOptions } from '../server/app.js';
 
@@ -18,6 +19,7 @@ export interface ServeOptions {
   db?: string;
   modelsDir?: string;
   apiKey?: string;
+  apiKeyFile?: string;
   auth: boolean;
   policy?: string;
   rateLimit?: string;
@@ -33,11 +35,24 @@ function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER
   return n;
 }
 
+/** The key in a file (one line; surrounding whitespace and the final newline are not part of it). */
+function readKeyFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw readFailure(file, 'API key', err);
+  }
+  return text.trim();
+}
+
 /** CLI strings -> buildApp options (throws INVALID_ARGUMENT naming the option). */
 export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): { app: AppOptions; port: number; host: string } {
   const port = int('port', o.port, 0, 65535);
-  const apiKey = o.apiKey ?? (env.REPRICER_API_KEY || undefined);
-  if (o.auth === false && apiKey) throw new RepricerError('INVALID_ARGUMENT', `--no-auth contradicts ${o.apiKey ? '--api-key' : 'REPRICER_API_KEY'}; give one or the other`);
+  if (o.apiKey !== undefined && o.apiKeyFile !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--api-key contradicts --api-key-file; give one or the other');
+  const apiKey = o.apiKey ?? (o.apiKeyFile !== undefined ? readKeyFile(o.apiKeyFile) : undefined) ?? (env.REPRICER_API_KEY || undefined);
+  const source = o.apiKey !== undefined ? '--api-key' : o.apiKeyFile !== undefined ? '--api-key-file' : 'REPRICER_API_KEY';
+  if (o.auth === false && apiKey) throw new RepricerError('INVALID_ARGUMENT', `--no-auth contradicts ${source}; give one or the other`);
   if (apiKey !== undefined && apiKey.length < 8) throw new RepricerError('INVALID_ARGUMENT', 'the API key must have at least 8 characters');
   const app: AppOptions = { auth: o.auth !== false, warmPool: true };
   if (apiKey) app.apiKey = apiKey;
@@ -68,6 +83,10 @@ export async function serve(o: ServeOptions): Promise<void> {
   const address = await app.listen({ port, host });
   const m = app.repricer.registry.active;
   let note = `repricer: listening on ${address}; ${m ? `serving model ${m.version}` : 'no model active (readyz: 503) - POST /v1/models then activate'}; docs at ${address}/docs\n`;
+  if (o.apiKey !== undefined) {
+    // the flag's value is visible to every user of the machine (ps, /proc/<pid>/cmdline)
+    note += 'repricer: warning: --api-key shows the key in the process list; prefer REPRICER_API_KEY or --api-key-file\n';
+  }
   if (!opts.apiKey) {
     note +=
       opts.auth === false
@@ -104,7 +123,8 @@ export function register(program: Command): void {
     .option('--model <file>', 'model JSON to register and activate at start (default: the last active version in --db)')
     .option('--db <file>', 'SQLite database (observations, price audit, model versions); default a temporary file removed on exit')
     .option('--models-dir <dir>', 'directory of immutable model version files (default <db>.models)')
-    .option('--api-key <key>', 'bearer key required on write routes (or REPRICER_API_KEY)')
+    .option('--api-key <key>', 'bearer key required on write routes (visible in ps: prefer REPRICER_API_KEY or --api-key-file)')
+    .option('--api-key-file <file>', 'read the bearer key from a file (one line)')
     .option('--no-auth', 'open the write routes without a key (explicit opt-out)')
     .option('--policy <file>', 'guardrails JSON, as for reprice')
     .option('--rate-limit <n>', 'requests per minute per client IP (0: off; default 100000)')
