@@ -18,6 +18,7 @@ import { createReadStream, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse';
 import { RepricerError, readFailure, rowError } from '../core/errors.js';
+import { lookalike } from '../core/columnNames.js';
 import type { ObservationColumns } from '../core/likelihood.js';
 
 /** Columns with a fixed meaning; every other column is a feature by default. */
@@ -181,6 +182,15 @@ function layoutFromHeader(file: string, header: string[], opts: ReadObservations
     if (h === '') throw new RepricerError('INPUT_UNREADABLE', `${file}:1: empty column name in the header`, { file, line: 1 });
     if (seen.has(h)) throw new RepricerError('INPUT_UNREADABLE', `${file}:1: column ${JSON.stringify(h)} appears twice in the header`, { file, line: 1, column: h });
     seen.add(h);
+  }
+  // a column that looks like a reserved one that is absent: a misspelt `weight` or `won` would
+  // otherwise be read as a feature (or ignored) in silence
+  const absent = RESERVED_COLUMNS.filter((c) => !seen.has(c));
+  for (const h of names) {
+    const meant = lookalike(h, absent);
+    if (meant !== undefined && !opts.features?.includes(h)) {
+      throw new RepricerError('INPUT_UNREADABLE', `${file}:1: column ${JSON.stringify(h)} looks like ${JSON.stringify(meant)}, which is missing: rename it`, { file, line: 1, column: h, expected: meant });
+    }
   }
   for (const c of REQUIRED_COLUMNS) {
     if (!seen.has(c)) {
