@@ -230,6 +230,31 @@ describe('reprice: real files, real workers', () => {
     delete process.env.CRASH_SEQ;
   });
 
+  it('temporary files of this output left by a killed run are removed and reported; those of a live process are kept', async () => {
+    const out = join(dir, 'stale-out.csv');
+    let dead = 4_000_000;
+    const isAlive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (e) {
+        return (e as NodeJS.ErrnoException).code === 'EPERM';
+      }
+    };
+    while (isAlive(dead)) dead--;
+    const stale = join(dir, `.stale-out.csv.${dead}.tmp`);
+    const live = join(dir, `.stale-out.csv.${process.ppid}.tmp`);
+    const other = join(dir, `.other.csv.${dead}.tmp`);
+    for (const f of [stale, live, other]) writeFileSync(f, 'partial');
+    const s = await runReprice({ modelPath, catalogPath, outPath: out, workers: 1, policy });
+    expect(s.staleTempsRemoved).toEqual([stale]);
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(live)).toBe(true);
+    expect(existsSync(other)).toBe(true);
+    expect(existsSync(out)).toBe(true);
+    for (const f of [live, other]) rmSync(f);
+  });
+
   it('an interrupt (abort) stops cleanly and leaves no partial output', async () => {
     const out = join(dir, 'int-out.csv');
     const ac = new AbortController();

@@ -109,7 +109,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   }
   await pool.destroy();
   const seconds = (performance.now() - t0) / 1000;
-  return tally.summary({ seconds, workers, retries: queue.retries, mainRead: read.ms, mainWrite: output.writeMs });
+  return tally.summary({ seconds, workers, retries: queue.retries, mainRead: read.ms, mainWrite: output.writeMs, staleTempsRemoved: output.staleRemoved });
 }
 
 /** The options checked, with their defaults. */

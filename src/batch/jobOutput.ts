@@ -3,7 +3,8 @@
  * rejected rows. Both are written under temporary names beside their targets, renamed into place
  * only when the whole job succeeded, and removed otherwise.
  */
-import { closeSync, createWriteStream, openSync, renameSync, rmSync, writeSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, fsyncSync, openSync, renameSync, rmSync, writeSync, type WriteStream } from 'node:fs';
+import { fsyncFile, removeStaleTemps } from '../core/atomic.js';
 import { dirname, basename, join, resolve } from 'node:path';
 import { once } from 'node:events';
 import type { RowGroup } from 'hyparquet';
@@ -22,6 +23,8 @@ export class JobOutput {
   private rej: WriteStream | undefined;
   /** main-thread milliseconds spent writing */
   writeMs = 0;
+  /** temporary files of this output left by killed runs, removed by open() */
+  staleRemoved: string[] = [];
 
   constructor(
     outPath: string,
@@ -35,6 +38,7 @@ export class JobOutput {
 
   /** Create the temporary files: the prices (with the CSV header) and, if asked, the rejects (with theirs). */
   async open(rejects: boolean): Promise<void> {
+    this.staleRemoved = [...removeStaleTemps(this.outAbs), ...removeStaleTemps(resolve(this.rejectsPath))];
     if (this.format === 'parquet') this.pq = new ParquetPriceWriter(this.tmp);
     else this.fd = openSync(this.tmp, 'w');
     if (this.format === 'csv') this.write(csvHeader());
@@ -71,14 +75,21 @@ export class JobOutput {
 
   /** Finish and close both files, rename the prices into place, and the rejects if there were any. */
   async commit(rejects: number): Promise<void> {
-    if (this.pq) this.pq.finish();
+    // every byte is on disk before a name points at it (a crash right after the rename must not
+    // leave a complete-looking file with missing pages)
+    if (this.pq) {
+      this.pq.finish();
+      fsyncFile(this.tmp);
+    }
     if (this.fd !== undefined) {
+      fsyncSync(this.fd);
       closeSync(this.fd);
       this.fd = undefined;
     }
     if (this.rej) {
       this.rej.end();
       await once(this.rej, 'close');
+      if (rejects > 0) fsyncFile(this.rejectsTmp);
     }
     renameSync(this.tmp, this.outAbs);
     if (this.rej) {

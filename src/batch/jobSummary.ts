@@ -18,6 +18,8 @@ export interface RepriceSummary {
   retries: number;
   /** chunks read by the reference JavaScript path instead of the fast one, and why (none: 0) */
   fallbacks: { chunks: number; reasons: Record<string, number> };
+  /** temporary files of this output left by runs that were killed, removed before this one */
+  staleTempsRemoved: string[];
 }
 
 /** Labels of the change-percent bins (CHANGE_BINS edges, one more bin than edges). */
@@ -61,7 +63,7 @@ export class JobTally {
     }
   }
 
-  summary(job: { seconds: number; workers: number; retries: number; mainRead: number; mainWrite: number }): RepriceSummary {
+  summary(job: { seconds: number; workers: number; retries: number; mainRead: number; mainWrite: number; staleTempsRemoved: string[] }): RepriceSummary {
     const s = this.status;
     const { seconds } = job;
     return {
@@ -75,6 +77,7 @@ export class JobTally {
       ms: { ...this.workerMs, mainRead: job.mainRead, mainWrite: job.mainWrite },
       retries: job.retries,
       fallbacks: { chunks: this.fallbackChunks, reasons: { ...this.fallbackReasons } },
+      staleTempsRemoved: job.staleTempsRemoved,
     };
   }
 }

@@ -1,5 +1,5 @@
 /** Write-then-rename helpers: a failed write never leaves a partial file in place of a good one. */
-import { accessSync, constants, statSync, writeFileSync, renameSync, rmSync } from 'node:fs';
+import { accessSync, closeSync, constants, fsyncSync, openSync, readdirSync, statSync, writeSync, renameSync, rmSync } from 'node:fs';
 import { RepricerError } from './errors.js';
 import { dirname, basename, join } from 'node:path';
 
@@ -10,7 +10,14 @@ export function tempPathFor(file: string): string {
 export function writeFileAtomic(file: string, data: string | Uint8Array): void {
   const tmp = tempPathFor(file);
   try {
-    writeFileSync(tmp, data);
+    const fd = openSync(tmp, 'w');
+    try {
+      const b = typeof data === 'string' ? Buffer.from(data) : data;
+      for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
+      fsyncSync(fd); // the bytes are on disk before the name points at them
+    } finally {
+      closeSync(fd);
+    }
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
@@ -37,4 +44,52 @@ export function checkOutputPath(file: string, what = 'output'): void {
   } catch {
     throw new RepricerError('INVALID_ARGUMENT', `${file}: the ${what} folder ${dir} is not writable`, { file, folder: dir });
   }
+}
+
+/** Flush a written file to disk (before it is renamed into place). */
+export function fsyncFile(path: string): void {
+  const fd = openSync(path, 'r+');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+/**
+ * Remove the temporary files of `file` (`.<name>.<pid>[.<stamp>].tmp`, as this module and the
+ * batch job name them) left by processes that no longer run: a run killed with SIGKILL cannot
+ * remove its own. Files of a process still running (another run writing the same output) are
+ * left alone. Returns the paths removed, for the caller to say so.
+ */
+export function removeStaleTemps(file: string): string[] {
+  const dir = dirname(file) || '.';
+  const name = basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const pattern = new RegExp(`^\\.${name}\\.(\\d+)(?:\\.[0-9a-z]+)?\\.tmp$`);
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return []; // no folder: nothing stale (checkOutputPath reports the folder)
+  }
+  const removed: string[] = [];
+  for (const e of entries) {
+    const m = pattern.exec(e);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || alive(pid)) continue;
+    const p = join(dir, e);
+    rmSync(p, { force: true });
+    removed.push(p);
+  }
+  return removed;
 }
