@@ -26,7 +26,8 @@ import { openState } from './state.js';
 import { serverWorkers, type PoolOptions } from './workers.js';
 import { bearerKeyHook } from './auth.js';
 import { installValidation } from './validation.js';
-import { installErrorHandlers } from './errorHandler.js';
+import { frameworkErrors, installErrorHandlers } from './errorHandler.js';
+import { LIMITS } from './schemas.js';
 import { addRequestMetrics } from './httpMetrics.js';
 import { registerDocs } from './docs.js';
 import { registerRateLimit, type RateLimitOptions } from './rateLimit.js';
@@ -89,6 +90,11 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     // while closing, a request that still reaches a route (an active keep-alive connection, a
     // pipelined request) is answered normally with Connection: close, not refused
     return503OnClosing: false,
+    // a product id of up to LIMITS.maxIdLength characters must be addressable in a path (percent-
+    // encoded, up to 3 bytes per character); the route's schema then holds it to the same limit
+    // as the quote bodies. Router errors answer in the catalogue's shape.
+    routerOptions: { maxParamLength: 3 * LIMITS.maxIdLength },
+    frameworkErrors: frameworkErrors(3 * LIMITS.maxIdLength),
   });
 
   const { core, policy, store, registry, metrics, close } = openState(opts, app.log);

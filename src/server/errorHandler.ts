@@ -98,3 +98,20 @@ export function installErrorHandlers(app: FastifyInstance, limits: { bulkBodyLim
     reply.code(out.status).send(out.body);
   });
 }
+
+/**
+ * Errors the router raises before any route or hook runs (Fastify's `frameworkErrors`): a URL
+ * that does not decode (`%ZZ`) and a path parameter longer than the router allows. Answered in the
+ * catalogue's shape like every other error; the router's limit is the ids' own (maxParamLength).
+ */
+export function frameworkErrors(maxParamLength: number) {
+  return (err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void => {
+    const out =
+      err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? send('INVALID_ARGUMENT', `a path parameter is longer than ${maxParamLength} characters`)
+        : err.code === 'FST_ERR_BAD_URL'
+          ? send('INVALID_ARGUMENT', 'the URL is not valid: a percent-escape does not decode')
+          : send('INVALID_ARGUMENT', `the request is not valid (${err.message})`);
+    reply.code(out.status).type('application/json').send(out.body);
+  };
+}
