@@ -167,6 +167,22 @@ describe('POST /v1/quote', () => {
     expect(json(r)).toEqual({ error: { code: 'RATE_LIMITED', message: 'too many requests: at most 3 per window; retry in 1 minute', details: { retry_after: '1 minute' } } });
     expect((await a.inject('/healthz')).statusCode).toBe(200); // operations routes are not limited
   });
+
+  it('write and admin routes count in their own bucket: quote traffic from a client does not lock out its activate', async () => {
+    const a = app({ rateLimit: { max: 3, timeWindow: 60_000 } });
+    const auth = { authorization: `Bearer ${KEY}` };
+    const item = { product_id: 'SKU-1', features: { f1: 0, f2: 0, f3: 0 } };
+    for (let i = 0; i < 3; i++) expect((await post(a, '/v1/quote', item)).statusCode).toBe(200);
+    expect((await post(a, '/v1/quote', item)).statusCode).toBe(429);
+    // the same client registers and activates a model: its own counter, the same size
+    const reg = await post(a, '/v1/models', model2, auth);
+    expect(reg.statusCode).toBe(201);
+    const v = (json(reg) as { version: string }).version;
+    expect((await post(a, `/v1/models/${v}/activate`, {}, auth)).statusCode).toBe(200);
+    // the write bucket has the same limit: a fourth registration in the window is refused
+    for (let i = 0; i < 2; i++) expect((await post(a, '/v1/models', model2, auth)).statusCode).toBe(200); // the same content: the known version
+    expect((await post(a, '/v1/models', model2, auth)).statusCode).toBe(429);
+  });
 });
 
 describe('POST /v1/quotes', () => {

@@ -8,6 +8,7 @@ import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions } from '../context.js';
 import type { FitBody } from '../jobs.js';
 import { fitBodySchema, jobSchema, jobParamsSchema, errors } from '../schemas.js';
+import { WRITE_ROUTES } from '../rateLimit.js';
 
 export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   const { jobs } = ctx;
@@ -16,6 +17,7 @@ export const jobRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) 
     '/v1/models/fit',
     {
       onRequest: ctx.requireKey,
+      config: WRITE_ROUTES,
       // an empty POST (no body at all) means "all defaults"
       preValidation: async (req) => {
         if (req.body === undefined || req.body === null) req.body = {};

@@ -8,6 +8,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions } from '../context.js';
+import { WRITE_ROUTES } from '../rateLimit.js';
 import {
   modelsListSchema,
   modelDetailSchema,
@@ -41,6 +42,7 @@ export const modelRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     {
       bodyLimit: ctx.limits.bulkBodyLimit,
       onRequest: ctx.requireKey,
+      config: WRITE_ROUTES,
       schema: {
         summary: 'Register a model document as a new version',
         description: 'The document is validated in full (422 MODEL_INVALID names the field). Identical content returns the existing version (200); a new version is 201. Registering does not activate.',
@@ -62,6 +64,7 @@ export const modelRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
     '/v1/models/:version/activate',
     {
       onRequest: ctx.requireKey,
+      config: WRITE_ROUTES,
       schema: {
         summary: 'Activate a model version',
         description: 'Loads and checks the version, then swaps the serving reference in one step: requests in flight finish on the model they started with, new requests get the new one.',

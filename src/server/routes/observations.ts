@@ -8,6 +8,7 @@ import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions } from '../context.js';
 import type { ObservationInput } from '../store.js';
 import { observationsBodySchema, observationsResponseSchema, errors } from '../schemas.js';
+import { WRITE_ROUTES } from '../rateLimit.js';
 
 export const observationRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }) => {
   app.post<{ Body: { observations: ObservationInput[] } }>(
@@ -15,6 +16,7 @@ export const observationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
     {
       bodyLimit: ctx.limits.bulkBodyLimit,
       onRequest: ctx.requireKey,
+      config: WRITE_ROUTES,
       schema: {
         summary: 'Append win/loss observations',
         tags: ['observations'],
