@@ -110,3 +110,17 @@ describe('policy: rounding grid', () => {
     expect(fc.check(onGrid((p, step) => Math.round(p / step) * step), { numRuns: 5000 }).failed).toBe(true);
   });
 });
+
+describe('model and policy files share one schema-error wording (core/schemaErrors.ts)', () => {
+  it('a model file names the field and the allowed values', async () => {
+    const { validateModel } = await import('../src/model/format.js');
+    const bad = {
+      format: 'repricer.model/1', createdAt: 't', features: ['f1'], intercept: true,
+      noise: { family: 'cauchy', scale: 1 }, reservation: 0, radius: 1, strategy: 'pooled',
+      common: { theta: [0, 0], n: 1 }, products: {}, fit: { logLikelihood: 0, iterations: 0, converged: true },
+    };
+    expect(() => validateModel(bad, 'm.json')).toThrow('m.json: invalid model: noise.family: must be one of gaussian, logistic');
+    const { common: _c, ...noCommon } = bad;
+    expect(() => validateModel({ ...noCommon, noise: { family: 'gaussian', scale: 1 } }, 'm.json')).toThrow('m.json: invalid model: common: is required');
+  });
+});

@@ -5,7 +5,8 @@
  * used for the delta-method price standard error (docs/math.md §5.3).
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
+import { describeSchemaError } from '../core/schemaErrors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { RepricerError, readFailure } from '../core/errors.js';
 import type { NoiseFamily } from '../core/validate.js';
@@ -95,19 +96,11 @@ export function modelInvalid(message: string, file?: string): RepricerError {
   return new RepricerError('MODEL_INVALID', message, file ? { file } : undefined);
 }
 
-function describe(e: ErrorObject): string {
-  const path = e.instancePath ? e.instancePath.replace(/^\//, '').replace(/\//g, '.') : '(root)';
-  if (e.keyword === 'required') return `${path === '(root)' ? '' : path + '.'}${String(e.params.missingProperty)}: is required`;
-  if (e.keyword === 'const') return `${path}: must be ${JSON.stringify(e.params.allowedValue)}`;
-  if (e.keyword === 'enum') return `${path}: must be one of ${JSON.stringify(e.params.allowedValues)}`;
-  return `${path}: ${e.message ?? 'is invalid'}`;
-}
-
 /** Validate a parsed model object; throws MODEL_INVALID listing every problem with its field path. */
 export function validateModel(obj: unknown, file?: string): Model {
   const where = file ? `${file}: ` : '';
   if (!validateSchema(obj)) {
-    const msgs = (validateSchema.errors ?? []).map(describe);
+    const msgs = (validateSchema.errors ?? []).map((e) => describeSchemaError(e, modelSchema));
     throw modelInvalid(`${where}invalid model: ${msgs.join('; ')}`, file);
   }
   const m = obj as unknown as Model;

@@ -9,7 +9,8 @@
  * not a strict maximum (gamma >= 0) or its standard error is too large relative to the price.
  */
 import { readFileSync } from 'node:fs';
-import { Ajv, type ErrorObject } from 'ajv';
+import { Ajv } from 'ajv';
+import { describeSchemaError } from '../core/schemaErrors.js';
 import { RepricerError, readFailure } from '../core/errors.js';
 
 export interface Bounds {
@@ -81,39 +82,9 @@ export const policySchema = {
 
 const validate = new Ajv({ allErrors: true }).compile(policySchema);
 
-/** The schema node at an instance path (for the names an object allows). */
-function schemaAt(path: string[]): { properties?: Record<string, unknown>; additionalProperties?: unknown } | undefined {
-  let node: unknown = policySchema;
-  for (const part of path) {
-    const n = node as { properties?: Record<string, unknown>; additionalProperties?: unknown };
-    node = n.properties?.[part] ?? (typeof n.additionalProperties === 'object' ? n.additionalProperties : undefined);
-    if (!node) return undefined;
-  }
-  return node as { properties?: Record<string, unknown> };
-}
-
-/** One schema error as "path: what is allowed" (the allowed values and option names spelled out). */
-function describePolicyError(e: ErrorObject): string {
-  const parts = e.instancePath.split('/').slice(1);
-  const path = parts.join('.') || '(root)';
-  switch (e.keyword) {
-    case 'enum':
-      return `${path}: must be one of ${(e.params.allowedValues as unknown[]).map(String).join(', ')}`;
-    case 'additionalProperties': {
-      const allowed = Object.keys(schemaAt(parts)?.properties ?? {});
-      const name = String(e.params.additionalProperty);
-      return `${parts.length ? `${path}.` : ''}${name}: is not a policy option${allowed.length ? ` (allowed: ${allowed.join(', ')})` : ''}`;
-    }
-    case 'required':
-      return `${parts.length ? `${path}.` : ''}${String(e.params.missingProperty)}: is required`;
-    default:
-      return `${path}: ${e.message ?? 'is invalid'}`;
-  }
-}
-
 export function validatePolicy(obj: unknown, file = 'policy'): Policy {
   if (!validate(obj)) {
-    const msg = (validate.errors ?? []).map(describePolicyError).join('; ');
+    const msg = (validate.errors ?? []).map((e) => describeSchemaError(e, policySchema, 'policy option')).join('; ');
     throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: ${msg}`);
   }
   const p = obj as Policy;
