@@ -280,7 +280,7 @@ function mismatches(sc: Scenario, door: (typeof DOORS)[number], pick: (r: Oracle
 
 describe('published prices against the independent oracle (test/fixtures/price_oracle.py)', () => {
   it('the oracle table covers every status and reason code', () => {
-    const all = ['ok', 'clipped', 'held', 'cold_start', 'rejected', 'margin_floor', 'max_step', 'floor', 'ceiling', 'rounded', 'breaker_std_error', 'breaker_gamma', 'non_finite'];
+    const all = ['ok', 'clipped', 'held', 'cold_start', 'rejected', 'margin_floor', 'max_step', 'floor', 'ceiling', 'rounded', 'breaker_std_error', 'breaker_gamma', 'out_of_domain', 'invalid_cost', 'conflicting_bounds', 'step_infeasible'];
     expect(all.filter((s) => !oracle.covered.includes(s))).toEqual([]);
   });
 

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
+import { entryDomainProblems, noiseDomainProblems } from './modelDomain.js';
 import { describeSchemaError } from '../core/schemaErrors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { RepricerError, readFailure } from '../core/errors.js';
@@ -112,6 +113,14 @@ export function validateModel(obj: unknown, file?: string): Model {
   };
   check('common', m.common);
   for (const [id, e] of Object.entries(m.products)) check(`products.${id}`, e);
+  // the numbers' domain (src/model/modelDomain.ts): at most ten problems, each with its field
+  const problems = noiseDomainProblems(m.noise.scale, m.reservation);
+  problems.push(...entryDomainProblems('common', m.common, D));
+  for (const [id, e] of Object.entries(m.products)) {
+    if (problems.length >= 10) break;
+    problems.push(...entryDomainProblems(`products.${id}`, e, D));
+  }
+  if (problems.length) throw modelInvalid(`${where}invalid model: ${problems.slice(0, 10).join('; ')}`, file);
   return m;
 }
 

@@ -13,8 +13,10 @@ import type { WasmCore } from '../core/wasm.js';
 import { FAMILY_CODE } from '../core/validate.js';
 import { optimalQuote } from '../core/quote.js';
 import { greeks } from '../core/greeks.js';
+import { PRICE_LIMIT } from '../core/domain.js';
 import type { CompiledModel } from './compiledModel.js';
-import { applyPolicy, hasProductBounds, STATUS_CODE, REASON_BIT, type Policy } from './policy.js';
+import { hasProductBounds, STATUS_CODE, REASON_BIT, REJECTION_BITS, type Policy } from './policy.js';
+import { applyPolicy } from './guardrails.js';
 
 export interface CatalogChunk {
   n: number;
@@ -115,13 +117,14 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     const pTable = core.input(cm.table);
     const u = a.f64(n);
     core.k.linearPredictor(n, D, pX, pTable, idx.byteOffset, u.byteOffset);
-    // Rows the core cannot price (x . theta or the cost overflowing) are priced at a harmless
-    // placeholder and published as rejected / non_finite below: one such row never sinks a chunk.
+    // Rows the core cannot price (x . theta or the cost outside the price domain, docs/math.md
+    // §4.4) are priced at a harmless placeholder and published as rejected / out_of_domain below:
+    // one such row never sinks a chunk. A negative cost is the policy's to reject (invalid_cost).
     const pBad = a.allocBytes(n); // before reading memory.buffer: the allocation may grow it
     const bad = new Uint8Array(core.memory.buffer, pBad, n).fill(0);
     for (let i = 0; i < n; i++) {
-      if (!Number.isFinite(u[i]) || !Number.isFinite(c[i]) || !Number.isFinite((c[i] - u[i]) / scale)) {
-        bad[i] = 1;
+      if (!(c[i] >= 0) || !(Math.abs(u[i]) <= PRICE_LIMIT) || !(c[i] <= PRICE_LIMIT) || !Number.isFinite((c[i] - u[i]) / scale)) {
+        bad[i] = c[i] >= 0 ? BAD_DOMAIN : BAD_COST;
         u[i] = 0;
         c[i] = 0;
       }
@@ -170,9 +173,11 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
       out.priceStdError[i] = bad[i] || !Number.isFinite(se[i]) ? NaN : se[i];
       const ok = !bad[i] && Number.isFinite(p) && Number.isFinite(win[i]) && Number.isFinite(g.delta[i]) && Number.isFinite(g.gamma[i]) && Number.isFinite(g.vega[i]);
       if (!ok || out.status[i] === STATUS_CODE.rejected) {
+        // one cause per rejection: the policy's, else the numbers left the domain (an unpriceable
+        // row's guardrail codes came from a placeholder price and are dropped)
+        const cause = bad[i] === BAD_COST ? REASON_BIT.invalid_cost : out.status[i] === STATUS_CODE.rejected && !bad[i] ? out.reasons[i] & REJECTION_BITS : 0;
         out.status[i] = STATUS_CODE.rejected;
-        // an unpriceable row's guardrail codes came from a placeholder price: drop them
-        out.reasons[i] = bad[i] ? (idx[i] === 0 ? REASON_BIT.cold_start : 0) | REASON_BIT.non_finite : out.reasons[i] | REASON_BIT.non_finite;
+        out.reasons[i] = (idx[i] === 0 ? REASON_BIT.cold_start : 0) | (cause || REASON_BIT.out_of_domain);
         out.price[i] = NaN;
         out.winProbability[i] = NaN;
         out.expectedProfit[i] = NaN;
@@ -194,6 +199,10 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     return out;
   });
 }
+
+/** Why the core could not price a row: its numbers leave the price domain, or its cost is negative. */
+const BAD_DOMAIN = 1;
+const BAD_COST = 2;
 
 /** Greeks inputs for expected profit (P - C) N (1 - F((P - u)/sigma)) with N = 1 and no returns. */
 function greeksInput(u: Float64Array, c: Float64Array, P: Float64Array, scale: number) {

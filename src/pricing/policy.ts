@@ -1,12 +1,8 @@
 /**
- * Business guardrails applied after the model's optimal price (docs/formats.md prices `status` and
- * `reason`). Order, highest priority last, so a later rule always holds in the published price:
- *   1. margin floor     price >= cost * minMarginOverCost                      (margin_floor)
- *   2. max step         |price/previous - 1| <= maxChangePct/100                (max_step)
- *   3. bounds           global, then per-product policy, then per-SKU columns   (floor / ceiling)
- *   4. rounding         to a price grid, never leaving the bounds               (rounded)
- * A circuit breaker on the Greeks (docs/math.md §4) holds today's price when the model's optimum is
- * not a strict maximum (gamma >= 0) or its standard error is too large relative to the price.
+ * The policy file: business guardrails on the model's optimal price (bounds, margin floor,
+ * maximum step, rounding, the circuit breaker), its schema and loader, and the status and reason
+ * codes of a published row (docs/formats.md). How the guardrails combine into one price that obeys
+ * all of them is src/pricing/guardrails.ts (docs/math.md §4.4).
  */
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -31,7 +27,10 @@ export interface Policy {
   breaker?: { maxStdErrorPct?: number; requireConcave?: boolean };
 }
 
-export const REASONS = ['cold_start', 'margin_floor', 'max_step', 'floor', 'ceiling', 'rounded', 'breaker_std_error', 'breaker_gamma', 'non_finite'] as const;
+export const REASONS = [
+  'cold_start', 'margin_floor', 'max_step', 'floor', 'ceiling', 'rounded', 'breaker_std_error', 'breaker_gamma',
+  'out_of_domain', 'invalid_cost', 'conflicting_bounds', 'step_infeasible',
+] as const;
 export type Reason = (typeof REASONS)[number];
 export const REASON_BIT: Record<Reason, number> = Object.fromEntries(REASONS.map((r, i) => [r, 1 << i])) as Record<Reason, number>;
 
@@ -45,11 +44,26 @@ function buildReasonString(mask: number): string {
   return out.join(';');
 }
 
-// every combination, built once: the batch formatter asks for one per row
-const REASON_STRINGS = Array.from({ length: 1 << REASONS.length }, (_, m) => buildReasonString(m));
+// built on first use: the batch formatter asks for one per row
+const REASON_STRINGS: (string | undefined)[] = new Array<string | undefined>(1 << REASONS.length);
 
 export function reasonString(mask: number): string {
-  return REASON_STRINGS[mask] ?? buildReasonString(mask);
+  return (REASON_STRINGS[mask] ??= buildReasonString(mask));
+}
+
+/** A rejection names one cause (with cold_start beside it): docs/formats.md `reason`. */
+export const REJECTION_BITS = (1 << 8) | (1 << 9) | (1 << 10);
+
+/**
+ * Whether the engine can publish this reason mask: a rejection cause stands alone (with
+ * cold_start), and the two breakers exclude each other. The WASM formatters' string tables hold
+ * only these, which keeps them at ~1 000 entries instead of 4 096.
+ */
+export function reasonMaskPossible(mask: number): boolean {
+  if (mask >>> REASONS.length) return false;
+  const cause = mask & REJECTION_BITS;
+  if (cause) return (cause & (cause - 1)) === 0 && (mask & ~(cause | 1)) === 0;
+  return (mask & (3 << 6)) !== 3 << 6;
 }
 
 const boundsSchema = {
@@ -92,7 +106,13 @@ export function validatePolicy(obj: unknown, file = 'policy'): Policy {
     if (b && b.min !== undefined && b.max !== undefined && b.min > b.max) throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: ${where}: min ${b.min} > max ${b.max}`);
   };
   chk('bounds', p.bounds);
-  for (const [k, b] of Object.entries(p.products ?? {})) chk(`products.${k}`, b);
+  const g = p.bounds ?? {};
+  for (const [k, b] of Object.entries(p.products ?? {})) {
+    chk(`products.${k}`, b);
+    // every row of that product would be rejected: the file is wrong, not the rows
+    if (b.min !== undefined && g.max !== undefined && b.min > g.max) throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: products.${k}.min ${b.min} > bounds.max ${g.max}`);
+    if (b.max !== undefined && g.min !== undefined && b.max < g.min) throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: products.${k}.max ${b.max} < bounds.min ${g.min}`);
+  }
   return p;
 }
 
@@ -115,126 +135,4 @@ export function loadPolicy(file: string): Policy {
 /** Whether the policy bounds some products by id (then the engine needs every row's id as text). */
 export function hasProductBounds(policy: Policy): boolean {
   return policy.products !== undefined && Object.keys(policy.products).length > 0;
-}
-
-export interface PolicyRow {
-  productId: string;
-  modelPrice: number;
-  cost: number; // NaN when absent
-  currentPrice: number; // NaN when absent
-  minPrice: number; // NaN when absent
-  maxPrice: number; // NaN when absent
-  gamma: number; // at the model price
-  stdError: number;
-}
-
-export interface PolicyResult {
-  price: number;
-  status: number;
-  reasons: number;
-}
-
-const stepDecimals = new Map<number, { k: number; units: number }>();
-
-/** A step as units / 10^k with integer units (0.05 -> 5 / 10^2), cached per step. */
-function decimalStep(step: number): { k: number; units: number } {
-  let e = stepDecimals.get(step);
-  if (!e) {
-    let k = 0;
-    while (k < 15 && Math.abs(Math.round(step * 10 ** k) - step * 10 ** k) > 1e-9 * step * 10 ** k) k++;
-    e = { k, units: Math.round(step * 10 ** k) };
-    stepDecimals.set(step, e);
-  }
-  return e;
-}
-
-/**
- * Round to the grid of `step`. The result is the double nearest to the decimal r x step (an exact
- * integer divided by an exact power of ten is correctly rounded), so 0.1 x 3 prints as 0.3.
- */
-function roundTo(p: number, step: number, mode: 'nearest' | 'down' | 'up'): number {
-  const k = p / step;
-  const r = mode === 'down' ? Math.floor(k + 1e-9) : mode === 'up' ? Math.ceil(k - 1e-9) : Math.round(k);
-  const { k: dec, units } = decimalStep(step);
-  const n = r * units;
-  if (Math.abs(n) < 2 ** 53) return dec === 0 ? n : n / 10 ** dec;
-  return Number((r * step).toPrecision(15));
-}
-
-/** Apply the policy to one row. Pure; the same function serves the batch job and the HTTP API. */
-export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean): PolicyResult {
-  let reasons = coldStart ? REASON_BIT.cold_start : 0;
-  const prev = row.currentPrice;
-  const hasPrev = Number.isFinite(prev) && prev > 0;
-  let p = row.modelPrice;
-
-  if (!Number.isFinite(p)) {
-    if (hasPrev) return { price: prev, status: STATUS_CODE.held, reasons: reasons | REASON_BIT.non_finite };
-    return { price: NaN, status: STATUS_CODE.rejected, reasons: reasons | REASON_BIT.non_finite };
-  }
-
-  const br = policy.breaker;
-  if (br && hasPrev) {
-    if (br.requireConcave !== false && !(row.gamma < 0)) return { price: prev, status: STATUS_CODE.held, reasons: reasons | REASON_BIT.breaker_gamma };
-    if (br.maxStdErrorPct !== undefined && row.stdError > (br.maxStdErrorPct / 100) * Math.abs(p)) {
-      return { price: prev, status: STATUS_CODE.held, reasons: reasons | REASON_BIT.breaker_std_error };
-    }
-  }
-
-  let clipped = false;
-  if (policy.minMarginOverCost !== undefined && Number.isFinite(row.cost)) {
-    const floor = row.cost * policy.minMarginOverCost;
-    if (p < floor) {
-      p = floor;
-      reasons |= REASON_BIT.margin_floor;
-      clipped = true;
-    }
-  }
-  if (policy.maxChangePct !== undefined && hasPrev) {
-    const m = policy.maxChangePct / 100;
-    const lo = prev * (1 - m);
-    const hi = prev * (1 + m);
-    if (p < lo || p > hi) {
-      p = p < lo ? lo : hi;
-      reasons |= REASON_BIT.max_step;
-      clipped = true;
-    }
-  }
-  let lo = -Infinity;
-  let hi = Infinity;
-  const tighten = (b?: Bounds) => {
-    if (!b) return;
-    if (b.min !== undefined) lo = Math.max(lo, b.min);
-    if (b.max !== undefined) hi = Math.min(hi, b.max);
-  };
-  tighten(policy.bounds);
-  tighten(policy.products?.[row.productId]);
-  if (Number.isFinite(row.minPrice)) lo = Math.max(lo, row.minPrice);
-  if (Number.isFinite(row.maxPrice)) hi = Math.min(hi, row.maxPrice);
-  if (lo > hi) {
-    // contradictory bounds from different layers: the SKU's own columns are the most specific
-    lo = Number.isFinite(row.minPrice) ? row.minPrice : lo;
-    hi = Math.max(lo, Number.isFinite(row.maxPrice) ? row.maxPrice : hi);
-  }
-  if (p < lo) {
-    p = lo;
-    reasons |= REASON_BIT.floor;
-    clipped = true;
-  } else if (p > hi) {
-    p = hi;
-    reasons |= REASON_BIT.ceiling;
-    clipped = true;
-  }
-  if (policy.rounding) {
-    const mode = policy.rounding.mode ?? 'nearest';
-    let r = roundTo(p, policy.rounding.step, mode);
-    if (r < lo) r = roundTo(lo, policy.rounding.step, 'up');
-    if (r > hi) r = roundTo(hi, policy.rounding.step, 'down');
-    if (r >= lo && r <= hi && r !== p) {
-      p = r;
-      reasons |= REASON_BIT.rounded;
-    }
-  }
-  const status = clipped ? STATUS_CODE.clipped : coldStart ? STATUS_CODE.cold_start : STATUS_CODE.ok;
-  return { price: p, status, reasons };
 }

@@ -11,7 +11,7 @@ import { isUtf8 } from 'node:buffer';
 import type { WasmCore } from '../core/wasm.js';
 import { RepricerError } from '../core/errors.js';
 import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
-import { REASONS, STATUSES, reasonString } from '../pricing/policy.js';
+import { REASONS, STATUSES, reasonMaskPossible, reasonString } from '../pricing/policy.js';
 import type { CatalogLayout } from './catalogSchema.js';
 
 const encoder = new TextEncoder();
@@ -91,7 +91,8 @@ export function writeStringTables(core: WasmCore, alloc: (bytes: number) => numb
 /** The status and reason labels as byte strings, and the longest of each. */
 export function labelBytes(): { status: Uint8Array[]; reason: Uint8Array[]; maxLen: number } {
   const status = STATUSES.map((s) => encoder.encode(s));
-  const reason = Array.from({ length: 1 << REASONS.length }, (_, m) => encoder.encode(reasonString(m)));
+  // indexed by the whole mask; masks the engine never publishes (reasonMaskPossible) stay empty
+  const reason = Array.from({ length: 1 << REASONS.length }, (_, m) => (reasonMaskPossible(m) ? encoder.encode(reasonString(m)) : new Uint8Array(0)));
   const longest = (xs: Uint8Array[]) => Math.max(...xs.map((b) => b.length));
   return { status, reason, maxLen: longest(status) + longest(reason) };
 }
