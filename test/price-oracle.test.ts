@@ -181,7 +181,7 @@ interface Published {
 const published = new Map<string, Published>();
 
 async function reprice(sdir: string, catalog: string, out: string): Promise<void> {
-  await run(process.execPath, [CLI, 'reprice', '--model', join(sdir, 'model.json'), '--catalog', join(sdir, catalog), '--out', join(sdir, out), '--policy', join(sdir, 'policy.json'), '--workers', '1'], { timeout: 60_000 });
+  await run(process.execPath, [CLI, 'reprice', '--model', join(sdir, 'model.json'), '--catalog', join(sdir, catalog), '--out', join(sdir, out), '--policy', join(sdir, 'policy.json'), '--workers', '1', '--on-error', 'skip'], { timeout: 60_000 });
 }
 
 async function startServer(sdir: string): Promise<{ proc: ChildProcess; base: string; exited: Promise<unknown> }> {
@@ -311,7 +311,8 @@ describe('published prices against the independent oracle (test/fixtures/price_o
   });
 });
 
-describe('known discrepancies between the engine and the oracle (expected to fail until fixed)', () => {
+// rows the oracle table marks with a known discrepancy (none at present) run here, expected to fail
+describe.runIf(oracle.scenarios.some((sc) => sc.rows.some((r) => r.known_discrepancy)))('known discrepancies between the engine and the oracle (expected to fail until fixed)', () => {
   for (const sc of oracle.scenarios) {
     sc.rows.forEach((r, i) => {
       if (!r.known_discrepancy) return;

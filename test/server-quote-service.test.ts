@@ -46,20 +46,22 @@ const steepModel = { ...model1, products: { ...model1.products, 'SKU-1': { theta
 const steep = compileModel(steepModel);
 
 describe('rows the core cannot price', () => {
-  it('rows whose x . theta overflows are rejected (non_finite) and never carry a price, with and without a policy', () => {
+  it('rows whose x . theta overflows are rejected (out_of_domain) and never carry a price, with and without a policy', () => {
     const items = makeItems(5, 1);
     items[2] = { product_id: 'SKU-1', features: { f1: 1e307, f2: 1e307, f3: 1e307 } }; // u overflows
-    // u = 1.5e308 is finite and so is its optimum, which is published as is without guardrails;
-    // rounding it to cents overflows (p / step), so with rounding the final check rejects it
+    // u = 1.5e308 is finite, but far outside the price domain (1e12): rejected too, policy or not
     items[4] = { product_id: 'SKU-1', features: { f1: 1e306, f2: 1e306, f3: 1e306 } };
     const cases: [Policy, boolean[]][] = [
-      [{}, [false, false, true, false, false]],
+      [{}, [false, false, true, false, true]],
       [{ rounding: { step: 0.01 } }, [false, false, true, false, true]],
+      [{ bounds: { max: 40 } }, [false, false, true, false, true]],
     ];
     for (const [policy, rejected] of cases) {
       const p = priceChunk(core, steep, policy, buildChunk(steep, items, () => ''));
       expect(Array.from(p.status).map((s) => s === 4)).toEqual(rejected);
-      expect(p.reasons[2]).toBe(1 << 8); // non_finite only: no guardrail codes from a placeholder price
+      // out_of_domain only: no guardrail codes from a placeholder price (never `ceiling;out_of_domain`)
+      expect(p.reasons[2]).toBe(1 << 8);
+      expect(p.reasons[4]).toBe(1 << 8);
       for (let i = 0; i < 5; i++) {
         const values = [p.price[i], p.winProbability[i], p.expectedProfit[i], p.delta[i], p.gamma[i], p.vega[i]];
         expect(values.every(rejected[i] ? Number.isNaN : Number.isFinite), `row ${i}`).toBe(true);
@@ -84,7 +86,7 @@ describe('rows the core cannot price', () => {
     expect(got.filter((_, i) => i !== 3)).toEqual(ref);
     expect(got[3]).toEqual({
       product_id: 'SKU-1', price: null, previous_price: 20, change_pct: null, win_probability: null, expected_profit: null,
-      delta: null, gamma: null, vega: null, price_std_error: null, status: 'rejected', reason: 'non_finite', cold_start: false,
+      delta: null, gamma: null, vega: null, price_std_error: null, status: 'rejected', reason: 'out_of_domain', cold_start: false,
     });
   });
 });

@@ -123,17 +123,17 @@ describe('POST /v1/quote', () => {
     expect(json(ok)).toEqual({ ...engineRecords(model1, {}, [{ product_id: 'SKU-1', features: { f1: 1, f2: 0, f3: 0 } }])[0], model_version: 'v1' });
   });
 
-  it('features so large the core cannot price them come back rejected (non_finite), never a 500', async () => {
+  it('features so large the core cannot price them come back rejected (out_of_domain), never a 500', async () => {
     const a = app({ model: steep });
     // u = [1, x] . theta = 20 + 3 * 50 * 1e307 overflows to Infinity
     const item: Item = { product_id: 'SKU-1', features: { f1: 1e307, f2: 1e307, f3: 1e307 }, current_price: 20 };
     // the engine itself rejects the row (the batch job publishes the same record)
-    expect(engineRecords(steep, {}, [item])[0]).toMatchObject({ price: null, status: 'rejected', reason: 'non_finite' });
+    expect(engineRecords(steep, {}, [item])[0]).toMatchObject({ price: null, status: 'rejected', reason: 'out_of_domain' });
     const res = await post(a, '/v1/quote', item);
     expect(res.statusCode).toBe(200);
     expect(json(res)).toEqual({
       product_id: 'SKU-1', price: null, previous_price: 20, change_pct: null, win_probability: null, expected_profit: null,
-      delta: null, gamma: null, vega: null, price_std_error: null, status: 'rejected', reason: 'non_finite', cold_start: false, model_version: 'v1',
+      delta: null, gamma: null, vega: null, price_std_error: null, status: 'rejected', reason: 'out_of_domain', cold_start: false, model_version: 'v1',
     });
   });
 
@@ -218,11 +218,11 @@ describe('POST /v1/quotes', () => {
     const a = app({ model: steep, pool: { threads: 1, threshold: 10 } });
     const items = makeItems(40, 3);
     items[7] = { product_id: 'SKU-2', features: { f1: 1e307, f2: 1e307, f3: 1e307 }, current_price: 19 };
-    expect(engineRecords(steep, {}, items)[7]).toMatchObject({ price: null, status: 'rejected', reason: 'non_finite' });
+    expect(engineRecords(steep, {}, items)[7]).toMatchObject({ price: null, status: 'rejected', reason: 'out_of_domain' });
     const body = json(await post(a, '/v1/quotes', { items })) as { items: Record<string, unknown>[] };
     const ref = engineRecords(steep, {}, items.filter((_, i) => i !== 7));
     expect(body.items.filter((_, i) => i !== 7)).toEqual(ref);
-    expect(body.items[7]).toMatchObject({ product_id: 'SKU-2', price: null, previous_price: 19, status: 'rejected', reason: 'non_finite' });
+    expect(body.items[7]).toMatchObject({ product_id: 'SKU-2', price: null, previous_price: 19, status: 'rejected', reason: 'out_of_domain' });
   });
 
   it('400 names the item index; more than 10 000 items is refused', async () => {

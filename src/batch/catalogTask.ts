@@ -19,6 +19,7 @@ import { modelInCore, type SharedModel } from '../pricing/sharedModel.js';
 import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, resolveProducts, type CsvStrings, type ProductKeys } from '../records/wasmCsv.js';
 import { buildJsonStrings, formatPriceJsonWasm, type JsonStrings } from '../records/priceJson.js';
 import { transferResult } from '../pool/taskPool.js';
+import { describeInputRejection, firstInputRejection, lineOfRow } from './rowRejections.js';
 import { isUtf8 } from 'node:buffer';
 
 let core: WasmCore | undefined;
@@ -197,6 +198,14 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       const t1 = performance.now();
       // output columns in WASM memory: no fresh pages per chunk, and the CSV formatter reads them in place
       const prices = priceInSlices(c, cm, t.policy, parsed.chunk);
+      if (t.onError === 'fail') {
+        const i = firstInputRejection(prices);
+        if (i >= 0) {
+          const id = parsed.chunk.ids.length === prices.n ? parsed.chunk.ids[i] : fast ? decodeIds(c, fast)[i] : `#${i}`;
+          const where = t.format === 'parquet' ? `${t.file}: row ${t.rows!.start + i + 1}` : `${t.file}:${lineOfRow(t.bytes, i, t.firstLine)}`;
+          throw new RepricerError('INPUT_ROW_INVALID', `${where}: product ${JSON.stringify(id)}: ${describeInputRejection(prices, parsed.chunk, i)}; with --on-error skip such rows are published as rejected`);
+        }
+      }
       const t2 = performance.now();
       const s = summarize(prices);
       const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {

@@ -124,6 +124,8 @@ function hardBounds(policy: Policy, row: PolicyRow): HardBounds | number {
   const margin = policy.minMarginOverCost !== undefined ? row.cost * policy.minMarginOverCost : 0;
   if (!Number.isFinite(margin)) return REASON_BIT.out_of_domain;
   lo = Math.max(lo, margin);
+  // a floor above the price domain (a huge cost times the margin): no price can be published
+  if (lo > PRICE_LIMIT) return REASON_BIT.out_of_domain;
   if (lo > hi) return REASON_BIT.conflicting_bounds;
   let loBits = 0;
   if (lo > 0 && lo === floor) loBits |= REASON_BIT.floor;
