@@ -4,7 +4,7 @@
  * records"). The numbers are exactly those of `priceChunk` on the same rows, i.e. those of the
  * batch job.
  *
- * Rows whose x . theta or cost overflow are published `rejected` / `non_finite` by the engine
+ * Rows whose x . theta or cost overflow are published `rejected` / `out_of_domain` by the engine
  * itself (the batch job does the same).
  */
 import type { WasmCore } from '../core/wasm.js';
