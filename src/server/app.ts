@@ -26,7 +26,7 @@ import { openState } from './state.js';
 import { serverWorkers, type PoolOptions } from './workers.js';
 import { bearerKeyHook } from './auth.js';
 import { installValidation } from './validation.js';
-import { frameworkErrors, installErrorHandlers } from './errorHandler.js';
+import { clientErrors, frameworkErrors, installErrorHandlers } from './errorHandler.js';
 import { LIMITS } from './schemas.js';
 import { addRequestMetrics } from './httpMetrics.js';
 import { registerDocs } from './docs.js';
@@ -95,6 +95,8 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     // as the quote bodies. Router errors answer in the catalogue's shape.
     routerOptions: { maxParamLength: 3 * LIMITS.maxIdLength },
     frameworkErrors: frameworkErrors(3 * LIMITS.maxIdLength),
+    // the HTTP parser's errors (431 header overflow, bad Content-Length) in the catalogue's shape
+    clientErrorHandler: clientErrors,
   });
 
   const { core, policy, store, registry, metrics, close } = openState(opts, app.log);
