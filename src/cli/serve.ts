@@ -3,11 +3,15 @@
  * let requests in flight finish (fastify close), then close the worker pool and the database;
  * a second signal exits at once.
  *
+ * The model served: --model FILE; else the version active when --db was last used; else the demo
+ * model npm start leaves in demo/model.json (with a notice); else none (readyz 503, and a notice
+ * saying how to get one).
+ *
  * Write routes need a bearer key: --api-key KEY (or REPRICER_API_KEY). Without a key they stay
  * locked (401) unless --no-auth opens them explicitly. Quote and read routes need no key.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { RepricerError, readFailure } from '../core/errors.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { buildApp, type AppOptions } from '../server/app.js';
@@ -46,6 +50,9 @@ function readKeyFile(file: string): string {
   return text.trim();
 }
 
+/** What `npm start` (`repricer demo`) leaves in the working directory; served when no --model is given. */
+export const DEMO_MODEL = 'demo/model.json';
+
 /** CLI strings -> buildApp options (throws INVALID_ARGUMENT naming the option). */
 export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): { app: AppOptions; port: number; host: string } {
   const port = int('port', o.port, 0, 65535);
@@ -57,6 +64,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   const app: AppOptions = { auth: o.auth !== false, warmPool: true };
   if (apiKey) app.apiKey = apiKey;
   if (o.model) app.modelPath = o.model;
+  else if (existsSync(DEMO_MODEL)) app.fallbackModelPath = DEMO_MODEL;
   if (o.db) app.dbFile = o.db;
   if (o.modelsDir) app.modelsDir = o.modelsDir;
   if (o.policy) app.policy = loadPolicy(o.policy);
@@ -82,7 +90,12 @@ export async function serve(o: ServeOptions): Promise<void> {
   const app = buildApp(opts);
   const address = await app.listen({ port, host });
   const m = app.repricer.registry.active;
-  let note = `repricer: listening on ${address}; ${m ? `serving model ${m.version}` : 'no model active (readyz: 503) - POST /v1/models then activate'}; docs at ${address}/docs\n`;
+  let note = `repricer: listening on ${address}; ${m ? `serving model ${m.version}` : 'no model active (readyz: 503)'}; docs at ${address}/docs\n`;
+  if (app.repricer.startModel === 'fallback') {
+    note += `repricer: no --model given and no active version in the database: serving the demo model ${DEMO_MODEL} (written by npm start)\n`;
+  } else if (!m) {
+    note += `repricer: no model to serve: pass --model FILE, or run \`npm start\` first (it writes the demo model ${DEMO_MODEL}, served when no --model is given), or POST /v1/models and activate a version\n`;
+  }
   if (o.apiKey !== undefined) {
     // the flag's value is visible to every user of the machine (ps, /proc/<pid>/cmdline)
     note += 'repricer: warning: --api-key shows the key in the process list; prefer REPRICER_API_KEY or --api-key-file\n';
@@ -120,7 +133,7 @@ export function register(program: Command): void {
     .description('serve quotes and model management over HTTP (JSON API under /v1, OpenAPI at /docs)')
     .option('--port <p>', 'TCP port (0: any free port)', '8080')
     .option('--host <h>', 'interface to listen on', '127.0.0.1')
-    .option('--model <file>', 'model JSON to register and activate at start (default: the last active version in --db)')
+    .option('--model <file>', 'model JSON to register and activate at start (default: the last active version in --db, else demo/model.json from npm start)')
     .option('--db <file>', 'SQLite database (observations, price audit, model versions); default a temporary file removed on exit')
     .option('--models-dir <dir>', 'directory of immutable model version files (default <db>.models)')
     .option('--api-key <key>', 'bearer key required on write routes (visible in ps: prefer REPRICER_API_KEY or --api-key-file)')

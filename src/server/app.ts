@@ -41,6 +41,11 @@ export interface AppOptions {
   modelPath?: string;
   /** or a model document (tests, embedding) */
   model?: Model;
+  /**
+   * model file activated at start when neither `model` nor `modelPath` is given and the database
+   * has no active version (`repricer serve` passes the demo model, demo/model.json, if it exists)
+   */
+  fallbackModelPath?: string;
   /** SQLite file; default a temporary file removed on close (nothing persists); ':memory:' keeps all on the main thread */
   dbFile?: string;
   /** where model versions are stored; default `<dbFile>.models/`, or a temporary directory for an in-memory db */
@@ -99,7 +104,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     clientErrorHandler: clientErrors,
   });
 
-  const { core, policy, store, registry, metrics, close } = openState(opts, app.log);
+  const { core, policy, store, registry, metrics, startModel, close } = openState(opts, app.log);
   const workers = serverWorkers(opts.pool, { log: app.log, metrics });
   const jobs = new Jobs(store, registry, metrics, () => workers.runFit, app.log);
   const ctx: ServerContext = {
@@ -115,6 +120,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     batchQuotes: opts.batchQuotes ?? true,
     limits,
     poolStarted: workers.started,
+    startModel,
   };
   app.decorate('repricer', ctx);
 
