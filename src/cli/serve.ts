@@ -31,12 +31,23 @@ export interface ServeOptions {
   workers?: string;
   poolThreshold?: string;
   log?: string;
+  auditMaxAge?: string;
+  auditMaxRows?: string;
 }
 
 function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
   return n;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "7d", "12h", "30m", "90s" -> milliseconds. */
+export function parseDuration(name: string, v: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(v.trim());
+  if (!m || Number(m[1]) === 0) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be a positive whole number of s, m, h or d (e.g. 7d), got ${JSON.stringify(v)}`);
+  return Number(m[1]) * UNIT_MS[m[2]];
 }
 
 /** The key in a file (one line; surrounding whitespace and the final newline are not part of it). */
@@ -82,6 +93,11 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     app.pool = pool;
   }
   if (o.log) app.logger = { level: o.log };
+  if (o.auditMaxAge !== undefined || o.auditMaxRows !== undefined) {
+    app.auditRetention = {};
+    if (o.auditMaxAge !== undefined) app.auditRetention.maxAgeMs = parseDuration('audit-max-age', o.auditMaxAge);
+    if (o.auditMaxRows !== undefined) app.auditRetention.maxRows = int('audit-max-rows', o.auditMaxRows, 1);
+  }
   return { app, port, host: o.host };
 }
 
@@ -144,6 +160,8 @@ export function register(program: Command): void {
     .option('--body-limit <bytes>', 'body limit of the bulk routes (default 16 MiB)')
     .option('--workers <n>', 'worker threads for large bodies and fit jobs (default: all cores; 0: none)')
     .option('--pool-threshold <n>', 'SKUs from which POST /v1/quotes runs on the pool (default 2000)')
+    .option('--audit-max-age <duration>', 'delete audit rows older than this (e.g. 7d, 12h; default: keep)')
+    .option('--audit-max-rows <n>', 'keep at most the newest n audit rows (default: keep all)')
     .option('--log <level>', 'request log level (fatal, error, warn, info, debug); default off')
     .action(async (o: ServeOptions) => {
       await serve(o);

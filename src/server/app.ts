@@ -20,6 +20,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { WasmCore } from '../core/wasm.js';
 import type { Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
+import type { AuditRetention } from './auditRetention.js';
 import { Jobs } from './jobs.js';
 import type { ServerContext } from './context.js';
 import { openState } from './state.js';
@@ -78,6 +79,12 @@ export interface AppOptions {
   warmPool?: boolean;
   /** keep an audit record of every published price (default true) */
   audit?: boolean;
+  /**
+   * retention of the audit trail: rows older than `maxAgeMs` and beyond the newest `maxRows` are
+   * deleted every `intervalMs` (default 60 s) in steps of `batchRows` (default 2 000), by the
+   * audit writer thread. Default: kept forever.
+   */
+  auditRetention?: AuditRetention;
   /** fastify logger option (default off) */
   logger?: FastifyServerOptions['logger'];
   /** serve /docs (default true) */

@@ -14,6 +14,7 @@ import { defaultCore, type WasmCore } from '../core/wasm.js';
 import type { Model } from '../model/format.js';
 import { validatePolicy, type Policy } from '../pricing/policy.js';
 import { Store } from './store.js';
+import type { AuditRetention } from './auditRetention.js';
 import { ModelRegistry } from './modelRegistry.js';
 import { Metrics } from './metrics.js';
 
@@ -27,6 +28,7 @@ export interface StateOptions {
   policy?: Policy;
   defaultMetrics?: boolean;
   core?: WasmCore;
+  auditRetention?: AuditRetention;
 }
 
 /** given (model or modelPath), restored (the database's active version), fallback, none */
@@ -58,6 +60,7 @@ export function openState(opts: StateOptions, log: FastifyBaseLogger): ServerSta
   const dbFile = opts.dbFile ?? join(tempDir!, 'repricer.sqlite');
   const metrics = new Metrics({ defaultMetrics: opts.defaultMetrics });
   const store = new Store(dbFile, {
+    auditRetention: opts.auditRetention,
     auditWorkerFile: compiledTaskFile(import.meta.url, './auditWorker.js'),
     onAuditWriterDeath: (err) => {
       metrics.poolFallbacks.inc({ task: 'audit' });

@@ -21,6 +21,7 @@ import type { ObservationTable } from '../model/observations.js';
 import { AuditWriter } from './auditWriter.js';
 import { INSERT_AUDIT, insertPacked, packAudit, type AuditBatch } from './auditRows.js';
 import { ObservationBatches } from './observationBatches.js';
+import { AuditPruner, DEFAULT_PRUNE_INTERVAL_MS, retains, type AuditRetention } from './auditRetention.js';
 
 export type { ObservationInput } from './observationBatches.js';
 
@@ -69,6 +70,8 @@ export interface StoreOptions {
   auditWorkerFile?: string;
   /** the writer thread died: from now on audit rows are written on the main thread */
   onAuditWriterDeath?: (err: Error) => void;
+  /** prune the audit trail by age and/or row count (by the writer thread, else on this thread) */
+  auditRetention?: AuditRetention;
 }
 
 const SCHEMA = `
@@ -127,6 +130,9 @@ export class Store {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly writer: AuditWriter | undefined;
+  private readonly pruner: AuditPruner | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<number> | undefined;
 
   constructor(file = ':memory:', opts: StoreOptions = {}) {
     this.file = file;
@@ -140,7 +146,28 @@ export class Store {
     this.insAudit = this.db.prepare(INSERT_AUDIT);
     this.history = this.db.prepare('SELECT * FROM price_audit WHERE product_id = ? ORDER BY id DESC LIMIT ?');
     this.historyBefore = this.db.prepare('SELECT * FROM price_audit WHERE product_id = ? AND id < ? ORDER BY id DESC LIMIT ?');
-    if (file !== ':memory:' && opts.auditWorkerFile && existsSync(opts.auditWorkerFile)) this.writer = new AuditWriter(file, opts.auditWorkerFile, opts.onAuditWriterDeath);
+    const retention = opts.auditRetention;
+    if (file !== ':memory:' && opts.auditWorkerFile && existsSync(opts.auditWorkerFile)) this.writer = new AuditWriter(file, opts.auditWorkerFile, opts.onAuditWriterDeath, retention);
+    if (retains(retention)) {
+      // the writer thread prunes while it lives; this thread does when there is none (or it died)
+      this.pruner = new AuditPruner(this.db, retention);
+      this.pruneTimer = setInterval(() => {
+        if (!this.writer?.ok) void this.pruneHere();
+      }, retention.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS);
+      this.pruneTimer.unref();
+    }
+  }
+
+  private pruneHere(): Promise<number> {
+    if (!this.pruner) return Promise.resolve(0);
+    this.pruning ??= this.pruner.run(() => this.closed || !this.db.open).finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
+
+  /** Prune the audit trail by the retention setting now (after what is queued is written); rows deleted. */
+  async pruneAudit(): Promise<number> {
+    await this.settle();
+    return this.writer?.ok ? this.writer.prune() : this.pruneHere();
   }
 
   /** Where audit rows are written: 'thread' (writer thread) or 'main' (this thread). */
@@ -259,6 +286,8 @@ export class Store {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.pruning;
     if (this.writer) await this.writer.close();
     this.db.close();
   }
