@@ -40,11 +40,12 @@ function readmeExamples(): [string, string][] {
     });
 }
 
-async function serve(cwd: string, args: string[]): Promise<{ proc: ChildProcess; port: string; stderr: () => string; exited: Promise<number | null> }> {
+async function serve(cwd: string, args: string[]): Promise<{ proc: ChildProcess; port: string; stderr: () => string; exited: Promise<number | string | null> }> {
   const proc = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--workers', '1', ...args], { cwd, env: { ...process.env, REPRICER_API_KEY: '' }, stdio: ['ignore', 'ignore', 'pipe'] });
   spawned.push(proc);
   let err = '';
-  const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
+  // the exit code, or the signal that ended the process
+  const exited = new Promise<number | string | null>((res) => proc.on('exit', (code, signal) => res(code ?? signal)));
   const port = await new Promise<string>((res, rej) => {
     proc.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
@@ -104,6 +105,6 @@ describe('README API examples against the demo model', () => {
     expect(s.stderr()).toContain('no model active (readyz: 503)');
     expect(s.stderr()).toContain('run `npm start` first (it writes the demo model demo/model.json, served when no --model is given)');
     s.proc.kill('SIGTERM');
-    expect(await s.exited).toBe(0);
+    expect([await s.exited, s.stderr()]).toEqual([0, expect.stringContaining('SIGTERM: draining requests')]);
   });
 });

@@ -104,6 +104,27 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
 export async function serve(o: ServeOptions): Promise<void> {
   const { app: opts, port, host } = parseServeOptions(o);
   const app = buildApp(opts);
+  // the handlers are in place before the server listens and says so: a signal sent as soon as
+  // the notice is read drains and exits 0 (installed after the notice, a process descheduled
+  // between the two was killed by the signal's default action)
+  let closing = false;
+  const stop = (sig: string) => {
+    if (closing) {
+      process.stderr.write(`repricer: ${sig} again, exiting now\n`);
+      process.exit(130);
+    }
+    closing = true;
+    process.stderr.write(`repricer: ${sig}: draining requests, then closing the pool and the database\n`);
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`repricer: error while closing: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   const address = await app.listen({ port, host });
   const m = app.repricer.registry.active;
   let note = `repricer: listening on ${address}; ${m ? `serving model ${m.version}` : 'no model active (readyz: 503)'}; docs at ${address}/docs\n`;
@@ -123,24 +144,6 @@ export async function serve(o: ServeOptions): Promise<void> {
         : 'repricer: no API key configured: write routes are locked (401); pass --api-key KEY or set REPRICER_API_KEY, or --no-auth\n';
   }
   process.stderr.write(note);
-  let closing = false;
-  const stop = (sig: string) => {
-    if (closing) {
-      process.stderr.write(`repricer: ${sig} again, exiting now\n`);
-      process.exit(130);
-    }
-    closing = true;
-    process.stderr.write(`repricer: ${sig}: draining requests, then closing the pool and the database\n`);
-    app.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`repricer: error while closing: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 export function register(program: Command): void {
