@@ -9,16 +9,24 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { ERROR_CATALOG } from '../src/core/errors.js';
 import { buildApp } from '../src/server/app.js';
 
-/** curl examples for the API table (host and key as placeholders) */
+/**
+ * curl examples for the API table (host and key as placeholders). They run as written, top to
+ * bottom, against `repricer serve --api-key-file FILE` (KEY its key) started in the repository
+ * after `npm start`, which serves the demo model (features f1..f16); JOB is the id the fit
+ * answered. test/readme-examples.test.ts runs them in the order of the table.
+ */
+const F = '{"f1":0.1,"f2":-0.2,"f3":0.3,"f4":0,"f5":0.5,"f6":-0.1,"f7":0.2,"f8":0,"f9":0.1,"f10":0.4,"f11":-0.3,"f12":0,"f13":0.2,"f14":0.1,"f15":-0.5,"f16":0}';
 export const API_EXAMPLES: Record<string, string> = {
-  'POST /v1/quote': `curl -s localhost:8080/v1/quote -H 'content-type: application/json' -d '{"product_id":"SKU-1","features":{"f1":0.1,"f2":-0.2},"cost":0.8,"current_price":2}'`,
-  'POST /v1/quotes': `curl -s localhost:8080/v1/quotes -H 'content-type: application/json' -d '{"items":[{"product_id":"SKU-1","features":{"f1":0.1,"f2":-0.2}}]}'`,
-  'POST /v1/observations': `curl -s localhost:8080/v1/observations -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"observations":[{"product_id":"SKU-1","features":{"f1":0.1,"f2":-0.2},"price":2.1,"won":1,"competitor_price":2.3}]}'`,
-  'POST /v1/models/fit': `curl -s localhost:8080/v1/models/fit -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"strategy":"tsmt","activate":true}'`,
+  'POST /v1/quote': `curl -s localhost:8080/v1/quote -H 'content-type: application/json' -d '{"product_id":"SKU-1","features":${F},"cost":0.8,"current_price":21}'`,
+  'POST /v1/quotes': `curl -s localhost:8080/v1/quotes -H 'content-type: application/json' -d '{"items":[{"product_id":"SKU-1","features":${F}},{"product_id":"NEW-1","features":${F}}]}'`,
+  'POST /v1/observations': `curl -s localhost:8080/v1/observations -H "authorization: Bearer $KEY" -H 'idempotency-key: feed-0001' -H 'content-type: application/json' -d '{"observations":[{"product_id":"SKU-1","features":${F},"price":21.5,"won":1,"competitor_price":22.4},{"product_id":"SKU-1","features":${F},"price":23.9,"won":0}]}'`,
+  'GET /v1/observations/batches': 'curl -s localhost:8080/v1/observations/batches -H "authorization: Bearer $KEY"',
+  'DELETE /v1/observations/batches/:id': 'curl -s -X DELETE localhost:8080/v1/observations/batches/feed-0001 -H "authorization: Bearer $KEY"',
+  'POST /v1/models/fit': `curl -s localhost:8080/v1/models/fit -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"strategy":"tsmt"}'`,
   'GET /v1/jobs/:id': 'curl -s localhost:8080/v1/jobs/$JOB',
   'GET /v1/models': 'curl -s localhost:8080/v1/models',
   'GET /v1/models/:version': 'curl -s localhost:8080/v1/models/v2',
-  'POST /v1/models': `curl -s localhost:8080/v1/models -H "authorization: Bearer $KEY" -H 'content-type: application/json' --data-binary @model.json`,
+  'POST /v1/models': `curl -s localhost:8080/v1/models -H "authorization: Bearer $KEY" -H 'content-type: application/json' --data-binary @demo/model.json`,
   'POST /v1/models/:version/activate': 'curl -s -X POST localhost:8080/v1/models/v2/activate -H "authorization: Bearer $KEY"',
   'GET /v1/products/:id/prices': "curl -s 'localhost:8080/v1/products/SKU-1/prices?limit=10'",
   'GET /healthz': 'curl -s localhost:8080/healthz',

@@ -310,7 +310,7 @@ describe('observations and price history (SQLite store)', () => {
     ];
     const r1 = await post(a, '/v1/observations', { observations: rows }, auth);
     expect(r1.statusCode).toBe(201);
-    expect(json(r1)).toEqual({ accepted: 2, first_id: 1, last_id: 2, total: 2 });
+    expect(json(r1)).toMatchObject({ accepted: 2, first_id: 1, last_id: 2, total: 2, replayed: false });
     const bad = await post(a, '/v1/observations', { observations: [rows[1], { ...rows[0], competitor_price: null }] }, auth);
     expect(json(bad)).toEqual({
       error: { code: 'INVALID_BODY', message: 'observations.1.competitor_price: is required when won is 1', details: { errors: [{ path: 'observations.1.competitor_price', message: 'is required when won is 1' }] } },
@@ -494,7 +494,7 @@ describe('metrics and docs', () => {
     const doc = json(await a.inject('/docs/json')) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/readyz', '/metrics', '/v1/quote', '/v1/quotes', '/v1/observations', '/v1/models', '/v1/models/{version}', '/v1/models/{version}/activate', '/v1/models/fit', '/v1/jobs/{id}', '/v1/products/{id}/prices'].sort(),
+      ['/healthz', '/readyz', '/metrics', '/v1/quote', '/v1/quotes', '/v1/observations', '/v1/observations/batches', '/v1/observations/batches/{id}', '/v1/models', '/v1/models/{version}', '/v1/models/{version}/activate', '/v1/models/fit', '/v1/jobs/{id}', '/v1/products/{id}/prices'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/quote'])).toEqual(['post']);
     const ui = await a.inject('/docs');

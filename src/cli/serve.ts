@@ -3,11 +3,15 @@
  * let requests in flight finish (fastify close), then close the worker pool and the database;
  * a second signal exits at once.
  *
+ * The model served: --model FILE; else the version active when --db was last used; else the demo
+ * model npm start leaves in demo/model.json (with a notice); else none (readyz 503, and a notice
+ * saying how to get one).
+ *
  * Write routes need a bearer key: --api-key KEY (or REPRICER_API_KEY). Without a key they stay
  * locked (401) unless --no-auth opens them explicitly. Quote and read routes need no key.
  */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { RepricerError, readFailure } from '../core/errors.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { buildApp, type AppOptions } from '../server/app.js';
@@ -27,12 +31,23 @@ export interface ServeOptions {
   workers?: string;
   poolThreshold?: string;
   log?: string;
+  auditMaxAge?: string;
+  auditMaxRows?: string;
 }
 
 function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
   const n = Number(v);
   if (v.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be an integer in [${min}, ${max}], got ${JSON.stringify(v)}`);
   return n;
+}
+
+const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** "7d", "12h", "30m", "90s" -> milliseconds. */
+export function parseDuration(name: string, v: string): number {
+  const m = /^(\d+)(s|m|h|d)$/.exec(v.trim());
+  if (!m || Number(m[1]) === 0) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be a positive whole number of s, m, h or d (e.g. 7d), got ${JSON.stringify(v)}`);
+  return Number(m[1]) * UNIT_MS[m[2]];
 }
 
 /** The key in a file (one line; surrounding whitespace and the final newline are not part of it). */
@@ -46,6 +61,9 @@ function readKeyFile(file: string): string {
   return text.trim();
 }
 
+/** What `npm start` (`repricer demo`) leaves in the working directory; served when no --model is given. */
+export const DEMO_MODEL = 'demo/model.json';
+
 /** CLI strings -> buildApp options (throws INVALID_ARGUMENT naming the option). */
 export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = process.env): { app: AppOptions; port: number; host: string } {
   const port = int('port', o.port, 0, 65535);
@@ -57,6 +75,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   const app: AppOptions = { auth: o.auth !== false, warmPool: true };
   if (apiKey) app.apiKey = apiKey;
   if (o.model) app.modelPath = o.model;
+  else if (existsSync(DEMO_MODEL)) app.fallbackModelPath = DEMO_MODEL;
   if (o.db) app.dbFile = o.db;
   if (o.modelsDir) app.modelsDir = o.modelsDir;
   if (o.policy) app.policy = loadPolicy(o.policy);
@@ -74,26 +93,20 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     app.pool = pool;
   }
   if (o.log) app.logger = { level: o.log };
+  if (o.auditMaxAge !== undefined || o.auditMaxRows !== undefined) {
+    app.auditRetention = {};
+    if (o.auditMaxAge !== undefined) app.auditRetention.maxAgeMs = parseDuration('audit-max-age', o.auditMaxAge);
+    if (o.auditMaxRows !== undefined) app.auditRetention.maxRows = int('audit-max-rows', o.auditMaxRows, 1);
+  }
   return { app, port, host: o.host };
 }
 
 export async function serve(o: ServeOptions): Promise<void> {
   const { app: opts, port, host } = parseServeOptions(o);
   const app = buildApp(opts);
-  const address = await app.listen({ port, host });
-  const m = app.repricer.registry.active;
-  let note = `repricer: listening on ${address}; ${m ? `serving model ${m.version}` : 'no model active (readyz: 503) - POST /v1/models then activate'}; docs at ${address}/docs\n`;
-  if (o.apiKey !== undefined) {
-    // the flag's value is visible to every user of the machine (ps, /proc/<pid>/cmdline)
-    note += 'repricer: warning: --api-key shows the key in the process list; prefer REPRICER_API_KEY or --api-key-file\n';
-  }
-  if (!opts.apiKey) {
-    note +=
-      opts.auth === false
-        ? 'repricer: warning: --no-auth: write routes (observations, models, fit, activate) are open to anyone who can reach this port\n'
-        : 'repricer: no API key configured: write routes are locked (401); pass --api-key KEY or set REPRICER_API_KEY, or --no-auth\n';
-  }
-  process.stderr.write(note);
+  // the handlers are in place before the server listens and says so: a signal sent as soon as
+  // the notice is read drains and exits 0 (installed after the notice, a process descheduled
+  // between the two was killed by the signal's default action)
   let closing = false;
   const stop = (sig: string) => {
     if (closing) {
@@ -112,6 +125,25 @@ export async function serve(o: ServeOptions): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  const address = await app.listen({ port, host });
+  const m = app.repricer.registry.active;
+  let note = `repricer: listening on ${address}; ${m ? `serving model ${m.version}` : 'no model active (readyz: 503)'}; docs at ${address}/docs\n`;
+  if (app.repricer.startModel === 'fallback') {
+    note += `repricer: no --model given and no active version in the database: serving the demo model ${DEMO_MODEL} (written by npm start)\n`;
+  } else if (!m) {
+    note += `repricer: no model to serve: pass --model FILE, or run \`npm start\` first (it writes the demo model ${DEMO_MODEL}, served when no --model is given), or POST /v1/models and activate a version\n`;
+  }
+  if (o.apiKey !== undefined) {
+    // the flag's value is visible to every user of the machine (ps, /proc/<pid>/cmdline)
+    note += 'repricer: warning: --api-key shows the key in the process list; prefer REPRICER_API_KEY or --api-key-file\n';
+  }
+  if (!opts.apiKey) {
+    note +=
+      opts.auth === false
+        ? 'repricer: warning: --no-auth: write routes (observations, models, fit, activate) are open to anyone who can reach this port\n'
+        : 'repricer: no API key configured: write routes are locked (401); pass --api-key KEY or set REPRICER_API_KEY, or --no-auth\n';
+  }
+  process.stderr.write(note);
 }
 
 export function register(program: Command): void {
@@ -120,7 +152,7 @@ export function register(program: Command): void {
     .description('serve quotes and model management over HTTP (JSON API under /v1, OpenAPI at /docs)')
     .option('--port <p>', 'TCP port (0: any free port)', '8080')
     .option('--host <h>', 'interface to listen on', '127.0.0.1')
-    .option('--model <file>', 'model JSON to register and activate at start (default: the last active version in --db)')
+    .option('--model <file>', 'model JSON to register and activate at start (default: the last active version in --db, else demo/model.json from npm start)')
     .option('--db <file>', 'SQLite database (observations, price audit, model versions); default a temporary file removed on exit')
     .option('--models-dir <dir>', 'directory of immutable model version files (default <db>.models)')
     .option('--api-key <key>', 'bearer key required on write routes (visible in ps: prefer REPRICER_API_KEY or --api-key-file)')
@@ -131,6 +163,8 @@ export function register(program: Command): void {
     .option('--body-limit <bytes>', 'body limit of the bulk routes (default 16 MiB)')
     .option('--workers <n>', 'worker threads for large bodies and fit jobs (default: all cores; 0: none)')
     .option('--pool-threshold <n>', 'SKUs from which POST /v1/quotes runs on the pool (default 2000)')
+    .option('--audit-max-age <duration>', 'delete audit rows older than this (e.g. 7d, 12h; default: keep)')
+    .option('--audit-max-rows <n>', 'keep at most the newest n audit rows (default: keep all)')
     .option('--log <level>', 'request log level (fatal, error, warn, info, debug); default off')
     .action(async (o: ServeOptions) => {
       await serve(o);

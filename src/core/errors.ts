@@ -21,6 +21,8 @@ export const ERROR_CATALOG = {
   INTERNAL: { status: 500, exit: 1, message: 'internal error' },
   UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, message: 'the request body must be application/json' },
   CONFLICT: { status: 409, exit: 2, message: 'the request conflicts with the current state' },
+  HEADERS_TOO_LARGE: { status: 431, exit: 2, message: 'the request header fields are too large' },
+  REQUEST_TIMEOUT: { status: 408, exit: 2, message: 'the request was not received in time' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

@@ -20,13 +20,14 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { WasmCore } from '../core/wasm.js';
 import type { Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
+import type { AuditRetention } from './auditRetention.js';
 import { Jobs } from './jobs.js';
 import type { ServerContext } from './context.js';
 import { openState } from './state.js';
 import { serverWorkers, type PoolOptions } from './workers.js';
 import { bearerKeyHook } from './auth.js';
 import { installValidation } from './validation.js';
-import { frameworkErrors, installErrorHandlers } from './errorHandler.js';
+import { clientErrors, frameworkErrors, installErrorHandlers } from './errorHandler.js';
 import { LIMITS } from './schemas.js';
 import { addRequestMetrics } from './httpMetrics.js';
 import { registerDocs } from './docs.js';
@@ -41,6 +42,11 @@ export interface AppOptions {
   modelPath?: string;
   /** or a model document (tests, embedding) */
   model?: Model;
+  /**
+   * model file activated at start when neither `model` nor `modelPath` is given and the database
+   * has no active version (`repricer serve` passes the demo model, demo/model.json, if it exists)
+   */
+  fallbackModelPath?: string;
   /** SQLite file; default a temporary file removed on close (nothing persists); ':memory:' keeps all on the main thread */
   dbFile?: string;
   /** where model versions are stored; default `<dbFile>.models/`, or a temporary directory for an in-memory db */
@@ -73,6 +79,12 @@ export interface AppOptions {
   warmPool?: boolean;
   /** keep an audit record of every published price (default true) */
   audit?: boolean;
+  /**
+   * retention of the audit trail: rows older than `maxAgeMs` and beyond the newest `maxRows` are
+   * deleted every `intervalMs` (default 60 s) in steps of `batchRows` (default 2 000), by the
+   * audit writer thread. Default: kept forever.
+   */
+  auditRetention?: AuditRetention;
   /** fastify logger option (default off) */
   logger?: FastifyServerOptions['logger'];
   /** serve /docs (default true) */
@@ -95,9 +107,11 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     // as the quote bodies. Router errors answer in the catalogue's shape.
     routerOptions: { maxParamLength: 3 * LIMITS.maxIdLength },
     frameworkErrors: frameworkErrors(3 * LIMITS.maxIdLength),
+    // the HTTP parser's errors (431 header overflow, bad Content-Length) in the catalogue's shape
+    clientErrorHandler: clientErrors,
   });
 
-  const { core, policy, store, registry, metrics, close } = openState(opts, app.log);
+  const { core, policy, store, registry, metrics, startModel, close } = openState(opts, app.log);
   const workers = serverWorkers(opts.pool, { log: app.log, metrics });
   const jobs = new Jobs(store, registry, metrics, () => workers.runFit, app.log);
   const ctx: ServerContext = {
@@ -113,6 +127,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     batchQuotes: opts.batchQuotes ?? true,
     limits,
     poolStarted: workers.started,
+    startModel,
   };
   app.decorate('repricer', ctx);
 

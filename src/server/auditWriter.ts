@@ -1,33 +1,35 @@
 /**
  * Main-thread side of the audit writer thread (src/server/auditWorker.ts): posts packed batches
- * of published prices (buffers transferred, not copied), waits for `flush` before a history read (read-your-writes), and closes the
+ * of published prices (buffers transferred, not copied), waits for `flush` before a history read
+ * (read-your-writes), hands the thread the audit retention setting (it prunes), and closes the
  * thread on shutdown. If the thread dies, `ok` turns false and the store writes on the main
  * thread instead; the death is reported (`onDeath`: the server logs and counts it), so the
  * fallback, and the rows the thread had not committed, are not lost silently.
  */
 import { Worker } from 'node:worker_threads';
 import type { PackedAudit } from './auditRows.js';
+import type { AuditRetention } from './auditRetention.js';
 
 export class AuditWriter {
   private readonly worker: Worker;
   private nextId = 1;
-  private readonly waits = new Map<number, () => void>();
+  private readonly waits = new Map<number, (n: number) => void>();
   private closing: (() => void) | undefined;
   private dead: Error | undefined;
 
   /** `onDeath` is told once if the thread fails or exits before `close` was asked for. */
-  constructor(dbFile: string, workerFile: string, onDeath?: (err: Error) => void) {
-    this.worker = new Worker(workerFile, { workerData: { file: dbFile } });
-    this.worker.on('message', (m: { kind: string; id?: number }) => {
-      if (m.kind === 'flushed' && m.id !== undefined) {
-        this.waits.get(m.id)?.();
+  constructor(dbFile: string, workerFile: string, onDeath?: (err: Error) => void, retention?: AuditRetention) {
+    this.worker = new Worker(workerFile, { workerData: { file: dbFile, retention } });
+    this.worker.on('message', (m: { kind: string; id?: number; n?: number }) => {
+      if ((m.kind === 'flushed' || m.kind === 'pruned') && m.id !== undefined) {
+        this.waits.get(m.id)?.(m.n ?? 0);
         this.waits.delete(m.id);
       } else if (m.kind === 'closed') this.closing?.();
     });
     const fail = (err: Error) => {
       if (this.dead === undefined && !this.closing) onDeath?.(err);
       this.dead ??= err;
-      for (const w of this.waits.values()) w();
+      for (const w of this.waits.values()) w(0);
       this.waits.clear();
       this.closing?.();
     };
@@ -52,8 +54,18 @@ export class AuditWriter {
     if (!this.ok) return Promise.resolve();
     const id = this.nextId++;
     return new Promise<void>((res) => {
-      this.waits.set(id, res);
+      this.waits.set(id, () => res());
       this.worker.postMessage({ kind: 'flush', id });
+    });
+  }
+
+  /** Prune by the retention setting now; resolves with the number of rows deleted. */
+  prune(): Promise<number> {
+    if (!this.ok) return Promise.resolve(0);
+    const id = this.nextId++;
+    return new Promise<number>((res) => {
+      this.waits.set(id, res);
+      this.worker.postMessage({ kind: 'prune', id });
     });
   }
 

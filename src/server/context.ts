@@ -9,6 +9,7 @@ import type { Store } from './store.js';
 import type { ModelRegistry } from './modelRegistry.js';
 import type { Metrics } from './metrics.js';
 import type { Jobs } from './jobs.js';
+import type { StartModel } from './state.js';
 import type { PriceOptions } from './quoteService.js';
 
 export interface ServerContext {
@@ -28,6 +29,8 @@ export interface ServerContext {
   limits: { quoteBodyLimit: number; bulkBodyLimit: number };
   /** true once a pool has been started (and must be closed) */
   poolStarted: () => boolean;
+  /** how the serving model was chosen at start (serve reports it) */
+  startModel: StartModel;
 }
 
 export interface RouteOptions {

@@ -1,9 +1,12 @@
 /**
  * The app's error and not-found handlers: every error response is `{error: {code, message,
  * details?}}` with a code of src/core/errors.ts. A RepricerError keeps its code; Fastify's own
- * errors (schema validation, body limit, content type, rate limit, malformed JSON) are mapped to
- * theirs; anything else is logged and answered 500 INTERNAL without its message.
+ * errors (schema validation, body limit, content type, rate limit, malformed JSON, a body that
+ * does not match its Content-Length) are mapped to theirs, and so are the HTTP parser's
+ * (`clientErrors`: oversized headers, bad framing); anything else is logged and answered 500 INTERNAL without its message.
  */
+import { STATUS_CODES, maxHeaderSize } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
 import { ERROR_CATALOG, RepricerError, type ErrorCode } from '../core/errors.js';
@@ -79,6 +82,9 @@ function errorOut(err: FastifyError | RepricerError, req: FastifyRequest, bulkBo
     case 404:
       return send('NOT_FOUND', fe.message);
   }
+  if (fe.code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+    return send('INVALID_BODY', `body: its length does not match the Content-Length header (${JSON.stringify(req.headers['content-length'] ?? '')})`);
+  }
   if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
     // JSON syntax, empty JSON body, bad content-length, forbidden __proto__ keys
     return send('INVALID_BODY', `body: ${fe.message}`);
@@ -114,4 +120,41 @@ export function frameworkErrors(maxParamLength: number) {
           : send('INVALID_ARGUMENT', `the request is not valid (${err.message})`);
     reply.code(out.status).type('application/json').send(out.body);
   };
+}
+
+/**
+ * Errors Node's HTTP parser raises before Fastify sees a request (Fastify's `clientErrorHandler`):
+ * header fields over the size limit (431), a request not received in time (408), a malformed or
+ * contradictory Content-Length or Transfer-Encoding, and any other request that is not valid
+ * HTTP (400). Answered in the catalogue's shape, then the connection is closed: the parser
+ * cannot tell where the next request would start.
+ */
+export function clientErrors(err: NodeJS.ErrnoException & { reason?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const why = err.reason ?? err.message;
+  let out: ErrorOut;
+  switch (err.code) {
+    case 'HPE_HEADER_OVERFLOW':
+      out = send('HEADERS_TOO_LARGE', `the request header fields are larger than the server accepts (${maxHeaderSize} bytes in all)`);
+      break;
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      out = send('REQUEST_TIMEOUT', 'the request was not received in time');
+      break;
+    case 'HPE_INVALID_CONTENT_LENGTH':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_INVALID_CHUNK_SIZE':
+    case 'HPE_INVALID_EOF_STATE':
+      out = send('INVALID_BODY', `body: the request's framing is not valid: ${why}`, { parser: err.code });
+      break;
+    default:
+      out = send('INVALID_ARGUMENT', `the request is not valid HTTP: ${why}`, err.code ? { parser: err.code } : undefined);
+  }
+  if (socket.writable) {
+    const body = JSON.stringify(out.body);
+    socket.write(
+      `HTTP/1.1 ${out.status} ${STATUS_CODES[out.status] ?? ''}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

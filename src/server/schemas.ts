@@ -16,6 +16,8 @@ export const LIMITS = {
   /** feature names per row */
   maxFeatures: 1_000,
   maxIdLength: 256,
+  /** observation batch ids (idempotency keys): printable ASCII without spaces */
+  maxBatchIdLength: 128,
 } as const;
 
 const num = { type: 'number' } as const;
@@ -132,23 +134,80 @@ export const observationItemSchema = {
   },
 } as const;
 
+const batchId = { type: 'string', minLength: 1, maxLength: LIMITS.maxBatchIdLength, pattern: '^[\\x21-\\x7e]+$' } as const;
+
 export const observationsBodySchema = {
   type: 'object',
   required: ['observations'],
   additionalProperties: false,
   properties: {
     observations: { type: 'array', minItems: 1, maxItems: LIMITS.maxObservations, items: observationItemSchema },
+    batch_id: { ...batchId, description: 'idempotency key of this batch (or the Idempotency-Key header): a retry with the same key and rows is answered with the original acknowledgement and stores nothing' },
   },
+} as const;
+
+export const observationsHeadersSchema = {
+  type: 'object',
+  properties: { 'idempotency-key': { ...batchId, description: 'idempotency key of this batch (same as `batch_id` in the body)' } },
 } as const;
 
 export const observationsResponseSchema = {
   type: 'object',
-  required: ['accepted', 'total'],
+  required: ['batch_id', 'accepted', 'total', 'replayed'],
   properties: {
-    accepted: { type: 'integer' },
+    batch_id: { type: 'string', description: 'the idempotency key given, or an id made up by the server' },
+    accepted: { type: 'integer', description: 'rows the batch added (when it was first stored)' },
     first_id: { type: 'integer' },
     last_id: { type: 'integer' },
-    total: { type: 'integer', description: 'observations in the store after this append' },
+    received_at: { type: 'string' },
+    total: { type: 'integer', description: 'observations in the store now' },
+    replayed: { type: 'boolean', description: 'true (status 200): this key and rows were already stored; nothing was written' },
+  },
+} as const;
+
+const batchProperties = {
+  batch_id: { type: 'string' },
+  seq: { type: 'integer', description: 'order of arrival; page with `before`' },
+  received_at: { type: 'string' },
+  rows: { type: 'integer' },
+  first_id: { type: 'integer' },
+  last_id: { type: 'integer' },
+  status: { type: 'string', enum: ['stored', 'deleted'] },
+  deleted_at: { type: ['string', 'null'] },
+} as const;
+
+export const batchesQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+    before: { type: 'integer', minimum: 1, description: 'only batches with seq < before (paging)' },
+  },
+} as const;
+
+export const batchesResponseSchema = {
+  type: 'object',
+  required: ['batches', 'total'],
+  properties: {
+    batches: { type: 'array', items: { type: 'object', required: Object.keys(batchProperties), properties: batchProperties } },
+    total: { type: 'integer', description: 'observations in the store' },
+  },
+} as const;
+
+export const batchParamsSchema = {
+  type: 'object',
+  required: ['id'],
+  properties: { id: batchId },
+} as const;
+
+export const batchDeleteResponseSchema = {
+  type: 'object',
+  required: ['batch_id', 'deleted', 'total'],
+  properties: {
+    batch_id: { type: 'string' },
+    deleted: { type: 'integer', description: 'observations removed' },
+    deleted_at: { type: 'string' },
+    total: { type: 'integer', description: 'observations in the store now' },
   },
 } as const;
 

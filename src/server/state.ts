@@ -1,7 +1,8 @@
 /**
  * The server's state and its teardown: the WASM core and policy, the SQLite store (with its audit
  * writer thread, whose death is logged and counted in repricer_pool_fallbacks_total{task="audit"}),
- * the model registry with the starting model activated, and the Prometheus metrics following the
+ * the model registry with the starting model activated (the given one, else the database's active
+ * version, else the fallback model, e.g. serve's demo model), and the Prometheus metrics following the
  * active version.
  */
 import { tmpdir } from 'node:os';
@@ -13,18 +14,25 @@ import { defaultCore, type WasmCore } from '../core/wasm.js';
 import type { Model } from '../model/format.js';
 import { validatePolicy, type Policy } from '../pricing/policy.js';
 import { Store } from './store.js';
+import type { AuditRetention } from './auditRetention.js';
 import { ModelRegistry } from './modelRegistry.js';
 import { Metrics } from './metrics.js';
 
 export interface StateOptions {
   modelPath?: string;
   model?: Model;
+  /** activated at start when no model is given and the database has no active version */
+  fallbackModelPath?: string;
   dbFile?: string;
   modelsDir?: string;
   policy?: Policy;
   defaultMetrics?: boolean;
   core?: WasmCore;
+  auditRetention?: AuditRetention;
 }
+
+/** given (model or modelPath), restored (the database's active version), fallback, none */
+export type StartModel = 'given' | 'restored' | 'fallback' | 'none';
 
 export interface ServerState {
   core: WasmCore;
@@ -32,6 +40,8 @@ export interface ServerState {
   store: Store;
   registry: ModelRegistry;
   metrics: Metrics;
+  /** how the serving model was chosen at start */
+  startModel: StartModel;
   /** close the store, then remove the temporary database and model versions, if any */
   close(): Promise<void>;
 }
@@ -50,6 +60,7 @@ export function openState(opts: StateOptions, log: FastifyBaseLogger): ServerSta
   const dbFile = opts.dbFile ?? join(tempDir!, 'repricer.sqlite');
   const metrics = new Metrics({ defaultMetrics: opts.defaultMetrics });
   const store = new Store(dbFile, {
+    auditRetention: opts.auditRetention,
     auditWorkerFile: compiledTaskFile(import.meta.url, './auditWorker.js'),
     onAuditWriterDeath: (err) => {
       metrics.poolFallbacks.inc({ task: 'audit' });
@@ -57,6 +68,7 @@ export function openState(opts: StateOptions, log: FastifyBaseLogger): ServerSta
     },
   });
   let registry: ModelRegistry;
+  let startModel: StartModel = 'given';
   const removeTemp = () => {
     if (tempDir) rmSync(tempDir, { recursive: true, force: true });
   };
@@ -65,7 +77,13 @@ export function openState(opts: StateOptions, log: FastifyBaseLogger): ServerSta
     registry = new ModelRegistry(store, modelsDir, core);
     if (opts.model) registry.activate(registry.register(opts.model, 'upload').version);
     if (opts.modelPath) registry.activate(registry.registerFile(opts.modelPath).version);
-    if (!opts.model && !opts.modelPath) registry.restore();
+    if (!opts.model && !opts.modelPath) {
+      startModel = registry.restore() ? 'restored' : 'none';
+      if (startModel === 'none' && opts.fallbackModelPath) {
+        registry.activate(registry.registerFile(opts.fallbackModelPath).version);
+        startModel = 'fallback';
+      }
+    }
   } catch (err) {
     void store.close();
     removeTemp(); // now: the caller may exit at once (serve reports the error and exits)
@@ -79,6 +97,7 @@ export function openState(opts: StateOptions, log: FastifyBaseLogger): ServerSta
     store,
     registry,
     metrics,
+    startModel,
     close: async () => {
       await store.close();
       removeTemp();

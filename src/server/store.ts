@@ -1,8 +1,9 @@
 /**
  * The server's embedded database (better-sqlite3, synchronous, one connection on the main
- * thread): win/loss observations (docs/formats.md "Observations", features as a JSON object), the
- * audit trail of every published price with its model version and reasons, and the model
- * registry's versions and active pointer.
+ * thread): win/loss observations (docs/formats.md "Observations", features as a JSON object),
+ * appended, listed and deleted by batch (observationBatches.ts), the audit trail of every
+ * published price with its model version and reasons, and the model registry's versions and
+ * active pointer.
  *
  * Audit rows arrive as columns (one AuditBatch per response). With a database file they go to a
  * writer thread (src/server/auditWorker.ts, its own connection; SQLite inserts cost about 5 us a
@@ -19,15 +20,10 @@ import { RepricerError } from '../core/errors.js';
 import type { ObservationTable } from '../model/observations.js';
 import { AuditWriter } from './auditWriter.js';
 import { INSERT_AUDIT, insertPacked, packAudit, type AuditBatch } from './auditRows.js';
+import { ObservationBatches } from './observationBatches.js';
+import { AuditPruner, DEFAULT_PRUNE_INTERVAL_MS, retains, type AuditRetention } from './auditRetention.js';
 
-export interface ObservationInput {
-  product_id: string;
-  features: Record<string, number>;
-  price: number;
-  won: 0 | 1 | boolean;
-  competitor_price?: number | null;
-  weight?: number;
-}
+export type { ObservationInput } from './observationBatches.js';
 
 export interface ObservationRow {
   id: number;
@@ -74,6 +70,8 @@ export interface StoreOptions {
   auditWorkerFile?: string;
   /** the writer thread died: from now on audit rows are written on the main thread */
   onAuditWriterDeath?: (err: Error) => void;
+  /** prune the audit trail by age and/or row count (by the writer thread, else on this thread) */
+  auditRetention?: AuditRetention;
 }
 
 const SCHEMA = `
@@ -85,7 +83,8 @@ CREATE TABLE IF NOT EXISTS observations (
   won INTEGER NOT NULL CHECK (won IN (0, 1)),
   competitor_price REAL,
   weight REAL NOT NULL DEFAULT 1,
-  received_at TEXT NOT NULL
+  received_at TEXT NOT NULL,
+  batch_id TEXT
 );
 CREATE TABLE IF NOT EXISTS price_audit (
   id INTEGER PRIMARY KEY,
@@ -119,7 +118,8 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 export class Store {
   readonly db: DB;
   readonly file: string;
-  private readonly insObs: Statement;
+  /** observation batches: idempotent appends, listing, deletion (observationBatches.ts) */
+  readonly batches: ObservationBatches;
   private readonly insAudit: Statement;
   private readonly history: Statement;
   private readonly historyBefore: Statement;
@@ -130,6 +130,9 @@ export class Store {
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly writer: AuditWriter | undefined;
+  private readonly pruner: AuditPruner | undefined;
+  private pruneTimer: NodeJS.Timeout | undefined;
+  private pruning: Promise<number> | undefined;
 
   constructor(file = ':memory:', opts: StoreOptions = {}) {
     this.file = file;
@@ -139,13 +142,32 @@ export class Store {
     this.db.exec(SCHEMA);
     this.flushMs = opts.flushMs ?? 10;
     this.flushRows = opts.flushRows ?? 5_000;
-    this.insObs = this.db.prepare(
-      'INSERT INTO observations (product_id, features, price, won, competitor_price, weight, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    );
+    this.batches = new ObservationBatches(this.db);
     this.insAudit = this.db.prepare(INSERT_AUDIT);
     this.history = this.db.prepare('SELECT * FROM price_audit WHERE product_id = ? ORDER BY id DESC LIMIT ?');
     this.historyBefore = this.db.prepare('SELECT * FROM price_audit WHERE product_id = ? AND id < ? ORDER BY id DESC LIMIT ?');
-    if (file !== ':memory:' && opts.auditWorkerFile && existsSync(opts.auditWorkerFile)) this.writer = new AuditWriter(file, opts.auditWorkerFile, opts.onAuditWriterDeath);
+    const retention = opts.auditRetention;
+    if (file !== ':memory:' && opts.auditWorkerFile && existsSync(opts.auditWorkerFile)) this.writer = new AuditWriter(file, opts.auditWorkerFile, opts.onAuditWriterDeath, retention);
+    if (retains(retention)) {
+      // the writer thread prunes while it lives; this thread does when there is none (or it died)
+      this.pruner = new AuditPruner(this.db, retention);
+      this.pruneTimer = setInterval(() => {
+        if (!this.writer?.ok) void this.pruneHere();
+      }, retention.intervalMs ?? DEFAULT_PRUNE_INTERVAL_MS);
+      this.pruneTimer.unref();
+    }
+  }
+
+  private pruneHere(): Promise<number> {
+    if (!this.pruner) return Promise.resolve(0);
+    this.pruning ??= this.pruner.run(() => this.closed || !this.db.open).finally(() => (this.pruning = undefined));
+    return this.pruning;
+  }
+
+  /** Prune the audit trail by the retention setting now (after what is queued is written); rows deleted. */
+  async pruneAudit(): Promise<number> {
+    await this.settle();
+    return this.writer?.ok ? this.writer.prune() : this.pruneHere();
   }
 
   /** Where audit rows are written: 'thread' (writer thread) or 'main' (this thread). */
@@ -154,23 +176,6 @@ export class Store {
   }
 
   // ---- observations ----
-
-  /** Append rows in one transaction; returns the id range. */
-  appendObservations(rows: ObservationInput[]): { first: number; last: number } {
-    const at = new Date().toISOString();
-    let first = 0;
-    let last = 0;
-    this.db.transaction(() => {
-      rows.forEach((r, i) => {
-        const won = r.won === true || r.won === 1 ? 1 : 0;
-        const info = this.insObs.run(r.product_id, JSON.stringify(r.features), r.price, won, r.competitor_price ?? null, r.weight ?? 1, at);
-        const id = Number(info.lastInsertRowid);
-        if (i === 0) first = id;
-        last = id;
-      });
-    })();
-    return { first, last };
-  }
 
   countObservations(): number {
     return (this.db.prepare('SELECT COUNT(*) AS n FROM observations').get() as { n: number }).n;
@@ -281,6 +286,8 @@ export class Store {
     if (this.closed) return;
     this.flush();
     this.closed = true;
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    await this.pruning;
     if (this.writer) await this.writer.close();
     this.db.close();
   }

@@ -2,18 +2,24 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../context.js';
 import { quoteRoutes } from './quotes.js';
-import { observationRoutes } from './observations.js';
+import { observationRoutes, observationBatchDeleteRoutes } from './observations.js';
 import { modelRoutes } from './models.js';
 import { jobRoutes } from './jobs.js';
 import { productRoutes } from './products.js';
 import { healthRoutes } from './health.js';
 
+/**
+ * The order of registration is the order of the OpenAPI document and of the README's API table,
+ * whose examples run top to bottom as a walk-through: quote, append observations, fit (a new
+ * version v2), inspect and activate it, read the price history, remove the batch again.
+ */
 export function registerRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const ro = { ctx };
   app.register(healthRoutes, ro);
   app.register(quoteRoutes, ro);
   app.register(observationRoutes, ro);
-  app.register(modelRoutes, ro);
   app.register(jobRoutes, ro);
+  app.register(modelRoutes, ro);
   app.register(productRoutes, ro);
+  app.register(observationBatchDeleteRoutes, ro);
 }
