@@ -114,7 +114,7 @@ export function validateModel(obj: unknown, file?: string): Model {
   check('common', m.common);
   for (const [id, e] of Object.entries(m.products)) check(`products.${id}`, e);
   // the numbers' domain (src/model/modelDomain.ts): at most ten problems, each with its field
-  const problems = noiseDomainProblems(m.noise.scale, m.reservation);
+  const problems = noiseDomainProblems(m.noise.scale, m.reservation, m.noise.estimated === true);
   problems.push(...entryDomainProblems('common', m.common, D));
   for (const [id, e] of Object.entries(m.products)) {
     if (problems.length >= 10) break;

@@ -75,9 +75,14 @@ export function entryDomainProblems(name: string, e: DomainEntry, D: number): st
 }
 
 /** Domain problems of the model-wide numbers. */
-export function noiseDomainProblems(scale: number, reservation: number): string[] {
+export function noiseDomainProblems(scale: number, reservation: number, estimated = false): string[] {
   const out: string[] = [];
-  if (!(scale >= SCALE_MIN && scale <= SCALE_MAX)) out.push(`noise.scale: ${scale} is outside [${SCALE_MIN}, ${SCALE_MAX}] (the noise's scale in price units)`);
+  if (!(scale >= SCALE_MIN && scale <= SCALE_MAX)) {
+    // an estimate collapses toward 0 when the observations cannot identify it (too few rows, or
+    // won and lost rows that a zero-noise model separates exactly)
+    const why = estimated ? '; it was estimated from the observations, which cannot identify it: give the scale' : '';
+    out.push(`noise.scale: ${scale} is outside [${SCALE_MIN}, ${SCALE_MAX}] (the noise's scale in price units${why})`);
+  }
   if (!(reservation >= 0 && reservation <= PRICE_LIMIT)) out.push(`reservation: ${reservation} must be a cost in [0, ${PRICE_LIMIT}]`);
   return out;
 }
