@@ -15,6 +15,8 @@ import type { BenchReport } from '../src/cli/bench/report.js';
 import { SECTIONS } from '../src/cli/bench/report.js';
 import { comparePrices } from '../src/cli/bench/batch.js';
 import { compareFit, FIT_TOLERANCE } from '../src/cli/bench/fit.js';
+import { builtinLoad } from '../src/cli/bench/loadgen.js';
+import { createServer } from 'node:http';
 import type { Model } from '../src/model/format.js';
 
 const main = 'dist/src/cli/main.js';
@@ -114,5 +116,30 @@ describe('the agreement checks', () => {
     expect(compareFit(model, { ...peer, theta: [20, 0.5 + 40 * FIT_TOLERANCE] }).ok).toBe(false);
     expect(compareFit(model, { ...peer, sigma: 0.5 * (1 + 2 * FIT_TOLERANCE) }).ok).toBe(false);
     expect(compareFit(model, { ...peer, logLikelihood: -1000 * (1 + 2 * FIT_TOLERANCE) }).ok).toBe(false);
+  });
+});
+
+describe('the built-in load generator (used where autocannon is not installed)', () => {
+  it('keeps its connections busy and counts requests, latencies and non-2xx answers', async () => {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.statusCode = req.url === '/bad' ? 500 : 200;
+        res.end('{"hello":"world"}');
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as { port: number }).port;
+    try {
+      const ok = await builtinLoad(`http://127.0.0.1:${port}/hello`, { connections: 4, seconds: 0.3 });
+      expect(ok.requests).toBeGreaterThan(0);
+      expect(ok.errors).toBe(0);
+      expect(ok.rps).toBeGreaterThan(0);
+      expect(ok.p99).toBeGreaterThanOrEqual(ok.p50);
+      const bad = await builtinLoad(`http://127.0.0.1:${port}/bad`, { connections: 2, seconds: 0.2, method: 'POST', body: '{}' });
+      expect(bad.errors).toBe(bad.requests);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -1,12 +1,12 @@
 /**
  * `repricer bench`, HTTP: POST /v1/quote against GET /hello-world on the same server (a child
  * process, so the load generator does not share its event loop), each after a warm-up, with the
- * built-in keep-alive load generator (loadgen.ts).
+ * load generator of loadgen.ts (autocannon where importable, else a built-in one).
  */
 import { fork } from 'node:child_process';
 import { compiledTaskFile } from '../../pool/taskPool.js';
 import { rng } from '../../batch/demoData.js';
-import { load, type LoadResult } from './loadgen.js';
+import { loadGenerator, type LoadResult } from './loadgen.js';
 import type { BenchRow } from './report.js';
 import type { Sizes } from './sizes.js';
 import { HTTP_SPEC } from './httpServer.js';
@@ -30,6 +30,8 @@ export async function runHttp(s: Sizes): Promise<BenchRow[]> {
       child.once('error', reject);
       child.once('exit', (code) => reject(new Error(`the benchmark server exited with code ${String(code)} before listening`)));
     });
+    const gen = await loadGenerator();
+    const load = gen.load;
     const run = async (path: string, body?: string): Promise<LoadResult> => {
       const o = { connections: s.httpConnections, method: body ? ('POST' as const) : ('GET' as const), body };
       await load(`${address}${path}`, { ...o, seconds: Math.max(0.2, s.httpSeconds / 4) }); // warm-up
@@ -46,7 +48,7 @@ export async function runHttp(s: Sizes): Promise<BenchRow[]> {
       if (!quote || q.rps > quote.rps) quote = q;
     }
     const size = `${s.httpConnections} connections, best of ${s.reps} x ${s.httpSeconds} s`;
-    const note = (r: LoadResult) => `p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.requests} requests, ${r.errors} errors or non-2xx`;
+    const note = (r: LoadResult) => `${gen.name}; p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms, ${r.requests} requests, ${r.errors} errors or non-2xx`;
     return [
       { case: 'GET /hello-world (Fastify baseline)', size, value: hello.rps, unit: 'req/s', note: note(hello) },
       { case: 'POST /v1/quote (one SKU, audit on)', size, value: quote.rps, unit: 'req/s', note: note(quote), compare: { label: 'hello-world', value: hello.rps, unit: 'req/s', ratio: quote.rps / hello.rps, ratioLabel: 'of hello-world' } },

@@ -1,7 +1,10 @@
 /**
- * `repricer bench`, HTTP: a small closed-loop load generator on node:http with keep-alive agents
- * (autocannon is only a devDependency, absent from an installed package). `connections` loops each
- * send one request, wait for the whole response, and send the next, for `seconds`.
+ * `repricer bench`, HTTP: the load generator. autocannon when it is importable (it is only a
+ * devDependency: present in a source checkout, absent from an installed package), else a small
+ * closed-loop generator on node:http with keep-alive agents: `connections` loops each send one
+ * request, wait for the whole response, and send the next, for `seconds`. The built-in one costs
+ * more client CPU per request, so on a small machine it saturates before the server does: its
+ * req/s are lower than autocannon's, and the report names the generator.
  */
 import { Agent, request } from 'node:http';
 
@@ -15,7 +18,7 @@ export interface LoadResult {
   errors: number;
 }
 
-export async function load(url: string, o: { connections: number; seconds: number; method?: 'GET' | 'POST'; body?: string }): Promise<LoadResult> {
+export async function builtinLoad(url: string, o: { connections: number; seconds: number; method?: 'GET' | 'POST'; body?: string }): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: o.connections });
   const u = new URL(url);
   const body = o.body === undefined ? undefined : Buffer.from(o.body);
@@ -50,4 +53,25 @@ export async function load(url: string, o: { connections: number; seconds: numbe
   latencies.sort((a, b) => a - b);
   const q = (p: number) => (latencies.length ? latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] : NaN);
   return { requests: latencies.length, seconds, rps: latencies.length / seconds, p50: q(0.5), p99: q(0.99), errors };
+}
+
+type Generator = (url: string, o: { connections: number; seconds: number; method?: 'GET' | 'POST'; body?: string }) => Promise<LoadResult>;
+
+/** autocannon if it can be imported, else the built-in generator; and its name. */
+export async function loadGenerator(): Promise<{ name: string; load: Generator }> {
+  let ac: typeof import('autocannon') | undefined;
+  try {
+    ac = (await import('autocannon')).default;
+  } catch {
+    ac = undefined;
+  }
+  if (!ac) return { name: 'built-in node:http keep-alive generator (autocannon absent)', load: builtinLoad };
+  const run = ac;
+  return {
+    name: 'autocannon',
+    load: async (url, o) => {
+      const r = await run({ url, connections: o.connections, duration: o.seconds, method: o.method ?? 'GET', headers: { 'content-type': 'application/json' }, body: o.body });
+      return { requests: r.requests.total, seconds: o.seconds, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.timeouts + r.non2xx };
+    },
+  };
 }
