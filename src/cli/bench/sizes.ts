@@ -26,7 +26,7 @@ export const SIZES: Record<Mode, Sizes> = {
   smoke: { kernelRows: 2_000, kernelDim: 8, kernelBudgetMs: 30, fitRows: 3_000, fitFeatures: 4, fitProducts: 20, batchSkus: 4_000, batchProducts: 200, batchFeatures: 8, httpSeconds: 0.4, httpConnections: 4, reps: 1 },
   // about a minute on a 2-core machine
   quick: { kernelRows: 100_000, kernelDim: 16, kernelBudgetMs: 400, fitRows: 100_000, fitFeatures: 8, fitProducts: 200, batchSkus: 200_000, batchProducts: 5_000, batchFeatures: 16, httpSeconds: 2, httpConnections: 16, reps: 2 },
-  full: { kernelRows: 1_000_000, kernelDim: 16, kernelBudgetMs: 1500, fitRows: 1_000_000, fitFeatures: 20, fitProducts: 1_000, batchSkus: 1_000_000, batchProducts: 20_000, batchFeatures: 16, httpSeconds: 8, httpConnections: 50, reps: 3 },
+  full: { kernelRows: 1_000_000, kernelDim: 16, kernelBudgetMs: 1500, fitRows: 1_000_000, fitFeatures: 8, fitProducts: 1_000, batchSkus: 1_000_000, batchProducts: 20_000, batchFeatures: 16, httpSeconds: 8, httpConnections: 50, reps: 3 },
 };
 
 /** Run `fn` `reps` times; the best time (seconds) and every run. */
