@@ -6,7 +6,7 @@
 import { Command, CommanderError } from 'commander';
 import { RepricerError } from '../core/errors.js';
 
-const COMMANDS = ['fit', 'reprice', 'serve', 'simulate', 'demo'] as const;
+const COMMANDS = ['fit', 'reprice', 'serve', 'simulate', 'demo', 'bench'] as const;
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
