@@ -41,6 +41,8 @@ export interface RepriceOptions {
   onError?: 'fail' | 'skip';
   /** where rejected rows go with --on-error skip; default <out>.rejects.csv */
   rejectsPath?: string;
+  /** accept (and ignore) catalogue columns the job does not use, other than look-alikes of known ones */
+  allowExtraColumns?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, bytesRead: number, bytesTotal: number) => void;
   /** worker module override (tests use a worker that crashes) */
@@ -91,7 +93,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   });
   try {
     await output.open(onError === 'skip');
-    const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read);
+    const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read, o.allowExtraColumns ?? false);
     const base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError } as const;
     const d: Dispatch = { queue, inSlots: new SlotPool(), outSlots, signal: o.signal, base, seq: 0 };
     if (input.text) await dispatchText(d, input.text, chunkSize);
@@ -159,14 +161,14 @@ function shareCompiled(model: Model, modelPath: string): SharedModel {
 type Shape = ReturnType<typeof parquetShape> & { open: OpenParquet };
 
 /** The catalogue's layout, and its text reader or its Parquet shape. */
-async function openInput(file: string, fd: number, format: 'csv' | 'ndjson' | 'parquet', features: string[], read: ReadStats): Promise<{ layout: CatalogLayout; text?: TextChunks; parquet?: Shape }> {
+async function openInput(file: string, fd: number, format: 'csv' | 'ndjson' | 'parquet', features: string[], read: ReadStats, allowExtraColumns: boolean): Promise<{ layout: CatalogLayout; text?: TextChunks; parquet?: Shape }> {
   if (format === 'parquet') {
     const open = await openParquet(file);
     const parquet = { ...parquetShape(open), open };
-    return { layout: resolveLayout(file, parquet.columns, features), parquet };
+    return { layout: resolveLayout(file, parquet.columns, features, { allowExtraColumns }), parquet };
   }
   const text = new TextChunks(fd, format === 'csv', read);
-  return { layout: readTextLayout(text, file, format, features), text };
+  return { layout: readTextLayout(text, file, format, features, { allowExtraColumns }), text };
 }
 
 /** What dispatching tasks needs: the queue, the slots, and the fields every task of the job shares. */

@@ -7,7 +7,7 @@
 import { readSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { RepricerError } from '../core/errors.js';
-import { resolveLayout, type CatalogLayout } from '../records/catalogSchema.js';
+import { resolveLayout, type CatalogLayout, type LayoutOptions } from '../records/catalogSchema.js';
 
 const NL = 10;
 const QUOTE = 34;
@@ -149,11 +149,11 @@ export class TextChunks {
 }
 
 /** The layout of a text catalogue from its first line: the CSV header (then skipped) or the first NDJSON object's keys. */
-export function readTextLayout(text: TextChunks, file: string, format: 'csv' | 'ndjson', features: string[]): CatalogLayout {
+export function readTextLayout(text: TextChunks, file: string, format: 'csv' | 'ndjson', features: string[], opts: LayoutOptions = {}): CatalogLayout {
   const first = text.firstLine(file);
   if (format === 'csv') {
     const header = (parseCsv(first) as string[][])[0] ?? [];
-    const layout = resolveLayout(file, header, features);
+    const layout = resolveLayout(file, header, features, opts);
     text.skipFirstLine();
     return layout;
   }
@@ -163,5 +163,5 @@ export function readTextLayout(text: TextChunks, file: string, format: 'csv' | '
   } catch {
     throw new RepricerError('INPUT_ROW_INVALID', `${file}:1: expected a JSON object per line`);
   }
-  return resolveLayout(file, Object.keys(obj), features);
+  return resolveLayout(file, Object.keys(obj), features, opts);
 }

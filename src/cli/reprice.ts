@@ -58,10 +58,11 @@ export function register(program: Command): void {
     .option('--chunk-size <k>', 'rows per task (default 32768)', int('--chunk-size'))
     .option('--policy <file>', 'guardrails JSON (bounds, maxChangePct, minMarginOverCost, rounding, breaker)')
     .option('--on-error <mode>', 'fail (default) stops at the first bad row; skip writes bad rows to <out>.rejects.csv', 'fail')
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string }) => {
+    .option('--allow-extra-columns', 'ignore catalogue columns the model does not use (default: an error); a look-alike of a known column stays an error')
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
-      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError });
+      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true });
       printSummary(s);
       process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}\n`);
     });
