@@ -44,7 +44,12 @@ export interface RepriceOptions {
   /** accept (and ignore) catalogue columns the job does not use, other than look-alikes of known ones */
   allowExtraColumns?: boolean;
   signal?: AbortSignal;
-  onProgress?: (done: number, bytesRead: number, bytesTotal: number) => void;
+  /**
+   * After each chunk is written: rows written, and the share of the catalogue they are, as
+   * `done` of `total` (text: input bytes, header included, of the file's size; Parquet: rows of
+   * the file's row count). `done` reaches `total` when the last chunk is written.
+   */
+  onProgress?: (rows: number, done: number, total: number) => void;
   /** worker module override (tests use a worker that crashes) */
   workerFile?: string;
 }
@@ -87,17 +92,22 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const read: ReadStats = { bytes: 0, ms: 0 };
   const size = statSync(o.catalogPath).size;
   // Parquet tasks are whole row groups (~100k rows): fewer in flight keeps peak memory under 1 GiB
+  // progress counts the input of the chunks written, not the bytes read ahead of them
+  const progress = { done: 0, total: size };
   const queue = new ChunkQueue(pool, o.signal, inFmt === 'parquet' ? workers + 1 : workers * 2, async (r) => {
     await writeResult(r, output, outSlots, tally);
-    o.onProgress?.(tally.rows, read.bytes, size);
+    progress.done += inFmt === 'parquet' ? r.inRows : r.inBytes;
+    o.onProgress?.(tally.rows, progress.done, progress.total);
   });
   try {
     await output.open(onError === 'skip');
     const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read, o.allowExtraColumns ?? false);
+    if (input.parquet) progress.total = input.parquet.rows;
+    else progress.done = input.text!.headerBytes;
     const base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError } as const;
     const d: Dispatch = { queue, inSlots: new SlotPool(), outSlots, signal: o.signal, base, seq: 0 };
     if (input.text) await dispatchText(d, input.text, chunkSize);
-    else await dispatchParquet(d, input.parquet!, o.chunkSize, { read, size });
+    else await dispatchParquet(d, input.parquet!, o.chunkSize);
     await queue.drain();
     const failure = queue.failure ?? (o.signal?.aborted ? interrupted() : undefined);
     if (failure) throw failure;
@@ -216,7 +226,7 @@ async function dispatchText(d: Dispatch, text: TextChunks, chunkSize: number): P
 }
 
 /** Parquet input: a task per row range, which its worker reads itself. */
-async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | undefined, progress: { read: ReadStats; size: number }): Promise<void> {
+async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | undefined): Promise<void> {
   // a row group is decoded whole, so tasks follow row groups (split evenly when larger than
   // the chunk size, whose Parquet default is 131 072 rows)
   const ranges = parquetRanges(shape.rowGroups, chunkSize ?? 131072);
@@ -228,7 +238,6 @@ async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | un
     const outSlot = d.base.outFormat === 'parquet' ? d.outSlots.forRows(end - start) : undefined;
     const parquetMeta = parquetTaskMeta(shape.open, start, end);
     d.queue.submit({ ...d.base, seq: d.seq++, bytes: new Uint8Array(0), outSlot, rows: { start, end }, parquetMeta, firstLine: start + 1 });
-    progress.read.bytes = Math.round((end / shape.rows) * progress.size);
   }
 }
 

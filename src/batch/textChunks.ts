@@ -72,6 +72,8 @@ export class TextChunks {
   /** a quote anywhere so far (CSV): cut with the quote-aware scanner from now on */
   private quoted = false;
   eof = false;
+  /** bytes of the first line when it was skipped (a CSV header, with its newline), else 0 */
+  headerBytes = 0;
 
   constructor(
     private readonly fd: number,
@@ -122,6 +124,7 @@ export class TextChunks {
   /** Consume the first line (a CSV header): chunks start at line 2. */
   skipFirstLine(): void {
     this.start = this.firstNl + 1;
+    this.headerBytes = this.start;
     this.line = 2;
   }
 
