@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { RepricerError } from '../core/errors.js';
 import { saveModel } from '../model/format.js';
-import { checkOutputPath } from '../core/atomic.js';
+import { checkOutputPath, removeStaleTemps } from '../core/atomic.js';
 import { fitObservationsFile, type FitOptions } from '../model/fit.js';
 import { STRATEGIES, type Strategy } from '../model/tsmt.js';
 import type { NoiseFamily } from '../core/validate.js';
@@ -73,15 +73,20 @@ export function parseFitOptions(o: FitCommandOptions): FitOptions & ReadObservat
   return out;
 }
 
-/** The command's action, callable directly (tests). Returns a one-line summary. */
+/**
+ * The command's action, callable directly (tests). Returns a one-line summary, after a line for
+ * each temporary model file of a killed run that was removed.
+ */
 export async function runFit(o: FitCommandOptions): Promise<string> {
   const opts = parseFitOptions(o);
   checkOutputPath(o.out); // before the fit, not after it
+  // a run killed while saving (SIGKILL) leaves its temporary file beside the model
+  const stale = removeStaleTemps(o.out).map((f) => `removed ${f}, a temporary file left by a run that was killed\n`);
   const model = await fitObservationsFile(o.observations, opts);
-  saveModel(o.out, model);
+  saveModel(o.out, model); // through a temporary file, flushed to disk before the rename
   const nProducts = Object.keys(model.products).length;
   const lam = model.fit.lambda ? ` c_lambda=${model.fit.lambda.c}` : '';
-  return `repricer fit: ${String(model.fit.rows)} rows, ${nProducts} products, strategy ${model.strategy}${lam}, noise ${model.noise.family} scale ${model.noise.scale.toPrecision(4)}${model.noise.estimated ? ' (estimated)' : ''}, radius ${model.radius.toPrecision(4)}, converged ${model.fit.converged} -> ${o.out}`;
+  return `${stale.join('')}repricer fit: ${String(model.fit.rows)} rows, ${nProducts} products, strategy ${model.strategy}${lam}, noise ${model.noise.family} scale ${model.noise.scale.toPrecision(4)}${model.noise.estimated ? ' (estimated)' : ''}, radius ${model.radius.toPrecision(4)}, converged ${model.fit.converged} -> ${o.out}`;
 }
 
 export function register(program: Command): void {

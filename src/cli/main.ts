@@ -4,7 +4,7 @@
  * wires them and maps errors to the catalogue's exit codes.
  */
 import { Command, CommanderError } from 'commander';
-import { RepricerError } from '../core/errors.js';
+import { RepricerError, writeFailure } from '../core/errors.js';
 
 const COMMANDS = ['fit', 'reprice', 'serve', 'simulate', 'demo'] as const;
 
@@ -33,6 +33,11 @@ export function reportAndExit(err: unknown): never {
   if (err instanceof CommanderError) {
     // commander has already printed its message (and the help after it)
     process.exit(err.exitCode === 0 ? 0 : new RepricerError('INVALID_ARGUMENT').exitCode);
+  }
+  // a full disk or a read-only file system met by a write that does not name its file itself
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  if (!(err instanceof RepricerError) && (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG' || code === 'EROFS')) {
+    err = writeFailure((err as NodeJS.ErrnoException).path ?? 'an output file', 'output', err);
   }
   if (err instanceof RepricerError) {
     process.stderr.write(`repricer: error ${err.code}: ${err.message}\n`);
