@@ -5,9 +5,8 @@
  * In-flight chunks are bounded, so memory stays flat whatever the catalogue size. Output goes to
  * a temporary file renamed only on success.
  */
-import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { resolve, extname } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { TaskPool, compiledTaskFile } from '../pool/taskPool.js';
 import { RepricerError, readFailure } from '../core/errors.js';
 import { checkOutputPath } from '../core/atomic.js';
@@ -23,6 +22,7 @@ import { TextChunks, readTextLayout, type ReadStats, type TextChunk } from './te
 import { JobOutput } from './jobOutput.js';
 import { JobTally, type RepriceSummary } from './jobSummary.js';
 import { ChunkQueue, interrupted, type ChunkResult } from './chunkQueue.js';
+import { defaultWorkers } from './workerCount.js';
 
 export type { RepriceSummary } from './jobSummary.js';
 
@@ -34,6 +34,7 @@ export interface RepriceOptions {
   modelPath: string;
   catalogPath: string;
   outPath: string;
+  /** worker threads; default: by the catalogue's size (workerCount.ts) */
   workers?: number;
   /** rows per chunk */
   chunkSize?: number;
@@ -69,12 +70,15 @@ export function defaultWorkerFile(): string {
 
 export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const t0 = performance.now();
-  const { inFmt, outFmt, workers, chunkSize, onError, policy } = settings(o);
+  const { inFmt, outFmt, chunkSize, onError, policy } = settings(o);
   // the outputs' folders are checked before any work starts (a missing one is NOT_FOUND)
   checkOutputPath(o.outPath);
   if (onError === 'skip') checkOutputPath(o.rejectsPath ?? `${o.outPath}.rejects.csv`, 'rejects');
   const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`);
   const inFd = openCatalog(o.catalogPath);
+  const size = fstatSync(inFd).size;
+  // by default as many workers as pay for the catalogue's size (workerCount.ts)
+  const workers = o.workers ?? defaultWorkers(size);
   // the workers boot (modules, WASM) while this thread reads and compiles the model
   const pool = startPool(o.workerFile ?? defaultWorkerFile(), workers);
   let model: Model;
@@ -90,7 +94,6 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const tally = new JobTally();
   const outSlots = new OutputSlots();
   const read: ReadStats = { bytes: 0, ms: 0 };
-  const size = statSync(o.catalogPath).size;
   // Parquet tasks are whole row groups (~100k rows): fewer in flight keeps peak memory under 1 GiB
   // progress counts the input of the chunks written, not the bytes read ahead of them
   const progress = { done: 0, total: size };
@@ -128,11 +131,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
 function settings(o: RepriceOptions) {
   const inFmt = formatOf(o.catalogPath);
   const outFmt = formatOf(o.outPath);
-  const workers = o.workers ?? Math.max(1, availableParallelism());
   const chunkSize = o.chunkSize ?? 32768;
-  if (!Number.isInteger(workers) || workers < 1) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${o.workers}`);
+  if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1)) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${o.workers}`);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RepricerError('INVALID_ARGUMENT', `--chunk-size must be an integer >= 1, got ${o.chunkSize}`);
-  return { inFmt, outFmt, workers, chunkSize, onError: o.onError ?? 'fail', policy: o.policy ?? {} };
+  return { inFmt, outFmt, chunkSize, onError: o.onError ?? 'fail', policy: o.policy ?? {} };
 }
 
 function openCatalog(file: string): number {

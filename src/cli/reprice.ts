@@ -54,7 +54,7 @@ export function register(program: Command): void {
     .requiredOption('--model <file>', 'model JSON (repricer.model/1)')
     .requiredOption('--catalog <file>', 'catalogue (.csv, .ndjson or .parquet)')
     .requiredOption('--out <file>', 'prices (.csv, .ndjson or .parquet); written via a temporary file, renamed on success')
-    .option('--workers <n>', 'worker threads (default: all cores)', int('--workers'))
+    .option('--workers <n>', 'worker threads (default: one per 512 MiB of catalogue, at least 1, at most the cores)', int('--workers'))
     .option('--chunk-size <k>', 'rows per task (default 32768)', int('--chunk-size'))
     .option('--policy <file>', 'guardrails JSON (bounds, maxChangePct, minMarginOverCost, rounding, breaker)')
     .option('--on-error <mode>', 'fail (default) stops at the first bad row; skip writes bad rows to <out>.rejects.csv', 'fail')
