@@ -1,8 +1,8 @@
 /**
  * Write-side file-system errors are OUTPUT_UNWRITABLE (exit 6) naming the output file and the
  * cause, without a stack trace, and leave no temporary file: a full disk (ENOSPC, on a 64 KiB
- * tmpfs mounted in a private mount namespace), a file-size limit (EFBIG, `ulimit -f`), an output
- * path that is a folder. Also `fit`: temporary files of its model left by a killed run are removed
+ * tmpfs mounted in a private mount namespace), a read-only file system (EROFS, found before any
+ * work), a file-size limit (EFBIG, `ulimit -f`), an output path that is a folder. Also `fit`: temporary files of its model left by a killed run are removed
  * and reported. Real processes throughout.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,26 @@ describe('a full disk', () => {
     expect(r.stderr).toContain(`repricer: error OUTPUT_UNWRITABLE: ${out}: cannot write the model: no space left on the device (ENOSPC)`);
     noStack(r.stderr);
     expect(r.stdout.trim().split('\n').at(-1)).toBe('left:');
+  });
+});
+
+describe('a read-only file system', () => {
+  it.skipIf(!canMount)('reprice and fit refuse the output folder before any work: OUTPUT_UNWRITABLE (EROFS)', () => {
+    const ro = mkdtempSync(join(dir, 'ro-'));
+    const run = (...args: string[]) => {
+      const r = spawnSync('unshare', ['-rm', 'sh', '-c', 'mount -t tmpfs -o ro tmpfs "$0" || exit 99; exec "$@"', ro, process.execPath, main, ...args], { encoding: 'utf8' });
+      return { status: r.status, stderr: r.stderr, stdout: r.stdout };
+    };
+    const out = join(ro, 'prices.csv');
+    const r = run('reprice', '--model', model, '--catalog', catalog, '--out', out, '--workers', '1');
+    expect(r.status).toBe(EXIT);
+    expect(r.stderr).toContain(`OUTPUT_UNWRITABLE: ${out}: cannot write the output: the folder ${ro} is not writable (EROFS)`);
+    expect(r.stdout).not.toContain('repriced');
+    const m = join(ro, 'model.json');
+    const f = run('fit', '--observations', observations, '--out', m, '--strategy', 'pooled', '--scale', '1');
+    expect(f.status).toBe(EXIT);
+    expect(f.stderr).toContain(`OUTPUT_UNWRITABLE: ${m}: cannot write the output: the folder ${ro} is not writable (EROFS)`);
+    noStack(f.stderr);
   });
 });
 

@@ -32,8 +32,8 @@ export function writeFileAtomic(file: string, data: string | Uint8Array, what = 
 
 /**
  * Check, before any work starts, that `file` can be written: its folder exists (else NOT_FOUND,
- * exit 4) and is a writable folder (else INVALID_ARGUMENT, exit 2), so a long job does not fail
- * at its end with a bare ENOENT.
+ * exit 4), is a folder (else INVALID_ARGUMENT, exit 2) and is writable, and `file` is not a folder
+ * (else OUTPUT_UNWRITABLE, exit 6), so a long job does not fail at its end.
  */
 export function checkOutputPath(file: string, what = 'output'): void {
   const dir = dirname(file) || '.';
@@ -46,8 +46,10 @@ export function checkOutputPath(file: string, what = 'output'): void {
   if (!isDir) throw new RepricerError('INVALID_ARGUMENT', `${file}: ${dir} is not a folder`, { file, folder: dir });
   try {
     accessSync(dir, constants.W_OK);
-  } catch {
-    throw new RepricerError('INVALID_ARGUMENT', `${file}: the ${what} folder ${dir} is not writable`, { file, folder: dir });
+  } catch (err) {
+    // no permission (EACCES) or a read-only file system (EROFS): the write would fail the same way
+    const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+    throw new RepricerError('OUTPUT_UNWRITABLE', `${file}: cannot write the ${what}: the folder ${dir} is not writable (${code})`, { file, folder: dir, errno: code });
   }
   // a folder in the output's place would only fail at the final rename, after all the work
   let isFolder = false;
