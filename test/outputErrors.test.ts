@@ -80,6 +80,19 @@ describe('a full disk', () => {
   });
 });
 
+describe('demo on a full disk', () => {
+  it.skipIf(!canMount)('the demo catalogue that does not fit: OUTPUT_UNWRITABLE naming it, no partial file', () => {
+    const full = mkdtempSync(join(dir, 'demo-'));
+    // 8 MiB: the demo model (~5 MB) fits, 200 000 SKUs of catalogue (~57 MB) do not
+    const script = 'mount -t tmpfs -o size=8m tmpfs "$0" || exit 99; "$@"; rc=$?; echo "left: $(ls -A "$0" | tr "\\n" " ")"; exit $rc';
+    const r = spawnSync('unshare', ['-rm', 'sh', '-c', script, full, process.execPath, main, 'demo', '--dir', full, '--workers', '1'], { encoding: 'utf8' });
+    expect(r.status).toBe(EXIT);
+    expect(r.stderr).toContain(`OUTPUT_UNWRITABLE: ${join(full, 'catalog-200000.csv')}: cannot write the demo catalogue: no space left on the device (ENOSPC)`);
+    noStack(r.stderr);
+    expect(r.stdout.trim().split('\n').at(-1)).toBe('left: model.json'); // no partial catalogue
+  });
+});
+
 describe('a read-only file system', () => {
   it.skipIf(!canMount)('reprice and fit refuse the output folder before any work: OUTPUT_UNWRITABLE (EROFS)', () => {
     const ro = mkdtempSync(join(dir, 'ro-'));

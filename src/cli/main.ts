@@ -4,7 +4,7 @@
  * program.ts; this file runs the program and maps errors to the catalogue's exit codes.
  */
 import { CommanderError } from 'commander';
-import { RepricerError, writeFailure } from '../core/errors.js';
+import { RepricerError, describeWriteError, writeFailure } from '../core/errors.js';
 import { buildProgram } from './program.js';
 
 export async function main(argv: string[]): Promise<void> {
@@ -20,7 +20,8 @@ export function reportAndExit(err: unknown): never {
   // a full disk or a read-only file system met by a write that does not name its file itself
   const code = (err as NodeJS.ErrnoException | null)?.code;
   if (!(err instanceof RepricerError) && (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG' || code === 'EROFS')) {
-    err = writeFailure((err as NodeJS.ErrnoException).path ?? 'an output file', 'output', err);
+    const path = (err as NodeJS.ErrnoException).path;
+    err = path !== undefined ? writeFailure(path, 'output', err) : new RepricerError('OUTPUT_UNWRITABLE', `cannot write an output file: ${describeWriteError(code)} (${code})`, { errno: code });
   }
   if (err instanceof RepricerError) {
     process.stderr.write(`repricer: error ${err.code}: ${err.message}\n`);

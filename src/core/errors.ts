@@ -85,6 +85,11 @@ const WRITE_ERRORS: Record<string, string> = {
   ENOENT: 'the folder or the temporary file disappeared',
 };
 
+/** A write-side errno code in words ("no space left on the device"). */
+export function describeWriteError(code: string): string {
+  return WRITE_ERRORS[code] ?? code;
+}
+
 /** The errno code of a Node file-system error, when it is one of the write-side codes above. */
 export function writeErrorCode(err: unknown): string | undefined {
   const code = (err as NodeJS.ErrnoException | null)?.code;
