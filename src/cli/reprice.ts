@@ -50,7 +50,7 @@ export async function repriceWithSignals(opts: Parameters<typeof runReprice>[0])
 export function register(program: Command): void {
   program
     .command('reprice')
-    .description('price every SKU of a catalogue with a fitted model, on all cores')
+    .description('price every SKU of a catalogue with a fitted model, on a pool of workers')
     .requiredOption('--model <file>', 'model JSON (repricer.model/1)')
     .requiredOption('--catalog <file>', 'catalogue (.csv, .ndjson or .parquet)')
     .requiredOption('--out <file>', 'prices (.csv, .ndjson or .parquet); written via a temporary file, renamed on success')
