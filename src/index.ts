@@ -1,6 +1,6 @@
 /**
  * The library entry: `import { … } from 'repricer'`. Learn a model from win/loss observations,
- * quote items with it, reprice a whole catalogue file on every core, or serve it over HTTP —
+ * quote items with it, reprice a whole catalogue file on a worker pool, or serve it over HTTP —
  * the same engine as the `repricer` command (docs/architecture.md).
  */
 export { RepricerError, ERROR_CATALOG, type ErrorCode } from './core/errors.js';

@@ -11,7 +11,7 @@ import { REASONS, STATUSES, reasonMaskPossible } from '../src/pricing/policy.js'
 const enc = new TextEncoder();
 const modelIds = ['A', 'B-1', 'ü', 'SKU-7', 'x y', '日本'];
 const header = ['product_id', 'f1', 'f2', 'cost', 'current_price', 'min_price', 'max_price', 'note'];
-const layout = resolveLayout('c.csv', header, ['f1', 'f2']);
+const layout = resolveLayout('c.csv', header, ['f1', 'f2'], { allowExtraColumns: true }); // 'note' is ignored
 
 for (const variant of ['simd', 'scalar'] as const) {
   const core = WasmCore.create({ variant });

@@ -12,7 +12,8 @@ import type { CatalogResult, CatalogTask } from './catalogTask.js';
 export const interrupted = () => new RepricerError('INTERRUPTED', 'interrupted; no output was written');
 
 /** A result in input order, with the task's output slot and input size. */
-export type ChunkResult = CatalogResult & { slot?: SharedArrayBuffer; inBytes: number };
+/** A worker's result with what the task carried: its output slot, and its input in bytes (text) and rows (Parquet ranges). */
+export type ChunkResult = CatalogResult & { slot?: SharedArrayBuffer; inBytes: number; inRows: number };
 
 export class ChunkQueue {
   failure: unknown;
@@ -50,7 +51,7 @@ export class ChunkQueue {
       .then(
         (r: CatalogResult) => {
           if (r.error && !this.failure) this.failure = new RepricerError(r.error.code as 'INPUT_ROW_INVALID', r.error.message, r.error.details);
-          this.pending.set(r.seq, { ...r, slot: task.outSlot, inBytes: task.bytes.length });
+          this.pending.set(r.seq, { ...r, slot: task.outSlot, inBytes: task.bytes.length, inRows: task.rows ? task.rows.end - task.rows.start : 0 });
         },
         (err: unknown) => {
           if (!this.failure) this.failure = this.signal?.aborted ? interrupted() : new RepricerError('WORKER_CRASHED', `chunk ${task.seq} (from line ${task.firstLine}) failed twice: ${(err as Error).message}`);

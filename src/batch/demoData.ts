@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { MODEL_FORMAT, type Model } from '../model/format.js';
 import { writeFileAtomic, tempPathFor } from '../core/atomic.js';
-import { renameSync } from 'node:fs';
+import { renameSync, rmSync } from 'node:fs';
 
 /** mulberry32: small, fast, seedable. */
 export function rng(seed: number): () => number {
@@ -62,25 +62,32 @@ export async function writeDemoCatalog(file: string, rows: number, spec: DemoSpe
   const d = spec.features;
   const tmp = tempPathFor(file);
   const out = createWriteStream(tmp);
-  const header = ['product_id', ...Array.from({ length: d }, (_, j) => `f${j + 1}`), 'cost', 'current_price', 'min_price', 'max_price'];
-  out.write(header.join(',') + '\n');
-  let buf: string[] = [];
-  for (let i = 0; i < rows; i++) {
-    const id = r() < 0.02 ? `NEW-${i}` : `SKU-${Math.floor(r() * spec.products)}`;
-    const fields: string[] = [id];
-    for (let j = 0; j < d; j++) fields.push((r() * 2 - 1).toFixed(4));
-    const cost = 8 + r() * 8;
-    fields.push(cost.toFixed(2), (18 + r() * 6).toFixed(2), r() < 0.1 ? (cost * 1.2).toFixed(2) : '', r() < 0.1 ? '30.00' : '');
-    buf.push(fields.join(','));
-    if (buf.length === 10000) {
-      if (!out.write(buf.join('\n') + '\n')) await once(out, 'drain');
-      buf = [];
+  try {
+    const header = ['product_id', ...Array.from({ length: d }, (_, j) => `f${j + 1}`), 'cost', 'current_price', 'min_price', 'max_price'];
+    out.write(header.join(',') + '\n');
+    let buf: string[] = [];
+    for (let i = 0; i < rows; i++) {
+      const id = r() < 0.02 ? `NEW-${i}` : `SKU-${Math.floor(r() * spec.products)}`;
+      const fields: string[] = [id];
+      for (let j = 0; j < d; j++) fields.push((r() * 2 - 1).toFixed(4));
+      const cost = 8 + r() * 8;
+      fields.push(cost.toFixed(2), (18 + r() * 6).toFixed(2), r() < 0.1 ? (cost * 1.2).toFixed(2) : '', r() < 0.1 ? '30.00' : '');
+      buf.push(fields.join(','));
+      if (buf.length === 10000) {
+        if (!out.write(buf.join('\n') + '\n')) await once(out, 'drain');
+        buf = [];
+      }
     }
+    if (buf.length) out.write(buf.join('\n') + '\n');
+    out.end();
+    await once(out, 'close');
+    renameSync(tmp, file);
+  } catch (err) {
+    // a full disk: no partial catalogue is left under the temporary name
+    out.destroy();
+    rmSync(tmp, { force: true });
+    throw err;
   }
-  if (buf.length) out.write(buf.join('\n') + '\n');
-  out.end();
-  await once(out, 'close');
-  renameSync(tmp, file);
 }
 
 export function writeDemoModel(file: string, spec: DemoSpec): void {

@@ -5,9 +5,8 @@
  * In-flight chunks are bounded, so memory stays flat whatever the catalogue size. Output goes to
  * a temporary file renamed only on success.
  */
-import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { resolve, extname } from 'node:path';
-import { availableParallelism } from 'node:os';
 import { TaskPool, compiledTaskFile } from '../pool/taskPool.js';
 import { RepricerError, readFailure } from '../core/errors.js';
 import { checkOutputPath } from '../core/atomic.js';
@@ -23,6 +22,7 @@ import { TextChunks, readTextLayout, type ReadStats, type TextChunk } from './te
 import { JobOutput } from './jobOutput.js';
 import { JobTally, type RepriceSummary } from './jobSummary.js';
 import { ChunkQueue, interrupted, type ChunkResult } from './chunkQueue.js';
+import { defaultWorkers } from './workerCount.js';
 
 export type { RepriceSummary } from './jobSummary.js';
 
@@ -34,6 +34,7 @@ export interface RepriceOptions {
   modelPath: string;
   catalogPath: string;
   outPath: string;
+  /** worker threads; default: by the catalogue's size (workerCount.ts) */
   workers?: number;
   /** rows per chunk */
   chunkSize?: number;
@@ -41,8 +42,15 @@ export interface RepriceOptions {
   onError?: 'fail' | 'skip';
   /** where rejected rows go with --on-error skip; default <out>.rejects.csv */
   rejectsPath?: string;
+  /** accept (and ignore) catalogue columns the job does not use, other than look-alikes of known ones */
+  allowExtraColumns?: boolean;
   signal?: AbortSignal;
-  onProgress?: (done: number, bytesRead: number, bytesTotal: number) => void;
+  /**
+   * After each chunk is written: rows written, and the share of the catalogue they are, as
+   * `done` of `total` (text: input bytes, header included, of the file's size; Parquet: rows of
+   * the file's row count). `done` reaches `total` when the last chunk is written.
+   */
+  onProgress?: (rows: number, done: number, total: number) => void;
   /** worker module override (tests use a worker that crashes) */
   workerFile?: string;
 }
@@ -62,12 +70,15 @@ export function defaultWorkerFile(): string {
 
 export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const t0 = performance.now();
-  const { inFmt, outFmt, workers, chunkSize, onError, policy } = settings(o);
+  const { inFmt, outFmt, chunkSize, onError, policy } = settings(o);
   // the outputs' folders are checked before any work starts (a missing one is NOT_FOUND)
   checkOutputPath(o.outPath);
   if (onError === 'skip') checkOutputPath(o.rejectsPath ?? `${o.outPath}.rejects.csv`, 'rejects');
   const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`);
   const inFd = openCatalog(o.catalogPath);
+  const size = fstatSync(inFd).size;
+  // by default as many workers as pay for the catalogue's size (workerCount.ts)
+  const workers = o.workers ?? defaultWorkers(size);
   // the workers boot (modules, WASM) while this thread reads and compiles the model
   const pool = startPool(o.workerFile ?? defaultWorkerFile(), workers);
   let model: Model;
@@ -83,19 +94,23 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const tally = new JobTally();
   const outSlots = new OutputSlots();
   const read: ReadStats = { bytes: 0, ms: 0 };
-  const size = statSync(o.catalogPath).size;
   // Parquet tasks are whole row groups (~100k rows): fewer in flight keeps peak memory under 1 GiB
+  // progress counts the input of the chunks written, not the bytes read ahead of them
+  const progress = { done: 0, total: size };
   const queue = new ChunkQueue(pool, o.signal, inFmt === 'parquet' ? workers + 1 : workers * 2, async (r) => {
     await writeResult(r, output, outSlots, tally);
-    o.onProgress?.(tally.rows, read.bytes, size);
+    progress.done += inFmt === 'parquet' ? r.inRows : r.inBytes;
+    o.onProgress?.(tally.rows, progress.done, progress.total);
   });
   try {
     await output.open(onError === 'skip');
-    const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read);
+    const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read, o.allowExtraColumns ?? false);
+    if (input.parquet) progress.total = input.parquet.rows;
+    else progress.done = input.text!.headerBytes;
     const base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError } as const;
     const d: Dispatch = { queue, inSlots: new SlotPool(), outSlots, signal: o.signal, base, seq: 0 };
     if (input.text) await dispatchText(d, input.text, chunkSize);
-    else await dispatchParquet(d, input.parquet!, o.chunkSize, { read, size });
+    else await dispatchParquet(d, input.parquet!, o.chunkSize);
     await queue.drain();
     const failure = queue.failure ?? (o.signal?.aborted ? interrupted() : undefined);
     if (failure) throw failure;
@@ -116,11 +131,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
 function settings(o: RepriceOptions) {
   const inFmt = formatOf(o.catalogPath);
   const outFmt = formatOf(o.outPath);
-  const workers = o.workers ?? Math.max(1, availableParallelism());
   const chunkSize = o.chunkSize ?? 32768;
-  if (!Number.isInteger(workers) || workers < 1) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${o.workers}`);
+  if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1)) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${o.workers}`);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RepricerError('INVALID_ARGUMENT', `--chunk-size must be an integer >= 1, got ${o.chunkSize}`);
-  return { inFmt, outFmt, workers, chunkSize, onError: o.onError ?? 'fail', policy: o.policy ?? {} };
+  return { inFmt, outFmt, chunkSize, onError: o.onError ?? 'fail', policy: o.policy ?? {} };
 }
 
 function openCatalog(file: string): number {
@@ -159,14 +173,14 @@ function shareCompiled(model: Model, modelPath: string): SharedModel {
 type Shape = ReturnType<typeof parquetShape> & { open: OpenParquet };
 
 /** The catalogue's layout, and its text reader or its Parquet shape. */
-async function openInput(file: string, fd: number, format: 'csv' | 'ndjson' | 'parquet', features: string[], read: ReadStats): Promise<{ layout: CatalogLayout; text?: TextChunks; parquet?: Shape }> {
+async function openInput(file: string, fd: number, format: 'csv' | 'ndjson' | 'parquet', features: string[], read: ReadStats, allowExtraColumns: boolean): Promise<{ layout: CatalogLayout; text?: TextChunks; parquet?: Shape }> {
   if (format === 'parquet') {
     const open = await openParquet(file);
     const parquet = { ...parquetShape(open), open };
-    return { layout: resolveLayout(file, parquet.columns, features), parquet };
+    return { layout: resolveLayout(file, parquet.columns, features, { allowExtraColumns }), parquet };
   }
   const text = new TextChunks(fd, format === 'csv', read);
-  return { layout: readTextLayout(text, file, format, features), text };
+  return { layout: readTextLayout(text, file, format, features, { allowExtraColumns }), text };
 }
 
 /** What dispatching tasks needs: the queue, the slots, and the fields every task of the job shares. */
@@ -214,7 +228,7 @@ async function dispatchText(d: Dispatch, text: TextChunks, chunkSize: number): P
 }
 
 /** Parquet input: a task per row range, which its worker reads itself. */
-async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | undefined, progress: { read: ReadStats; size: number }): Promise<void> {
+async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | undefined): Promise<void> {
   // a row group is decoded whole, so tasks follow row groups (split evenly when larger than
   // the chunk size, whose Parquet default is 131 072 rows)
   const ranges = parquetRanges(shape.rowGroups, chunkSize ?? 131072);
@@ -226,7 +240,6 @@ async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | un
     const outSlot = d.base.outFormat === 'parquet' ? d.outSlots.forRows(end - start) : undefined;
     const parquetMeta = parquetTaskMeta(shape.open, start, end);
     d.queue.submit({ ...d.base, seq: d.seq++, bytes: new Uint8Array(0), outSlot, rows: { start, end }, parquetMeta, firstLine: start + 1 });
-    progress.read.bytes = Math.round((end / shape.rows) * progress.size);
   }
 }
 

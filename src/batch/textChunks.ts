@@ -7,7 +7,7 @@
 import { readSync } from 'node:fs';
 import { parse as parseCsv } from 'csv-parse/sync';
 import { RepricerError } from '../core/errors.js';
-import { resolveLayout, type CatalogLayout } from '../records/catalogSchema.js';
+import { resolveLayout, type CatalogLayout, type LayoutOptions } from '../records/catalogSchema.js';
 
 const NL = 10;
 const QUOTE = 34;
@@ -72,6 +72,8 @@ export class TextChunks {
   /** a quote anywhere so far (CSV): cut with the quote-aware scanner from now on */
   private quoted = false;
   eof = false;
+  /** bytes of the first line when it was skipped (a CSV header, with its newline), else 0 */
+  headerBytes = 0;
 
   constructor(
     private readonly fd: number,
@@ -122,6 +124,7 @@ export class TextChunks {
   /** Consume the first line (a CSV header): chunks start at line 2. */
   skipFirstLine(): void {
     this.start = this.firstNl + 1;
+    this.headerBytes = this.start;
     this.line = 2;
   }
 
@@ -149,11 +152,11 @@ export class TextChunks {
 }
 
 /** The layout of a text catalogue from its first line: the CSV header (then skipped) or the first NDJSON object's keys. */
-export function readTextLayout(text: TextChunks, file: string, format: 'csv' | 'ndjson', features: string[]): CatalogLayout {
+export function readTextLayout(text: TextChunks, file: string, format: 'csv' | 'ndjson', features: string[], opts: LayoutOptions = {}): CatalogLayout {
   const first = text.firstLine(file);
   if (format === 'csv') {
     const header = (parseCsv(first) as string[][])[0] ?? [];
-    const layout = resolveLayout(file, header, features);
+    const layout = resolveLayout(file, header, features, opts);
     text.skipFirstLine();
     return layout;
   }
@@ -163,5 +166,5 @@ export function readTextLayout(text: TextChunks, file: string, format: 'csv' | '
   } catch {
     throw new RepricerError('INPUT_ROW_INVALID', `${file}:1: expected a JSON object per line`);
   }
-  return resolveLayout(file, Object.keys(obj), features);
+  return resolveLayout(file, Object.keys(obj), features, opts);
 }

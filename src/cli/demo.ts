@@ -4,6 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeDemoCatalog, writeDemoModel } from '../batch/demoData.js';
 import { printSummary, repriceWithSignals } from './reprice.js';
+import { writeFailure } from '../core/errors.js';
 
 export function register(program: Command): void {
   program
@@ -20,7 +21,9 @@ export function register(program: Command): void {
       if (!existsSync(model)) writeDemoModel(model, spec);
       if (!existsSync(catalog)) {
         process.stderr.write(`generating ${o.skus} demo SKUs in ${catalog}\n`);
-        await writeDemoCatalog(catalog, o.skus, spec);
+        await writeDemoCatalog(catalog, o.skus, spec).catch((err: unknown) => {
+          throw writeFailure(catalog, 'demo catalogue', err);
+        });
       }
       const out = join(o.dir, 'prices.csv');
       const policy = { maxChangePct: 30, minMarginOverCost: 1.1, rounding: { step: 0.01 } };

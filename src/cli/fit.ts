@@ -5,10 +5,11 @@
 import type { Command } from 'commander';
 import { RepricerError } from '../core/errors.js';
 import { saveModel } from '../model/format.js';
-import { checkOutputPath } from '../core/atomic.js';
+import { checkOutputPath, removeStaleTemps } from '../core/atomic.js';
 import { fitObservationsFile, type FitOptions } from '../model/fit.js';
 import { STRATEGIES, type Strategy } from '../model/tsmt.js';
 import type { NoiseFamily } from '../core/validate.js';
+import type { ReadObservationsOptions } from '../model/observations.js';
 
 export interface FitCommandOptions {
   observations: string;
@@ -23,6 +24,7 @@ export interface FitCommandOptions {
   reservation?: string;
   intercept?: boolean;
   workers?: string;
+  allowExtraColumns?: boolean;
 }
 
 function positive(name: string, v: string): number {
@@ -32,8 +34,8 @@ function positive(name: string, v: string): number {
 }
 
 /** Turn CLI strings into FitOptions (throws INVALID_ARGUMENT naming the option). */
-export function parseFitOptions(o: FitCommandOptions): FitOptions & { features?: string[]; intercept?: boolean } {
-  const out: FitOptions & { features?: string[]; intercept?: boolean } = {};
+export function parseFitOptions(o: FitCommandOptions): FitOptions & ReadObservationsOptions {
+  const out: FitOptions & ReadObservationsOptions = {};
   const strategy = o.strategy ?? 'tsmt';
   if (!STRATEGIES.includes(strategy as Strategy)) throw new RepricerError('INVALID_ARGUMENT', `--strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
   out.strategy = strategy as Strategy;
@@ -62,6 +64,7 @@ export function parseFitOptions(o: FitCommandOptions): FitOptions & { features?:
     out.features = f;
   }
   if (o.intercept === false) out.intercept = false;
+  if (o.allowExtraColumns) out.allowExtraColumns = true;
   if (o.workers !== undefined) {
     const w = Number(o.workers);
     if (o.workers.trim() === '' || !Number.isInteger(w) || w < 1) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${JSON.stringify(o.workers)}`);
@@ -70,15 +73,20 @@ export function parseFitOptions(o: FitCommandOptions): FitOptions & { features?:
   return out;
 }
 
-/** The command's action, callable directly (tests). Returns a one-line summary. */
+/**
+ * The command's action, callable directly (tests). Returns a one-line summary, after a line for
+ * each temporary model file of a killed run that was removed.
+ */
 export async function runFit(o: FitCommandOptions): Promise<string> {
   const opts = parseFitOptions(o);
   checkOutputPath(o.out); // before the fit, not after it
+  // a run killed while saving (SIGKILL) leaves its temporary file beside the model
+  const stale = removeStaleTemps(o.out).map((f) => `removed ${f}, a temporary file left by a run that was killed\n`);
   const model = await fitObservationsFile(o.observations, opts);
-  saveModel(o.out, model);
+  saveModel(o.out, model); // through a temporary file, flushed to disk before the rename
   const nProducts = Object.keys(model.products).length;
   const lam = model.fit.lambda ? ` c_lambda=${model.fit.lambda.c}` : '';
-  return `repricer fit: ${String(model.fit.rows)} rows, ${nProducts} products, strategy ${model.strategy}${lam}, noise ${model.noise.family} scale ${model.noise.scale.toPrecision(4)}${model.noise.estimated ? ' (estimated)' : ''}, radius ${model.radius.toPrecision(4)}, converged ${model.fit.converged} -> ${o.out}`;
+  return `${stale.join('')}repricer fit: ${String(model.fit.rows)} rows, ${nProducts} products, strategy ${model.strategy}${lam}, noise ${model.noise.family} scale ${model.noise.scale.toPrecision(4)}${model.noise.estimated ? ' (estimated)' : ''}, radius ${model.radius.toPrecision(4)}, converged ${model.fit.converged} -> ${o.out}`;
 }
 
 export function register(program: Command): void {
@@ -97,6 +105,7 @@ export function register(program: Command): void {
     .option('--reservation <c>', 'payoff when we do not trade, stored as model.reservation', '0')
     .option('--no-intercept', 'do not add an intercept coefficient')
     .option('--workers <n>', 'worker threads for the fit (stage-I passes over row ranges, stage II across the pool)', '1')
+    .option('--allow-extra-columns', 'with --features, ignore the other columns (default: an error); a look-alike of a known column stays an error')
     .action(async (o: FitCommandOptions) => {
       const msg = await runFit(o);
       process.stderr.write(msg + '\n');

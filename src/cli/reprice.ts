@@ -50,18 +50,19 @@ export async function repriceWithSignals(opts: Parameters<typeof runReprice>[0])
 export function register(program: Command): void {
   program
     .command('reprice')
-    .description('price every SKU of a catalogue with a fitted model, on all cores')
+    .description('price every SKU of a catalogue with a fitted model, on a pool of workers')
     .requiredOption('--model <file>', 'model JSON (repricer.model/1)')
     .requiredOption('--catalog <file>', 'catalogue (.csv, .ndjson or .parquet)')
     .requiredOption('--out <file>', 'prices (.csv, .ndjson or .parquet); written via a temporary file, renamed on success')
-    .option('--workers <n>', 'worker threads (default: all cores)', int('--workers'))
+    .option('--workers <n>', 'worker threads (default: one per 512 MiB of catalogue, at least 1, at most the cores)', int('--workers'))
     .option('--chunk-size <k>', 'rows per task (default 32768)', int('--chunk-size'))
     .option('--policy <file>', 'guardrails JSON (bounds, maxChangePct, minMarginOverCost, rounding, breaker)')
     .option('--on-error <mode>', 'fail (default) stops at the first bad row; skip writes bad rows to <out>.rejects.csv', 'fail')
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string }) => {
+    .option('--allow-extra-columns', 'ignore catalogue columns the model does not use (default: an error); a look-alike of a known column stays an error')
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
-      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError });
+      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true });
       printSummary(s);
       process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}\n`);
     });

@@ -100,9 +100,9 @@ export function runSimulateRfq(o: SimulateRfqOptions, log: (s: string) => void =
   const res = simulateRfq(defaultCore(), cfg, (k) => log(`instance ${k + 1}/${cfg.instances} done (${((Date.now() - t0) / 1000).toFixed(1)} s)`));
   const summary = summarize(res);
   mkdirSync(o.out, { recursive: true });
-  writeFileAtomic(join(o.out, 'regret.csv'), regretCsv(res));
-  writeFileAtomic(join(o.out, 'regret.svg'), regretSvg(res));
-  writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(join(o.out, 'regret.csv'), regretCsv(res), 'simulation results');
+  writeFileAtomic(join(o.out, 'regret.svg'), regretSvg(res), 'simulation results');
+  writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n', 'simulation results');
   return summary;
 }
 
@@ -166,8 +166,8 @@ export function runSimulateColdStart(o: SimulateColdStartOptions, log: (s: strin
     lambdaCPerInstance: res.lambdaC,
   };
   mkdirSync(o.out, { recursive: true });
-  writeFileAtomic(join(o.out, 'coldstart.csv'), coldStartCsv(res));
-  writeFileAtomic(join(o.out, 'coldstart.json'), JSON.stringify(summary, null, 2) + '\n');
+  writeFileAtomic(join(o.out, 'coldstart.csv'), coldStartCsv(res), 'simulation results');
+  writeFileAtomic(join(o.out, 'coldstart.json'), JSON.stringify(summary, null, 2) + '\n', 'simulation results');
   return summary;
 }
 

@@ -1,13 +1,18 @@
 /** Write-then-rename helpers: a failed write never leaves a partial file in place of a good one. */
 import { accessSync, closeSync, constants, fsyncSync, openSync, readdirSync, statSync, writeSync, renameSync, rmSync } from 'node:fs';
-import { RepricerError } from './errors.js';
+import { RepricerError, writeFailure } from './errors.js';
 import { dirname, basename, join } from 'node:path';
 
 export function tempPathFor(file: string): string {
   return join(dirname(file), `.${basename(file)}.${process.pid}.${Date.now().toString(36)}.tmp`);
 }
 
-export function writeFileAtomic(file: string, data: string | Uint8Array): void {
+/**
+ * Write `file` through a temporary file beside it, flushed to disk and renamed into place. A
+ * file-system error (a full disk, no permission) is OUTPUT_UNWRITABLE naming `file` and `what` it
+ * is, and leaves neither the temporary file nor a partial `file`.
+ */
+export function writeFileAtomic(file: string, data: string | Uint8Array, what = 'output'): void {
   const tmp = tempPathFor(file);
   try {
     const fd = openSync(tmp, 'w');
@@ -21,14 +26,14 @@ export function writeFileAtomic(file: string, data: string | Uint8Array): void {
     renameSync(tmp, file);
   } catch (err) {
     rmSync(tmp, { force: true });
-    throw err;
+    throw writeFailure(file, what, err);
   }
 }
 
 /**
  * Check, before any work starts, that `file` can be written: its folder exists (else NOT_FOUND,
- * exit 4) and is a writable folder (else INVALID_ARGUMENT, exit 2), so a long job does not fail
- * at its end with a bare ENOENT.
+ * exit 4), is a folder (else INVALID_ARGUMENT, exit 2) and is writable, and `file` is not a folder
+ * (else OUTPUT_UNWRITABLE, exit 6), so a long job does not fail at its end.
  */
 export function checkOutputPath(file: string, what = 'output'): void {
   const dir = dirname(file) || '.';
@@ -41,9 +46,19 @@ export function checkOutputPath(file: string, what = 'output'): void {
   if (!isDir) throw new RepricerError('INVALID_ARGUMENT', `${file}: ${dir} is not a folder`, { file, folder: dir });
   try {
     accessSync(dir, constants.W_OK);
-  } catch {
-    throw new RepricerError('INVALID_ARGUMENT', `${file}: the ${what} folder ${dir} is not writable`, { file, folder: dir });
+  } catch (err) {
+    // no permission (EACCES) or a read-only file system (EROFS): the write would fail the same way
+    const code = (err as NodeJS.ErrnoException).code ?? 'EACCES';
+    throw new RepricerError('OUTPUT_UNWRITABLE', `${file}: cannot write the ${what}: the folder ${dir} is not writable (${code})`, { file, folder: dir, errno: code });
   }
+  // a folder in the output's place would only fail at the final rename, after all the work
+  let isFolder = false;
+  try {
+    isFolder = statSync(file).isDirectory();
+  } catch {
+    // absent: it will be created
+  }
+  if (isFolder) throw new RepricerError('OUTPUT_UNWRITABLE', `${file}: cannot write the ${what}: it is a folder`, { file, errno: 'EISDIR' });
 }
 
 /** Flush a written file to disk (before it is renamed into place). */

@@ -23,6 +23,8 @@ export const ERROR_CATALOG = {
   CONFLICT: { status: 409, exit: 2, message: 'the request conflicts with the current state' },
   HEADERS_TOO_LARGE: { status: 431, exit: 2, message: 'the request header fields are too large' },
   REQUEST_TIMEOUT: { status: 408, exit: 2, message: 'the request was not received in time' },
+  // output file-system errors (a full disk, no permission, a read-only file system)
+  OUTPUT_UNWRITABLE: { status: 500, exit: 6, message: 'an output file cannot be written (disk full, no permission, read-only file system)' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;
@@ -63,4 +65,47 @@ export function readFailure(file: string, what: string, err: unknown): RepricerE
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT' || code === 'ENOTDIR') return new RepricerError('NOT_FOUND', `${file}: no such ${what} file`, { file });
   return new RepricerError('INPUT_UNREADABLE', `${file}: cannot read ${what} (${code ?? String(err)})`, { file });
+}
+
+/** What a write-side file-system error code means, for messages; undefined for codes that are not. */
+const WRITE_ERRORS: Record<string, string> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'the file is larger than this process may write',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'read-only file system',
+  EIO: 'input/output error',
+  EISDIR: 'it is a folder',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENAMETOOLONG: 'the name is too long',
+  EMFILE: 'too many open files',
+  ENFILE: 'too many open files in the system',
+  EBADF: 'the file was closed',
+  EEXIST: 'the file exists',
+  EXDEV: 'the temporary file is on another file system',
+  ENOENT: 'the folder or the temporary file disappeared',
+};
+
+/** A write-side errno code in words ("no space left on the device"). */
+export function describeWriteError(code: string): string {
+  return WRITE_ERRORS[code] ?? code;
+}
+
+/** The errno code of a Node file-system error, when it is one of the write-side codes above. */
+export function writeErrorCode(err: unknown): string | undefined {
+  const code = (err as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && code in WRITE_ERRORS ? code : undefined;
+}
+
+/**
+ * A failed write of an output file: OUTPUT_UNWRITABLE naming the file, what it is ("prices",
+ * "model", ...) and the cause in words with its errno code, without a stack trace. Anything that
+ * is not a write-side file-system error is returned unchanged.
+ */
+export function writeFailure(file: string, what: string, err: unknown): unknown {
+  if (err instanceof RepricerError) return err;
+  const code = writeErrorCode(err);
+  if (code === undefined) return err;
+  return new RepricerError('OUTPUT_UNWRITABLE', `${file}: cannot write the ${what}: ${WRITE_ERRORS[code]} (${code})`, { file, errno: code });
 }

@@ -175,6 +175,7 @@ export async function fitObservationsFile(file: string, opts: FitOptions & ReadO
   const readOpts: ReadObservationsOptions = {};
   if (opts.features) readOpts.features = opts.features;
   if (opts.intercept !== undefined) readOpts.intercept = opts.intercept;
+  if (opts.allowExtraColumns !== undefined) readOpts.allowExtraColumns = opts.allowExtraColumns;
   const table = await readObservations(file, readOpts);
   return fitTableAsync(table, opts, core ?? defaultCore());
 }

@@ -155,7 +155,7 @@ export function serializeModel(m: Model): string {
 /** Validate, then write via a temporary file and rename: a failed save leaves no partial file. */
 export function saveModel(file: string, m: Model): void {
   validateModel(m);
-  writeFileAtomic(file, serializeModel(m));
+  writeFileAtomic(file, serializeModel(m), 'model');
 }
 
 /** Number of coefficients D (intercept + features). */

@@ -30,6 +30,12 @@ export interface ReadObservationsOptions {
   features?: string[];
   /** Prepend a constant-1 column to the design matrix (default true). */
   intercept?: boolean;
+  /**
+   * With `features`, accept (and ignore) the columns that are neither reserved nor among the
+   * features (default: an error naming them). A look-alike of a missing reserved column stays an
+   * error.
+   */
+  allowExtraColumns?: boolean;
 }
 
 export interface ObservationTable {
@@ -206,6 +212,17 @@ function layoutFromHeader(file: string, header: string[], opts: ReadObservations
     }
   }
   if (new Set(features).size !== features.length) throw new RepricerError('INVALID_ARGUMENT', `features: duplicate names in ${features.join(',')}`);
+  // with a feature list, any other column would be ignored: an error unless asked for
+  const wanted = new Set<string>([...RESERVED_COLUMNS, ...features]);
+  const extra = names.filter((h) => !wanted.has(h));
+  if (extra.length && !opts.allowExtraColumns) {
+    const them = extra.length > 1 ? 'them' : 'it';
+    throw new RepricerError(
+      'INPUT_UNREADABLE',
+      `${file}:1: unexpected column${extra.length > 1 ? 's' : ''} ${extra.map((h) => JSON.stringify(h)).join(', ')}: with --features, observations have product_id, price, won, competitor_price, optionally weight, and the features ${features.join(', ')}; remove ${them}, add ${them} to --features, or pass --allow-extra-columns to ignore ${them}`,
+      { file, line: 1, columns: extra },
+    );
+  }
   return {
     features,
     featureIdx: features.map((f) => names.indexOf(f)),

@@ -19,7 +19,22 @@ export interface CatalogLayout {
   header: string[];
 }
 
-export function resolveLayout(file: string, header: string[], features: string[]): CatalogLayout {
+export interface LayoutOptions {
+  /** accept (and ignore) columns that are neither known nor a look-alike of one (default: an error) */
+  allowExtraColumns?: boolean;
+}
+
+/** How an extra column is named in a message (a blank header cell by its position). */
+export function columnLabel(name: string, index: number): string {
+  return name === '' ? `(unnamed column ${index + 1})` : JSON.stringify(name);
+}
+
+/** Up to eight names, then how many there are in all. */
+function namesList(names: readonly string[]): string {
+  return names.length <= 8 ? names.join(', ') : `${names.slice(0, 8).join(', ')}, … (${names.length} in all)`;
+}
+
+export function resolveLayout(file: string, header: string[], features: string[], opts: LayoutOptions = {}): CatalogLayout {
   const pos = new Map<string, number>();
   header.forEach((h, i) => pos.set(h.trim(), i));
   const names = [...pos.keys()];
@@ -46,6 +61,18 @@ export function resolveLayout(file: string, header: string[], features: string[]
   }
   const productId = need('product_id');
   const feats = features.map(need);
+  // any other column is an error unless the caller accepts extra columns: a column the job would
+  // ignore is more often a mistake (a feature the model does not have, a wrong export) than not
+  const known = new Set<string>([...used, ...OPTIONAL_CATALOG_COLUMNS]);
+  const extra = header.map((h, i) => ({ h: h.trim(), i })).filter(({ h }) => !known.has(h));
+  if (extra.length && !opts.allowExtraColumns) {
+    const list = extra.map(({ h, i }) => columnLabel(h, i)).join(', ');
+    throw new RepricerError(
+      'INPUT_UNREADABLE',
+      `${file}:1: unexpected column${extra.length > 1 ? 's' : ''} ${list}: a catalogue has product_id, the model's features (${namesList(features)}) and optionally ${OPTIONAL_CATALOG_COLUMNS.join(', ')}; remove ${extra.length > 1 ? 'them' : 'it'}, or pass --allow-extra-columns to ignore ${extra.length > 1 ? 'them' : 'it'}`,
+      { file, line: 1, columns: extra.map(({ h }) => h) },
+    );
+  }
   const opt = (name: string) => pos.get(name) ?? -1;
   return {
     productId,

@@ -1,0 +1,39 @@
+/**
+ * The command-line program without running it: every command module registers itself (each
+ * exports `register(program)`). main.ts parses the arguments with it; a test walks it to check
+ * that the README documents every command and option.
+ */
+import { Command } from 'commander';
+
+type CommandModule = { register: (p: Command) => void };
+
+/** The command modules, in the order of the help text. */
+const COMMANDS: Record<string, () => Promise<CommandModule>> = {
+  fit: () => import('./fit.js'),
+  reprice: () => import('./reprice.js'),
+  serve: () => import('./serve.js'),
+  simulate: () => import('./simulate.js'),
+  demo: () => import('./demo.js'),
+  bench: () => import('./bench.js'),
+};
+
+export async function buildProgram(): Promise<Command> {
+  const program = new Command();
+  program.name('repricer').description('Dynamic pricing engine: learn from censored win/loss data, quote optimal prices, reprice catalogues').version('0.1.0');
+  program.showHelpAfterError();
+  // usage errors (unknown command or option, a missing required option or argument) exit with
+  // INVALID_ARGUMENT's code 2, as the error table says, not commander's 1; help and version exit 0.
+  // Subcommands inherit this (they are added after it).
+  program.exitOverride();
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    let mod: CommandModule;
+    try {
+      mod = await load();
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`${name}.js`)) continue;
+      throw err;
+    }
+    mod.register(program);
+  }
+  return program;
+}
