@@ -3,7 +3,10 @@
 // non-zero code and the host re-parses the whole chunk with the JavaScript path, which names
 // file, line and column. The numbers are exactly Number()'s: with <= 15 significant digits and
 // |exponent| <= 22 one IEEE multiply or divide of exact values is correctly rounded (Clinger's
-// fast path); any other well-formed decimal is listed for the host to convert with Number().
+// fast path), with up to 19 significant digits by Eisel-Lemire (assembly/eiselLemire.ts, exact or
+// declined); any other well-formed decimal is listed for the host to convert with Number().
+
+import { eiselLemire, eiselLemireValue } from './eiselLemire';
 
 // Column roles (the host maps the header onto these).
 const ROLE_IGNORE: i32 = -1;
@@ -138,6 +141,12 @@ function scanNumber(src: usize, len: i32): i32 {
     fieldValue = neg ? -v : v;
     return FIELD_VALUE;
   }
+  // 16 to 19 significant digits (a shortest round-trip printer's output) or a larger exponent:
+  // Eisel-Lemire, exact or declined (then the host's Number() converts the text)
+  if (sig <= 19 && mant != 0 && eiselLemire(mant, e10)) {
+    fieldValue = neg ? -eiselLemireValue : eiselLemireValue;
+    return FIELD_VALUE;
+  }
   return FIELD_SLOW;
 }
 
@@ -162,12 +171,14 @@ function skipText(src: usize, len: i32): bool {
  * quadruples (target byte address, field start, field end, 1 when the value may not be negative)
  * with the target pre-set to NaN. `out` (i32 x 4) receives rows, lines, slow count and, when the
  * scan stops early, the 0-based line. A chunk with a quote anywhere ends the scan (SCAN_BAD_ROW).
- * Empty lines are skipped; columns beyond the header are ignored (as the JavaScript path does).
+ * Empty lines are skipped. With `strictWidth` a row with more or fewer fields than the header
+ * ends the scan; without it (catalogues) fields beyond the header are ignored and missing trailing
+ * optional fields are blank, as the catalogue's JavaScript path reads them.
  */
 export function parseCatalogCsv(
   src: usize, len: i32, roles: usize, width: i32, D: i32, intercept: i32, cap: i32,
   x: usize, cost: usize, cur: usize, minP: usize, maxP: usize,
-  idStart: usize, idLen: usize, slow: usize, slowCap: i32, out: usize,
+  idStart: usize, idLen: usize, slow: usize, slowCap: i32, out: usize, strictWidth: i32,
 ): i32 {
   const F = D - intercept;
   let n: i32 = 0;
@@ -251,7 +262,9 @@ export function parseCatalogCsv(
       }
       break;
     }
-    if (seen != F || !hasId) return bad(out, line);
+    // with `strictWidth` (observations: the reference reader refuses them) a row with more or
+    // fewer fields than the header goes to the JavaScript path, which names it
+    if (seen != F || !hasId || (strictWidth != 0 && col + 1 != width)) return bad(out, line);
     if (pos < len && load<u8>(src + <usize>pos) == 13) pos++;
     if (pos < len && load<u8>(src + <usize>pos) == 10) pos++;
     n++;

@@ -172,7 +172,7 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   if (layout.currentPrice >= 0) r[layout.currentPrice] = ROLE.current;
   if (layout.minPrice >= 0) r[layout.minPrice] = ROLE.min;
   if (layout.maxPrice >= 0) r[layout.maxPrice] = ROLE.max;
-  const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, cost, cur, minP, maxP, idStart, idLen, slow, slowCap, out);
+  const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, cost, cur, minP, maxP, idStart, idLen, slow, slowCap, out, 0);
   if (rc !== 0) {
     a.release(start);
     return null;

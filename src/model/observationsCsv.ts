@@ -1,0 +1,210 @@
+/**
+ * The fast reader of an observations CSV: the file in blocks of whole lines, each parsed into
+ * columns by the WASM CSV kernel the batch job uses for catalogues (parseCatalogCsv, with the
+ * observation columns in the kernel's numeric roles), checked in bulk, and appended to the same
+ * column store as the reference reader (observations.ts).
+ *
+ * It is an accelerator, not a second definition: a block the kernel declines (a quote, a blank
+ * line, a short or long row, a blank or malformed number, `true`/`false` in `won`, a negative
+ * competitor price) or whose values break a rule (a won row without competitor price, `won`
+ * other than 0/1, a padded product id) is read by the reference row parser (csv-parse and the
+ * same `addRow`), which accepts it or names file, line and column exactly as before. A file with a
+ * `"` anywhere is read by the reference reader from the start: a quoted field may hold a newline,
+ * which the block cutting cannot see. Measured in bench/RESULTS.md ("Fit ingest").
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { parse as parseCsvSync } from 'csv-parse/sync';
+import type { WasmCore } from '../core/wasm.js';
+import { RepricerError, readFailure, rowError } from '../core/errors.js';
+import { Builder, addRow, layoutFromHeader, type Layout, type ObservationTable, type ReadObservationsOptions } from './observationRows.js';
+
+/** The kernel's column roles (assembly/catalogCsv.ts), with the observation column each carries. */
+const ROLE = { ignore: -1, id: 0, price: 1, won: 2, competitor: 3, weight: 4, feature: 16 } as const;
+
+const BLOCK = 8 << 20;
+const NL = 10;
+const QUOTE = 34;
+
+/** Thrown inside the reader when the file needs the reference reader from the start. */
+class QuotedFile extends Error {}
+
+/**
+ * Read an observations CSV; null when the file has a quote and must go to the reference reader.
+ * Errors are the reference reader's (INPUT_ROW_INVALID naming file, line and column).
+ */
+export function readObservationsCsvFast(core: WasmCore, file: string, opts: ReadObservationsOptions = {}): ObservationTable | null {
+  const intercept = opts.intercept ?? true;
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch (err) {
+    throw readFailure(file, 'observations', err);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    let buf = Buffer.allocUnsafe(Math.min(BLOCK, Math.max(size, 1)) + 1);
+    let have = 0; // bytes of buf in use (a partial line carried over)
+    let pos = 0; // file offset read so far
+    let line = 1; // the file line of buf[0]
+    let L: Layout | undefined;
+    let b: Builder | undefined;
+    for (;;) {
+      if (have === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2); // one line longer than a block
+        buf.copy(bigger, 0, 0, have);
+        buf = bigger;
+      }
+      const got = pos < size ? readSync(fd, buf, have, buf.length - have, pos) : 0;
+      pos += got;
+      const end = have + got;
+      const last = got === 0;
+      if (end === 0) break;
+      const cut = last ? end : buf.lastIndexOf(NL, end - 1) + 1;
+      if (cut === 0 && !last) {
+        have = end; // no newline yet: read on
+        continue;
+      }
+      let block = buf.subarray(0, cut);
+      if (block.indexOf(QUOTE) !== -1) throw new QuotedFile();
+      if (!L) {
+        const h = block.indexOf(NL);
+        const headerBytes = block.subarray(0, h === -1 ? block.length : h + 1);
+        const header = parseCsvSync(headerBytes, { bom: true, relax_column_count: true }) as string[][];
+        if (header.length === 0) throw new RepricerError('INPUT_UNREADABLE', `${file}: empty file (no header row)`, { file, line: 1 });
+        L = layoutFromHeader(file, header[0], opts);
+        b = new Builder(L.features.length + (intercept ? 1 : 0));
+        block = block.subarray(headerBytes.length);
+        line = 2;
+        // the row count from the first block's line length: one allocation instead of doublings
+        let firstLines = 0;
+        for (let i = block.indexOf(NL); i !== -1; i = block.indexOf(NL, i + 1)) firstLines++;
+        if (firstLines > 0) b.expect(((size - headerBytes.length) / block.length) * firstLines * 1.02 + 16);
+      }
+      if (block.length) line = readBlock(core, file, block, line, L, b!, intercept);
+      buf.copy(buf, 0, cut, end);
+      have = end - cut;
+      if (last) break;
+    }
+    if (!L || !b) throw new RepricerError('INPUT_UNREADABLE', `${file}: empty file (no header row)`, { file, line: 1 });
+    return b.finish(file, 'csv', L.features, intercept);
+  } catch (err) {
+    if (err instanceof QuotedFile) return null;
+    throw err;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Parse one block of whole lines starting at file line `line`; returns the line after it. */
+function readBlock(core: WasmCore, file: string, bytes: Uint8Array, line: number, L: Layout, b: Builder, intercept: boolean): number {
+  let lines = 0;
+  for (let i = bytes.indexOf(NL); i !== -1; i = bytes.indexOf(NL, i + 1)) lines++;
+  if (bytes[bytes.length - 1] !== NL) lines++;
+  if (!readBlockFast(core, bytes, lines, line, L, b, intercept)) readBlockReference(file, bytes, line, L, b, intercept);
+  return line + lines;
+}
+
+/** The kernel's path; false (nothing appended) when the block needs the reference parser. */
+function readBlockFast(core: WasmCore, bytes: Uint8Array, lines: number, line: number, L: Layout, b: Builder, intercept: boolean): boolean {
+  const a = core.arena;
+  const mark = a.mark();
+  try {
+    const width = L.width;
+    const D = b.D;
+    const cap = lines + 1;
+    const slowCap = cap * width;
+    const src = a.allocBytes(bytes.length);
+    const roles = a.allocBytes(4 * width);
+    const x = a.alloc(cap * D);
+    const price = a.alloc(cap);
+    const won = a.alloc(cap);
+    const comp = a.alloc(cap);
+    const weight = a.alloc(cap);
+    const idStart = a.allocBytes(4 * cap);
+    const idLen = a.allocBytes(4 * cap);
+    const slow = a.allocBytes(16 * slowCap);
+    const out = a.allocBytes(16);
+    let mem = core.memory.buffer;
+    new Uint8Array(mem, src, bytes.length).set(bytes);
+    const r = new Int32Array(mem, roles, width).fill(ROLE.ignore);
+    r[L.iProduct] = ROLE.id;
+    r[L.iPrice] = ROLE.price;
+    r[L.iWon] = ROLE.won;
+    r[L.iComp] = ROLE.competitor;
+    if (L.iWeight >= 0) r[L.iWeight] = ROLE.weight;
+    L.featureIdx.forEach((col, j) => (r[col] = ROLE.feature + j));
+    const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, price, won, comp, weight, idStart, idLen, slow, slowCap, out, 1);
+    if (rc !== 0) return false;
+    mem = core.memory.buffer;
+    const o = new Int32Array(mem, out, 4);
+    const n = o[0];
+    if (o[1] !== n || n !== lines) return false; // blank lines: rows and lines differ
+    const nSlow = o[2];
+    if (nSlow > 0) {
+      // numbers beyond the kernel's exact fast path (more than 15 significant digits, as written
+      // by a shortest round-trip printer): Number() of a slice of the block as one string
+      const f = new Float64Array(mem);
+      const s = new Int32Array(mem, slow, 4 * nSlow);
+      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+      for (let k = 0; k < nSlow; k++) {
+        const v = Number(text.slice(s[4 * k + 1], s[4 * k + 2]));
+        if (!Number.isFinite(v) || (s[4 * k + 3] === 1 && v < 0)) return false;
+        f[s[4 * k] >> 3] = v;
+      }
+    }
+    const P = new Float64Array(mem, price, n);
+    const W = new Float64Array(mem, won, n);
+    const C = new Float64Array(mem, comp, n);
+    const G = new Float64Array(mem, weight, n);
+    // the reference reader's rules, in bulk (observations.ts addRow)
+    for (let i = 0; i < n; i++) {
+      const w = W[i];
+      if (!Number.isFinite(P[i]) || (w !== 0 && w !== 1) || (w === 1 && !Number.isFinite(C[i]))) return false;
+    }
+    const ids = new Array<string>(n);
+    const st = new Int32Array(mem, idStart, n);
+    const ln = new Int32Array(mem, idLen, n);
+    const text = Buffer.from(mem);
+    for (let i = 0; i < n; i++) {
+      const s = src + st[i];
+      const e = s + ln[i];
+      if (text[s] === 32 || text[e - 1] === 32) return false; // the reference reader trims ids
+      ids[i] = text.toString('utf8', s, e);
+    }
+    const r0 = b.reserve(n);
+    b.x.set(new Float64Array(mem, x, n * D), r0 * D);
+    b.price.set(P, r0);
+    b.won.set(W, r0);
+    for (let i = 0; i < n; i++) {
+      const k = r0 + i;
+      // a competitor price on a lost row parses but is ignored (censored)
+      b.competitor[k] = W[i] === 1 ? C[i] : NaN;
+      const g = Number.isNaN(G[i]) ? 1 : G[i];
+      b.weight[k] = g;
+      if (g !== 1) b.anyWeight = true;
+      b.product[k] = b.productIndex(ids[i]);
+      b.lines[k] = line + i;
+    }
+    return true;
+  } finally {
+    a.release(mark);
+  }
+}
+
+/** The reference row parser on one block: the same rules and messages as the streaming reader. */
+function readBlockReference(file: string, bytes: Uint8Array, line: number, L: Layout, b: Builder, intercept: boolean): void {
+  let recs: { record: string[]; info: { lines: number } }[];
+  try {
+    recs = parseCsvSync(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length), { skip_empty_lines: true, relax_column_count: true, info: true, trim: false }) as unknown as typeof recs;
+  } catch (err) {
+    const e = err as { code?: string; lines?: number; message?: string };
+    throw new RepricerError('INPUT_UNREADABLE', `${file}:${line - 1 + (e.lines ?? 1)}: malformed CSV (${e.message ?? e.code})`, { file, line: line - 1 + (e.lines ?? 1) });
+  }
+  for (const rec of recs) {
+    const at = line - 1 + rec.info.lines;
+    if (rec.record.length !== L.width) {
+      throw rowError(file, at, `(${rec.record.length} fields)`, `${L.width} fields as in the header`, rec.record.join(','));
+    }
+    addRow(b, L, file, at, rec.record, intercept);
+  }
+}
