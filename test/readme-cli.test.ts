@@ -30,7 +30,8 @@ function walk(cmd: Command, prefix = ''): [string, string[]][] {
   const out: [string, string[]][] = [];
   for (const sub of cmd.commands) {
     const path = prefix ? `${prefix} ${sub.name()}` : sub.name();
-    out.push([path, sub.options.map((o) => o.long).filter((l): l is string => l !== undefined)]);
+    // hidden options (a test's switch such as bench --smoke) are not part of the documented interface
+    out.push([path, sub.options.filter((o) => !o.hidden).map((o) => o.long).filter((l): l is string => l !== undefined)]);
     out.push(...walk(sub, path));
   }
   return out;
