@@ -17,9 +17,10 @@
 // rank-4 update per block (one load/store of each Hessian pair per four rows). The Hessian goes
 // two rows at a time (axpy4x2: rows a and a + 1, a even, both from column a): each pair of x
 // entries is loaded once for both rows, so a Hessian pair costs 3 loads per block instead of 5,
-// with the eight coefficients h_k·x_k[a], h_k·x_k[a+1] held in registers across the row. This pass
-// is bound by vector loads and arithmetic, not by latency (measured on a Zen 5, V8 12: longer row
-// tiles, 4×2 register tiles of Hessian entries and software pipelining did not pay; bench/RESULTS.md).
+// with the eight coefficients h_k·x_k[a], h_k·x_k[a+1] held in registers across the row. The pass
+// behaves as bound by vector loads and arithmetic, not by latency (measured on a Zen 5 with V8
+// 11.3: longer row tiles, 4×2 register tiles of Hessian entries and software pipelining did not
+// pay; bench/RESULTS.md).
 // The order of floating-point operations is fixed and the same in both builds, per Hessian entry
 // acc = c0·x0[b]; acc += c1·x1[b]; acc += c2·x2[b]; acc += c3·x3[b]; H += acc with c_k = h_k·x_k[a]
 // (the scalar build goes one Hessian row at a time): the builds are bit-identical, and the TS twin
