@@ -10,13 +10,22 @@
 //   ∂ℓ/∂s    = -z·g1 - 1{won}                 ∂²ℓ/∂s²  = z·g1 + z²·g2
 //   ∂²ℓ/∂θ∂s = ((g2·z + g1)/σ)·x
 //
-// Layout of the work: rows go in blocks of four. The SIMD build evaluates the log-terms of a block
-// in f64x2 lanes (gaussQuad / logisticQuad: two row pairs whose dependency chains interleave,
-// branch-free, with the exp/log of expS/logS written out lane-wise); then the gradient and the
-// Hessian's upper triangle get one rank-4 update per block (one load/store of each Hessian pair
-// per four rows). The order of floating-point operations is fixed: the scalar build repeats it
-// exactly (bit-identical results), and the TS twin (src/core/twin/likelihood.ts) repeats it with
-// V8's Math.exp/Math.log/Math.log1p in place of expS/logS (agreement to an ulp or so per term).
+// Layout of the work: rows go in blocks of four. The SIMD build takes the block's four dot products
+// in one pass over θ (dotRow4), evaluates the log-terms of the block in f64x2 lanes (gaussQuad /
+// logisticQuad: two row pairs whose dependency chains interleave, branch-free, with the exp/log of
+// expS/logS written out lane-wise); then the gradient and the Hessian's upper triangle get one
+// rank-4 update per block (one load/store of each Hessian pair per four rows). The Hessian goes
+// two rows at a time (axpy4x2: rows a and a + 1, a even, both from column a): each pair of x
+// entries is loaded once for both rows, so a Hessian pair costs 3 loads per block instead of 5,
+// with the eight coefficients h_k·x_k[a], h_k·x_k[a+1] held in registers across the row. The pass
+// behaves as bound by vector loads and arithmetic, not by latency (measured on a Zen 5 with V8
+// 11.3: longer row tiles, 4×2 register tiles of Hessian entries and software pipelining did not
+// pay; bench/RESULTS.md).
+// The order of floating-point operations is fixed and the same in both builds, per Hessian entry
+// acc = c0·x0[b]; acc += c1·x1[b]; acc += c2·x2[b]; acc += c3·x3[b]; H += acc with c_k = h_k·x_k[a]
+// (the scalar build goes one Hessian row at a time): the builds are bit-identical, and the TS twin
+// (src/core/twin/likelihood.ts) repeats the order with V8's Math.exp/Math.log/Math.log1p in place
+// of expS/logS (agreement to an ulp or so per term).
 
 const SQRT2: f64 = 1.4142135623730951;
 const INV_SQRT2: f64 = 0.7071067811865476;
@@ -301,6 +310,42 @@ export function lastTermG1(): f64 {
   }
   if (j < d) u += load<f64>(row + (<usize>j << 3)) * load<f64>(thetaPtr + (<usize>j << 3));
   return u;
+}
+
+// x·θ of four rows at once (SIMD build): dotRow's operations for each row, with one pass over θ.
+let dotU1: f64 = 0.0;
+let dotU2: f64 = 0.0;
+let dotU3: f64 = 0.0;
+
+/** dotRow of rows r0..r3 (SIMD build): returns row 0's, leaves rows 1..3's in dotU1..dotU3. */
+// @ts-ignore: decorator
+@inline function dotRow4(r0: usize, r1: usize, r2: usize, r3: usize, thetaPtr: usize, d: i32): f64 {
+  let j = 0;
+  let a0 = f64x2.splat(0.0), a1 = f64x2.splat(0.0), a2 = f64x2.splat(0.0), a3 = f64x2.splat(0.0);
+  for (; j + 2 <= d; j += 2) {
+    const off = <usize>j << 3;
+    const T = v128.load(thetaPtr + off);
+    a0 = f64x2.add(a0, f64x2.mul(v128.load(r0 + off), T));
+    a1 = f64x2.add(a1, f64x2.mul(v128.load(r1 + off), T));
+    a2 = f64x2.add(a2, f64x2.mul(v128.load(r2 + off), T));
+    a3 = f64x2.add(a3, f64x2.mul(v128.load(r3 + off), T));
+  }
+  let u0 = f64x2.extract_lane(a0, 0) + f64x2.extract_lane(a0, 1);
+  let u1 = f64x2.extract_lane(a1, 0) + f64x2.extract_lane(a1, 1);
+  let u2 = f64x2.extract_lane(a2, 0) + f64x2.extract_lane(a2, 1);
+  let u3 = f64x2.extract_lane(a3, 0) + f64x2.extract_lane(a3, 1);
+  if (j < d) {
+    const off = <usize>j << 3;
+    const th = load<f64>(thetaPtr + off);
+    u0 += load<f64>(r0 + off) * th;
+    u1 += load<f64>(r1 + off) * th;
+    u2 += load<f64>(r2 + off) * th;
+    u3 += load<f64>(r3 + off) * th;
+  }
+  dotU1 = u1;
+  dotU2 = u2;
+  dotU3 = u3;
+  return u0;
 }
 
 // Per-row results of rowTerms (weighted): gradient, Hessian and θ-s cross coefficients, the
@@ -700,6 +745,49 @@ let quadHss3: f64 = 0.0;
   }
 }
 
+/**
+ * Two Hessian rows a, a + 1 (a even) at once, both from column a (SIMD build): each x pair is loaded
+ * once for both rows; per entry the same operations, in the same order, as axpy4.
+ */
+// @ts-ignore: decorator
+@inline function axpy4x2(
+  outA: usize, outB: usize, from: i32, d: i32, r0: usize, r1: usize, r2: usize, r3: usize,
+  A0: v128, A1: v128, A2: v128, A3: v128, B0: v128, B1: v128, B2: v128, B3: v128,
+): void {
+  let b = from;
+  for (; b + 2 <= d; b += 2) {
+    const o = <usize>b << 3;
+    const X0 = v128.load(r0 + o);
+    const X1 = v128.load(r1 + o);
+    const X2 = v128.load(r2 + o);
+    const X3 = v128.load(r3 + o);
+    let acc = f64x2.mul(A0, X0);
+    let bcc = f64x2.mul(B0, X0);
+    acc = f64x2.add(acc, f64x2.mul(A1, X1));
+    bcc = f64x2.add(bcc, f64x2.mul(B1, X1));
+    acc = f64x2.add(acc, f64x2.mul(A2, X2));
+    bcc = f64x2.add(bcc, f64x2.mul(B2, X2));
+    acc = f64x2.add(acc, f64x2.mul(A3, X3));
+    bcc = f64x2.add(bcc, f64x2.mul(B3, X3));
+    v128.store(outA + o, f64x2.add(v128.load(outA + o), acc));
+    v128.store(outB + o, f64x2.add(v128.load(outB + o), bcc));
+  }
+  if (b < d) {
+    const o = <usize>b << 3;
+    const x0 = load<f64>(r0 + o), x1 = load<f64>(r1 + o), x2 = load<f64>(r2 + o), x3 = load<f64>(r3 + o);
+    let a = f64x2.extract_lane(A0, 0) * x0;
+    a = a + f64x2.extract_lane(A1, 0) * x1;
+    a = a + f64x2.extract_lane(A2, 0) * x2;
+    a = a + f64x2.extract_lane(A3, 0) * x3;
+    store<f64>(outA + o, load<f64>(outA + o) + a);
+    let c = f64x2.extract_lane(B0, 0) * x0;
+    c = c + f64x2.extract_lane(B1, 0) * x1;
+    c = c + f64x2.extract_lane(B2, 0) * x2;
+    c = c + f64x2.extract_lane(B3, 0) * x3;
+    store<f64>(outB + o, load<f64>(outB + o) + c);
+  }
+}
+
 /** out[from..d) += c·r (one row). */
 // @ts-ignore: decorator
 @inline function axpy1(out: usize, from: i32, d: i32, r: usize, c: f64): void {
@@ -768,10 +856,18 @@ export function censoredLogLikelihood(
     const r2 = r1 + rowBytes;
     const r3 = r2 + rowBytes;
     // the four dot products first: they do not wait for the (branchy) log-terms
-    const u0 = dotRow(r0, thetaPtr, d);
-    const u1 = dotRow(r1, thetaPtr, d);
-    const u2 = dotRow(r2, thetaPtr, d);
-    const u3 = dotRow(r3, thetaPtr, d);
+    let u0: f64, u1: f64, u2: f64, u3: f64;
+    if (ASC_FEATURE_SIMD) {
+      u0 = dotRow4(r0, r1, r2, r3, thetaPtr, d);
+      u1 = dotU1;
+      u2 = dotU2;
+      u3 = dotU3;
+    } else {
+      u0 = dotRow(r0, thetaPtr, d);
+      u1 = dotRow(r1, thetaPtr, d);
+      u2 = dotRow(r2, thetaPtr, d);
+      u3 = dotRow(r3, thetaPtr, d);
+    }
     let c0: f64, h0: f64, k0: f64, c1: f64, h1: f64, k1: f64;
     let c2: f64, h2: f64, k2: f64, c3: f64, h3: f64, k3: f64;
     if (ASC_FEATURE_SIMD) {
@@ -802,7 +898,32 @@ export function censoredLogLikelihood(
       hss += rowHss;
     }
     if (wantG) axpy4(gradPtr, 0, d, r0, r1, r2, r3, c0, c1, c2, c3);
-    if (wantH) {
+    if (ASC_FEATURE_SIMD) {
+      if (wantH) {
+        const H0 = f64x2.splat(h0), H1 = f64x2.splat(h1), H2 = f64x2.splat(h2), H3 = f64x2.splat(h3);
+        let a = 0;
+        for (; a + 2 <= d; a += 2) {
+          const o = <usize>a << 3;
+          const X0 = v128.load(r0 + o), X1 = v128.load(r1 + o), X2 = v128.load(r2 + o), X3 = v128.load(r3 + o);
+          // (h_k·x_k[a], h_k·x_k[a+1]), then each lane splatted
+          const P0 = vmul(H0, X0), P1 = vmul(H1, X1), P2 = vmul(H2, X2), P3 = vmul(H3, X3);
+          const rowA = hessPtr + <usize>a * hStride;
+          axpy4x2(
+            rowA, rowA + hStride, a, d, r0, r1, r2, r3,
+            i64x2.shuffle(P0, P0, 0, 0), i64x2.shuffle(P1, P1, 0, 0), i64x2.shuffle(P2, P2, 0, 0), i64x2.shuffle(P3, P3, 0, 0),
+            i64x2.shuffle(P0, P0, 1, 1), i64x2.shuffle(P1, P1, 1, 1), i64x2.shuffle(P2, P2, 1, 1), i64x2.shuffle(P3, P3, 1, 1),
+          );
+        }
+        if (a < d) {
+          const o = <usize>a << 3;
+          axpy4(
+            hessPtr + <usize>a * hStride, a, d, r0, r1, r2, r3,
+            h0 * load<f64>(r0 + o), h1 * load<f64>(r1 + o), h2 * load<f64>(r2 + o), h3 * load<f64>(r3 + o),
+          );
+        }
+        if (est) axpy4(crossRow, 0, d, r0, r1, r2, r3, k0, k1, k2, k3);
+      }
+    } else if (wantH) {
       // upper triangle, rank 4; each row starts at the even column at or below the diagonal so
       // that pairs stay on the same grid (the one extra sub-diagonal entry is overwritten below)
       for (let a = 0; a < d; a++) {
