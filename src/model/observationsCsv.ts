@@ -104,87 +104,119 @@ function readBlock(core: WasmCore, file: string, bytes: Uint8Array, line: number
   return line + lines;
 }
 
+/** A block's rows as columns (views of WASM memory inside the caller's arena scope). */
+interface BlockColumns {
+  n: number;
+  /** n x D, the intercept column first when the table has one */
+  x: Float64Array;
+  price: Float64Array;
+  won: Float64Array;
+  /** NaN on lost rows (censored: a number there parses but is ignored) */
+  competitor: Float64Array;
+  /** 1 where blank */
+  weight: Float64Array;
+  anyWeight: boolean;
+  ids: string[];
+}
+
+/**
+ * The kernel's path over one block of `lines` lines (call inside an arena scope; the columns are
+ * views of it); null when the block needs the reference parser.
+ */
+function parseBlockColumns(core: WasmCore, bytes: Uint8Array, lines: number, L: Layout, D: number, intercept: boolean): BlockColumns | null {
+  const a = core.arena;
+  const width = L.width;
+  const cap = lines + 1;
+  const slowCap = cap * width;
+  const src = a.allocBytes(bytes.length);
+  const roles = a.allocBytes(4 * width);
+  const x = a.alloc(cap * D);
+  const price = a.alloc(cap);
+  const won = a.alloc(cap);
+  const comp = a.alloc(cap);
+  const weight = a.alloc(cap);
+  const idStart = a.allocBytes(4 * cap);
+  const idLen = a.allocBytes(4 * cap);
+  const slow = a.allocBytes(16 * slowCap);
+  const out = a.allocBytes(16);
+  let mem = core.memory.buffer;
+  new Uint8Array(mem, src, bytes.length).set(bytes);
+  const r = new Int32Array(mem, roles, width).fill(ROLE.ignore);
+  r[L.iProduct] = ROLE.id;
+  r[L.iPrice] = ROLE.price;
+  r[L.iWon] = ROLE.won;
+  r[L.iComp] = ROLE.competitor;
+  if (L.iWeight >= 0) r[L.iWeight] = ROLE.weight;
+  L.featureIdx.forEach((col, j) => (r[col] = ROLE.feature + j));
+  const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, price, won, comp, weight, idStart, idLen, slow, slowCap, out, 1);
+  if (rc !== 0) return null;
+  mem = core.memory.buffer;
+  const o = new Int32Array(mem, out, 4);
+  const n = o[0];
+  if (o[1] !== n || n !== lines) return null; // blank lines: rows and lines differ
+  const nSlow = o[2];
+  if (nSlow > 0) {
+    // numbers beyond the kernel's exact paths (more than 19 significant digits, an exponent
+    // beyond the table, a subnormal): Number() of a slice of the block as one string
+    const f = new Float64Array(mem);
+    const s = new Int32Array(mem, slow, 4 * nSlow);
+    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    for (let k = 0; k < nSlow; k++) {
+      const v = Number(text.slice(s[4 * k + 1], s[4 * k + 2]));
+      if (!Number.isFinite(v) || (s[4 * k + 3] === 1 && v < 0)) return null;
+      f[s[4 * k] >> 3] = v;
+    }
+  }
+  const P = new Float64Array(mem, price, n);
+  const W = new Float64Array(mem, won, n);
+  const C = new Float64Array(mem, comp, n);
+  const G = new Float64Array(mem, weight, n);
+  // the reference reader's rules, in bulk (observationRows.ts addRow)
+  let anyWeight = false;
+  for (let i = 0; i < n; i++) {
+    const w = W[i];
+    if (!Number.isFinite(P[i]) || (w !== 0 && w !== 1) || (w === 1 && !Number.isFinite(C[i]))) return null;
+    if (w === 0) C[i] = NaN;
+    if (Number.isNaN(G[i])) G[i] = 1;
+    else if (G[i] !== 1) anyWeight = true;
+  }
+  const ids = new Array<string>(n);
+  const st = new Int32Array(mem, idStart, n);
+  const ln = new Int32Array(mem, idLen, n);
+  const text = Buffer.from(mem);
+  for (let i = 0; i < n; i++) {
+    const s0 = src + st[i];
+    const e = s0 + ln[i];
+    if (text[s0] === 32 || text[e - 1] === 32) return null; // the reference reader trims ids
+    ids[i] = text.toString('utf8', s0, e);
+  }
+  return { n, x: new Float64Array(mem, x, n * D), price: P, won: W, competitor: C, weight: G, anyWeight, ids };
+}
+
+/** Append a block's columns to the store; its first row is on file line `line`. */
+function appendBlock(b: Builder, c: BlockColumns, line: number): void {
+  const n = c.n;
+  const r0 = b.reserve(n);
+  b.x.set(c.x, r0 * b.D);
+  b.price.set(c.price, r0);
+  b.won.set(c.won, r0);
+  b.competitor.set(c.competitor, r0);
+  b.weight.set(c.weight, r0);
+  if (c.anyWeight) b.anyWeight = true;
+  for (let i = 0; i < n; i++) {
+    b.product[r0 + i] = b.productIndex(c.ids[i]);
+    b.lines[r0 + i] = line + i;
+  }
+}
+
 /** The kernel's path; false (nothing appended) when the block needs the reference parser. */
 function readBlockFast(core: WasmCore, bytes: Uint8Array, lines: number, line: number, L: Layout, b: Builder, intercept: boolean): boolean {
   const a = core.arena;
   const mark = a.mark();
   try {
-    const width = L.width;
-    const D = b.D;
-    const cap = lines + 1;
-    const slowCap = cap * width;
-    const src = a.allocBytes(bytes.length);
-    const roles = a.allocBytes(4 * width);
-    const x = a.alloc(cap * D);
-    const price = a.alloc(cap);
-    const won = a.alloc(cap);
-    const comp = a.alloc(cap);
-    const weight = a.alloc(cap);
-    const idStart = a.allocBytes(4 * cap);
-    const idLen = a.allocBytes(4 * cap);
-    const slow = a.allocBytes(16 * slowCap);
-    const out = a.allocBytes(16);
-    let mem = core.memory.buffer;
-    new Uint8Array(mem, src, bytes.length).set(bytes);
-    const r = new Int32Array(mem, roles, width).fill(ROLE.ignore);
-    r[L.iProduct] = ROLE.id;
-    r[L.iPrice] = ROLE.price;
-    r[L.iWon] = ROLE.won;
-    r[L.iComp] = ROLE.competitor;
-    if (L.iWeight >= 0) r[L.iWeight] = ROLE.weight;
-    L.featureIdx.forEach((col, j) => (r[col] = ROLE.feature + j));
-    const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, price, won, comp, weight, idStart, idLen, slow, slowCap, out, 1);
-    if (rc !== 0) return false;
-    mem = core.memory.buffer;
-    const o = new Int32Array(mem, out, 4);
-    const n = o[0];
-    if (o[1] !== n || n !== lines) return false; // blank lines: rows and lines differ
-    const nSlow = o[2];
-    if (nSlow > 0) {
-      // numbers beyond the kernel's exact fast path (more than 15 significant digits, as written
-      // by a shortest round-trip printer): Number() of a slice of the block as one string
-      const f = new Float64Array(mem);
-      const s = new Int32Array(mem, slow, 4 * nSlow);
-      const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-      for (let k = 0; k < nSlow; k++) {
-        const v = Number(text.slice(s[4 * k + 1], s[4 * k + 2]));
-        if (!Number.isFinite(v) || (s[4 * k + 3] === 1 && v < 0)) return false;
-        f[s[4 * k] >> 3] = v;
-      }
-    }
-    const P = new Float64Array(mem, price, n);
-    const W = new Float64Array(mem, won, n);
-    const C = new Float64Array(mem, comp, n);
-    const G = new Float64Array(mem, weight, n);
-    // the reference reader's rules, in bulk (observations.ts addRow)
-    for (let i = 0; i < n; i++) {
-      const w = W[i];
-      if (!Number.isFinite(P[i]) || (w !== 0 && w !== 1) || (w === 1 && !Number.isFinite(C[i]))) return false;
-    }
-    const ids = new Array<string>(n);
-    const st = new Int32Array(mem, idStart, n);
-    const ln = new Int32Array(mem, idLen, n);
-    const text = Buffer.from(mem);
-    for (let i = 0; i < n; i++) {
-      const s = src + st[i];
-      const e = s + ln[i];
-      if (text[s] === 32 || text[e - 1] === 32) return false; // the reference reader trims ids
-      ids[i] = text.toString('utf8', s, e);
-    }
-    const r0 = b.reserve(n);
-    b.x.set(new Float64Array(mem, x, n * D), r0 * D);
-    b.price.set(P, r0);
-    b.won.set(W, r0);
-    for (let i = 0; i < n; i++) {
-      const k = r0 + i;
-      // a competitor price on a lost row parses but is ignored (censored)
-      b.competitor[k] = W[i] === 1 ? C[i] : NaN;
-      const g = Number.isNaN(G[i]) ? 1 : G[i];
-      b.weight[k] = g;
-      if (g !== 1) b.anyWeight = true;
-      b.product[k] = b.productIndex(ids[i]);
-      b.lines[k] = line + i;
-    }
+    const c = parseBlockColumns(core, bytes, lines, L, b.D, intercept);
+    if (!c) return false;
+    appendBlock(b, c, line);
     return true;
   } finally {
     a.release(mark);
