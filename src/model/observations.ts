@@ -19,8 +19,9 @@ import { extname } from 'node:path';
 import { parse } from 'csv-parse';
 import { RepricerError, readFailure, rowError } from '../core/errors.js';
 import { defaultCore } from '../core/wasm.js';
-import { Builder, addRow, layoutFromHeader, type Cell, type Layout, type ObservationTable, type ReadObservationsOptions } from './observationRows.js';
+import { Builder, addRow, layoutFromHeader, type Layout, type ObservationTable, type ReadObservationsOptions } from './observationRows.js';
 import { readObservationsCsvFast } from './observationsCsv.js';
+import { readObservationsParquet } from './observationsParquet.js';
 
 export { RESERVED_COLUMNS, parseDecimal, parseWon, type ObservationTable, type ReadObservationsOptions } from './observationRows.js';
 
@@ -39,7 +40,7 @@ export async function readObservations(file: string, opts: ReadObservationsOptio
     throw readFailure(file, 'observations', err);
   }
   if (!isFile) throw new RepricerError('INPUT_UNREADABLE', `${file}: not a file (expected an observations .csv or .parquet)`, { file });
-  if (formatOf(file) === 'parquet') return readParquet(file, opts);
+  if (formatOf(file) === 'parquet') return readObservationsParquet(file, opts);
   // the WASM block reader, which hands a file with quotes back to the streaming reference reader
   return readObservationsCsvFast(defaultCore(), file, opts) ?? readCsv(file, opts);
 }
@@ -83,35 +84,4 @@ async function readCsv(file: string, opts: ReadObservationsOptions): Promise<Obs
   }
   if (!L || !b) throw new RepricerError('INPUT_UNREADABLE', `${file}: empty file (no header row)`, { file, line: 1 });
   return b.finish(file, 'csv', L.features, intercept);
-}
-
-async function readParquet(file: string, opts: ReadObservationsOptions): Promise<ObservationTable> {
-  const intercept = opts.intercept ?? true;
-  const { asyncBufferFromFile, parquetMetadataAsync, parquetSchema, parquetRead } = await import('hyparquet');
-  let header: string[];
-  let rows: Cell[][] = [];
-  try {
-    const buf = await asyncBufferFromFile(file);
-    const metadata = await parquetMetadataAsync(buf);
-    header = parquetSchema(metadata).children.map((c) => c.element.name);
-    const L0 = layoutFromHeader(file, header, opts);
-    const cols = [...new Set([...L0.featureIdx.map((k) => header[k]), 'product_id', 'price', 'won', 'competitor_price', ...(L0.iWeight >= 0 ? ['weight'] : [])])];
-    header = cols;
-    await parquetRead({
-      file: buf,
-      metadata,
-      columns: cols,
-      rowFormat: 'array',
-      onComplete: (r: unknown[][]) => {
-        rows = r as Cell[][];
-      },
-    });
-  } catch (err) {
-    if (err instanceof RepricerError) throw err;
-    throw new RepricerError('INPUT_UNREADABLE', `${file}: not a readable Parquet file (${(err as Error).message})`, { file });
-  }
-  const L = layoutFromHeader(file, header, opts);
-  const b = new Builder(L.features.length + (intercept ? 1 : 0));
-  for (let r = 0; r < rows.length; r++) addRow(b, L, file, r + 1, rows[r], intercept);
-  return b.finish(file, 'parquet', L.features, intercept);
 }
