@@ -99,6 +99,17 @@ describe('reprice: extra catalogue columns', () => {
       }
     });
   }
+
+  it('NDJSON: a key that only a later row carries is an unknown column too (it was ignored), accepted with --allow-extra-columns', () => {
+    const f = writeNdjson('later-key.ndjson', rows);
+    const text = readFileSync(f, 'utf8').split('\n');
+    text[3] = text[3].replace(/}$/, ',"Cost":"1.5"}'); // the fourth row, line 4
+    writeFileSync(f, text.join('\n'));
+    const r = reprice(f, 'later-key.csv');
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(/later-key\.ndjson:4: column Cost: expected one of the keys of the first row/);
+    expect(reprice(f, 'later-key-ok.csv', '--allow-extra-columns').status).toBe(0);
+  });
 });
 
 describe('fit: extra observation columns', () => {

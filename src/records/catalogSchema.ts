@@ -17,6 +17,8 @@ export interface CatalogLayout {
   maxPrice: number;
   width: number;
   header: string[];
+  /** extra columns were accepted (--allow-extra-columns): an NDJSON row may carry keys the first did not */
+  extraAllowed?: boolean;
 }
 
 export interface LayoutOptions {
@@ -83,6 +85,7 @@ export function resolveLayout(file: string, header: string[], features: string[]
     maxPrice: opt('max_price'),
     width: header.length,
     header,
+    extraAllowed: opts.allowExtraColumns === true,
   };
 }
 

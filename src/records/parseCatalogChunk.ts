@@ -188,6 +188,9 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
   } else {
     const rows = text.split('\n');
     const keys = o.layout.header;
+    // the first object's keys are the layout; a later row with another key is an unknown column
+    // (silently ignored before), unless extra columns are allowed
+    const known = o.layout.extraAllowed ? undefined : new Set(keys.map((k) => k.trim()));
     for (let k = 0; k < rows.length; k++) {
       const raw = rows[k];
       if (raw.trim() === '') continue;
@@ -198,6 +201,13 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
       } catch (e) {
         fail(line, { line, column: '(json)', expected: 'a JSON object', got: raw.slice(0, 40) }, raw);
         continue;
+      }
+      if (known) {
+        const extra = Object.keys(obj).find((key) => !known.has(key));
+        if (extra !== undefined) {
+          fail(line, { line, column: extra, expected: `one of the keys of the first row (${keys.join(', ')}); --allow-extra-columns ignores others`, got: typeof obj[extra] === 'string' ? (obj[extra] as string) : JSON.stringify(obj[extra]) }, raw);
+          continue;
+        }
       }
       const err = fillRow(
         sink, o.layout, o.featureNames, D, o.intercept,
