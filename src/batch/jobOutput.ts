@@ -5,6 +5,7 @@
  * while writing (a full disk, no permission) is OUTPUT_UNWRITABLE naming the target file.
  */
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { writeAllAt } from './outputBoard.js';
 import { fsyncFile, removeStaleTemps } from '../core/atomic.js';
 import { writeFailure } from '../core/errors.js';
 import { dirname, basename, join, resolve } from 'node:path';
@@ -29,6 +30,8 @@ export class JobOutput {
   private rejFd: number | undefined;
   /** main-thread milliseconds spent writing */
   writeMs = 0;
+  /** text output: bytes written at the file's own position (the header, and everything on the main-thread path) */
+  written = 0;
   /** temporary files of this output left by killed runs, removed by open() */
   staleRemoved: string[] = [];
 
@@ -79,7 +82,29 @@ export class JobOutput {
   write(data: Uint8Array | string): void {
     const t = performance.now();
     this.prices(() => writeAll(this.fd!, data));
+    this.written += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     this.writeMs += performance.now() - t;
+  }
+
+  /** Text output: the temporary file's descriptor, for workers that write their chunks themselves (outputBoard.ts). */
+  get textFd(): number {
+    return this.fd!;
+  }
+
+  /** Text output bytes at an offset (a chunk a worker handed back), synchronously. */
+  writeAt(data: Uint8Array, position: number): void {
+    const t = performance.now();
+    this.prices(() => writeAllAt(this.fd!, data, position));
+    this.writeMs += performance.now() - t;
+  }
+
+  /** Start again: both temporary files emptied, back to their headers (a range pass that found a quoted CSV). */
+  async reset(rejects: boolean): Promise<void> {
+    const stale = this.staleRemoved;
+    this.discard();
+    this.written = 0;
+    await this.open(rejects);
+    this.staleRemoved = stale;
   }
 
   /** Parquet output: an encoded row group, appended synchronously (a slot it sits in is free again after). */
