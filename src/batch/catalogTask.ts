@@ -22,7 +22,7 @@ import { transferResult } from '../pool/taskPool.js';
 import { describeInputRejection, firstInputRejection, lineOfRow } from './rowRejections.js';
 import { isUtf8 } from 'node:buffer';
 import { readRangeRows } from './byteRanges.js';
-import { cancelBoard, writeInTurn } from './outputBoard.js';
+import { cancelBoard, pollTurns, takeWriteMs, writeIfTurn, writeWhenTurn } from './outputBoard.js';
 
 let core: WasmCore | undefined;
 let csvStrings: CsvStrings | undefined;
@@ -79,7 +79,7 @@ export interface CatalogTask {
    */
   range?: { start: number; end: number; dataStart: number; fd: number };
   /** text output the worker writes itself at its turn (outputBoard.ts): the board, the temporary file's descriptor, the output's name for errors */
-  write?: { board: SharedArrayBuffer; fd: number; path: string };
+  write?: { board: SharedArrayBuffer; fd: number; path: string; timeoutMs?: number };
   file: string;
   format: 'csv' | 'ndjson' | 'parquet';
   outFormat: 'csv' | 'ndjson' | 'parquet';
@@ -111,6 +111,8 @@ export interface CatalogResult {
   rowEnd?: number;
   /** a task with `write`: its output is in the file (else it is in `out` or the slot, for the main thread) */
   written?: boolean;
+  /** (in this thread only) formatted, but not its turn yet: written by `catalogTask` when it comes */
+  awaitsTurn?: boolean;
   /**
    * why the chunk was read by the reference JavaScript path instead of the fast one (quotes or
    * odd rows in CSV, a Parquet encoding the fast reader does not take): counted in the summary
@@ -177,6 +179,7 @@ function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: Ca
 export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
   const { cm, keys } = getModel(t.model);
+  pollTurns();
   const t0 = performance.now();
   let bytes = t.bytes;
   let firstLine = t.firstLine;
@@ -228,6 +231,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         }
         if (!valid) ids = undefined; // write the decoded strings, as the string path would
       }
+      pollTurns();
       const t1 = performance.now();
       // output columns in WASM memory: no fresh pages per chunk, and the CSV formatter reads them in place
       const prices = priceInSlices(c, cm, t.policy, parsed.chunk);
@@ -240,6 +244,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
           throw new RepricerError('INPUT_ROW_INVALID', `${where}: product ${JSON.stringify(id)}: ${describeInputRejection(prices, parsed.chunk, i)}; with --on-error skip such rows are published as rejected`, line === undefined ? undefined : { file: t.file, line });
         }
       }
+      pollTurns();
       const t2 = performance.now();
       const s = summarize(prices);
       const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {
@@ -255,19 +260,18 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         const fallback: string | undefined = t.format === 'csv' && !fast ? CSV_DECLINED : 'fastPathDeclined' in parsed && typeof parsed.fastPathDeclined === 'string' ? parsed.fastPathDeclined : undefined;
         if (fallback) r.fallback = fallback;
         if (t.write && !rowGroup) {
-          const w = t.write;
-          let written: boolean;
+          let now: 'written' | 'wait';
           try {
-            written = writeInTurn(w.board, t.seq, w.fd, out);
+            now = writeIfTurn(t.write, t.seq, out);
           } catch (err) {
-            throw writeFailure(w.path, 'prices', err);
+            throw writeFailure(t.write.path, 'prices', err);
           }
-          r.ms.write = performance.now() - t3;
-          if (written) {
+          if (now === 'written') {
             r.written = true;
             r.out = new Uint8Array(0);
             return r;
           }
+          r.awaitsTurn = true; // the bytes go to the slot (or a copy) below, and are written from there
         }
         if (t.outSlot && out.length <= t.outSlot.byteLength) {
           new Uint8Array(t.outSlot, 0, out.length).set(out);
@@ -302,7 +306,28 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   }
 }
 
+/** A chunk formatted before its turn: written from its slot (or copy) when the turn comes, or handed back. */
+async function writeLater(t: CatalogTask, r: CatalogResult): Promise<CatalogResult> {
+  delete r.awaitsTurn;
+  const w = t.write!;
+  const bytes = r.outLen !== undefined ? new Uint8Array(t.outSlot!, 0, r.outLen) : r.out;
+  try {
+    if (!(await writeWhenTurn(w, t.seq, bytes))) return r; // handed back: the main thread writes it
+  } catch (err) {
+    const e = writeFailure(w.path, 'prices', err);
+    if (!(e instanceof RepricerError)) throw e;
+    return { seq: t.seq, out: new Uint8Array(0), n: 0, status: [], changeBins: [], rejects: [], error: { code: e.code, message: e.message, details: e.details }, ms: { parse: 0, kernels: 0, format: 0 } };
+  }
+  r.written = true;
+  r.out = new Uint8Array(0);
+  delete r.outLen;
+  return r;
+}
+
 export default async function catalogTask(t: CatalogTask): Promise<unknown> {
-  const r = await runCatalog(t);
+  let r = await runCatalog(t);
+  if (r.awaitsTurn) r = await writeLater(t, r);
+  // the time this thread spent writing (this chunk's or others' that came due during it)
+  if (t.write) r.ms.write = takeWriteMs();
   return transferResult(r, [r.out.buffer]);
 }

@@ -6,10 +6,13 @@
  * Chunk k's offset is the header's length plus the output lengths of chunks 0..k-1, a prefix sum
  * known only once k-1 is written. The board (a small SharedArrayBuffer) holds a turnstile: `turn`,
  * the sequence number of the chunk whose turn it is to write, and the offset where it writes.
- * Worker k, once its output is formatted, waits (Atomics.wait in short slices) for turn = k,
- * writes with a positional write, then publishes the next offset and turn = k + 1.
+ * Worker k, once its output is formatted, writes it with a positional write if turn = k, then
+ * publishes the next offset and turn = k + 1. If it is not its turn yet, it does not block: it
+ * keeps the bytes (in the task's shared slot) and waits asynchronously (Atomics.waitAsync), so
+ * its thread takes the next task meanwhile (the pool runs a few tasks per worker), and it checks
+ * for its turn between the phases of that task too (`pollTurns`).
  *
- * A worker never waits forever: it gives up after a timeout, when the job is cancelled (a failure,
+ * A chunk never waits forever: it gives up after a timeout, when the job is cancelled (a failure,
  * an interrupt, a quoted CSV that sends the job back to the main-thread path), or when the chunk
  * it waits on crashed (its retry is queued behind the tasks that wait on it: were they to block
  * their threads, the retry could never run). A chunk whose worker gave up hands its output back to
@@ -46,7 +49,7 @@ const cells = (sab: SharedArrayBuffer) => new Int32Array(sab, 0, 4);
 const offsets = (sab: SharedArrayBuffer) => new Float64Array(sab, OFFSETS_AT, 2);
 
 /** The offset chunk `seq` writes at if it is its turn, 'written' if it was written already, else 'gave-up'. */
-export function awaitTurn(sab: SharedArrayBuffer, seq: number, timeoutMs = TURN_TIMEOUT_MS): number | 'written' | 'gave-up' {
+export function awaitTurn(sab: SharedArrayBuffer, seq: number, timeoutMs: number): number | 'written' | 'gave-up' {
   const c = cells(sab);
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -81,7 +84,10 @@ export function boardCancelled(sab: SharedArrayBuffer): boolean {
 
 /** Chunk `seq`'s worker crashed: chunks after it stop waiting for it (its retry runs later). */
 export function stallBoard(sab: SharedArrayBuffer, seq: number): void {
-  Atomics.store(cells(sab), STALL, seq + 1);
+  const c = cells(sab);
+  // the earliest crashed chunk not yet written is the one the others wait on
+  const cur = Atomics.load(c, STALL) - 1;
+  if (!(cur >= 0 && cur < seq && Atomics.load(c, TURN) <= cur)) Atomics.store(c, STALL, seq + 1);
   Atomics.notify(cells(sab), TURN);
 }
 
@@ -95,21 +101,112 @@ export function writeAllAt(fd: number, bytes: Uint8Array, position: number): voi
   for (let off = 0; off < bytes.length; ) off += writeSync(fd, bytes, off, bytes.length - off, position + off);
 }
 
-/**
- * A worker's write of chunk `seq`'s output when its turn comes: true when the bytes are in the
- * file (written now, or by an earlier attempt), false when it gave up (the main thread writes
- * them). A write that fails cancels the board, so no later chunk waits for it, and throws.
- */
-export function writeInTurn(sab: SharedArrayBuffer, seq: number, fd: number, bytes: Uint8Array): boolean {
-  const at = awaitTurn(sab, seq);
-  if (at === 'written') return true;
-  if (at === 'gave-up') return false;
+/** Where a worker writes: the board, the temporary file's descriptor, how long to wait for a turn. */
+export interface TurnTarget {
+  board: SharedArrayBuffer;
+  fd: number;
+  timeoutMs?: number;
+}
+
+interface Pending {
+  t: TurnTarget;
+  seq: number;
+  bytes: Uint8Array;
+  deadline: number;
+  settle: (r: boolean | Error) => void;
+}
+
+/** Atomics.waitAsync (Node >= 16; not in this TypeScript lib) */
+const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number, ms: number): { async: boolean; value: Promise<unknown> | string } }).waitAsync;
+
+/** milliseconds this thread spent writing since `takeWriteMs` last asked */
+let writeMs = 0;
+
+export function takeWriteMs(): number {
+  const ms = writeMs;
+  writeMs = 0;
+  return ms;
+}
+
+/** this worker's chunks formatted but not yet written (waiting for their turn), by sequence number */
+const pending: Pending[] = [];
+
+/** Write chunk `seq` at `at` and publish the next turn; a write that fails cancels the board (no chunk waits for it). */
+function writeAndPublish(t: TurnTarget, seq: number, bytes: Uint8Array, at: number): void {
+  const t0 = performance.now();
   try {
-    writeAllAt(fd, bytes, at);
+    writeAllAt(t.fd, bytes, at);
+    writeMs += performance.now() - t0;
   } catch (err) {
-    cancelBoard(sab);
+    cancelBoard(t.board);
     throw err;
   }
-  publish(sab, seq, at, bytes.length);
-  return true;
+  publish(t.board, seq, at, bytes.length);
+}
+
+/**
+ * Write chunk `seq` now if it is its turn: 'written' (now, or by an earlier attempt), or 'wait'
+ * (the caller keeps the bytes and calls `writeWhenTurn`). Throws what the write throws.
+ */
+export function writeIfTurn(t: TurnTarget, seq: number, bytes: Uint8Array): 'written' | 'wait' {
+  const at = awaitTurn(t.board, seq, 0);
+  if (at === 'gave-up') return 'wait';
+  if (at !== 'written') writeAndPublish(t, seq, bytes, at);
+  return 'written';
+}
+
+/**
+ * Write the chunks of this worker whose turn has come (in order), and settle those that gave up.
+ * Called between the phases of a task and whenever a turn changes, so a worker busy with its next
+ * chunk still writes the previous one soon after its turn comes.
+ */
+export function pollTurns(): void {
+  for (let progress = true; progress; ) {
+    progress = false;
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i];
+      const left = p.deadline - performance.now();
+      const at = awaitTurn(p.t.board, p.seq, 0);
+      if (at === 'gave-up' && left > 0 && !boardCancelled(p.t.board) && !stalledBefore(p.t.board, p.seq)) continue;
+      pending.splice(i--, 1);
+      progress = true;
+      if (at === 'gave-up') p.settle(false);
+      else if (at === 'written') p.settle(true);
+      else {
+        try {
+          writeAndPublish(p.t, p.seq, p.bytes, at);
+          p.settle(true);
+        } catch (err) {
+          p.settle(err as Error);
+        }
+      }
+    }
+  }
+}
+
+function stalledBefore(sab: SharedArrayBuffer, seq: number): boolean {
+  const c = cells(sab);
+  const stalled = Atomics.load(c, STALL) - 1;
+  return stalled >= 0 && Atomics.load(c, TURN) <= stalled && seq > stalled;
+}
+
+/**
+ * Chunk `seq`'s bytes (which must stay valid until this settles), written when its turn comes
+ * without blocking the thread: true once they are in the file, false when the worker gave up (a
+ * timeout, a cancel, a crashed predecessor; the main thread writes them). Rejects with what the write threw.
+ */
+export async function writeWhenTurn(t: TurnTarget, seq: number, bytes: Uint8Array): Promise<boolean> {
+  let settled: boolean | Error | undefined;
+  pending.push({ t, seq, bytes, deadline: performance.now() + (t.timeoutMs ?? TURN_TIMEOUT_MS), settle: (r) => (settled = r) });
+  pending.sort((a, b) => a.seq - b.seq);
+  const c = cells(t.board);
+  for (;;) {
+    const seen = Atomics.load(c, TURN);
+    pollTurns();
+    if (settled !== undefined) break;
+    const w = waitAsync(c, TURN, seen, SLICE_MS);
+    if (w.async) await w.value;
+  }
+  if (settled instanceof Error) throw settled;
+  return settled;
 }

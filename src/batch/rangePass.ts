@@ -101,8 +101,8 @@ export interface RangeDispatch {
 }
 
 /** A task per range, each sent once there is room; stops at the first failure or the interrupt. */
-export async function dispatchRanges(d: RangeDispatch, pass: RangePass, ranges: Iterable<ByteRange>, inFd: number, outFd: number | undefined, outPath: string, chunkSize: number): Promise<void> {
-  const write = pass.board && outFd !== undefined ? { board: pass.board, fd: outFd, path: outPath } : undefined;
+export async function dispatchRanges(d: RangeDispatch, pass: RangePass, ranges: Iterable<ByteRange>, inFd: number, outFd: number | undefined, outPath: string, chunkSize: number, turnTimeoutMs?: number): Promise<void> {
+  const write = pass.board && outFd !== undefined ? { board: pass.board, fd: outFd, path: outPath, timeoutMs: turnTimeoutMs } : undefined;
   for (const r of ranges) {
     if (d.signal?.aborted || d.queue.failure) break;
     await d.queue.waitForRoom();
