@@ -109,6 +109,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   // progress counts the input of the chunks written, not the bytes read ahead of them
   const progress = { done: 0, total: size };
   let ranges: RangePass | undefined;
+  let flushedAt = 0;
   let tally = new JobTally();
   let queue: ChunkQueue | undefined;
   /** one pass over the catalogue: a fresh queue and tally, its tasks dispatched and drained */
@@ -120,6 +121,11 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       // a range's rows end past it (its last row finishes in the next range)
       if (r.rowEnd !== undefined) progress.done = Math.max(progress.done, r.rowEnd);
       else progress.done += inFmt === 'parquet' ? r.inRows : r.inBytes;
+      // every FLUSH_AHEAD bytes of input, the output so far goes to disk in the background
+      if (inFmt !== 'parquet' && progress.done >= flushedAt + FLUSH_AHEAD) {
+        flushedAt = progress.done;
+        output.flushAhead();
+      }
       o.onProgress?.(t.rows, progress.done, progress.total);
     }, pass?.hooks()));
     await dispatch({ queue: q, inSlots: new SlotPool(), outSlots, signal: o.signal, base, seq: 0 });
@@ -147,6 +153,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         const again = new TextChunks(inFd, true, read);
         readTextLayout(again, o.catalogPath, 'csv', model.features, { allowExtraColumns: o.allowExtraColumns ?? false });
         progress.done = again.headerBytes;
+        flushedAt = 0;
         await runPass(undefined, (d) => dispatchText(d, again, chunkSize));
       }
     } else if (text) await runPass(undefined, (d) => dispatchText(d, text, chunkSize));
@@ -212,6 +219,9 @@ function startPool(taskFile: string, threads: number, concurrentTasksPerWorker: 
     resourceLimits: { maxYoungGenerationSizeMb: 12 },
   });
 }
+
+/** Input bytes between background flushes of the text output (JobOutput.flushAhead). */
+const FLUSH_AHEAD = 64 * 2 ** 20;
 
 /** Compiled once here; workers receive the tables in shared memory (pricing/sharedModel.ts). */
 function shareCompiled(model: Model, modelPath: string): SharedModel {
