@@ -22,6 +22,12 @@ export interface QueueHooks {
   onCrash?: (seq: number) => void;
   /** a worker's error as the job reports it (a range task's line numbers made absolute) */
   mapError?: (r: CatalogResult) => NonNullable<CatalogResult['error']>;
+  /**
+   * a worker's error fails the job only once every earlier chunk is delivered (range tasks: a
+   * range inside a quoted field that spans lines sees no quote and may fail on a "row" that is
+   * part of the field; the range with the field's opening quote comes first and declines)
+   */
+  errorsInOrder?: boolean;
 }
 
 /** A worker's result with what the task carried: its output slot, and its input in bytes (text) and rows (Parquet ranges). */
@@ -64,10 +70,7 @@ export class ChunkQueue {
       })
       .then(
         (r: CatalogResult) => {
-          if (r.error && !this.failure) {
-            const e = this.hooks.mapError ? this.hooks.mapError(r) : r.error;
-            this.fail(new RepricerError(e.code as 'INPUT_ROW_INVALID', e.message, e.details));
-          }
+          if (r.error && !this.failure && !this.hooks.errorsInOrder) this.failWith(r);
           if (r.quoted && !this.failure) this.fail(QUOTED);
           const inBytes = task.range ? task.range.end - task.range.start : task.bytes.length;
           this.pending.set(r.seq, { ...r, slot: task.outSlot, inBytes, inRows: task.rows ? task.rows.end - task.rows.start : 0 });
@@ -81,6 +84,11 @@ export class ChunkQueue {
         this.inFlight--;
         this.notify();
       });
+  }
+
+  private failWith(r: CatalogResult): void {
+    const e = this.hooks.mapError ? this.hooks.mapError(r) : r.error!;
+    this.fail(new RepricerError(e.code as 'INPUT_ROW_INVALID', e.message, e.details));
   }
 
   private fail(err: unknown): void {
@@ -121,7 +129,8 @@ export class ChunkQueue {
       const r = this.pending.get(this.nextToWrite)!;
       this.pending.delete(this.nextToWrite);
       this.nextToWrite++;
-      if (r.error || r.quoted) continue; // already recorded as failure
+      if (r.error && this.hooks.errorsInOrder && !this.failure) this.failWith(r);
+      if (r.error || r.quoted) continue; // recorded as the failure (or after it)
       await this.deliver(r);
     }
   }

@@ -48,6 +48,7 @@ export class RangePass {
       onFailure: () => b && cancelBoard(b),
       onCrash: (seq) => b && stallBoard(b, seq),
       mapError: (r) => this.absoluteError(r),
+      errorsInOrder: true,
     };
   }
 
