@@ -22,7 +22,7 @@ import { transferResult } from '../pool/taskPool.js';
 import { describeInputRejection, firstInputRejection, lineOfRow } from './rowRejections.js';
 import { isUtf8 } from 'node:buffer';
 import { readRangeRows } from './byteRanges.js';
-import { cancelBoard, pollTurns, takeWriteMs, writeIfTurn, writeWhenTurn } from './outputBoard.js';
+import { cancelBoard, takeWriteMs, writeIfTurn, writeWhenTurn } from './outputBoard.js';
 
 let core: WasmCore | undefined;
 let csvStrings: CsvStrings | undefined;
@@ -179,7 +179,6 @@ function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: Ca
 export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
   const { cm, keys } = getModel(t.model);
-  pollTurns();
   const t0 = performance.now();
   let bytes = t.bytes;
   let firstLine = t.firstLine;
@@ -231,7 +230,6 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         }
         if (!valid) ids = undefined; // write the decoded strings, as the string path would
       }
-      pollTurns();
       const t1 = performance.now();
       // output columns in WASM memory: no fresh pages per chunk, and the CSV formatter reads them in place
       const prices = priceInSlices(c, cm, t.policy, parsed.chunk);
@@ -244,7 +242,6 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
           throw new RepricerError('INPUT_ROW_INVALID', `${where}: product ${JSON.stringify(id)}: ${describeInputRejection(prices, parsed.chunk, i)}; with --on-error skip such rows are published as rejected`, line === undefined ? undefined : { file: t.file, line });
         }
       }
-      pollTurns();
       const t2 = performance.now();
       const s = summarize(prices);
       const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {

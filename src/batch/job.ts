@@ -4,8 +4,8 @@
  * (or their own Parquet row groups), parse, price, format and write their output into the
  * temporary file at its offset in input order (rangePass.ts, outputBoard.ts). A CSV with quoted
  * fields (rows may span lines) goes through the main-thread path instead: the main thread reads
- * the bytes, cuts them at row boundaries and writes the workers' output (textChunks.ts). Parquet
- * output is assembled by the main thread. In-flight chunks are bounded, so memory stays flat
+ * the bytes, cuts them at row boundaries and writes the workers' output (textChunks.ts), and so
+ * does text input to Parquet output (row groups of `chunkSize` rows, assembled by the main thread). In-flight chunks are bounded, so memory stays flat
  * whatever the catalogue size. Output goes to a temporary file renamed only on success.
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
@@ -89,7 +89,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   // by default as many workers as pay for the catalogue's size (workerCount.ts)
   const workers = o.workers ?? defaultWorkers(size);
   // the workers boot (modules, WASM) while this thread reads and compiles the model
-  const pool = startPool(o.workerFile ?? defaultWorkerFile(), workers, inFmt === 'parquet' ? 1 : TASKS_PER_WORKER);
+  const pool = startPool(o.workerFile ?? defaultWorkerFile(), workers);
   let model: Model;
   let shared: SharedModel;
   try {
@@ -104,8 +104,6 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const read: ReadStats = { bytes: 0, ms: 0 };
   // Parquet tasks are whole row groups (~100k rows): fewer in flight keeps peak memory under 1 GiB
   const maxInFlight = inFmt === 'parquet' ? workers + 1 : workers * 2;
-  // a range pass holds a chunk or so per worker waiting for its turn to write, besides those computing
-  const rangeInFlight = workers * TASKS_PER_WORKER;
   // progress counts the input of the chunks written, not the bytes read ahead of them
   const progress = { done: 0, total: size };
   let ranges: RangePass | undefined;
@@ -115,7 +113,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   /** one pass over the catalogue: a fresh queue and tally, its tasks dispatched and drained */
   const runPass = async (pass: RangePass | undefined, dispatch: (d: Dispatch) => Promise<void>) => {
     const t = (tally = new JobTally());
-    const q = (queue = new ChunkQueue(pool, o.signal, pass?.board ? rangeInFlight : maxInFlight, async (r) => {
+    const q = (queue = new ChunkQueue(pool, o.signal, maxInFlight, async (r) => {
       pass?.fixRejects(r);
       await writeResult(r, output, outSlots, t, pass);
       // a range's rows end past it (its last row finishes in the next range)
@@ -139,9 +137,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     else progress.done = input.text!.headerBytes;
     base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError } as const;
     const text = input.text;
-    if (text && !text.quoted && !o.mainThreadRead) {
-      // workers read their own ranges (and write their own output); a CSV with a quote in the bytes
-      // read so far goes straight to the main-thread path
+    if (text && !text.quoted && !o.mainThreadRead && outFmt !== 'parquet') {
+      // workers read their own ranges and write their own output; a CSV with a quote in the bytes
+      // read so far goes straight to the main-thread path, and so does Parquet output (its row
+      // groups follow the chunks of `chunkSize` rows, which byte ranges only approximate)
       const dataStart = text.headerBytes;
       const pass = (ranges = new RangePass(o.catalogPath, inFd, dataStart, inFmt === 'csv' ? 2 : 1, outFmt === 'parquet' ? undefined : output.written, o.signal));
       const plan = byteRanges(dataStart, size, rangeBytesFor(text.sample(1 << 20), chunkSize));
@@ -200,18 +199,10 @@ function openCatalog(file: string): number {
   return fd;
 }
 
-/**
- * Text tasks a worker holds at once: a chunk formatted before its turn to write waits for it
- * asynchronously (outputBoard.ts) while its thread computes the next. Parquet tasks hold one (their
- * reads await, and the thread's page decoder and row-group encoder are reused across tasks).
- */
-const TASKS_PER_WORKER = 3;
-
-function startPool(taskFile: string, threads: number, concurrentTasksPerWorker: number): TaskPool {
+function startPool(taskFile: string, threads: number): TaskPool {
   return new TaskPool({
     taskFile,
     threads,
-    concurrentTasksPerWorker,
     idleTimeoutMs: 1000,
     // V8 grows a busy worker's young generation (to 16 MB semi-spaces) after some millions of rows,
     // which showed as steps in peak RSS between 1M and 10M SKUs; capped at 4 MB semi-spaces

@@ -7,10 +7,11 @@
  * known only once k-1 is written. The board (a small SharedArrayBuffer) holds a turnstile: `turn`,
  * the sequence number of the chunk whose turn it is to write, and the offset where it writes.
  * Worker k, once its output is formatted, writes it with a positional write if turn = k, then
- * publishes the next offset and turn = k + 1. If it is not its turn yet, it does not block: it
- * keeps the bytes (in the task's shared slot) and waits asynchronously (Atomics.waitAsync), so
- * its thread takes the next task meanwhile (the pool runs a few tasks per worker), and it checks
- * for its turn between the phases of that task too (`pollTurns`).
+ * publishes the next offset and turn = k + 1. If it is not its turn yet, it keeps the bytes (in the
+ * task's shared slot) and waits for it with Atomics.waitAsync in short slices. A worker holds one
+ * task at a time, so its thread idles meanwhile: holding three (computing the next while one
+ * waits) measured no faster on 2 cores (bench/RESULTS.md, "Workers do their own I/O"), and with
+ * one a crashed thread takes only its own chunk with it (chunkQueue.ts retries it once).
  *
  * A chunk never waits forever: it gives up after a timeout, when the job is cancelled (a failure,
  * an interrupt, a quoted CSV that sends the job back to the main-thread path), or when the chunk
@@ -155,12 +156,8 @@ export function writeIfTurn(t: TurnTarget, seq: number, bytes: Uint8Array): 'wri
   return 'written';
 }
 
-/**
- * Write the chunks of this worker whose turn has come (in order), and settle those that gave up.
- * Called between the phases of a task and whenever a turn changes, so a worker busy with its next
- * chunk still writes the previous one soon after its turn comes.
- */
-export function pollTurns(): void {
+/** Write the chunks of this worker whose turn has come (in order), and settle those that gave up. */
+function pollTurns(): void {
   for (let progress = true; progress; ) {
     progress = false;
     for (let i = 0; i < pending.length; i++) {

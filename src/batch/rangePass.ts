@@ -18,7 +18,7 @@ import { LineCounter, type ByteRange } from './byteRanges.js';
 import { boardCancelled, cancelBoard, createBoard, publish, stallBoard, turnOffset } from './outputBoard.js';
 
 export class RangePass {
-  /** text output: the offset board (Parquet output is assembled by the main thread as before) */
+  /** text output: the offset board (a pass without one, for Parquet output, is not used: job.ts keeps the main-thread path for it) */
   readonly board: SharedArrayBuffer | undefined;
   private readonly lines: LineCounter;
 

@@ -25,8 +25,6 @@ export interface TaskPoolOptions {
   /** handed to every thread (worker_threads' workerData): shared memories, compiled modules */
   workerData?: unknown;
   resourceLimits?: ResourceLimits;
-  /** tasks a thread holds at once (default 1): more lets a task that awaits leave its thread to the next */
-  concurrentTasksPerWorker?: number;
 }
 
 export interface RunOptions {
@@ -69,7 +67,6 @@ export class TaskPool {
       idleTimeout: opts.idleTimeoutMs ?? 60_000,
       workerData: opts.workerData,
       resourceLimits: opts.resourceLimits,
-      concurrentTasksPerWorker: opts.concurrentTasksPerWorker ?? 1,
     });
   }
 
