@@ -142,9 +142,9 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       // read so far goes straight to the main-thread path, and so does Parquet output (its row
       // groups follow the chunks of `chunkSize` rows, which byte ranges only approximate)
       const dataStart = text.headerBytes;
-      const pass = (ranges = new RangePass(o.catalogPath, inFd, dataStart, inFmt === 'csv' ? 2 : 1, outFmt === 'parquet' ? undefined : output.written, o.signal));
+      const pass = (ranges = new RangePass(o.catalogPath, inFd, dataStart, inFmt === 'csv' ? 2 : 1, output.written, o.signal));
       const plan = byteRanges(dataStart, size, rangeBytesFor(text.sample(1 << 20), chunkSize));
-      await runPass(pass, (d) => dispatchRanges(d, pass, plan, inFd, outFmt === 'parquet' ? undefined : output.textFd, o.outPath, chunkSize, o.turnTimeoutMs));
+      await runPass(pass, (d) => dispatchRanges(d, pass, plan, inFd, output.textFd, o.outPath, chunkSize, o.turnTimeoutMs));
       if (queue!.failure === QUOTED) {
         // a quoted field somewhere: start again on the main-thread path, from an empty output
         ranges = undefined;
