@@ -14,13 +14,15 @@ import { readParquetChunk, encodePriceRowGroup, PageDecoder, RowGroupEncoder } f
 import type { FileMetaData, RowGroup } from 'hyparquet';
 import { formatCsvBytes, formatNdjson } from '../records/formatChunk.js';
 import type { CatalogLayout } from '../records/catalogSchema.js';
-import { RepricerError } from '../core/errors.js';
+import { RepricerError, writeFailure } from '../core/errors.js';
 import { modelInCore, type SharedModel } from '../pricing/sharedModel.js';
 import { buildCsvStrings, buildProductKeys, decodeIds, formatPriceCsvWasm, parseCatalogCsvWasm, resolveProducts, type CsvStrings, type ProductKeys } from '../records/wasmCsv.js';
 import { buildJsonStrings, formatPriceJsonWasm, type JsonStrings } from '../records/priceJson.js';
 import { transferResult } from '../pool/taskPool.js';
 import { describeInputRejection, firstInputRejection, lineOfRow } from './rowRejections.js';
 import { isUtf8 } from 'node:buffer';
+import { readRangeRows } from './byteRanges.js';
+import { cancelBoard, takeWriteMs, writeIfTurn, writeWhenTurn } from './outputBoard.js';
 
 let core: WasmCore | undefined;
 let csvStrings: CsvStrings | undefined;
@@ -70,6 +72,14 @@ export interface CatalogTask {
   firstLine: number;
   /** text input: the number of newlines in `bytes` */
   lineCount?: number;
+  /**
+   * text input the worker reads itself (byteRanges.ts; then `bytes` is empty and lines are
+   * numbered from 1 at the range's first row): the range, where the data starts, the input's
+   * descriptor (the main thread's: descriptors are the process's)
+   */
+  range?: { start: number; end: number; dataStart: number; fd: number };
+  /** text output the worker writes itself at its turn (outputBoard.ts): the board, the temporary file's descriptor, the output's name for errors */
+  write?: { board: SharedArrayBuffer; fd: number; path: string; timeoutMs?: number };
   file: string;
   format: 'csv' | 'ndjson' | 'parquet';
   outFormat: 'csv' | 'ndjson' | 'parquet';
@@ -93,12 +103,22 @@ export interface CatalogResult {
   changeBins: number[];
   rejects: { line: number; reason: string; raw: string }[];
   error?: { code: string; message: string; details?: Record<string, unknown> };
+  /** a range task: the CSV range has a `"` (rows may span lines), nothing was parsed or written */
+  quoted?: boolean;
+  /** a range task: the absolute offset of its first row (line numbers in `error` and `rejects` count from it) */
+  rowStart?: number;
+  /** a range task: the absolute offset just past its last row */
+  rowEnd?: number;
+  /** a task with `write`: its output is in the file (else it is in `out` or the slot, for the main thread) */
+  written?: boolean;
+  /** (in this thread only) formatted, but not its turn yet: written by `catalogTask` when it comes */
+  awaitsTurn?: boolean;
   /**
    * why the chunk was read by the reference JavaScript path instead of the fast one (quotes or
    * odd rows in CSV, a Parquet encoding the fast reader does not take): counted in the summary
    */
   fallback?: string;
-  ms: { parse: number; kernels: number; format: number };
+  ms: { parse: number; kernels: number; format: number; read?: number; write?: number };
 }
 
 const encoder = new TextEncoder();
@@ -160,25 +180,40 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
   const { cm, keys } = getModel(t.model);
   const t0 = performance.now();
+  let bytes = t.bytes;
+  let firstLine = t.firstLine;
+  let lineCount = t.lineCount;
+  let rowStart: number | undefined;
+  if (t.range) {
+    const rr = readRangeRows(t.range.fd, t.range, t.range.dataStart, t.format === 'csv');
+    if (rr.quoted) {
+      if (t.write) cancelBoard(t.write.board);
+      return { seq: t.seq, out: new Uint8Array(0), n: 0, status: [], changeBins: [], rejects: [], quoted: true, ms: { parse: 0, kernels: 0, format: 0 } };
+    }
+    ({ bytes, rowStart } = rr);
+    firstLine = 1;
+    lineCount = undefined;
+  }
+  const tRead = performance.now() - t0;
   const mark = c.arena.mark();
   try {
     try {
       const alloc = (n: number) => c.arena.f64(n);
       // CSV input: the WASM path parses, resolves ids and (for CSV output) formats; it declines
       // chunks with quotes or malformed rows, which the JavaScript path below handles.
-      const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, t.bytes, t.layout, cm.D, cm.intercept, keys, t.lineCount) : null;
+      const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, bytes, t.layout, cm.D, cm.intercept, keys, lineCount) : null;
       const perProduct = hasProductBounds(t.policy);
       if (fast && (t.outFormat !== 'csv' || perProduct)) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
         rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true, core: c, decoder: pageDecoder!, meta: t.parquetMeta,
-      }) : parseCatalogChunk(t.bytes.slice(), {
+      }) : parseCatalogChunk(bytes.slice(), {
         file: t.file,
         format: t.format,
         layout: t.layout,
         featureNames: cm.features,
         intercept: cm.intercept,
-        firstLine: t.firstLine,
+        firstLine,
         onError: t.onError,
         alloc,
       });
@@ -202,19 +237,39 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         const i = firstInputRejection(prices);
         if (i >= 0) {
           const id = parsed.chunk.ids.length === prices.n ? parsed.chunk.ids[i] : fast ? decodeIds(c, fast)[i] : `#${i}`;
-          const where = t.format === 'parquet' ? `${t.file}: row ${t.rows!.start + i + 1}` : `${t.file}:${lineOfRow(t.bytes, i, t.firstLine)}`;
-          throw new RepricerError('INPUT_ROW_INVALID', `${where}: product ${JSON.stringify(id)}: ${describeInputRejection(prices, parsed.chunk, i)}; with --on-error skip such rows are published as rejected`);
+          const line = t.format === 'parquet' ? undefined : lineOfRow(bytes, i, firstLine);
+          const where = line === undefined ? `${t.file}: row ${t.rows!.start + i + 1}` : `${t.file}:${line}`;
+          throw new RepricerError('INPUT_ROW_INVALID', `${where}: product ${JSON.stringify(id)}: ${describeInputRejection(prices, parsed.chunk, i)}; with --on-error skip such rows are published as rejected`, line === undefined ? undefined : { file: t.file, line });
         }
       }
       const t2 = performance.now();
       const s = summarize(prices);
       const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {
+        const t3 = performance.now();
         const r: CatalogResult = {
           seq: t.seq, out, rowGroup, n: prices.n, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects,
-          ms: { parse: t1 - t0, kernels: t2 - t1, format: performance.now() - t2 },
+          ms: { parse: t1 - t0 - tRead, kernels: t2 - t1, format: t3 - t2, read: tRead },
         };
+        if (rowStart !== undefined) {
+          r.rowStart = rowStart;
+          r.rowEnd = rowStart + bytes.length;
+        }
         const fallback: string | undefined = t.format === 'csv' && !fast ? CSV_DECLINED : 'fastPathDeclined' in parsed && typeof parsed.fastPathDeclined === 'string' ? parsed.fastPathDeclined : undefined;
         if (fallback) r.fallback = fallback;
+        if (t.write && !rowGroup) {
+          let now: 'written' | 'wait';
+          try {
+            now = writeIfTurn(t.write, t.seq, out);
+          } catch (err) {
+            throw writeFailure(t.write.path, 'prices', err);
+          }
+          if (now === 'written') {
+            r.written = true;
+            r.out = new Uint8Array(0);
+            return r;
+          }
+          r.awaitsTurn = true; // the bytes go to the slot (or a copy) below, and are written from there
+        }
         if (t.outSlot && out.length <= t.outSlot.byteLength) {
           new Uint8Array(t.outSlot, 0, out.length).set(out);
           r.out = new Uint8Array(0);
@@ -234,8 +289,12 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       const nd = formatPriceJsonWasm(c, jsonStrings!, parsed.chunk.ids, prices, { coldStart: false, sep: '\n', sepLast: true });
       return done(nd ?? encoder.encode(formatNdjson(parsed.chunk.ids, prices)));
     } catch (err) {
+      // no later chunk waits for this one's turn: the job fails (or, for a write error, cannot go on)
+      if (t.write) cancelBoard(t.write.board);
       if (err instanceof RepricerError) {
-        return { seq: t.seq, out: new Uint8Array(0), n: 0, status: [], changeBins: [], rejects: [], error: { code: err.code, message: err.message, details: err.details }, ms: { parse: 0, kernels: 0, format: 0 } };
+        const r: CatalogResult = { seq: t.seq, out: new Uint8Array(0), n: 0, status: [], changeBins: [], rejects: [], error: { code: err.code, message: err.message, details: err.details }, ms: { parse: 0, kernels: 0, format: 0 } };
+        if (rowStart !== undefined) r.rowStart = rowStart;
+        return r;
       }
       throw err;
     }
@@ -244,7 +303,28 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   }
 }
 
+/** A chunk formatted before its turn: written from its slot (or copy) when the turn comes, or handed back. */
+async function writeLater(t: CatalogTask, r: CatalogResult): Promise<CatalogResult> {
+  delete r.awaitsTurn;
+  const w = t.write!;
+  const bytes = r.outLen !== undefined ? new Uint8Array(t.outSlot!, 0, r.outLen) : r.out;
+  try {
+    if (!(await writeWhenTurn(w, t.seq, bytes))) return r; // handed back: the main thread writes it
+  } catch (err) {
+    const e = writeFailure(w.path, 'prices', err);
+    if (!(e instanceof RepricerError)) throw e;
+    return { seq: t.seq, out: new Uint8Array(0), n: 0, status: [], changeBins: [], rejects: [], error: { code: e.code, message: e.message, details: e.details }, ms: { parse: 0, kernels: 0, format: 0 } };
+  }
+  r.written = true;
+  r.out = new Uint8Array(0);
+  delete r.outLen;
+  return r;
+}
+
 export default async function catalogTask(t: CatalogTask): Promise<unknown> {
-  const r = await runCatalog(t);
+  let r = await runCatalog(t);
+  if (r.awaitsTurn) r = await writeLater(t, r);
+  // the time this thread spent writing (this chunk's or others' that came due during it)
+  if (t.write) r.ms.write = takeWriteMs();
   return transferResult(r, [r.out.buffer]);
 }

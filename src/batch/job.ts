@@ -1,9 +1,12 @@
 /**
  * The nightly bulk job: stream a catalogue through the worker pool and write prices in input
- * order. The main thread only reads bytes, cuts them at line boundaries and writes the workers'
- * output bytes; parsing, pricing and formatting run in the workers (measured: they dominate).
- * In-flight chunks are bounded, so memory stays flat whatever the catalogue size. Output goes to
- * a temporary file renamed only on success.
+ * order. The main thread only schedules: workers read their own byte ranges of a text catalogue
+ * (or their own Parquet row groups), parse, price, format and write their output into the
+ * temporary file at its offset in input order (rangePass.ts, outputBoard.ts). A CSV with quoted
+ * fields (rows may span lines) goes through the main-thread path instead: the main thread reads
+ * the bytes, cuts them at row boundaries and writes the workers' output (textChunks.ts), and so
+ * does text input to Parquet output (row groups of `chunkSize` rows, assembled by the main thread). In-flight chunks are bounded, so memory stays flat
+ * whatever the catalogue size. Output goes to a temporary file renamed only on success.
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { resolve, extname } from 'node:path';
@@ -21,7 +24,9 @@ import { SlotPool, OutputSlots } from './slotPool.js';
 import { TextChunks, readTextLayout, type ReadStats, type TextChunk } from './textChunks.js';
 import { JobOutput } from './jobOutput.js';
 import { JobTally, type RepriceSummary } from './jobSummary.js';
-import { ChunkQueue, interrupted, type ChunkResult } from './chunkQueue.js';
+import { ChunkQueue, interrupted, QUOTED, type ChunkResult } from './chunkQueue.js';
+import { RangePass, dispatchRanges } from './rangePass.js';
+import { byteRanges, rangeBytesFor } from './byteRanges.js';
 import { defaultWorkers } from './workerCount.js';
 
 export type { RepriceSummary } from './jobSummary.js';
@@ -53,6 +58,10 @@ export interface RepriceOptions {
   onProgress?: (rows: number, done: number, total: number) => void;
   /** worker module override (tests use a worker that crashes) */
   workerFile?: string;
+  /** read a text catalogue on the main thread, the reference path (default: workers read their own byte ranges) */
+  mainThreadRead?: boolean;
+  /** how long a worker waits for its turn to write before handing its output back (outputBoard.ts; tests) */
+  turnTimeoutMs?: number;
 }
 
 export function formatOf(file: string): TableFormat | 'parquet' {
@@ -91,40 +100,78 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     await pool.destroy();
     throw err;
   }
-  const tally = new JobTally();
   const outSlots = new OutputSlots();
   const read: ReadStats = { bytes: 0, ms: 0 };
   // Parquet tasks are whole row groups (~100k rows): fewer in flight keeps peak memory under 1 GiB
+  const maxInFlight = inFmt === 'parquet' ? workers + 1 : workers * 2;
   // progress counts the input of the chunks written, not the bytes read ahead of them
   const progress = { done: 0, total: size };
-  const queue = new ChunkQueue(pool, o.signal, inFmt === 'parquet' ? workers + 1 : workers * 2, async (r) => {
-    await writeResult(r, output, outSlots, tally);
-    progress.done += inFmt === 'parquet' ? r.inRows : r.inBytes;
-    o.onProgress?.(tally.rows, progress.done, progress.total);
-  });
+  let ranges: RangePass | undefined;
+  let flushedAt = 0;
+  let tally = new JobTally();
+  let queue: ChunkQueue | undefined;
+  /** one pass over the catalogue: a fresh queue and tally, its tasks dispatched and drained */
+  const runPass = async (pass: RangePass | undefined, dispatch: (d: Dispatch) => Promise<void>) => {
+    const t = (tally = new JobTally());
+    const q = (queue = new ChunkQueue(pool, o.signal, maxInFlight, async (r) => {
+      pass?.fixRejects(r);
+      await writeResult(r, output, outSlots, t, pass);
+      // a range's rows end past it (its last row finishes in the next range)
+      if (r.rowEnd !== undefined) progress.done = Math.max(progress.done, r.rowEnd);
+      else progress.done += inFmt === 'parquet' ? r.inRows : r.inBytes;
+      // every FLUSH_AHEAD bytes of input, the output so far goes to disk in the background
+      if (inFmt !== 'parquet' && progress.done >= flushedAt + FLUSH_AHEAD) {
+        flushedAt = progress.done;
+        output.flushAhead();
+      }
+      o.onProgress?.(t.rows, progress.done, progress.total);
+    }, pass?.hooks()));
+    await dispatch({ queue: q, inSlots: new SlotPool(), outSlots, signal: o.signal, base, seq: 0 });
+    await q.drain();
+  };
+  let base: Dispatch['base'];
   try {
     await output.open(onError === 'skip');
     const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read, o.allowExtraColumns ?? false);
     if (input.parquet) progress.total = input.parquet.rows;
     else progress.done = input.text!.headerBytes;
-    const base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError } as const;
-    const d: Dispatch = { queue, inSlots: new SlotPool(), outSlots, signal: o.signal, base, seq: 0 };
-    if (input.text) await dispatchText(d, input.text, chunkSize);
-    else await dispatchParquet(d, input.parquet!, o.chunkSize);
-    await queue.drain();
-    const failure = queue.failure ?? (o.signal?.aborted ? interrupted() : undefined);
+    base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError } as const;
+    const text = input.text;
+    if (text && !text.quoted && !o.mainThreadRead && outFmt !== 'parquet') {
+      // workers read their own ranges and write their own output; a CSV with a quote in the bytes
+      // read so far goes straight to the main-thread path, and so does Parquet output (its row
+      // groups follow the chunks of `chunkSize` rows, which byte ranges only approximate)
+      const dataStart = text.headerBytes;
+      const pass = (ranges = new RangePass(o.catalogPath, inFd, dataStart, inFmt === 'csv' ? 2 : 1, output.written, o.signal));
+      const plan = byteRanges(dataStart, size, rangeBytesFor(text.sample(1 << 20), chunkSize));
+      await runPass(pass, (d) => dispatchRanges(d, pass, plan, inFd, output.textFd, o.outPath, chunkSize, o.turnTimeoutMs));
+      if (queue!.failure === QUOTED) {
+        // a quoted field somewhere: start again on the main-thread path, from an empty output
+        ranges = undefined;
+        await output.reset(onError === 'skip');
+        const again = new TextChunks(inFd, true, read);
+        readTextLayout(again, o.catalogPath, 'csv', model.features, { allowExtraColumns: o.allowExtraColumns ?? false });
+        progress.done = again.headerBytes;
+        flushedAt = 0;
+        await runPass(undefined, (d) => dispatchText(d, again, chunkSize));
+      }
+    } else if (text) await runPass(undefined, (d) => dispatchText(d, text, chunkSize));
+    else await runPass(undefined, (d) => dispatchParquet(d, input.parquet!, o.chunkSize));
+    const failure = queue!.failure ?? (o.signal?.aborted ? interrupted() : undefined);
     if (failure) throw failure;
     await output.commit(tally.rejects);
   } catch (err) {
-    output.discard();
+    // the workers are stopped before the output is removed and its descriptor closed: a worker
+    // still writing must not write through a descriptor number that was closed and reused
     await pool.destroy().catch(() => undefined);
+    output.discard();
     throw err;
   } finally {
     closeSync(inFd);
   }
   await pool.destroy();
   const seconds = (performance.now() - t0) / 1000;
-  return tally.summary({ seconds, workers, retries: queue.retries, mainRead: read.ms, mainWrite: output.writeMs, staleTempsRemoved: output.staleRemoved });
+  return tally.summary({ seconds, workers, retries: queue!.retries, mainRead: read.ms + (ranges?.readMs ?? 0), mainWrite: output.writeMs, staleTempsRemoved: output.staleRemoved });
 }
 
 /** The options checked, with their defaults. */
@@ -163,6 +210,9 @@ function startPool(taskFile: string, threads: number): TaskPool {
     resourceLimits: { maxYoungGenerationSizeMb: 12 },
   });
 }
+
+/** Input bytes between background flushes of the text output (JobOutput.flushAhead). */
+const FLUSH_AHEAD = 64 * 2 ** 20;
 
 /** Compiled once here; workers receive the tables in shared memory (pricing/sharedModel.ts). */
 function shareCompiled(model: Model, modelPath: string): SharedModel {
@@ -244,15 +294,17 @@ async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | un
 }
 
 /** A chunk's result, in input order: its bytes (from its slot when they fit), its rejects, its counts. */
-async function writeResult(r: ChunkResult, output: JobOutput, outSlots: OutputSlots, tally: JobTally): Promise<void> {
+async function writeResult(r: ChunkResult, output: JobOutput, outSlots: OutputSlots, tally: JobTally, pass: RangePass | undefined): Promise<void> {
   const bytes = r.outLen !== undefined ? new Uint8Array(r.slot!, 0, r.outLen) : r.out;
   if (output.format === 'parquet') {
     if (r.rowGroup) {
       output.appendRowGroup(bytes, r.rowGroup); // synchronous: the slot is free again after it
       outSlots.sawRowGroup(bytes.length, r.n);
     }
-  } else {
-    output.write(bytes);
+  } else if (!r.written) {
+    // a chunk of the main-thread path, or one its worker handed back instead of waiting for its turn
+    if (pass?.board) pass.writeHandedBack(r, bytes, output);
+    else output.write(bytes);
     if (r.outLen === undefined) outSlots.sawText(r.out.length, r.inBytes);
   }
   if (r.slot) outSlots.give(r.slot);

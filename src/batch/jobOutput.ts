@@ -4,7 +4,8 @@
  * renamed into place only when the whole job succeeded, and removed otherwise. A file-system error
  * while writing (a full disk, no permission) is OUTPUT_UNWRITABLE naming the target file.
  */
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { writeAllAt } from './outputBoard.js';
 import { fsyncFile, removeStaleTemps } from '../core/atomic.js';
 import { writeFailure } from '../core/errors.js';
 import { dirname, basename, join, resolve } from 'node:path';
@@ -29,6 +30,10 @@ export class JobOutput {
   private rejFd: number | undefined;
   /** main-thread milliseconds spent writing */
   writeMs = 0;
+  /** text output: bytes written at the file's own position (the header, and everything on the main-thread path) */
+  written = 0;
+  /** an fdatasync of the text output in flight (`flushAhead`) */
+  private flushing: Promise<void> | undefined;
   /** temporary files of this output left by killed runs, removed by open() */
   staleRemoved: string[] = [];
 
@@ -79,7 +84,42 @@ export class JobOutput {
   write(data: Uint8Array | string): void {
     const t = performance.now();
     this.prices(() => writeAll(this.fd!, data));
+    this.written += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
     this.writeMs += performance.now() - t;
+  }
+
+  /** Text output: the temporary file's descriptor, for workers that write their chunks themselves (outputBoard.ts). */
+  get textFd(): number {
+    return this.fd!;
+  }
+
+  /** Text output bytes at an offset (a chunk a worker handed back), synchronously. */
+  writeAt(data: Uint8Array, position: number): void {
+    const t = performance.now();
+    this.prices(() => writeAllAt(this.fd!, data, position));
+    this.writeMs += performance.now() - t;
+  }
+
+  /**
+   * Text output: start writing what is in the file so far to disk, in the background (a thread of
+   * libuv's pool waits for the disk, not the main thread or a worker), so the fsync before the
+   * rename has only the last stretch left to write. One at a time; errors are left to that fsync.
+   */
+  flushAhead(): void {
+    if (this.fd === undefined || this.flushing) return;
+    const fd = this.fd;
+    this.flushing = new Promise<void>((done) => fdatasync(fd, () => done())).then(() => {
+      this.flushing = undefined;
+    });
+  }
+
+  /** Start again: both temporary files emptied, back to their headers (a range pass that found a quoted CSV). */
+  async reset(rejects: boolean): Promise<void> {
+    const stale = this.staleRemoved;
+    this.discard();
+    this.written = 0;
+    await this.open(rejects);
+    this.staleRemoved = stale;
   }
 
   /** Parquet output: an encoded row group, appended synchronously (a slot it sits in is free again after). */
@@ -102,6 +142,7 @@ export class JobOutput {
 
   /** Finish and close both files, rename the prices into place, and the rejects if there were any. */
   async commit(rejects: number): Promise<void> {
+    await this.flushing;
     // every byte is on disk before a name points at it (a crash right after the rename must not
     // leave a complete-looking file with missing pages)
     this.prices(() => {
@@ -129,6 +170,9 @@ export class JobOutput {
 
   /** Close and remove both temporary files: nothing of a failed job is left behind. */
   discard(): void {
+    // a flush still in flight may find its descriptor closed (EBADF, ignored) or, reused, flush
+    // another file's pages: harmless either way
+    this.flushing = undefined;
     for (const fd of [this.fd, this.rejFd]) {
       if (fd === undefined) continue;
       try {

@@ -13,8 +13,11 @@ export interface RepriceSummary {
   seconds: number;
   rowsPerSecond: number;
   workers: number;
-  /** summed worker milliseconds by phase, and main-thread read/write wall time */
-  ms: { parse: number; kernels: number; format: number; mainRead: number; mainWrite: number };
+  /**
+   * summed worker milliseconds by phase (read: their own byte ranges; write: their own output,
+   * waiting for their turn included), and main-thread read/write wall time
+   */
+  ms: { parse: number; kernels: number; format: number; read: number; write: number; mainRead: number; mainWrite: number };
   retries: number;
   /** chunks read by the reference JavaScript path instead of the fast one, and why (none: 0) */
   fallbacks: { chunks: number; reasons: Record<string, number> };
@@ -45,7 +48,7 @@ export class JobTally {
   private readonly status = [0, 0, 0, 0, 0];
   private readonly bins = new Array<number>(CHANGE_BINS.length + 1).fill(0);
   /** summed worker milliseconds by phase */
-  private readonly workerMs = { parse: 0, kernels: 0, format: 0 };
+  private readonly workerMs = { parse: 0, kernels: 0, format: 0, read: 0, write: 0 };
   private fallbackChunks = 0;
   private readonly fallbackReasons: Record<string, number> = {};
 
@@ -57,6 +60,8 @@ export class JobTally {
     this.workerMs.parse += r.ms.parse;
     this.workerMs.kernels += r.ms.kernels;
     this.workerMs.format += r.ms.format;
+    this.workerMs.read += r.ms.read ?? 0;
+    this.workerMs.write += r.ms.write ?? 0;
     if (r.fallback) {
       this.fallbackChunks++;
       this.fallbackReasons[r.fallback] = (this.fallbackReasons[r.fallback] ?? 0) + 1;

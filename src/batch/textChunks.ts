@@ -70,7 +70,9 @@ export class TextChunks {
   /** end of the first line, once read */
   private firstNl = -1;
   /** a quote anywhere so far (CSV): cut with the quote-aware scanner from now on */
-  private quoted = false;
+  quoted = false;
+  /** file offset of the next read */
+  private pos = 0;
   eof = false;
   /** bytes of the first line when it was skipped (a CSV header, with its newline), else 0 */
   headerBytes = 0;
@@ -94,7 +96,8 @@ export class TextChunks {
       this.stage = grown;
     }
     const t = performance.now();
-    const n = readSync(this.fd, this.stage, this.have, this.stage.length - this.have, null);
+    const n = readSync(this.fd, this.stage, this.have, this.stage.length - this.have, this.pos);
+    this.pos += n;
     this.read.ms += performance.now() - t;
     if (n === 0) {
       this.eof = true;
@@ -126,6 +129,11 @@ export class TextChunks {
     this.start = this.firstNl + 1;
     this.headerBytes = this.start;
     this.line = 2;
+  }
+
+  /** Up to `max` staged bytes not yet handed out (after the header): a sample of the data. */
+  sample(max: number): Buffer {
+    return this.stage.subarray(this.start, Math.min(this.have, this.start + max));
   }
 
   /** The next `k` whole rows among the staged bytes, or undefined if they are not all staged yet. */

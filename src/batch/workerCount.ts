@@ -1,8 +1,9 @@
 /**
  * The batch job's default number of workers: one per `BYTES_PER_WORKER` of catalogue, at least
  * one, at most `availableParallelism()`. Every worker costs a thread start, a WASM instance and a
- * share of the cores the main thread also needs (it reads, cuts and writes); on a small catalogue
- * that costs more than the worker saves. Measured in bench/RESULTS.md ("Default worker count").
+ * share of the cores; on a small catalogue that costs more than the worker saves. (Measured when
+ * the main thread still read and wrote every byte; since workers do their own I/O see
+ * bench/RESULTS.md, "Workers do their own I/O".) Measured in bench/RESULTS.md ("Default worker count").
  */
 import { availableParallelism } from 'node:os';
 

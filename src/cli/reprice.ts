@@ -21,7 +21,7 @@ export function printSummary(s: RepriceSummary, out: NodeJS.WriteStream = proces
     ...s.changePct.bins.map((b, i) => `  ${b.padEnd(16)} ${s.changePct.counts[i]}`),
     // rows without a change: no current_price to compare with, or no published price
     `  ${'no change (no current_price, or rejected)'} ${s.rows - s.changePct.counts.reduce((a, c) => a + c, 0)}`,
-    `time in workers (ms, summed): parse ${s.ms.parse.toFixed(0)}, kernels ${s.ms.kernels.toFixed(0)}, format ${s.ms.format.toFixed(0)}; main thread: read ${s.ms.mainRead.toFixed(0)}, write ${s.ms.mainWrite.toFixed(0)}`,
+    `time in workers (ms, summed): parse ${s.ms.parse.toFixed(0)}, kernels ${s.ms.kernels.toFixed(0)}, format ${s.ms.format.toFixed(0)}, read ${s.ms.read.toFixed(0)}, write ${s.ms.write.toFixed(0)}; main thread: read ${s.ms.mainRead.toFixed(0)}, write ${s.ms.mainWrite.toFixed(0)}`,
   ];
   if (s.retries) lines.push(`worker crashes retried: ${s.retries}`);
   for (const f of s.staleTempsRemoved) lines.push(`removed ${f}, a temporary file left by a run that was killed`);
