@@ -8,7 +8,7 @@ import { RepricerError, describeWriteError, writeFailure } from '../core/errors.
 import { buildProgram } from './program.js';
 
 export async function main(argv: string[]): Promise<void> {
-  const program = await buildProgram();
+  const program = await buildProgram(argv);
   await program.parseAsync(argv);
 }
 
