@@ -32,7 +32,12 @@ export interface PolicyResult {
 const stepDecimals = new Map<number, { k: number; units: number }>();
 
 /** A step as units / 10^k with integer units (0.05 -> 5 / 10^2), cached per step. */
+let lastStep = NaN;
+let lastDecimal = { k: 0, units: 1 };
+
 function decimalStep(step: number): { k: number; units: number } {
+  // every row of a job asks for the same step: the map only when it changes
+  if (step === lastStep) return lastDecimal;
   let e = stepDecimals.get(step);
   if (!e) {
     let k = 0;
@@ -40,6 +45,8 @@ function decimalStep(step: number): { k: number; units: number } {
     e = { k, units: Math.round(step * 10 ** k) };
     stepDecimals.set(step, e);
   }
+  lastStep = step;
+  lastDecimal = e;
   return e;
 }
 
@@ -81,10 +88,16 @@ export function gridAtOrBelow(x: number, step: number): number {
   return v;
 }
 
-/** The step band [lo, hi] around a positive current price: prev x (100 -+ pct) / 100. */
-export function stepBand(prev: number, pct: number): [number, number] {
-  // (100 - pct) / 100 rather than 1 - pct/100: 9 x 130 / 100 is the double 11.7, 9 x 1.3 is not
-  return [Math.max(0, (prev * (100 - pct)) / 100), (prev * (100 + pct)) / 100];
+/**
+ * The step band [stepLow, stepHigh] around a positive current price: prev x (100 -+ pct) / 100.
+ * (100 - pct) / 100 rather than 1 - pct/100: 9 x 130 / 100 is the double 11.7, 9 x 1.3 is not.
+ */
+export function stepLow(prev: number, pct: number): number {
+  return Math.max(0, (prev * (100 - pct)) / 100);
+}
+
+export function stepHigh(prev: number, pct: number): number {
+  return (prev * (100 + pct)) / 100;
 }
 
 interface HardBounds {
@@ -95,21 +108,27 @@ interface HardBounds {
   hiBits: number;
 }
 
+/** Scratch for hardBounds: applyPolicy runs once per row, so it allocates nothing on the way. */
+const bounds: HardBounds = { lo: 0, hi: Infinity, loBits: 0, hiBits: 0 };
+
 /**
- * The intersection of every hard lower and upper bound of the row, or a reason it is empty.
- * Bounds: global, then per-product, then the row's columns (all must hold at once); the margin
- * floor joins the lower side.
+ * The intersection of every hard lower and upper bound of the row into `bounds`; 0, or the
+ * reason it is empty. Bounds: global, then per-product, then the row's columns (all must hold at
+ * once); the margin floor joins the lower side.
  */
-function hardBounds(policy: Policy, row: PolicyRow): HardBounds | number {
+function hardBounds(policy: Policy, row: PolicyRow): number {
   let lo = 0;
   let hi = Infinity;
-  const take = (b?: Bounds) => {
-    if (!b) return;
-    if (b.min !== undefined) lo = Math.max(lo, b.min);
-    if (b.max !== undefined) hi = Math.min(hi, b.max);
-  };
-  take(policy.bounds);
-  take(policy.products?.[row.productId]);
+  const g = policy.bounds;
+  if (g) {
+    if (g.min !== undefined) lo = g.min;
+    if (g.max !== undefined) hi = g.max;
+  }
+  const pb: Bounds | undefined = policy.products?.[row.productId];
+  if (pb) {
+    if (pb.min !== undefined) lo = Math.max(lo, pb.min);
+    if (pb.max !== undefined) hi = Math.min(hi, pb.max);
+  }
   const mn = row.minPrice;
   const mx = row.maxPrice;
   if (Number.isFinite(mn)) {
@@ -130,17 +149,28 @@ function hardBounds(policy: Policy, row: PolicyRow): HardBounds | number {
   let loBits = 0;
   if (lo > 0 && lo === floor) loBits |= REASON_BIT.floor;
   if (lo > 0 && lo === margin) loBits |= REASON_BIT.margin_floor;
-  return { lo, hi, loBits, hiBits: REASON_BIT.ceiling };
+  bounds.lo = lo;
+  bounds.hi = hi;
+  bounds.loBits = loBits;
+  bounds.hiBits = REASON_BIT.ceiling;
+  return 0;
 }
 
-/** The grid points nearest inside the hard bounds. */
-function gridBounds(h: HardBounds, step: number): [number, number] {
-  return [gridAtOrAbove(h.lo, step), gridAtOrBelow(h.hi, step)];
+/**
+ * Whether some grid point lies in [lo, hi] (as doubles). An interval two steps wide always holds
+ * one, so the grid is consulted only for narrow ones.
+ */
+function gridMeets(lo: number, hi: number, step: number): boolean {
+  return hi - lo >= 2 * step || gridAtOrAbove(lo, step) <= gridAtOrBelow(hi, step);
 }
 
 /** Clamp p into [lo, hi], reporting which side moved it: -1 raised, 1 lowered, 0 not moved. */
 function side(p: number, lo: number, hi: number): -1 | 0 | 1 {
   return p < lo ? -1 : p > hi ? 1 : 0;
+}
+
+function rejected(cold: number, bit: number): PolicyResult {
+  return { price: NaN, status: STATUS_CODE.rejected, reasons: cold | bit };
 }
 
 /**
@@ -150,25 +180,19 @@ function side(p: number, lo: number, hi: number): -1 | 0 | 1 {
  */
 export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean): PolicyResult {
   const cold = coldStart ? REASON_BIT.cold_start : 0;
-  const reject = (bit: number): PolicyResult => ({ price: NaN, status: STATUS_CODE.rejected, reasons: cold | bit });
   const c = row.cost;
-  if (Number.isNaN(c) || c < 0 || c === Infinity) return reject(REASON_BIT.invalid_cost);
-  if (c > PRICE_LIMIT) return reject(REASON_BIT.out_of_domain);
+  if (Number.isNaN(c) || c < 0 || c === Infinity) return rejected(cold, REASON_BIT.invalid_cost);
+  if (c > PRICE_LIMIT) return rejected(cold, REASON_BIT.out_of_domain);
   const p0 = row.modelPrice;
-  if (!(Number.isFinite(p0) && Math.abs(p0) <= PRICE_LIMIT) || !(row.stdError >= 0 && row.stdError <= PRICE_LIMIT)) return reject(REASON_BIT.out_of_domain);
+  if (!(Number.isFinite(p0) && Math.abs(p0) <= PRICE_LIMIT) || !(row.stdError >= 0 && row.stdError <= PRICE_LIMIT)) return rejected(cold, REASON_BIT.out_of_domain);
   const prev = row.currentPrice;
   const hasPrev = Number.isFinite(prev) && prev > 0;
-  if (hasPrev && prev > PRICE_LIMIT) return reject(REASON_BIT.out_of_domain);
+  if (hasPrev && prev > PRICE_LIMIT) return rejected(cold, REASON_BIT.out_of_domain);
 
-  const h = hardBounds(policy, row);
-  if (typeof h === 'number') return reject(h);
+  const why = hardBounds(policy, row);
+  if (why) return rejected(cold, why);
   const step = policy.rounding?.step;
-  let glo = h.lo;
-  let ghi = h.hi;
-  if (step !== undefined) {
-    [glo, ghi] = gridBounds(h, step);
-    if (glo > ghi) return reject(REASON_BIT.conflicting_bounds);
-  }
+  if (step !== undefined && !gridMeets(bounds.lo, bounds.hi, step)) return rejected(cold, REASON_BIT.conflicting_bounds);
 
   const br = policy.breaker;
   if (br && hasPrev) {
@@ -176,21 +200,22 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
     let bit = 0;
     if (br.requireConcave !== false && !(row.gamma < 0)) bit = REASON_BIT.breaker_gamma;
     else if (br.maxStdErrorPct !== undefined && !(row.stdError <= (br.maxStdErrorPct / 100) * Math.abs(p0))) bit = REASON_BIT.breaker_std_error;
-    if (bit) return hold(policy, h, glo, ghi, prev, cold | bit);
+    if (bit) return hold(policy, prev, cold | bit);
   }
 
   let reasons = cold;
-  let lo = h.lo;
-  let hi = h.hi;
-  let loBits = h.loBits;
-  let hiBits = h.hiBits;
-  let g: [number, number] = [glo, ghi];
-  if (policy.maxChangePct !== undefined && hasPrev) {
-    const [sl, sh] = stepBand(prev, policy.maxChangePct);
+  let lo = bounds.lo;
+  let hi = bounds.hi;
+  let loBits = bounds.loBits;
+  let hiBits = bounds.hiBits;
+  let target = p0;
+  const pct = policy.maxChangePct;
+  if (pct !== undefined && hasPrev) {
+    const sl = stepLow(prev, pct);
+    const sh = stepHigh(prev, pct);
     const L = Math.max(lo, sl);
     const H = Math.min(hi, sh);
-    const gs: [number, number] = step !== undefined ? [gridAtOrAbove(L, step), gridAtOrBelow(H, step)] : [L, H];
-    if (gs[0] <= gs[1]) {
+    if (step !== undefined ? gridMeets(L, H, step) : L <= H) {
       // the step is feasible with the bounds (on the grid): it joins them
       if (sl > lo) loBits = REASON_BIT.max_step;
       else if (sl === lo) loBits |= REASON_BIT.max_step;
@@ -198,14 +223,14 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
       else if (sh === hi) hiBits |= REASON_BIT.max_step;
       lo = L;
       hi = H;
-      g = gs;
     } else {
-      // no admissible price within the step: the bounds win, and the row says the step gave way
+      // no admissible price within the step: the bounds win, and the row says the step gave way;
+      // the target is the band's nearer edge
       reasons |= REASON_BIT.step_infeasible;
+      target = p0 < sl ? sl : p0 > sh ? sh : p0;
+      if (target !== p0) reasons |= REASON_BIT.max_step;
     }
   }
-  const target = reasons & REASON_BIT.step_infeasible ? nearestToBand(p0, prev, policy.maxChangePct ?? 0) : p0;
-  if (target !== p0) reasons |= REASON_BIT.max_step;
   let p = target;
   const s = side(p, lo, hi);
   if (s < 0) {
@@ -216,9 +241,11 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
     reasons |= hiBits;
   }
   if (step !== undefined) {
+    // a grid point below lo is below the first one at or above it, and so on: the grid's ends
+    // inside [lo, hi] are looked up only when the rounded price leaves it
     let r = roundToGrid(p, step, policy.rounding?.mode ?? 'nearest');
-    if (r < g[0]) r = g[0];
-    if (r > g[1]) r = g[1];
+    if (r < lo) r = gridAtOrAbove(lo, step);
+    else if (r > hi) r = gridAtOrBelow(hi, step);
     if (r !== p) reasons |= REASON_BIT.rounded;
     p = r;
   }
@@ -227,28 +254,20 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
   return { price: p, status, reasons };
 }
 
-/** With the step band out of reach, aim for the band's nearer edge: the bounds then decide. */
-function nearestToBand(p0: number, prev: number, pct: number): number {
-  const [sl, sh] = stepBand(prev, pct);
-  return p0 < sl ? sl : p0 > sh ? sh : p0;
-}
-
 /**
- * A held price: today's price when it obeys every bound (kept as it is, off the grid or not: it
- * is not a new price), else moved onto the nearest bound (and the grid inside it), still `held`,
- * with the bound's reason; `step_infeasible` when that move exceeds the maximum step.
+ * A held price: today's price when it obeys every bound in `bounds` (kept as it is, off the grid
+ * or not: it is not a new price), else moved onto the nearest bound (and the grid inside it),
+ * still `held`, with the bound's reason; `step_infeasible` when that move exceeds the maximum step.
  */
-function hold(policy: Policy, h: HardBounds, glo: number, ghi: number, prev: number, reasons: number): PolicyResult {
-  const s = side(prev, h.lo, h.hi);
+function hold(policy: Policy, prev: number, reasons: number): PolicyResult {
+  const s = side(prev, bounds.lo, bounds.hi);
   if (s === 0) return { price: prev, status: STATUS_CODE.held, reasons };
-  let p = s < 0 ? h.lo : h.hi;
-  reasons |= s < 0 ? h.loBits : h.hiBits;
-  const q = s < 0 ? glo : ghi;
+  const p = s < 0 ? bounds.lo : bounds.hi;
+  reasons |= s < 0 ? bounds.loBits : bounds.hiBits;
+  const step = policy.rounding?.step;
+  const q = step === undefined ? p : s < 0 ? gridAtOrAbove(p, step) : gridAtOrBelow(p, step);
   if (q !== p) reasons |= REASON_BIT.rounded;
-  p = q;
-  if (policy.maxChangePct !== undefined) {
-    const [sl, sh] = stepBand(prev, policy.maxChangePct);
-    if (p < sl || p > sh) reasons |= REASON_BIT.step_infeasible;
-  }
-  return { price: p, status: STATUS_CODE.held, reasons };
+  const pct = policy.maxChangePct;
+  if (pct !== undefined && (q < stepLow(prev, pct) || q > stepHigh(prev, pct))) reasons |= REASON_BIT.step_infeasible;
+  return { price: q, status: STATUS_CODE.held, reasons };
 }
