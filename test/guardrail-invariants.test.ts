@@ -18,18 +18,8 @@ import { compileModel } from '../src/pricing/compiledModel.js';
 import { priceChunk, type CatalogChunk, type PriceColumns } from '../src/pricing/engine.js';
 import { REASON_BIT as B, STATUS_CODE as S, reasonMaskPossible, reasonString, type Policy } from '../src/pricing/policy.js';
 import { validateModel, type Model } from '../src/model/format.js';
-
-/** mulberry32: a small seeded generator, so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// a seeded generator (mulberry32), so a failure reproduces
+import { rng } from '../src/batch/demoData.js';
 
 const R = rng(20261205);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(R() * xs.length)];

@@ -139,17 +139,17 @@ export function observedInformation(
   return h;
 }
 
-/** Lower Cholesky factor of a symmetric matrix; throws naming the failing pivot. */
-function choleskyOrThrow(fn: string, a: Float64Array, d: number): Float64Array {
+/**
+ * The lower Cholesky factor L of the symmetric d×d matrix a + shift·I (row-major), stopping at
+ * the first pivot that is not above `minPivot`: `fail` is its index (-1 when none) and `pivot` its
+ * value. Used to invert information matrices and to test covariances for semi-definiteness.
+ */
+export function choleskyFactor(a: ArrayLike<number>, d: number, shift = 0, minPivot = 0): { L: Float64Array; fail: number; pivot: number } {
   const L = new Float64Array(d * d);
-  let dmax = 0;
-  for (let j = 0; j < d; j++) dmax = Math.max(dmax, Math.abs(a[j * d + j]));
   for (let j = 0; j < d; j++) {
-    let s = a[j * d + j];
+    let s = a[j * d + j] + shift;
     for (let k = 0; k < j; k++) s -= L[j * d + k] * L[j * d + k];
-    if (!(s > 1e-14 * dmax)) {
-      throw new RangeError(`${fn}: information matrix is singular or not positive definite (pivot ${j} = ${s}); the parameters are not identified by these data`);
-    }
+    if (!(s > minPivot)) return { L, fail: j, pivot: s };
     const ljj = Math.sqrt(s);
     L[j * d + j] = ljj;
     for (let i = j + 1; i < d; i++) {
@@ -158,7 +158,18 @@ function choleskyOrThrow(fn: string, a: Float64Array, d: number): Float64Array {
       L[i * d + j] = r / ljj;
     }
   }
-  return L;
+  return { L, fail: -1, pivot: NaN };
+}
+
+/** Lower Cholesky factor of a symmetric matrix; throws naming the failing pivot. */
+function choleskyOrThrow(fn: string, a: Float64Array, d: number): Float64Array {
+  let dmax = 0;
+  for (let j = 0; j < d; j++) dmax = Math.max(dmax, Math.abs(a[j * d + j]));
+  const c = choleskyFactor(a, d, 0, 1e-14 * dmax);
+  if (c.fail >= 0) {
+    throw new RangeError(`${fn}: information matrix is singular or not positive definite (pivot ${c.fail} = ${c.pivot}); the parameters are not identified by these data`);
+  }
+  return c.L;
 }
 
 /** Inverse of a symmetric positive definite d×d matrix through its Cholesky factor. */

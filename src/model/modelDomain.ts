@@ -6,6 +6,7 @@
  * domain. Each problem names its field.
  */
 import { PRICE_LIMIT, SCALE_MAX, SCALE_MIN } from '../core/domain.js';
+import { choleskyFactor } from '../core/likelihood.js';
 
 export interface DomainEntry {
   theta: number[];
@@ -22,21 +23,7 @@ export interface DomainEntry {
 export function semidefiniteFailure(m: ArrayLike<number>, D: number, tol = 1e-12): number {
   let scale = 0;
   for (let i = 0; i < D; i++) scale = Math.max(scale, Math.abs(m[i * D + i]));
-  const delta = tol * D * scale + Number.MIN_VALUE;
-  const L = new Float64Array(D * D);
-  for (let j = 0; j < D; j++) {
-    let v = m[j * D + j] + delta;
-    for (let k = 0; k < j; k++) v -= L[j * D + k] * L[j * D + k];
-    if (!(v > 0)) return j;
-    const ljj = Math.sqrt(v);
-    L[j * D + j] = ljj;
-    for (let i = j + 1; i < D; i++) {
-      let w = m[i * D + j];
-      for (let k = 0; k < j; k++) w -= L[i * D + k] * L[j * D + k];
-      L[i * D + j] = w / ljj;
-    }
-  }
-  return -1;
+  return choleskyFactor(m, D, tol * D * scale + Number.MIN_VALUE).fail;
 }
 
 /** Every domain problem of one theta entry (`name` is its path, e.g. products.SKU-1), at most a few. */

@@ -242,23 +242,24 @@ export function layoutFromHeader(file: string, header: string[], opts: ReadObser
 /** A cell as the row parser sees it: a string from CSV, or a typed Parquet value. */
 export type Cell = string | number | bigint | boolean | null | undefined;
 
-function cellString(v: Cell): string {
+/** The reference reader's reading of one cell (both readers use these rules). */
+export function cellString(v: Cell): string {
   if (v === null || v === undefined) return '';
   return typeof v === 'string' ? v : String(v);
 }
 
-function cellNumber(v: Cell): number {
+export function cellNumber(v: Cell): number {
   if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
   if (typeof v === 'bigint') return Number(v);
   if (typeof v === 'string') return parseDecimal(v);
   return NaN;
 }
 
-function cellEmpty(v: Cell): boolean {
+export function cellEmpty(v: Cell): boolean {
   return v === null || v === undefined || (typeof v === 'string' && v.trim() === '') || (typeof v === 'number' && Number.isNaN(v));
 }
 
-function cellWon(v: Cell): number {
+export function cellWon(v: Cell): number {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v === 'number' || typeof v === 'bigint') return Number(v) === 1 ? 1 : Number(v) === 0 ? 0 : -1;
   if (typeof v === 'string') return parseWon(v);

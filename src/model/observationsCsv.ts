@@ -16,6 +16,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parse as parseCsvSync } from 'csv-parse/sync';
 import type { WasmCore } from '../core/wasm.js';
 import { RepricerError, readFailure, rowError } from '../core/errors.js';
+import { resolveSlowNumbers } from '../core/csvSlowNumbers.js';
 import { Builder, addRow, layoutFromHeader, type Layout, type ObservationTable, type ReadObservationsOptions } from './observationRows.js';
 
 /** The kernel's column roles (assembly/catalogCsv.ts), with the observation column each carries. */
@@ -154,19 +155,9 @@ function parseBlockColumns(core: WasmCore, bytes: Uint8Array, lines: number, L: 
   const o = new Int32Array(mem, out, 4);
   const n = o[0];
   if (o[1] !== n || n !== lines) return null; // blank lines: rows and lines differ
-  const nSlow = o[2];
-  if (nSlow > 0) {
-    // numbers beyond the kernel's exact paths (more than 19 significant digits, an exponent
-    // beyond the table, a subnormal): Number() of a slice of the block as one string
-    const f = new Float64Array(mem);
-    const s = new Int32Array(mem, slow, 4 * nSlow);
-    const text = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
-    for (let k = 0; k < nSlow; k++) {
-      const v = Number(text.slice(s[4 * k + 1], s[4 * k + 2]));
-      if (!Number.isFinite(v) || (s[4 * k + 3] === 1 && v < 0)) return null;
-      f[s[4 * k] >> 3] = v;
-    }
-  }
+  // numbers beyond the kernel's exact paths (more than 19 significant digits, an exponent beyond
+  // its table, a subnormal): Number() of their text
+  if (!resolveSlowNumbers(mem, slow, o[2], bytes)) return null;
   const P = new Float64Array(mem, price, n);
   const W = new Float64Array(mem, won, n);
   const C = new Float64Array(mem, comp, n);

@@ -7,28 +7,9 @@
  * (bench/RESULTS.md "Fit ingest").
  */
 import { RepricerError } from '../core/errors.js';
-import { Builder, addRow, layoutFromHeader, parseDecimal, parseWon, type Cell, type Layout, type ObservationTable, type ReadObservationsOptions } from './observationRows.js';
+import { Builder, addRow, cellEmpty as empty, cellNumber as num, cellString, cellWon as wonOf, layoutFromHeader, type Cell, type Layout, type ObservationTable, type ReadObservationsOptions } from './observationRows.js';
 
-type Column = ArrayLike<unknown>;
-
-/** A cell as a number by the reference rules (cellNumber): finite or NaN. */
-function num(v: unknown): number {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : NaN;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string') return parseDecimal(v);
-  return NaN;
-}
-
-function empty(v: unknown): boolean {
-  return v === null || v === undefined || (typeof v === 'string' && v.trim() === '') || (typeof v === 'number' && Number.isNaN(v));
-}
-
-function wonOf(v: unknown): number {
-  if (typeof v === 'boolean') return v ? 1 : 0;
-  if (typeof v === 'number' || typeof v === 'bigint') return Number(v) === 1 ? 1 : Number(v) === 0 ? 0 : -1;
-  if (typeof v === 'string') return parseWon(v);
-  return -1;
-}
+type Column = ArrayLike<Cell>;
 
 /** The columns laid into the store, or false (nothing kept) when a row breaks a rule. */
 function fromColumns(b: Builder, L: Layout, get: (name: string) => Column, n: number, intercept: boolean): boolean {
@@ -44,9 +25,7 @@ function fromColumns(b: Builder, L: Layout, get: (name: string) => Column, n: nu
   const ok = (() => {
     for (let i = 0; i < n; i++) {
       const k = r0 + i;
-      const raw = id[i];
-      const s = raw === null || raw === undefined ? '' : typeof raw === 'string' ? raw : String(raw);
-      const pid = s.trim();
+      const pid = cellString(id[i]).trim();
       if (pid === '') return false;
       const p = num(price[i]);
       const w = wonOf(won[i]);
@@ -120,11 +99,11 @@ export async function readObservationsParquet(file: string, opts: ReadObservatio
       columns.set(name, list[0].data);
       continue;
     }
-    const out: unknown[] = new Array<unknown>(n);
+    const out: Cell[] = new Array<Cell>(n);
     for (const ch of list) for (let i = 0; i < ch.data.length && ch.rowStart + i < n; i++) out[ch.rowStart + i] = ch.data[i];
     columns.set(name, out);
   }
-  const get = (name: string) => columns.get(name) ?? new Array<unknown>(n);
+  const get = (name: string): Column => columns.get(name) ?? new Array<Cell>(n);
   const b = new Builder(L.features.length + (intercept ? 1 : 0));
   b.expect(n);
   if (!fromColumns(b, L, get, n, intercept)) {
@@ -132,7 +111,7 @@ export async function readObservationsParquet(file: string, opts: ReadObservatio
     const cols = header.map((h) => get(h));
     const row: Cell[] = new Array<Cell>(header.length);
     for (let r = 0; r < n; r++) {
-      for (let k = 0; k < cols.length; k++) row[k] = cols[k][r] as Cell;
+      for (let k = 0; k < cols.length; k++) row[k] = cols[k][r];
       addRow(b, L, file, r + 1, row, intercept);
     }
   }

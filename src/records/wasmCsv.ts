@@ -9,13 +9,13 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { WasmCore } from '../core/wasm.js';
+import { resolveSlowNumbers } from '../core/csvSlowNumbers.js';
 import { RepricerError } from '../core/errors.js';
 import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
 import { REASONS, STATUSES, reasonMaskPossible, reasonString } from '../pricing/policy.js';
 import type { CatalogLayout } from './catalogSchema.js';
 
 const encoder = new TextEncoder();
-const latin1 = new TextDecoder('latin1');
 
 /** A model's product ids as a hash table in WASM memory (built once per model and core). */
 export interface ProductKeys {
@@ -181,18 +181,9 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   const o = new Int32Array(mem, out, 4);
   const n = o[0];
   const lines = o[1];
-  const nSlow = o[2];
-  if (nSlow > 0) {
-    const f = new Float64Array(mem);
-    const s = new Int32Array(mem, slow, 4 * nSlow);
-    for (let k = 0; k < nSlow; k++) {
-      const v = Number(latin1.decode(bytes.subarray(s[4 * k + 1], s[4 * k + 2])));
-      if (!Number.isFinite(v) || (s[4 * k + 3] === 1 && v < 0)) {
-        a.release(start);
-        return null;
-      }
-      f[s[4 * k] >> 3] = v;
-    }
+  if (!resolveSlowNumbers(mem, slow, o[2], bytes)) {
+    a.release(start);
+    return null;
   }
   core.k.lookupProducts(n, src, idStart, idLen, keys.keys, keys.keyStart, keys.keyLen, keys.slots, keys.mask, idx);
   const view = (p: number, len: number) => new Float64Array(mem, p, len);
