@@ -11,10 +11,9 @@ import { eiselLemire, eiselLemireValue } from './eiselLemire';
 // Column roles (the host maps the header onto these).
 const ROLE_IGNORE: i32 = -1;
 const ROLE_ID: i32 = 0;
-const ROLE_COST: i32 = 1;
-const ROLE_CURRENT: i32 = 2;
-const ROLE_MIN: i32 = 3;
-const ROLE_MAX: i32 = 4;
+// optional numeric column k (0 <= k < 15) has role 1 + k; its column array is the k-th usize at
+// `opt`, and bit k of `nonNeg` says whether a negative value must go to the host's path
+const ROLE_OPT: i32 = 1;
 const ROLE_FEATURE: i32 = 16; // feature j has role 16 + j
 
 // Scan outcomes.
@@ -165,8 +164,9 @@ function skipText(src: usize, len: i32): bool {
 
 /**
  * Parse whole lines src[0, len) of a catalogue chunk. `roles` holds one i32 role per header
- * column (width of them). Rows go to x (n x D, intercept 1.0 first when `intercept`),
- * cost / cur / minP / maxP (NaN when blank or absent) and the product id's byte range to
+ * column (width of them). Rows go to x (n x D, intercept 1.0 first when `intercept`), the
+ * optional numeric columns (nOpt f64 arrays whose addresses are the usizes at `opt`; NaN when
+ * blank or absent) and the product id's byte range to
  * idStart / idLen (i32). Well-formed numbers beyond the fast path are listed in `slow` as i32
  * quadruples (target byte address, field start, field end, 1 when the value may not be negative)
  * with the target pre-set to NaN. `out` (i32 x 4) receives rows, lines, slow count and, when the
@@ -177,7 +177,7 @@ function skipText(src: usize, len: i32): bool {
  */
 export function parseCatalogCsv(
   src: usize, len: i32, roles: usize, width: i32, D: i32, intercept: i32, cap: i32,
-  x: usize, cost: usize, cur: usize, minP: usize, maxP: usize,
+  x: usize, opt: usize, nOpt: i32, nonNeg: i32,
   idStart: usize, idLen: usize, slow: usize, slowCap: i32, out: usize, strictWidth: i32,
 ): i32 {
   const F = D - intercept;
@@ -204,10 +204,7 @@ export function parseCatalogCsv(
     const rowX = x + (<usize>n * <usize>D << 3);
     if (intercept) store<f64>(rowX, 1.0);
     const r8 = <usize>n << 3;
-    store<f64>(cost + r8, NaN);
-    store<f64>(cur + r8, NaN);
-    store<f64>(minP + r8, NaN);
-    store<f64>(maxP + r8, NaN);
+    for (let k: i32 = 0; k < nOpt; k++) store<f64>(load<usize>(opt + (<usize>k << 2)) + r8, NaN);
     let hasId = false;
     let seen: i32 = 0;
     let col: i32 = 0;
@@ -230,16 +227,18 @@ export function parseCatalogCsv(
         const f = scanNumber(src, len);
         if (f == FIELD_INVALID) return bad(out, line);
         let target: usize;
+        let mustBeNonNeg: i32 = 0;
         if (role >= ROLE_FEATURE) {
           if (f == FIELD_BLANK) return bad(out, line);
           target = rowX + (<usize>(role - ROLE_FEATURE + intercept) << 3);
           seen++;
         } else {
-          target = (role == ROLE_COST ? cost : role == ROLE_CURRENT ? cur : role == ROLE_MIN ? minP : maxP) + r8;
+          target = load<usize>(opt + (<usize>(role - ROLE_OPT) << 2)) + r8;
+          mustBeNonNeg = (nonNeg >> (role - ROLE_OPT)) & 1;
         }
         if (f == FIELD_VALUE) {
           // prices and bounds may not be negative (the JavaScript path rejects them)
-          if (role != ROLE_COST && role < ROLE_FEATURE && fieldValue < 0) return bad(out, line);
+          if (mustBeNonNeg != 0 && fieldValue < 0) return bad(out, line);
           store<f64>(target, fieldValue);
         } else if (f == FIELD_SLOW) {
           if (nSlow >= slowCap) {
@@ -251,7 +250,7 @@ export function parseCatalogCsv(
           store<i32>(t, <i32>target);
           store<i32>(t, fieldStart, 4);
           store<i32>(t, fieldEnd, 8);
-          store<i32>(t, role != ROLE_COST && role < ROLE_FEATURE ? 1 : 0, 12);
+          store<i32>(t, mustBeNonNeg, 12);
           nSlow++;
         }
       }

@@ -17,7 +17,7 @@ const ROW_FIXED: i32 = 2 + 9 * 26 + 2 + 1;
  */
 export function formatPriceCsv(
   n: i32, src: usize, idStart: usize, idLen: usize, cols: usize, status: usize, reasons: usize,
-  strings: usize, statusTab: usize, reasonTab: usize, dst: usize, cap: i32,
+  strings: usize, statusTab: usize, reasonTab: usize, dst: usize, cap: i32, nTail: i32, tailCols: usize,
 ): i32 {
   let pos: usize = dst;
   const end: usize = dst + <usize>cap;
@@ -28,7 +28,7 @@ export function formatPriceCsv(
     const rs = reasonTab + (<usize>load<u32>(reasons + (<usize>i << 2)) << 3);
     const stLen = load<i32>(st, 4);
     const rsLen = load<i32>(rs, 4);
-    if (pos + <usize>(ROW_FIXED + l + stLen + rsLen) > end) return -1;
+    if (pos + <usize>(ROW_FIXED + nTail * 26 + l + stLen + rsLen) > end) return -1;
     let cr = false;
     for (let k: i32 = 0; k < l; k++) if (load<u8>(s + <usize>k) == 13) cr = true;
     if (cr) store<u8>(pos++, 34);
@@ -46,6 +46,11 @@ export function formatPriceCsv(
     store<u8>(pos++, 44);
     memory.copy(pos, strings + <usize>load<i32>(rs), <usize>rsLen);
     pos += <usize>rsLen;
+    for (let c: i32 = 0; c < nTail; c++) {
+      store<u8>(pos++, 44);
+      const v = load<f64>(<usize>load<i32>(tailCols + (<usize>c << 2)) + (<usize>i << 3));
+      if (v - v == 0) pos += <usize>writeShortest(v, pos);
+    }
     store<u8>(pos++, 10);
   }
   return <i32>(pos - dst);

@@ -27,7 +27,9 @@ function kernelValues(core: WasmCore, texts: string[]): Float64Array {
     const mem = core.memory.buffer;
     new Uint8Array(mem, src, bytes.length).set(bytes);
     new Int32Array(mem, roles, 2).set([0, 16]);
-    const rc = core.k.parseCatalogCsv(src, bytes.length, roles, 2, 1, 0, cap, x, cost, cur, mn, mx, idStart, idLen, slow, cap * 2, out, 1);
+    const opt = a.allocBytes(16);
+    new Int32Array(core.memory.buffer, opt, 4).set([cost, cur, mn, mx]);
+    const rc = core.k.parseCatalogCsv(src, bytes.length, roles, 2, 1, 0, cap, x, opt, 4, 0b1110, idStart, idLen, slow, cap * 2, out, 1);
     expect(rc).toBe(0);
     const m = core.memory.buffer;
     const o = new Int32Array(m, out, 4);

@@ -4,13 +4,13 @@ import { validatePolicy, reasonString, reasonMaskPossible, STATUS_CODE, REASON_B
 import { applyPolicy, type PolicyRow, type PolicyResult } from '../src/pricing/guardrails.js';
 
 const row = (over: Partial<PolicyRow>): PolicyRow => ({
-  productId: 'A', modelPrice: 10, cost: 0, currentPrice: NaN, minPrice: NaN, maxPrice: NaN, gamma: -1, stdError: 0, ...over,
+  productId: 'A', modelPrice: 10, cost: 0, currentPrice: NaN, minPrice: NaN, maxPrice: NaN, mapPrice: NaN, gamma: -1, stdError: 0, ...over,
 });
 const why = (r: PolicyResult) => reasonString(r.reasons);
 
 describe('policy: guardrails', () => {
   it('leaves an in-bounds price alone with status ok', () => {
-    expect(applyPolicy({}, row({}), false)).toEqual({ price: 10, status: STATUS_CODE.ok, reasons: 0 });
+    expect(applyPolicy({}, row({}), false)).toMatchObject({ price: 10, status: STATUS_CODE.ok, reasons: 0 });
   });
   it('margin floor at cost x 1.1 (seed document), max step of +-30%, bounds: the binding one is named', () => {
     const p: Policy = { minMarginOverCost: 1.1, maxChangePct: 30 };
@@ -23,7 +23,7 @@ describe('policy: guardrails', () => {
     expect(s.status).toBe(STATUS_CODE.clipped);
     // the ceiling 12 is inside the step band [7, 13]: the ceiling is what binds
     const b = applyPolicy({ bounds: { max: 12 }, maxChangePct: 30 }, row({ modelPrice: 20, currentPrice: 10 }), false);
-    expect(b).toEqual({ price: 12, status: STATUS_CODE.clipped, reasons: REASON_BIT.ceiling });
+    expect(b).toMatchObject({ price: 12, status: STATUS_CODE.clipped, reasons: REASON_BIT.ceiling });
   });
   it('rounding never breaks the margin floor: cost 15.81 x 1.1 = 17.391 publishes 17.40, not 17.39', () => {
     const r = applyPolicy({ minMarginOverCost: 1.1, rounding: { step: 0.01 } }, row({ modelPrice: 12, cost: 15.81 }), false);
@@ -87,7 +87,7 @@ describe('policy: guardrails', () => {
   });
   it('the breaker holds today\'s price when gamma >= 0 or the std error is too large', () => {
     const p: Policy = { breaker: { maxStdErrorPct: 10 } };
-    expect(applyPolicy(p, row({ currentPrice: 9, gamma: 0.1 }), false)).toEqual({ price: 9, status: STATUS_CODE.held, reasons: REASON_BIT.breaker_gamma });
+    expect(applyPolicy(p, row({ currentPrice: 9, gamma: 0.1 }), false)).toMatchObject({ price: 9, status: STATUS_CODE.held, reasons: REASON_BIT.breaker_gamma });
     const r = applyPolicy(p, row({ currentPrice: 9, stdError: 2 }), false);
     expect(r.status).toBe(STATUS_CODE.held);
     expect(why(r)).toBe('breaker_std_error');
@@ -98,9 +98,9 @@ describe('policy: guardrails', () => {
   it('a held price obeys every bound: moved onto the nearest one (and the grid), still held, with the bound named', () => {
     const p: Policy = { breaker: {}, bounds: { max: 500 }, rounding: { step: 0.01 } };
     const below = applyPolicy(p, row({ currentPrice: 0.5, gamma: 1, cost: 12, minPrice: 10, maxPrice: 30 }), false);
-    expect(below).toEqual({ price: 10, status: STATUS_CODE.held, reasons: REASON_BIT.breaker_gamma | REASON_BIT.floor });
+    expect(below).toMatchObject({ price: 10, status: STATUS_CODE.held, reasons: REASON_BIT.breaker_gamma | REASON_BIT.floor });
     const above = applyPolicy(p, row({ currentPrice: 900, gamma: 1, cost: 12, minPrice: 10, maxPrice: 30 }), false);
-    expect(above).toEqual({ price: 30, status: STATUS_CODE.held, reasons: REASON_BIT.breaker_gamma | REASON_BIT.ceiling });
+    expect(above).toMatchObject({ price: 30, status: STATUS_CODE.held, reasons: REASON_BIT.breaker_gamma | REASON_BIT.ceiling });
     // today's price inside the bounds is kept exactly, even off the grid
     expect(applyPolicy(p, row({ currentPrice: 12.345, gamma: 1, minPrice: 10, maxPrice: 30 }), false).price).toBe(12.345);
     // a move onto a bound beyond the step says the step gave way
@@ -132,7 +132,7 @@ describe('policy: guardrails', () => {
   it('says what is allowed: the values of an enum, the options of an object, what is required', () => {
     expect(() => validatePolicy({ rounding: { step: 0.01, mode: 'ceil' } }, 'p.json')).toThrow('p.json: invalid policy: rounding.mode: must be one of nearest, down, up');
     expect(() => validatePolicy({ roundign: {} }, 'p.json')).toThrow(
-      'p.json: invalid policy: roundign: is not a policy option (allowed: bounds, products, maxChangePct, minMarginOverCost, rounding, breaker)',
+      'p.json: invalid policy: roundign: is not a policy option (allowed: bounds, products, maxChangePct, minMarginOverCost, rounding, breaker, returns, inventory, expertBlend)',
     );
     expect(() => validatePolicy({ breaker: { maxStdError: 5 } }, 'p.json')).toThrow('breaker.maxStdError: is not a policy option (allowed: maxStdErrorPct, requireConcave)');
     expect(() => validatePolicy({ products: { A: { mn: 1 } } }, 'p.json')).toThrow('products.A.mn: is not a policy option (allowed: min, max)');

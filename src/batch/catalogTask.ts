@@ -7,7 +7,7 @@
  */
 import { WasmCore } from '../core/wasm.js';
 import type { CompiledModel } from '../pricing/compiledModel.js';
-import { arenaPriceColumns, priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
+import { arenaPriceColumns, priceChunk, sliceCatalogChunk, slicePriceColumns, type CatalogChunk, type OutputColumns, type PriceColumns } from '../pricing/engine.js';
 import { hasProductBounds, type Policy } from '../pricing/policy.js';
 import { parseCatalogChunk } from '../records/parseCatalogChunk.js';
 import { readParquetChunk, encodePriceRowGroup, PageDecoder, RowGroupEncoder } from '../records/parquet.js';
@@ -88,6 +88,8 @@ export interface CatalogTask {
   model: SharedModel;
   policy: Policy;
   onError: 'fail' | 'skip';
+  /** the optional output columns (blend weight, explanation) */
+  columns: OutputColumns;
 }
 
 export interface CatalogResult {
@@ -146,35 +148,19 @@ function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } 
  */
 const PRICE_SLICE = 16384;
 
-/** Why a CSV chunk went to the JavaScript parser: parseCatalogCsvWasm declines these. */
-export const CSV_DECLINED = 'csv: quotes, a malformed or out-of-range value, or invalid UTF-8 in the chunk';
-
-function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk): PriceColumns {
+function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk, columns: OutputColumns): PriceColumns {
   const n = chunk.n;
-  const out = arenaPriceColumns(c, n);
+  const out = arenaPriceColumns(c, n, columns);
   if (n <= PRICE_SLICE) return priceChunk(c, cm, policy, chunk, out);
-  const D = cm.D;
   for (let s = 0; s < n; s += PRICE_SLICE) {
     const e = Math.min(n, s + PRICE_SLICE);
-    const cut = <T extends { subarray(a: number, b: number): T }>(a: T) => a.subarray(s, e);
-    priceChunk(c, cm, policy, {
-      n: e - s,
-      ids: chunk.ids.length === n ? chunk.ids.slice(s, e) : [],
-      productIndex: chunk.productIndex ? cut(chunk.productIndex) : undefined,
-      x: chunk.x.subarray(s * D, e * D),
-      cost: cut(chunk.cost),
-      currentPrice: cut(chunk.currentPrice),
-      minPrice: cut(chunk.minPrice),
-      maxPrice: cut(chunk.maxPrice),
-    }, {
-      n: e - s,
-      price: cut(out.price), previousPrice: cut(out.previousPrice), changePct: cut(out.changePct), winProbability: cut(out.winProbability),
-      expectedProfit: cut(out.expectedProfit), delta: cut(out.delta), gamma: cut(out.gamma), vega: cut(out.vega),
-      priceStdError: cut(out.priceStdError), modelPrice: cut(out.modelPrice), status: cut(out.status), reasons: cut(out.reasons),
-    });
+    priceChunk(c, cm, policy, sliceCatalogChunk(chunk, s, e, cm.D), slicePriceColumns(out, s, e));
   }
   return out;
 }
+
+/** Why a CSV chunk went to the JavaScript parser: parseCatalogCsvWasm declines these. */
+export const CSV_DECLINED = 'csv: quotes, a malformed or out-of-range value, or invalid UTF-8 in the chunk';
 
 export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
@@ -232,7 +218,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       }
       const t1 = performance.now();
       // output columns in WASM memory: no fresh pages per chunk, and the CSV formatter reads them in place
-      const prices = priceInSlices(c, cm, t.policy, parsed.chunk);
+      const prices = priceInSlices(c, cm, t.policy, parsed.chunk, t.columns);
       if (t.onError === 'fail') {
         const i = firstInputRejection(prices);
         if (i >= 0) {

@@ -15,6 +15,7 @@ import { RepricerError, readFailure } from '../core/errors.js';
 import { checkOutputPath } from '../core/atomic.js';
 import { loadModel, type Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
+import type { OutputColumns } from '../pricing/engine.js';
 import { compileModel } from '../pricing/compiledModel.js';
 import { shareModel, type SharedModel } from '../pricing/sharedModel.js';
 import { resolveLayout, type CatalogLayout } from '../records/catalogSchema.js';
@@ -49,6 +50,8 @@ export interface RepriceOptions {
   rejectsPath?: string;
   /** accept (and ignore) catalogue columns the job does not use, other than look-alikes of known ones */
   allowExtraColumns?: boolean;
+  /** publish each price's breakdown (docs/formats.md "Explanation columns") */
+  explain?: boolean;
   signal?: AbortSignal;
   /**
    * After each chunk is written: rows written, and the share of the catalogue they are, as
@@ -131,11 +134,14 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   };
   let base: Dispatch['base'];
   try {
-    await output.open(onError === 'skip');
     const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read, o.allowExtraColumns ?? false);
+    // a catalogue with expert prices publishes the blend's weight; --explain the breakdown
+    const columns: OutputColumns = { blend: input.layout.retail.expertPrice !== undefined, explain: o.explain === true };
+    output.columns = columns;
+    await output.open(onError === 'skip');
     if (input.parquet) progress.total = input.parquet.rows;
     else progress.done = input.text!.headerBytes;
-    base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError } as const;
+    base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError, columns } as const;
     const text = input.text;
     if (text && !text.quoted && !o.mainThreadRead && outFmt !== 'parquet') {
       // workers read their own ranges and write their own output; a CSV with a quote in the bytes
@@ -239,7 +245,7 @@ interface Dispatch {
   inSlots: SlotPool;
   outSlots: OutputSlots;
   signal: AbortSignal | undefined;
-  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError'>;
+  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns'>;
   seq: number;
 }
 

@@ -4,6 +4,7 @@
  * renamed into place only when the whole job succeeded, and removed otherwise. A file-system error
  * while writing (a full disk, no permission) is OUTPUT_UNWRITABLE naming the target file.
  */
+import type { OutputColumns } from '../pricing/engine.js';
 import { closeSync, fdatasync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { writeAllAt } from './outputBoard.js';
 import { fsyncFile, removeStaleTemps } from '../core/atomic.js';
@@ -64,14 +65,17 @@ export class JobOutput {
     }
   }
 
+  /** the optional output columns (blend weight, explanation); set before open() */
+  columns: OutputColumns = {};
+
   /** Create the temporary files: the prices (with the CSV header) and, if asked, the rejects (with theirs). */
   async open(rejects: boolean): Promise<void> {
     this.staleRemoved = [...removeStaleTemps(this.outAbs), ...removeStaleTemps(resolve(this.rejectsPath))];
     this.prices(() => {
-      if (this.format === 'parquet') this.pq = new ParquetPriceWriter(this.tmp);
+      if (this.format === 'parquet') this.pq = new ParquetPriceWriter(this.tmp, this.columns);
       else this.fd = openSync(this.tmp, 'w');
     });
-    if (this.format === 'csv') this.write(csvHeader());
+    if (this.format === 'csv') this.write(csvHeader(this.columns));
     if (rejects) {
       this.rejectsFile(() => {
         this.rejFd = openSync(this.rejectsTmp, 'w');

@@ -59,10 +59,11 @@ export function register(program: Command): void {
     .option('--policy <file>', 'guardrails JSON (bounds, maxChangePct, minMarginOverCost, rounding, breaker)')
     .option('--on-error <mode>', 'fail (default) stops at the first bad row; skip writes bad rows to <out>.rejects.csv', 'fail')
     .option('--allow-extra-columns', 'ignore catalogue columns the model does not use (default: an error); a look-alike of a known column stays an error')
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean }) => {
+    .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, guardrail_, rounding_adjustment) that add up to the price')
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
-      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true });
+      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true });
       printSummary(s);
       process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}\n`);
     });

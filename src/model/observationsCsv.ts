@@ -21,6 +21,8 @@ import { Builder, addRow, layoutFromHeader, type Layout, type ObservationTable, 
 
 /** The kernel's column roles (assembly/catalogCsv.ts), with the observation column each carries. */
 const ROLE = { ignore: -1, id: 0, price: 1, won: 2, competitor: 3, weight: 4, feature: 16 } as const;
+/** price may be negative (the reference reader's rule); won, competitor price and weight not */
+const NON_NEGATIVE = 0b1110;
 
 const BLOCK = 8 << 20;
 const NL = 10;
@@ -149,7 +151,9 @@ function parseBlockColumns(core: WasmCore, bytes: Uint8Array, lines: number, L: 
   r[L.iComp] = ROLE.competitor;
   if (L.iWeight >= 0) r[L.iWeight] = ROLE.weight;
   L.featureIdx.forEach((col, j) => (r[col] = ROLE.feature + j));
-  const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, price, won, comp, weight, idStart, idLen, slow, slowCap, out, 1);
+  const optTable = a.allocBytes(16);
+  new Int32Array(core.memory.buffer, optTable, 4).set([price, won, comp, weight]);
+  const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, optTable, 4, NON_NEGATIVE, idStart, idLen, slow, slowCap, out, 1);
   if (rc !== 0) return null;
   mem = core.memory.buffer;
   const o = new Int32Array(mem, out, 4);

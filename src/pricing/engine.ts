@@ -12,11 +12,13 @@
 import type { WasmCore } from '../core/wasm.js';
 import { FAMILY_CODE } from '../core/validate.js';
 import { optimalQuote } from '../core/quote.js';
-import { greeks } from '../core/greeks.js';
+import { greeks, type Greeks } from '../core/greeks.js';
 import { PRICE_LIMIT } from '../core/domain.js';
 import type { CompiledModel } from './compiledModel.js';
 import { hasProductBounds, STATUS_CODE, REASON_BIT, REJECTION_BITS, type Policy } from './policy.js';
 import { applyPolicy } from './guardrails.js';
+import { sliceRetail, type RetailColumns } from './catalogColumns.js';
+import { expertBlend, needsRetail, retailSteps, type RetailSteps } from './retailSteps.js';
 
 export interface CatalogChunk {
   n: number;
@@ -34,6 +36,8 @@ export interface CatalogChunk {
   currentPrice: Float64Array;
   minPrice: Float64Array;
   maxPrice: Float64Array;
+  /** the retail columns the catalogue has (pricing/catalogColumns.ts), NaN where a cell is blank */
+  retail?: RetailColumns;
 }
 
 export interface PriceColumns {
@@ -51,11 +55,69 @@ export interface PriceColumns {
   modelPrice: Float64Array;
   status: Uint8Array;
   reasons: Uint32Array;
+  /** the expert blend's weight w (docs/math.md §5.3); NaN where the row has no expert price */
+  blendWeight?: Float64Array;
+  /** the published price's breakdown, one column per step (they add up to the price) */
+  explain?: ExplainColumns;
+}
+
+/** The steps from the model's cost-only optimum to the published price (--explain). */
+export interface ExplainColumns {
+  basePrice: Float64Array;
+  returnAdjustment: Float64Array;
+  inventoryAdjustment: Float64Array;
+  coldStartAdjustment: Float64Array;
+  guardrailAdjustment: Float64Array;
+  roundingAdjustment: Float64Array;
+}
+export const EXPLAIN_KEYS = ['basePrice', 'returnAdjustment', 'inventoryAdjustment', 'coldStartAdjustment', 'guardrailAdjustment', 'roundingAdjustment'] as const;
+
+/** Which optional output columns a job publishes. */
+export interface OutputColumns {
+  blend?: boolean;
+  explain?: boolean;
+}
+
+function optionalOutputs(n: number, o: OutputColumns, f: () => Float64Array): Pick<PriceColumns, 'blendWeight' | 'explain'> {
+  const r: Pick<PriceColumns, 'blendWeight' | 'explain'> = {};
+  if (o.blend) r.blendWeight = f();
+  if (o.explain) r.explain = Object.fromEntries(EXPLAIN_KEYS.map((k) => [k, f()])) as unknown as ExplainColumns;
+  return r;
+}
+
+/** Rows [s, e) of output columns (views). */
+export function slicePriceColumns(p: PriceColumns, s: number, e: number): PriceColumns {
+  const cut = <T extends { subarray(a: number, b: number): T }>(a: T) => a.subarray(s, e);
+  return {
+    n: e - s,
+    price: cut(p.price), previousPrice: cut(p.previousPrice), changePct: cut(p.changePct), winProbability: cut(p.winProbability),
+    expectedProfit: cut(p.expectedProfit), delta: cut(p.delta), gamma: cut(p.gamma), vega: cut(p.vega),
+    priceStdError: cut(p.priceStdError), modelPrice: cut(p.modelPrice), status: cut(p.status), reasons: cut(p.reasons),
+    ...(p.blendWeight ? { blendWeight: cut(p.blendWeight) } : {}),
+    ...(p.explain ? { explain: Object.fromEntries(EXPLAIN_KEYS.map((k) => [k, cut(p.explain![k])])) as unknown as ExplainColumns } : {}),
+  };
+}
+
+/** Rows [s, e) of a catalogue chunk (views; ids sliced when present). */
+export function sliceCatalogChunk(c: CatalogChunk, s: number, e: number, D: number): CatalogChunk {
+  const cut = <T extends { subarray(a: number, b: number): T }>(a: T) => a.subarray(s, e);
+  return {
+    n: e - s,
+    ids: c.ids.length === c.n ? c.ids.slice(s, e) : [],
+    productIndex: c.productIndex ? cut(c.productIndex) : undefined,
+    x: c.x.subarray(s * D, e * D),
+    cost: cut(c.cost),
+    currentPrice: cut(c.currentPrice),
+    minPrice: cut(c.minPrice),
+    maxPrice: cut(c.maxPrice),
+    ...(c.retail ? { retail: sliceRetail(c.retail, s, e) } : {}),
+  };
 }
 
 /** Zeroed output columns for n rows. */
-export function emptyPriceColumns(n: number): PriceColumns {
+export function emptyPriceColumns(n: number, o: OutputColumns = {}): PriceColumns {
   return {
+    ...optionalOutputs(n, o, () => new Float64Array(n)),
     n,
     price: new Float64Array(n),
     previousPrice: new Float64Array(n),
@@ -73,14 +135,15 @@ export function emptyPriceColumns(n: number): PriceColumns {
 }
 
 /** Output columns for n rows in WASM memory (valid until the enclosing arena scope ends). */
-export function arenaPriceColumns(core: WasmCore, n: number): PriceColumns {
+export function arenaPriceColumns(core: WasmCore, n: number, o: OutputColumns = {}): PriceColumns {
   const a = core.arena;
   const mem = () => core.memory.buffer;
   const f = () => a.f64(n);
   const cols = { price: f(), previousPrice: f(), changePct: f(), winProbability: f(), expectedProfit: f(), delta: f(), gamma: f(), vega: f(), priceStdError: f(), modelPrice: f() };
+  const extra = optionalOutputs(n, o, f);
   const st = a.allocBytes(n);
   const rs = a.allocBytes(4 * n);
-  return { n, ...cols, status: new Uint8Array(mem(), st, n), reasons: new Uint32Array(mem(), rs, n) };
+  return { n, ...cols, ...extra, status: new Uint8Array(mem(), st, n), reasons: new Uint32Array(mem(), rs, n) };
 }
 
 /**
@@ -136,42 +199,65 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     const se = a.f64(n);
     core.k.priceVariance(n, D, pX, core.input(q.dpdu), core.input(cm.cov), core.inputInt32(cm.covAt), idx.byteOffset, se.byteOffset);
     for (let i = 0; i < n; i++) se[i] = Math.sqrt(se[i]);
+
+    // the retail layer (returns, inventory, expert blend, constant elasticity): only when the
+    // chunk or the policy asks for it, so a plain catalogue is priced exactly as before
+    const rs = needsRetail(policy, chunk.retail) ? retailSteps(core, policy, chunk.retail ?? {}, cm.noise, u, c, q, bad, chunk.currentPrice) : undefined;
+    if (rs) {
+      // the standard error of the returns step's price (a constant rate moves p* along the same
+      // u, so dp/du changes); rows priced by constant elasticity have none from the model
+      core.k.priceVariance(n, D, pX, core.input(rs.dpdu), core.input(cm.cov), core.inputInt32(cm.covAt), idx.byteOffset, se.byteOffset);
+      for (let i = 0; i < n; i++) se[i] = rs.ce[i] ? 0 : Math.sqrt(se[i]);
+      expertBlend(policy, chunk.retail?.expertPrice, rs, se, bad);
+    }
+    const modelPrice = rs ? rs.blended : q.price;
     // Gamma at the model's optimum feeds the breaker: a non-negative value means p* is not a
     // strict local maximum of expected profit.
-    const g0 = policy.breaker ? greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, q.price, scale), { views: true }) : undefined;
+    const g0 = policy.breaker ? breakerGamma(core, cm, u, c, rs ? rs.returns : q.price, rs, chunk.currentPrice) : undefined;
+    const mapPrice = chunk.retail?.mapPrice;
 
     const price = a.f64(n);
+    const unrounded = out.explain ? a.f64(n) : undefined;
     for (let i = 0; i < n; i++) {
+      if (rs && rs.reject[i]) {
+        price[i] = NaN;
+        out.status[i] = STATUS_CODE.rejected;
+        out.reasons[i] = (idx[i] === 0 ? REASON_BIT.cold_start : 0) | rs.reject[i];
+        continue;
+      }
       const r = applyPolicy(
         policy,
         {
           productId: perProduct ? chunk.ids[i] : '',
-          modelPrice: q.price[i],
+          modelPrice: modelPrice[i],
           cost: c[i],
           currentPrice: chunk.currentPrice[i],
           minPrice: chunk.minPrice[i],
           maxPrice: chunk.maxPrice[i],
-          gamma: g0 ? g0.gamma[i] : -1,
+          mapPrice: mapPrice ? mapPrice[i] : NaN,
+          gamma: g0 ? g0[i] : -1,
           stdError: se[i],
         },
         idx[i] === 0,
       );
       price[i] = r.price;
+      if (unrounded) unrounded[i] = r.unrounded;
       out.status[i] = r.status;
       out.reasons[i] = r.reasons;
     }
     // Greeks and win probability at the published price (rejected rows carry NaN and are masked).
     const safeP = a.f64(n);
-    for (let i = 0; i < n; i++) safeP[i] = Number.isFinite(price[i]) ? price[i] : q.price[i];
+    for (let i = 0; i < n; i++) safeP[i] = Number.isFinite(price[i]) ? price[i] : modelPrice[i] > 0 ? modelPrice[i] : q.price[i];
     const win = a.f64(n);
     core.k.winProbabilityAt(family, scale, n, u.byteOffset, safeP.byteOffset, win.byteOffset);
-    const g = greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, safeP, scale), { views: true });
+    const g = rs ? retailGreeks(core, cm, u, c, safeP, rs, chunk.currentPrice) : greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, safeP, scale), { views: true });
 
     for (let i = 0; i < n; i++) {
       const p = price[i];
-      out.modelPrice[i] = bad[i] ? NaN : q.price[i];
-      out.priceStdError[i] = bad[i] || !Number.isFinite(se[i]) ? NaN : se[i];
-      const ok = !bad[i] && Number.isFinite(p) && Number.isFinite(win[i]) && Number.isFinite(g.delta[i]) && Number.isFinite(g.gamma[i]) && Number.isFinite(g.vega[i]);
+      const ce = rs !== undefined && rs.ce[i] === 1;
+      out.modelPrice[i] = bad[i] ? NaN : modelPrice[i];
+      out.priceStdError[i] = bad[i] || ce || !Number.isFinite(se[i]) ? NaN : se[i];
+      const ok = !bad[i] && Number.isFinite(p) && (ce || Number.isFinite(win[i])) && Number.isFinite(g.delta[i]) && Number.isFinite(g.gamma[i]) && Number.isFinite(g.vega[i]);
       if (!ok || out.status[i] === STATUS_CODE.rejected) {
         // one cause per rejection: the policy's, else the numbers left the domain (an unpriceable
         // row's guardrail codes came from a placeholder price and are dropped)
@@ -185,16 +271,30 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
         out.gamma[i] = NaN;
         out.vega[i] = NaN;
         out.changePct[i] = NaN;
+        if (out.blendWeight) out.blendWeight[i] = NaN;
+        if (out.explain) for (const k of EXPLAIN_KEYS) out.explain[k][i] = NaN;
         continue;
       }
       out.price[i] = p;
-      out.winProbability[i] = win[i];
-      out.expectedProfit[i] = (p - c[i]) * win[i];
+      out.winProbability[i] = ce ? NaN : win[i];
+      // with returns or constant elasticity, Pi = Q M from the Greeks kernel (docs/math.md §4.1)
+      out.expectedProfit[i] = rs && (ce || rs.rate[i] !== 0) ? g.profit[i] : (p - c[i]) * win[i];
       out.delta[i] = g.delta[i];
       out.gamma[i] = g.gamma[i];
       out.vega[i] = g.vega[i];
       const prev = chunk.currentPrice[i];
       out.changePct[i] = Number.isFinite(prev) && prev !== 0 ? (100 * (p - prev)) / prev : NaN;
+      if (out.blendWeight) out.blendWeight[i] = rs ? rs.weight[i] : NaN;
+      if (out.explain) {
+        const e = out.explain;
+        const base = rs ? rs.base[i] : q.price[i];
+        e.basePrice[i] = base;
+        e.returnAdjustment[i] = rs ? rs.returns[i] - base : 0;
+        e.inventoryAdjustment[i] = rs ? rs.inventory[i] - rs.returns[i] : 0;
+        e.coldStartAdjustment[i] = rs ? rs.blended[i] - rs.inventory[i] : 0;
+        e.guardrailAdjustment[i] = unrounded![i] - modelPrice[i];
+        e.roundingAdjustment[i] = p - unrounded![i];
+      }
     }
     return out;
   });
@@ -203,6 +303,58 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
 /** Why the core could not price a row: its numbers leave the price domain, or its cost is negative. */
 const BAD_DOMAIN = 1;
 const BAD_COST = 2;
+
+/**
+ * Gamma of the row's own expected profit at its returns-step optimum: the win probability (with
+ * the row's returns) or constant elasticity (docs/math.md §4.2); the breaker trips on Gamma >= 0.
+ */
+function breakerGamma(core: WasmCore, cm: CompiledModel, u: Float64Array, c: Float64Array, P: Float64Array, rs: RetailSteps | undefined, cur: Float64Array): Float64Array {
+  if (!rs) return greeks(core, { kind: 'winProbability', family: cm.noise.family }, greeksInput(u, c, P, cm.noise.scale), { views: true }).gamma;
+  const safe = core.arena.f64(P.length);
+  for (let i = 0; i < P.length; i++) safe[i] = P[i] > 0 && Number.isFinite(P[i]) ? P[i] : 1;
+  return retailGreeks(core, cm, u, c, safe, rs, cur).gamma;
+}
+
+/**
+ * The Greeks of each row's expected profit with its returns: the win-probability family for
+ * rows without an elasticity, constant elasticity (Q0 = 1 at P0 = current price, else at P) for
+ * the others. Two kernel calls over the chunk, one per family, and a per-row pick.
+ */
+function retailGreeks(core: WasmCore, cm: CompiledModel, u: Float64Array, c: Float64Array, P: Float64Array, rs: RetailSteps, cur: Float64Array): Greeks {
+  const n = P.length;
+  const a = core.arena;
+  const curve = rs.curveOf;
+  const Rmin = a.f64(n);
+  const Rmax = a.f64(n);
+  for (let i = 0; i < n; i++) {
+    const R = rs.rate[i];
+    Rmin[i] = Number.isNaN(R) ? curve!.rMin : R;
+    Rmax[i] = Number.isNaN(R) ? curve!.rMax : R;
+  }
+  const returns = { Cret: rs.returnCost, Rmin, Rmax, kR: curve ? curve.slope : 0, Pmid: curve ? curve.midpoint : 0, deltaQ: 0, holding: 0, inventory: 0 };
+  const safeC = a.f64(n);
+  for (let i = 0; i < n; i++) safeC[i] = Number.isFinite(c[i]) ? c[i] : 0;
+  const wp = greeks(core, { kind: 'winProbability', family: cm.noise.family }, { ...returns, P, C: safeC, A: 1, B: u, E: cm.noise.scale }, { views: true });
+  let any = false;
+  for (let i = 0; i < n && !any; i++) any = rs.ce[i] === 1;
+  if (!any) return wp;
+  const P0 = a.f64(n);
+  const E = a.f64(n);
+  const Pce = a.f64(n);
+  for (let i = 0; i < n; i++) {
+    const ce = rs.ce[i] === 1;
+    Pce[i] = P[i] > 0 ? P[i] : 1;
+    P0[i] = ce && cur[i] > 0 ? cur[i] : Pce[i];
+    E[i] = ce ? rs.eps![i] : -2;
+  }
+  const g = greeks(core, { kind: 'constantElasticity' }, { ...returns, P: Pce, C: safeC, A: 1, B: P0, E }, { views: true });
+  for (const k of ['profit', 'delta', 'gamma', 'vega', 'vanna', 'rho', 'theta'] as const) {
+    const dst = wp[k];
+    const src = g[k];
+    for (let i = 0; i < n; i++) if (rs.ce[i] === 1) dst[i] = src[i];
+  }
+  return wp;
+}
 
 /** Greeks inputs for expected profit (P - C) N (1 - F((P - u)/sigma)) with N = 1 and no returns. */
 function greeksInput(u: Float64Array, c: Float64Array, P: Float64Array, scale: number) {

@@ -1,7 +1,7 @@
 /**
  * The guardrails as invariants (docs/math.md §4.4): the published price of a row lies inside
- * every hard bound (the policy's global and per-product bounds, the row's min_price/max_price,
- * the margin floor cost x minMarginOverCost) after rounding, and inside the maximum step whenever
+ * every hard bound (the policy's global and per-product bounds, the row's min_price/max_price and
+ * map_price, the margin floor cost x minMarginOverCost) after rounding, and inside the maximum step whenever
  * some grid price satisfies both. A row whose inputs leave no admissible price is rejected with
  * one reason instead of being published in breach.
  *
@@ -19,6 +19,8 @@ export interface PolicyRow {
   currentPrice: number; // NaN when absent
   minPrice: number; // NaN when absent
   maxPrice: number; // NaN when absent
+  /** the minimum advertised price: a floor like minPrice with its own reason (NaN when absent) */
+  mapPrice: number;
   gamma: number; // at the model price
   stdError: number;
 }
@@ -27,6 +29,8 @@ export interface PolicyResult {
   price: number;
   status: number;
   reasons: number;
+  /** the price inside every bound before rounding onto the grid (the explanation's guardrail step) */
+  unrounded: number;
 }
 
 const stepDecimals = new Map<number, { k: number; units: number }>();
@@ -140,6 +144,11 @@ function hardBounds(policy: Policy, row: PolicyRow): number {
     hi = Math.min(hi, mx);
   } else if (!Number.isNaN(mx)) return REASON_BIT.conflicting_bounds;
   const floor = lo;
+  const map = row.mapPrice;
+  if (Number.isFinite(map)) {
+    if (map < 0) return REASON_BIT.conflicting_bounds;
+    lo = Math.max(lo, map);
+  } else if (!Number.isNaN(map)) return REASON_BIT.conflicting_bounds;
   const margin = policy.minMarginOverCost !== undefined ? row.cost * policy.minMarginOverCost : 0;
   if (!Number.isFinite(margin)) return REASON_BIT.out_of_domain;
   lo = Math.max(lo, margin);
@@ -149,6 +158,7 @@ function hardBounds(policy: Policy, row: PolicyRow): number {
   let loBits = 0;
   if (lo > 0 && lo === floor) loBits |= REASON_BIT.floor;
   if (lo > 0 && lo === margin) loBits |= REASON_BIT.margin_floor;
+  if (lo > 0 && lo === map) loBits |= REASON_BIT.map_floor;
   bounds.lo = lo;
   bounds.hi = hi;
   bounds.loBits = loBits;
@@ -170,7 +180,7 @@ function side(p: number, lo: number, hi: number): -1 | 0 | 1 {
 }
 
 function rejected(cold: number, bit: number): PolicyResult {
-  return { price: NaN, status: STATUS_CODE.rejected, reasons: cold | bit };
+  return { price: NaN, status: STATUS_CODE.rejected, reasons: cold | bit, unrounded: NaN };
 }
 
 /**
@@ -240,6 +250,7 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
     p = hi;
     reasons |= hiBits;
   }
+  const unrounded = p;
   if (step !== undefined) {
     // a grid point below lo is below the first one at or above it, and so on: the grid's ends
     // inside [lo, hi] are looked up only when the rounded price leaves it
@@ -249,9 +260,9 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
     if (r !== p) reasons |= REASON_BIT.rounded;
     p = r;
   }
-  const clipped = reasons & (REASON_BIT.margin_floor | REASON_BIT.max_step | REASON_BIT.floor | REASON_BIT.ceiling | REASON_BIT.step_infeasible);
+  const clipped = reasons & (REASON_BIT.margin_floor | REASON_BIT.max_step | REASON_BIT.floor | REASON_BIT.ceiling | REASON_BIT.step_infeasible | REASON_BIT.map_floor);
   const status = clipped ? STATUS_CODE.clipped : coldStart ? STATUS_CODE.cold_start : STATUS_CODE.ok;
-  return { price: p, status, reasons };
+  return { price: p, status, reasons, unrounded };
 }
 
 /**
@@ -261,7 +272,7 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
  */
 function hold(policy: Policy, prev: number, reasons: number): PolicyResult {
   const s = side(prev, bounds.lo, bounds.hi);
-  if (s === 0) return { price: prev, status: STATUS_CODE.held, reasons };
+  if (s === 0) return { price: prev, status: STATUS_CODE.held, reasons, unrounded: prev };
   const p = s < 0 ? bounds.lo : bounds.hi;
   reasons |= s < 0 ? bounds.loBits : bounds.hiBits;
   const step = policy.rounding?.step;
@@ -269,5 +280,5 @@ function hold(policy: Policy, prev: number, reasons: number): PolicyResult {
   if (q !== p) reasons |= REASON_BIT.rounded;
   const pct = policy.maxChangePct;
   if (pct !== undefined && (q < stepLow(prev, pct) || q > stepHigh(prev, pct))) reasons |= REASON_BIT.step_infeasible;
-  return { price: q, status: STATUS_CODE.held, reasons };
+  return { price: q, status: STATUS_CODE.held, reasons, unrounded: p };
 }

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describeSchemaError } from '../core/schemaErrors.js';
 import { RepricerError, readFailure } from '../core/errors.js';
+import { checkInventoryParams, type InventoryParams } from './inventorySkew.js';
 
 export interface Bounds {
   min?: number;
@@ -25,11 +26,22 @@ export interface Policy {
   rounding?: { step: number; mode?: 'nearest' | 'down' | 'up' };
   /** hold the current price when the model's quote is not trustworthy */
   breaker?: { maxStdErrorPct?: number; requireConcave?: boolean };
+  /**
+   * A return rate that grows with price, R(P) = rMin + (rMax - rMin) sigmoid(slope (P - midpoint))
+   * (docs/math.md §4.1), for rows without a return_rate; `cost` is C_ret for rows without a
+   * return_cost (default 0).
+   */
+  returns?: { rMin: number; rMax: number; slope: number; midpoint: number; cost?: number };
+  /** the expert blend of rows with an expert_price: tau = tauPct % of the expert price (docs/math.md §5.3); default 5 */
+  expertBlend?: { tauPct: number };
+  /** the inventory skew of rows with inventory and target_inventory (docs/math.md §3.4) */
+  inventory?: InventoryParams;
 }
 
 export const REASONS = [
   'cold_start', 'margin_floor', 'max_step', 'floor', 'ceiling', 'rounded', 'breaker_std_error', 'breaker_gamma',
-  'out_of_domain', 'invalid_cost', 'conflicting_bounds', 'step_infeasible',
+  'out_of_domain', 'invalid_cost', 'conflicting_bounds', 'step_infeasible', 'map_floor', 'invalid_elasticity',
+  'invalid_returns',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 export const REASON_BIT: Record<Reason, number> = Object.fromEntries(REASONS.map((r, i) => [r, 1 << i])) as Record<Reason, number>;
@@ -52,7 +64,7 @@ export function reasonString(mask: number): string {
 }
 
 /** A rejection names one cause (with cold_start beside it): docs/formats.md `reason`. */
-export const REJECTION_BITS = (1 << 8) | (1 << 9) | (1 << 10);
+export const REJECTION_BITS = (1 << 8) | (1 << 9) | (1 << 10) | (1 << 13) | (1 << 14);
 
 /**
  * Whether the engine can publish this reason mask: a rejection cause stands alone (with
@@ -91,6 +103,26 @@ export const policySchema = {
       additionalProperties: false,
       properties: { maxStdErrorPct: { type: 'number', exclusiveMinimum: 0 }, requireConcave: { type: 'boolean' } },
     },
+    returns: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['rMin', 'rMax', 'slope', 'midpoint'],
+      properties: {
+        rMin: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        rMax: { type: 'number', minimum: 0, exclusiveMaximum: 1 },
+        slope: { type: 'number', minimum: 0 },
+        midpoint: { type: 'number', minimum: 0 },
+        cost: { type: 'number', minimum: 0 },
+      },
+    },
+    // checked field by field by checkInventoryParams (pricing/inventorySkew.ts)
+    inventory: { type: 'object' },
+    expertBlend: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['tauPct'],
+      properties: { tauPct: { type: 'number', exclusiveMinimum: 0 } },
+    },
   },
 } as const;
 
@@ -106,6 +138,8 @@ export function validatePolicy(obj: unknown, file = 'policy'): Policy {
     if (b && b.min !== undefined && b.max !== undefined && b.min > b.max) throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: ${where}: min ${b.min} > max ${b.max}`);
   };
   chk('bounds', p.bounds);
+  if (p.inventory !== undefined) p.inventory = checkInventoryParams(p.inventory, file);
+  if (p.returns && p.returns.rMin > p.returns.rMax) throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: returns: rMin ${p.returns.rMin} > rMax ${p.returns.rMax}`);
   const g = p.bounds ?? {};
   for (const [k, b] of Object.entries(p.products ?? {})) {
     chk(`products.${k}`, b);

@@ -4,9 +4,10 @@
  */
 import { RepricerError } from '../core/errors.js';
 import { lookalike } from '../core/columnNames.js';
+import { OPTIONAL_COLUMNS, RETAIL_KEYS, type RetailKey } from '../pricing/catalogColumns.js';
 
 /** The optional catalogue columns (docs/formats.md). */
-export const OPTIONAL_CATALOG_COLUMNS = ['cost', 'current_price', 'min_price', 'max_price'] as const;
+export const OPTIONAL_CATALOG_COLUMNS: readonly string[] = OPTIONAL_COLUMNS.map((c) => c.name);
 
 export interface CatalogLayout {
   productId: number;
@@ -15,6 +16,8 @@ export interface CatalogLayout {
   currentPrice: number;
   minPrice: number;
   maxPrice: number;
+  /** the retail columns the header has (docs/formats.md), by key */
+  retail: Partial<Record<RetailKey, number>>;
   width: number;
   header: string[];
   /** extra columns were accepted (--allow-extra-columns): an NDJSON row may carry keys the first did not */
@@ -55,7 +58,8 @@ export function resolveLayout(file: string, header: string[], features: string[]
   // (a missing id or feature column is FEATURES_MISMATCH below, with the look-alike named)
   const absent = OPTIONAL_CATALOG_COLUMNS.filter((k) => !pos.has(k));
   for (const h of names) {
-    if (used.has(h)) continue;
+    // a known column is never a look-alike of another (max_price is not a misspelt map_price)
+    if (used.has(h) || OPTIONAL_CATALOG_COLUMNS.includes(h)) continue;
     const meant = lookalike(h, absent);
     if (meant !== undefined) {
       throw new RepricerError('INPUT_UNREADABLE', `${file}:1: column ${JSON.stringify(h)} looks like ${JSON.stringify(meant)}, which is missing: rename it (or drop it)`, { file, line: 1, column: h, expected: meant });
@@ -76,6 +80,10 @@ export function resolveLayout(file: string, header: string[], features: string[]
     );
   }
   const opt = (name: string) => pos.get(name) ?? -1;
+  const retail: Partial<Record<RetailKey, number>> = {};
+  for (const c of OPTIONAL_COLUMNS) {
+    if ((RETAIL_KEYS as readonly string[]).includes(c.key) && pos.has(c.name)) retail[c.key as RetailKey] = pos.get(c.name)!;
+  }
   return {
     productId,
     features: feats,
@@ -83,6 +91,7 @@ export function resolveLayout(file: string, header: string[], features: string[]
     currentPrice: opt('current_price'),
     minPrice: opt('min_price'),
     maxPrice: opt('max_price'),
+    retail,
     width: header.length,
     header,
     extraAllowed: opts.allowExtraColumns === true,

@@ -11,6 +11,7 @@ import type { WasmCore } from '../core/wasm.js';
 import { columnsToRows, columnsToRowsReference } from '../core/columns.js';
 import type { CatalogChunk } from '../pricing/engine.js';
 import type { CatalogLayout } from './catalogSchema.js';
+import { OPTIONAL_COLUMNS, type OptionalColumn, type RetailColumns, type RetailKey } from '../pricing/catalogColumns.js';
 import type { ParsedChunk } from './parseCatalogChunk.js';
 import { isFileBuffer, parquetSource } from './parquetFile.js';
 import { PageDecoder, type ChunkBytes } from './parquetPages.js';
@@ -179,6 +180,8 @@ export interface FastCatalogRead {
   currentPriceColumn?: string;
   minPriceColumn?: string;
   maxPriceColumn?: string;
+  /** the retail columns the file has (pricing/catalogColumns.ts) */
+  retailColumns?: { key: RetailKey; column: string; nonNegative: boolean }[];
   intercept: boolean;
   rowStart: number;
   rowEnd: number;
@@ -210,7 +213,9 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
     [o.currentPriceColumn, CHECK_NONNEG_OR_NULL],
     [o.minPriceColumn, CHECK_NONNEG_OR_NULL],
     [o.maxPriceColumn, CHECK_NONNEG_OR_NULL],
+    ...(o.retailColumns ?? []).map((c): [string, number] => [c.column, c.nonNegative ? CHECK_NONNEG_OR_NULL : CHECK_FINITE_OR_NULL]),
   ];
+  const nOpt = opt.length;
   const columns: ColumnRequest[] = [
     { column: o.idColumn, kind: o.idsAsBytes ? 'bytes' : 'string' },
     ...o.featureColumns.map((column) => ({ column, kind: 'number' as const })),
@@ -223,7 +228,7 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
   // decoder's plain (non-shared) block: typed arrays over WASM's shared memory are a different
   // elements kind, and mixing the two in one thread made the decode loops polymorphic.
   const core = o.core;
-  let cols = core ? new Float64Array(0) : decoder.columnBlock(n * (F + 4));
+  let cols = core ? new Float64Array(0) : decoder.columnBlock(n * (F + nOpt));
   const res: { chunk?: FastCatalogChunk } = {};
   const declined = await readColumnsFast(
     o.file,
@@ -232,7 +237,7 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
     o.rowStart,
     o.rowEnd,
     () => {
-      if (core) cols = o.alloc(n * (F + 4)); // after the last await: the view stays valid
+      if (core) cols = o.alloc(n * (F + nOpt)); // after the last await: the view stays valid
       const ids = new Array<string>(o.idsAsBytes ? 0 : n);
       const raw = o.idsAsBytes ? idBytes(n, core) : undefined;
       const sinks: ColumnSink[] = [raw ? { kind: 'bytes', column: o.idColumn, out: raw, check: CHECK_ID } : { kind: 'string', column: o.idColumn, dst: ids, check: CHECK_ID }];
@@ -250,22 +255,36 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
         columnsToRows(core, cols, n, F, c.x, D, o.intercept);
         const arrays = opt.map(([column], i) => (column === undefined ? o.alloc(n).fill(NaN) : cols.subarray((F + i) * n, (F + i + 1) * n)));
         [c.cost, c.currentPrice, c.minPrice, c.maxPrice] = arrays;
+        setRetail(c, arrays);
         return;
       }
-      const arrays = [o.alloc(n), o.alloc(n), o.alloc(n), o.alloc(n)];
+      const arrays = opt.map(() => o.alloc(n));
       columnsToRowsReference(cols, n, F, c.x, D, o.intercept);
       opt.forEach(([column], i) => {
         if (column === undefined) arrays[i].fill(NaN);
         else arrays[i].set(cols.subarray((F + i) * n, (F + i + 1) * n));
       });
       [c.cost, c.currentPrice, c.minPrice, c.maxPrice] = arrays;
+      setRetail(c, arrays);
     },
     core,
     decoder,
   );
   if (declined !== null) return { declined };
   if (!res.chunk) throw new RepricerError('INTERNAL', 'readCatalogFast: the fast path read no chunk');
+  function setRetail(c: FastCatalogChunk, arrays: Float64Array[]): void {
+    const rc = o.retailColumns ?? [];
+    if (!rc.length) return;
+    const r: RetailColumns = {};
+    rc.forEach(({ key }, j) => (r[key] = arrays[4 + j]));
+    c.retail = r;
+  }
   return { chunk: res.chunk };
+}
+
+/** The retail columns of a layout with their column index, in the table's order. */
+function retailColumnsOf(layout: CatalogLayout): { c: OptionalColumn; col: number }[] {
+  return OPTIONAL_COLUMNS.filter((c) => layout.retail[c.key as RetailKey] !== undefined).map((c) => ({ c, col: layout.retail[c.key as RetailKey]! }));
 }
 
 function toNumber(v: unknown): number {
@@ -315,6 +334,7 @@ export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChu
     currentPriceColumn: col(o.layout.currentPrice),
     minPriceColumn: col(o.layout.minPrice),
     maxPriceColumn: col(o.layout.maxPrice),
+    retailColumns: retailColumnsOf(o.layout).map(({ c, col: i }) => ({ key: c.key as RetailKey, column: names[i], nonNegative: c.nonNegative })),
     intercept: o.intercept,
     rowStart: o.rowStart,
     rowEnd: o.rowEnd,
@@ -331,7 +351,8 @@ export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChu
 export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<ParsedChunk> {
   const { file, meta } = await parquetSource(o.file, o.meta);
   const names = o.layout.header;
-  const want = [o.layout.productId, ...o.layout.features, o.layout.cost, o.layout.currentPrice, o.layout.minPrice, o.layout.maxPrice].filter((i) => i >= 0).map((i) => names[i]);
+  const retailCols = retailColumnsOf(o.layout);
+  const want = [o.layout.productId, ...o.layout.features, o.layout.cost, o.layout.currentPrice, o.layout.minPrice, o.layout.maxPrice, ...retailCols.map((r) => r.col)].filter((i) => i >= 0).map((i) => names[i]);
   const n = o.rowEnd - o.rowStart;
   const cols = new Map<string, unknown[]>();
   for (const c of want) cols.set(c, new Array<unknown>(n));
@@ -370,6 +391,7 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
     [opt(o.layout.currentPrice), 'current_price', cur, true],
     [opt(o.layout.minPrice), 'min_price', minP, true],
     [opt(o.layout.maxPrice), 'max_price', maxP, true],
+    ...retailCols.map(({ c, col: i }): [unknown[] | undefined, string, Float64Array, boolean] => [opt(i), c.name, o.alloc(n), c.nonNegative]),
   ];
   let k = 0;
   for (let r = 0; r < n; r++) {
@@ -419,7 +441,10 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
     k++;
   }
   return {
-    chunk: { n: k, ids, x: x.subarray(0, k * D), cost: cost.subarray(0, k), currentPrice: cur.subarray(0, k), minPrice: minP.subarray(0, k), maxPrice: maxP.subarray(0, k) },
+    chunk: {
+      n: k, ids, x: x.subarray(0, k * D), cost: cost.subarray(0, k), currentPrice: cur.subarray(0, k), minPrice: minP.subarray(0, k), maxPrice: maxP.subarray(0, k),
+      ...(retailCols.length ? { retail: Object.fromEntries(retailCols.map(({ c }, j) => [c.key, optCols[4 + j][2].subarray(0, k)])) as RetailColumns } : {}),
+    },
     lines: n,
     rejects,
   };

@@ -5,7 +5,8 @@
 import type { SchemaElement } from 'hyparquet';
 import { ParquetWriter, ByteWriter } from 'hyparquet-writer';
 import { RepricerError } from '../core/errors.js';
-import type { PriceColumns } from '../pricing/engine.js';
+import type { OutputColumns, PriceColumns } from '../pricing/engine.js';
+import { tailColumnNames, tailColumns } from '../pricing/record.js';
 import { STATUSES, reasonString } from '../pricing/policy.js';
 import type { IdBytes } from './parquetSinks.js';
 import { RowGroupEncoder, shiftRowGroup, type EncodedRowGroup, type FastColumn, type FastWriteOptions } from './parquetRowGroups.js';
@@ -13,13 +14,18 @@ import { ParquetFileWriter } from './parquetFile.js';
 
 const DOUBLE_COLUMNS = ['price', 'previous_price', 'change_pct', 'win_probability', 'expected_profit', 'delta', 'gamma', 'vega', 'price_std_error'] as const;
 
-const PRICE_SCHEMA: SchemaElement[] = [
-  { name: 'root', num_children: 3 + DOUBLE_COLUMNS.length },
-  { name: 'product_id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-  ...DOUBLE_COLUMNS.map((name): SchemaElement => ({ name, type: 'DOUBLE', repetition_type: 'OPTIONAL' })),
-  { name: 'status', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-  { name: 'reason', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
-];
+/** The price schema; the optional columns (blend weight, explanation) follow `reason` as nullable doubles. */
+export function priceSchema(o: OutputColumns = {}): SchemaElement[] {
+  const tail = tailColumnNames(o);
+  return [
+    { name: 'root', num_children: 3 + DOUBLE_COLUMNS.length + tail.length },
+    { name: 'product_id', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    ...DOUBLE_COLUMNS.map((name): SchemaElement => ({ name, type: 'DOUBLE', repetition_type: 'OPTIONAL' })),
+    { name: 'status', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    { name: 'reason', type: 'BYTE_ARRAY', converted_type: 'UTF8', repetition_type: 'REQUIRED' },
+    ...tail.map((name): SchemaElement => ({ name, type: 'DOUBLE', repetition_type: 'OPTIONAL' })),
+  ];
+}
 
 /** The nine double columns of the price schema, by column name. */
 function doubleColumns(p: PriceColumns): Record<(typeof DOUBLE_COLUMNS)[number], Float64Array> {
@@ -61,6 +67,7 @@ export function encodePriceRowGroup(ids: string[], p: PriceColumns, idBytes?: Id
     ...DOUBLE_COLUMNS.map((name): FastColumn => ({ kind: 'double', name, values: doubles[name] })),
     { kind: 'label', name: 'status', codes: p.status, label: (s) => STATUSES[s] },
     { kind: 'label', name: 'reason', codes: p.reasons, label: reasonString },
+    ...tailColumns(p).map((t): FastColumn => ({ kind: 'double', name: t.name, values: t.values })),
   ];
   return (encoder ?? new RowGroupEncoder()).encodeRowGroup(columns, p.n, { snappy: PRICE_SNAPPY, shared: encoder !== undefined });
 }
@@ -70,7 +77,7 @@ export function encodePriceRowGroupHyparquet(ids: string[], p: PriceColumns): En
   const nullable = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
   const pick = doubleColumns(p);
   const bw = new ByteWriter(Math.max(1024, p.n * 48));
-  const w = new ParquetWriter({ writer: bw, schema: PRICE_SCHEMA, createdBy: 'repricer' });
+  const w = new ParquetWriter({ writer: bw, schema: priceSchema({ blend: Boolean(p.blendWeight), explain: Boolean(p.explain) }), createdBy: 'repricer' });
   const local = { columnIndex: false, offsetIndex: false, bloomFilter: false } as const;
   void w.write({
     columnData: [
@@ -78,6 +85,7 @@ export function encodePriceRowGroupHyparquet(ids: string[], p: PriceColumns): En
       ...DOUBLE_COLUMNS.map((name) => ({ name, data: nullable(pick[name]), ...local })),
       { name: 'status', data: Array.from(p.status, (s) => STATUSES[s]), ...local },
       { name: 'reason', data: Array.from(p.reasons, (r) => reasonString(r)), ...local },
+      ...tailColumns(p).map((t) => ({ name: t.name, data: nullable(t.values), ...local })),
     ],
     rowGroupSize: Math.max(1, p.n),
   });
@@ -95,8 +103,8 @@ export class ParquetPriceWriter extends ParquetFileWriter {
   /** for `write`: row groups encoded on this thread reuse one encoder's buffers */
   private encoder: RowGroupEncoder | undefined;
 
-  constructor(path: string) {
-    super(path, PRICE_SCHEMA);
+  constructor(path: string, o: OutputColumns = {}) {
+    super(path, priceSchema(o));
   }
 
   /** Encode on this thread and append (for callers without workers). */

@@ -9,6 +9,7 @@ import { rowError, RepricerError } from '../core/errors.js';
 import type { CatalogLayout } from './catalogSchema.js';
 import type { CatalogChunk } from '../pricing/engine.js';
 import { parseDecimal, scanRecords } from './fastCsv.js';
+import { OPTIONAL_COLUMNS, type RetailColumns, type RetailKey } from '../pricing/catalogColumns.js';
 
 const decoder = new TextDecoder();
 
@@ -44,6 +45,8 @@ interface RowSink {
   cur: Float64Array;
   minP: Float64Array;
   maxP: Float64Array;
+  /** the retail columns of the layout: key, column index, nonNegative, array */
+  retail: { key: RetailKey; name: string; col: number; nonNegative: boolean; out: Float64Array }[];
   n: number;
 }
 
@@ -82,6 +85,10 @@ function fillRow(sink: RowSink, lay: CatalogLayout, names: string[], D: number, 
     optional(lay.minPrice, 'min_price', sink.minP, true) ??
     optional(lay.maxPrice, 'max_price', sink.maxP, true);
   if (e) return e;
+  for (const c of sink.retail) {
+    const err = optional(c.col, c.name, c.out, c.nonNegative);
+    if (err) return err;
+  }
   sink.ids.push(id);
   sink.n++;
   return null;
@@ -131,6 +138,7 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
     cur: o.alloc(cap),
     minP: o.alloc(cap),
     maxP: o.alloc(cap),
+    retail: OPTIONAL_COLUMNS.filter((c) => o.layout.retail[c.key as RetailKey] !== undefined).map((c) => ({ key: c.key as RetailKey, name: c.name, col: o.layout.retail[c.key as RetailKey]!, nonNegative: c.nonNegative, out: o.alloc(cap) })),
     n: 0,
   };
   const rejects: ParsedChunk['rejects'] = [];
@@ -230,6 +238,7 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
       currentPrice: sink.cur.subarray(0, n),
       minPrice: sink.minP.subarray(0, n),
       maxPrice: sink.maxP.subarray(0, n),
+      ...(sink.retail.length ? { retail: Object.fromEntries(sink.retail.map((c) => [c.key, c.out.subarray(0, n)])) as RetailColumns } : {}),
     },
     lines,
     rejects,

@@ -4,7 +4,7 @@
  * src/pricing/record.ts builds (test/priceJson.test.ts holds them to it); JSON.stringify of 10 000
  * records was ~15-25 ms of a 10 000-SKU request. A chunk with an id that JSON would escape (a
  * quote, a backslash, a control character, a lone surrogate) is declined (null): the caller uses
- * JSON.stringify for it.
+ * JSON.stringify for it, and so does a chunk with the optional columns (blend weight, explanation).
  */
 import type { WasmCore } from '../core/wasm.js';
 import { RepricerError } from '../core/errors.js';
@@ -73,6 +73,8 @@ export interface JsonFormat {
  */
 export function formatPriceJsonWasm(core: WasmCore, strs: JsonStrings, ids: string[], p: PriceColumns, f: JsonFormat): Uint8Array | null {
   const n = p.n;
+  // the optional columns (blend weight, explanation) are not in the kernel's record: JSON.stringify
+  if (p.blendWeight || p.explain) return null;
   let chars = 0;
   for (let i = 0; i < n; i++) {
     const id = ids[i];

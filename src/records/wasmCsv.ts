@@ -14,6 +14,8 @@ import { RepricerError } from '../core/errors.js';
 import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
 import { REASONS, STATUSES, reasonMaskPossible, reasonString } from '../pricing/policy.js';
 import type { CatalogLayout } from './catalogSchema.js';
+import { tailColumns } from '../pricing/record.js';
+import { OPTIONAL_COLUMNS, type RetailColumns, type RetailKey } from '../pricing/catalogColumns.js';
 
 const encoder = new TextEncoder();
 
@@ -125,7 +127,16 @@ export function priceColumnsInWasm(core: WasmCore, p: PriceColumns): { colTab: n
 }
 
 // Column roles of assembly/catalogCsv.ts.
-const ROLE = { ignore: -1, id: 0, cost: 1, current: 2, min: 3, max: 4, feature: 16 } as const;
+const ROLE = { ignore: -1, id: 0, optional: 1, feature: 16 } as const;
+
+/** The kernel's optional-column arguments: the f64 arrays in order, and which may not be negative. */
+export function optionalColumnArgs(core: WasmCore, cols: number[], nonNegative: boolean[]): { table: number; nonNeg: number } {
+  const table = core.arena.allocBytes(4 * Math.max(1, cols.length));
+  new Int32Array(core.memory.buffer, table, cols.length).set(cols);
+  let nonNeg = 0;
+  nonNegative.forEach((b, k) => (nonNeg |= b ? 1 << k : 0));
+  return { table, nonNeg };
+}
 
 /** A chunk parsed in WASM memory: the columns plus where each row's id sits in the chunk's bytes. */
 export interface WasmCsvChunk {
@@ -154,10 +165,12 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   const src = a.allocBytes(bytes.length);
   const roles = a.allocBytes(4 * width);
   const x = a.alloc(cap * D);
-  const cost = a.alloc(cap);
-  const cur = a.alloc(cap);
-  const minP = a.alloc(cap);
-  const maxP = a.alloc(cap);
+  // the optional columns the header has, in the table's order (absent ones stay NaN-filled arrays
+  // for the four guardrail columns, and are left out for the retail ones)
+  const present = OPTIONAL_COLUMNS.map((c, k) => ({ c, k, col: k < 4 ? [layout.cost, layout.currentPrice, layout.minPrice, layout.maxPrice][k] : layout.retail[c.key as RetailKey] ?? -1 }))
+    .filter(({ k, col }) => k < 4 || col >= 0);
+  const arrays = present.map(() => a.alloc(cap));
+  const optArgs = optionalColumnArgs(core, arrays, present.map(({ c }) => c.nonNegative));
   const idStart = a.allocBytes(4 * cap);
   const idLen = a.allocBytes(4 * cap);
   const slow = a.allocBytes(16 * slowCap);
@@ -168,11 +181,10 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   const r = new Int32Array(mem, roles, width).fill(ROLE.ignore);
   r[layout.productId] = ROLE.id;
   layout.features.forEach((col, j) => (r[col] = ROLE.feature + j));
-  if (layout.cost >= 0) r[layout.cost] = ROLE.cost;
-  if (layout.currentPrice >= 0) r[layout.currentPrice] = ROLE.current;
-  if (layout.minPrice >= 0) r[layout.minPrice] = ROLE.min;
-  if (layout.maxPrice >= 0) r[layout.maxPrice] = ROLE.max;
-  const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, cost, cur, minP, maxP, idStart, idLen, slow, slowCap, out, 0);
+  present.forEach(({ col }, j) => {
+    if (col >= 0) r[col] = ROLE.optional + j;
+  });
+  const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, optArgs.table, arrays.length, optArgs.nonNeg, idStart, idLen, slow, slowCap, out, 0);
   if (rc !== 0) {
     a.release(start);
     return null;
@@ -187,16 +199,19 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   }
   core.k.lookupProducts(n, src, idStart, idLen, keys.keys, keys.keyStart, keys.keyLen, keys.slots, keys.mask, idx);
   const view = (p: number, len: number) => new Float64Array(mem, p, len);
+  let retail: RetailColumns | undefined;
+  for (let j = 4; j < present.length; j++) (retail ??= {})[present[j].c.key as RetailKey] = view(arrays[j], n);
   return {
     chunk: {
       n,
       ids: [],
       productIndex: view(idx, n),
       x: view(x, n * D),
-      cost: view(cost, n),
-      currentPrice: view(cur, n),
-      minPrice: view(minP, n),
-      maxPrice: view(maxP, n),
+      cost: view(arrays[0], n),
+      currentPrice: view(arrays[1], n),
+      minPrice: view(arrays[2], n),
+      maxPrice: view(arrays[3], n),
+      ...(retail ? { retail } : {}),
     },
     lines,
     src,
@@ -248,12 +263,15 @@ export function decodeIds(core: WasmCore, p: WasmCsvChunk): string[] {
 export function formatPriceCsvWasm(core: WasmCore, p: WasmCsvChunk, prices: PriceColumns, strs: CsvStrings): Uint8Array {
   const n = prices.n;
   const { colTab, status, reasons } = priceColumnsInWasm(core, prices);
+  const tail = tailColumns(prices).map((c) => core.input(c.values));
+  const tailTab = core.arena.allocBytes(4 * Math.max(1, tail.length));
+  new Int32Array(core.memory.buffer, tailTab, tail.length).set(tail);
   let total = 0;
   const ln = new Int32Array(core.memory.buffer, p.idLen, n);
   for (let i = 0; i < n; i++) total += ln[i];
-  const cap = total + n * (2 + 9 * 26 + 3 + strs.maxLen);
+  const cap = total + n * (2 + (9 + tail.length) * 26 + 3 + strs.maxLen);
   const dst = core.arena.allocBytes(cap);
-  const len = core.k.formatPriceCsv(n, p.src, p.idStart, p.idLen, colTab, status, reasons, strs.strings, strs.statusTab, strs.reasonTab, dst, cap);
+  const len = core.k.formatPriceCsv(n, p.src, p.idStart, p.idLen, colTab, status, reasons, strs.strings, strs.statusTab, strs.reasonTab, dst, cap, tail.length, tailTab);
   if (len < 0) throw new RepricerError('INTERNAL', `formatPriceCsv: output bound ${cap} bytes too small for ${n} rows`);
   return new Uint8Array(core.memory.buffer, dst, len);
 }

@@ -1,0 +1,56 @@
+/**
+ * The optional numeric columns of a catalogue row (docs/formats.md "Catalogue"), in one table that
+ * every reader (the WASM CSV kernel, the JavaScript CSV/NDJSON parser, both Parquet paths, the
+ * HTTP quote items) and the engine share, so a new column is added in one place.
+ *
+ * The first four are the guardrail columns every catalogue has always had; the rest price a
+ * retail SKU as a risk (docs/math.md §4: returns, inventory, the expert's cold-start price, the
+ * advertised-price floor, constant-elasticity demand).
+ */
+
+export interface OptionalColumn {
+  /** the field of CatalogChunk / the key of the columns record */
+  key: OptionalKey;
+  /** the column name in a catalogue file and the field of a quote item */
+  name: string;
+  /** negative values are refused by the readers (a negative elasticity or cost is the engine's to judge) */
+  nonNegative: boolean;
+}
+
+export const OPTIONAL_KEYS = [
+  'cost', 'currentPrice', 'minPrice', 'maxPrice',
+  'mapPrice', 'elasticity', 'returnRate', 'returnCost', 'inventory', 'targetInventory', 'expertPrice',
+] as const;
+export type OptionalKey = (typeof OPTIONAL_KEYS)[number];
+
+/** The retail columns: present in a chunk only when the catalogue has them. */
+export type RetailKey = Exclude<OptionalKey, 'cost' | 'currentPrice' | 'minPrice' | 'maxPrice'>;
+export const RETAIL_KEYS: readonly RetailKey[] = ['mapPrice', 'elasticity', 'returnRate', 'returnCost', 'inventory', 'targetInventory', 'expertPrice'];
+
+export const OPTIONAL_COLUMNS: readonly OptionalColumn[] = [
+  { key: 'cost', name: 'cost', nonNegative: false },
+  { key: 'currentPrice', name: 'current_price', nonNegative: true },
+  { key: 'minPrice', name: 'min_price', nonNegative: true },
+  { key: 'maxPrice', name: 'max_price', nonNegative: true },
+  { key: 'mapPrice', name: 'map_price', nonNegative: true },
+  { key: 'elasticity', name: 'elasticity', nonNegative: false },
+  { key: 'returnRate', name: 'return_rate', nonNegative: true },
+  { key: 'returnCost', name: 'return_cost', nonNegative: true },
+  { key: 'inventory', name: 'inventory', nonNegative: true },
+  { key: 'targetInventory', name: 'target_inventory', nonNegative: true },
+  { key: 'expertPrice', name: 'expert_price', nonNegative: true },
+];
+
+/** The retail columns a chunk carries (each NaN where the row's cell is blank). */
+export type RetailColumns = Partial<Record<RetailKey, Float64Array>>;
+
+/** The sub-ranges [from, to) of a chunk's retail columns (a worker cuts a chunk into pieces). */
+export function sliceRetail(r: RetailColumns | undefined, from: number, to: number): RetailColumns | undefined {
+  if (!r) return undefined;
+  const out: RetailColumns = {};
+  for (const k of RETAIL_KEYS) {
+    const a = r[k];
+    if (a) out[k] = a.subarray(from, to);
+  }
+  return out;
+}
