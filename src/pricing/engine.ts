@@ -148,14 +148,16 @@ export function arenaPriceColumns(core: WasmCore, n: number, o: OutputColumns = 
 
 /**
  * Price a chunk. `into` (n rows, e.g. from arenaPriceColumns) receives the result instead of
- * fresh arrays: every field of every row is written.
+ * fresh arrays: every field of every row is written, the optional columns it has included.
+ * Without it, `columns` says which optional columns to publish.
  */
-export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk, into?: PriceColumns): PriceColumns {
+export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk, into?: PriceColumns, columns?: OutputColumns): PriceColumns {
   const { n } = chunk;
   const D = cm.D;
   if (chunk.x.length !== n * D) throw new RangeError(`priceChunk: x must have n*D = ${n * D} entries, got ${chunk.x.length}`);
   if (into && into.n !== n) throw new RangeError(`priceChunk: output columns for ${into.n} rows, chunk has ${n}`);
-  const out = into ?? emptyPriceColumns(n);
+  // without `into`: the blend weight when the chunk has expert prices, the explanation when asked
+  const out = into ?? emptyPriceColumns(n, { blend: chunk.retail?.expertPrice !== undefined, ...columns });
   out.previousPrice.set(chunk.currentPrice);
   if (n === 0) return out;
   const reservation = cm.reservation;

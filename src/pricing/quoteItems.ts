@@ -9,6 +9,7 @@ import type { CompiledModel } from './compiledModel.js';
 import type { CatalogChunk, PriceColumns } from './engine.js';
 import { REASON_BIT } from './policy.js';
 import { priceRecord, type PriceRecord } from './record.js';
+import { OPTIONAL_COLUMNS, RETAIL_KEYS, type RetailColumns, type RetailKey } from './catalogColumns.js';
 
 export interface QuoteItem {
   product_id: string;
@@ -17,7 +18,17 @@ export interface QuoteItem {
   current_price?: number | null;
   min_price?: number | null;
   max_price?: number | null;
+  map_price?: number | null;
+  elasticity?: number | null;
+  return_rate?: number | null;
+  return_cost?: number | null;
+  inventory?: number | null;
+  target_inventory?: number | null;
+  expert_price?: number | null;
 }
+
+/** The item fields of the retail columns (pricing/catalogColumns.ts), by column key. */
+const RETAIL_FIELDS = OPTIONAL_COLUMNS.filter((c) => (RETAIL_KEYS as readonly string[]).includes(c.key)) as readonly { key: RetailKey; name: keyof QuoteItem }[];
 
 export interface QuoteRecord extends PriceRecord {
   cold_start: boolean;
@@ -67,11 +78,52 @@ export function buildChunk(cm: CompiledModel, items: QuoteItem[], pathOf: (i: nu
       features: F,
     });
   }
-  return { n, ids, x, cost, currentPrice, minPrice, maxPrice };
+  // the retail columns some item has (the others' cells are blank, as in a catalogue)
+  let retail: RetailColumns | undefined;
+  for (const { key, name } of RETAIL_FIELDS) {
+    if (!items.some((it) => typeof it[name] === 'number')) continue;
+    (retail ??= {})[key] = Float64Array.from(items, (it) => opt(it[name] as number | null | undefined));
+  }
+  return { n, ids, x, cost, currentPrice, minPrice, maxPrice, ...(retail ? { retail } : {}) };
+}
+
+/** One step of a price's explanation (POST /v1/quote?explain=true): the amount and why. */
+export interface ExplanationStep {
+  step: 'base' | 'returns' | 'inventory' | 'cold_start' | 'guardrails' | 'rounding';
+  amount: number | null;
+  /** what produced the amount: a rule or a reason code (docs/formats.md "Explanation") */
+  reason: string;
+}
+
+const GUARDRAIL_BITS = ['margin_floor', 'max_step', 'floor', 'ceiling', 'map_floor', 'breaker_std_error', 'breaker_gamma', 'step_infeasible'] as const;
+
+/**
+ * The explanation of row i of a chunk priced with the explanation columns: the six amounts that
+ * add up to the price, each with the rule behind it.
+ */
+export function explanation(chunk: CatalogChunk, p: PriceColumns, i: number): ExplanationStep[] {
+  const e = p.explain;
+  if (!e) throw new RepricerError('INTERNAL', 'explanation: the chunk was priced without the explanation columns');
+  const j = (v: number): number | null => (Number.isFinite(v) ? v : null);
+  const r = chunk.retail ?? {};
+  const has = (a: Float64Array | undefined) => a !== undefined && Number.isFinite(a[i]);
+  const bits = p.reasons[i];
+  const guard = GUARDRAIL_BITS.filter((b) => bits & REASON_BIT[b]);
+  return [
+    { step: 'base', amount: j(e.basePrice[i]), reason: has(r.elasticity) ? 'constant_elasticity_optimum' : 'win_probability_optimum' },
+    { step: 'returns', amount: j(e.returnAdjustment[i]), reason: has(r.returnRate) ? 'return_rate' : e.returnAdjustment[i] !== 0 ? 'return_curve' : 'none' },
+    { step: 'inventory', amount: j(e.inventoryAdjustment[i]), reason: e.inventoryAdjustment[i] !== 0 ? 'inventory_skew' : 'none' },
+    { step: 'cold_start', amount: j(e.coldStartAdjustment[i]), reason: has(r.expertPrice) ? 'expert_blend' : 'none' },
+    { step: 'guardrails', amount: j(e.guardrailAdjustment[i]), reason: guard.length ? guard.join(';') : 'none' },
+    { step: 'rounding', amount: j(e.roundingAdjustment[i]), reason: bits & REASON_BIT.rounded ? 'rounded' : 'none' },
+  ];
 }
 
 export function quoteRecord(id: string, p: PriceColumns, i: number): QuoteRecord {
   const r = priceRecord(id, p, i) as QuoteRecord;
   r.cold_start = (p.reasons[i] & REASON_BIT.cold_start) !== 0;
+  // a coalesced chunk may carry a blend weight for other items' expert prices: an item's record
+  // has one only when the item had an expert price
+  if (p.blendWeight && !Number.isFinite(p.blendWeight[i])) delete r.blend_weight;
   return r;
 }

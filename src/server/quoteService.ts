@@ -8,7 +8,7 @@
  * itself (the batch job does the same).
  */
 import type { WasmCore } from '../core/wasm.js';
-import { priceChunk, type CatalogChunk, type PriceColumns } from '../pricing/engine.js';
+import { priceChunk, type CatalogChunk, type OutputColumns, type PriceColumns } from '../pricing/engine.js';
 import type { Policy } from '../pricing/policy.js';
 import { pinnedViews } from '../pricing/pinnedModel.js';
 import { buildChunk, type QuoteItem } from '../pricing/quoteItems.js';
@@ -17,7 +17,7 @@ import type { ActiveModel } from './modelRegistry.js';
 import type { AuditBatch } from './auditRows.js';
 
 /** Runs a quote task (pricing/quoteTask.ts) on the pool; rejects when the pool cannot. */
-export type PoolRunner = (model: SharedModel, policy: Policy, chunk: CatalogChunk) => Promise<PriceColumns>;
+export type PoolRunner = (model: SharedModel, policy: Policy, chunk: CatalogChunk, columns?: OutputColumns) => Promise<PriceColumns>;
 
 /**
  * With a pool, bodies of at least `poolThreshold` rows go to it, and `onPoolFallback` is told
@@ -34,17 +34,17 @@ export type PriceOptions = {
  * Price a chunk with the given model: on the pool for large bodies, else (or if the pool fails) on
  * the main thread. Rows the numeric core cannot price come back rejected from the engine itself.
  */
-export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: PriceOptions): Promise<PriceColumns> {
+export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: PriceOptions, columns?: OutputColumns): Promise<PriceColumns> {
   const cm = pinnedViews(model, o.core);
   if (o.pool && chunk.n >= o.poolThreshold) {
     try {
-      return await o.pool(model.shared(), o.policy, chunk);
+      return await o.pool(model.shared(), o.policy, chunk, columns);
     } catch (err) {
       // the main thread gives the same numbers; the failure is logged and counted, not hidden
       o.onPoolFallback(err);
     }
   }
-  return priceChunk(o.core, cm, o.policy, chunk);
+  return priceChunk(o.core, cm, o.policy, chunk, undefined, columns);
 }
 
 

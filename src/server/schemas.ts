@@ -69,6 +69,28 @@ export const quoteItemSchema = {
     current_price: { ...optNum, description: "today's price, for change limits and reporting" },
     min_price: optNum,
     max_price: optNum,
+    map_price: { ...optNum, description: 'minimum advertised price: a floor (reason map_floor)' },
+    elasticity: { ...optNum, description: 'constant-elasticity demand Q = Q0 (P/P0)^elasticity (< -1); absent: the learned win probability' },
+    return_rate: { ...optNum, description: 'constant return rate R in [0, 1)' },
+    return_cost: { ...optNum, description: 'cost per returned unit' },
+    inventory: { ...optNum, description: 'units in stock (with target_inventory and the policy\'s inventory skew)' },
+    target_inventory: optNum,
+    expert_price: { ...optNum, description: 'an expert price blended with the model price by blend_weight' },
+  },
+} as const;
+
+export const explainQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { explain: { type: 'boolean', default: false, description: 'add the price breakdown (docs/formats.md "Explanation")' } },
+} as const;
+
+const explanationSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['step', 'amount', 'reason'],
+    properties: { step: { type: 'string' }, amount: nullableNum, reason: { type: 'string' } },
   },
 } as const;
 
@@ -102,12 +124,24 @@ const priceRecordProperties = {
   cold_start: { type: 'boolean', description: 'the product is not in the model: priced with common.theta' },
 } as const;
 
+/** Present only when asked for (explain) or when the item has an expert price (blend_weight). */
+const optionalRecordProperties = {
+  blend_weight: nullableNum,
+  base_price: nullableNum,
+  return_adjustment: nullableNum,
+  inventory_adjustment: nullableNum,
+  cold_start_adjustment: nullableNum,
+  guardrail_adjustment: nullableNum,
+  rounding_adjustment: nullableNum,
+  explanation: explanationSchema,
+} as const;
+
 const priceRecordRequired = Object.keys(priceRecordProperties);
 
 export const quoteResponseSchema = {
   type: 'object',
   required: [...priceRecordRequired, 'model_version'],
-  properties: { ...priceRecordProperties, model_version: { type: 'string' } },
+  properties: { ...priceRecordProperties, ...optionalRecordProperties, model_version: { type: 'string' } },
 } as const;
 
 export const quotesResponseSchema = {
@@ -116,7 +150,7 @@ export const quotesResponseSchema = {
   properties: {
     model_version: { type: 'string' },
     count: { type: 'integer' },
-    items: { type: 'array', items: { type: 'object', required: priceRecordRequired, properties: priceRecordProperties } },
+    items: { type: 'array', items: { type: 'object', required: priceRecordRequired, properties: { ...priceRecordProperties, ...optionalRecordProperties } } },
   },
 } as const;
 

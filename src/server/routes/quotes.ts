@@ -10,8 +10,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { RepricerError } from '../../core/errors.js';
 import type { RouteOptions, ServerContext } from '../context.js';
 import { priceItems, auditBatch, QuoteBatcher } from '../quoteService.js';
-import { buildChunk, quoteRecord, type QuoteItem, type QuoteRecord } from '../../pricing/quoteItems.js';
-import { quoteBodySchema, quoteResponseSchema, quotesBodySchema, quotesResponseSchema, errors } from '../schemas.js';
+import { buildChunk, explanation, quoteRecord, type ExplanationStep, type QuoteItem, type QuoteRecord } from '../../pricing/quoteItems.js';
+import { explainQuerySchema, quoteBodySchema, quoteResponseSchema, quotesBodySchema, quotesResponseSchema, errors } from '../schemas.js';
 import type { ActiveModel } from '../modelRegistry.js';
 import type { CatalogChunk, PriceColumns } from '../../pricing/engine.js';
 import { buildJsonStrings, formatPriceJsonWasm } from '../../records/priceJson.js';
@@ -30,7 +30,7 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
   };
   const batcher = new QuoteBatcher(ctx.pricing, priced);
 
-  app.post<{ Body: QuoteItem }>(
+  app.post<{ Body: QuoteItem; Querystring: { explain?: boolean } }>(
     '/v1/quote',
     {
       bodyLimit: ctx.limits.quoteBodyLimit,
@@ -38,6 +38,7 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
         summary: 'Quote one SKU',
         description: 'Optimal price, win probability, expected profit, Greeks, price standard error, status and reasons (docs/formats.md prices) under the serving model.',
         tags: ['quotes'],
+        querystring: explainQuerySchema,
         body: quoteBodySchema,
         response: { 200: quoteResponseSchema, ...errors(400, 413, 415, 422, 429, 503) },
       },
@@ -46,13 +47,16 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
       const model = serving(ctx);
       let p: PriceColumns;
       let i = 0;
-      if (ctx.batchQuotes) ({ p, i } = await batcher.quote(model, req.body));
+      const explain = req.query.explain === true;
+      let chunk: CatalogChunk | undefined;
+      if (ctx.batchQuotes && !explain) ({ p, i } = await batcher.quote(model, req.body));
       else {
-        const chunk = buildChunk(model.compiled, [req.body], () => '');
-        p = await priceItems(model, chunk, ctx.pricing);
+        chunk = buildChunk(model.compiled, [req.body], () => '');
+        p = await priceItems(model, chunk, ctx.pricing, { explain });
         priced(model, chunk, p);
       }
-      const rec = quoteRecord(req.body.product_id, p, i) as QuoteRecord & { model_version: string };
+      const rec = quoteRecord(req.body.product_id, p, i) as QuoteRecord & { model_version: string; explanation?: ExplanationStep[] };
+      if (explain && chunk) rec.explanation = explanation(chunk, p, i);
       rec.model_version = model.version;
       return rec;
     },
@@ -61,7 +65,7 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
   // key, status and reason strings for the WASM record writer, allocated once outside any arena scope
   const jsonStrings = buildJsonStrings(ctx.pricing.core, (bytes) => ctx.pricing.core.arena.allocBytesPermanent(bytes));
 
-  app.post<{ Body: { items: QuoteItem[] } }>(
+  app.post<{ Body: { items: QuoteItem[] }; Querystring: { explain?: boolean } }>(
     '/v1/quotes',
     {
       bodyLimit: ctx.limits.bulkBodyLimit,
@@ -72,6 +76,7 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
         summary: 'Quote up to 10 000 SKUs',
         description: 'Rows come back in the order they went in. Bodies of many SKUs run on the worker pool; the numbers are the same either way.',
         tags: ['quotes'],
+        querystring: explainQuerySchema,
         body: quotesBodySchema,
         response: { 200: quotesResponseSchema, ...errors(400, 413, 415, 422, 429, 503) },
       },
@@ -80,7 +85,8 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
       const model = serving(ctx);
       const items = req.body.items;
       const chunk = buildChunk(model.compiled, items, (i) => `items.${i}.`);
-      const p = await priceItems(model, chunk, ctx.pricing);
+      const explain = req.query.explain === true;
+      const p = await priceItems(model, chunk, ctx.pricing, { explain });
       ctx.metrics.countQuotes('quotes', p);
       if (ctx.audit) ctx.store.recordPrices(auditBatch(chunk.ids, p, model.version, 'quotes'));
       // the records written in WASM, the same bytes as JSON.stringify (src/records/priceJson.ts);
@@ -98,7 +104,10 @@ export const quoteRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
       });
       if (body) return reply.type('application/json; charset=utf-8').send(body);
       const recs: QuoteRecord[] = new Array<QuoteRecord>(p.n);
-      for (let i = 0; i < p.n; i++) recs[i] = quoteRecord(chunk.ids[i], p, i);
+      for (let i = 0; i < p.n; i++) {
+        recs[i] = quoteRecord(chunk.ids[i], p, i);
+        if (explain) (recs[i] as QuoteRecord & { explanation?: ExplanationStep[] }).explanation = explanation(chunk, p, i);
+      }
       return { model_version: model.version, count: p.n, items: recs };
     },
   );
