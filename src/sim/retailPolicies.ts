@@ -46,18 +46,18 @@ export function priceBounds(env: RetailEnvConfig, g: RetailGuardrails): { lo: nu
 
 /**
  * The published price for a target (docs/math.md §4.4): inside the step band around yesterday's
- * price and inside [floor, ceiling]; when the two do not meet, the hard bounds win (step_infeasible).
+ * price and inside [floor, ceiling]; when the two do not meet, the hard bounds win (step_infeasible):
+ * the price is the bound nearest the band.
  */
 export function applyRetailGuardrails(target: number, lastPrice: number, lo: number, hi: number, maxStepPct: number): number {
   const bandLo = Math.max(0, (lastPrice * (100 - maxStepPct)) / 100);
   const bandHi = (lastPrice * (100 + maxStepPct)) / 100;
-  let L = lo;
-  let H = hi;
-  if (Math.max(lo, bandLo) <= Math.min(hi, bandHi)) {
-    L = Math.max(lo, bandLo);
-    H = Math.min(hi, bandHi);
-  }
-  return Math.min(H, Math.max(L, target));
+  const L = Math.max(lo, bandLo);
+  const H = Math.min(hi, bandHi);
+  if (L <= H) return Math.min(H, Math.max(L, target));
+  // step_infeasible: the target becomes the band's nearer edge, and only [lo, hi] binds — the
+  // band lies wholly below lo or above hi, so the price is that bound
+  return bandHi < lo ? lo : hi;
 }
 
 export class CostPlusPolicy implements RetailPolicy {
