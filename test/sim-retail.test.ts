@@ -45,7 +45,7 @@ class RandomPricePolicy implements RetailPolicy {
 
 describe('retail environment', () => {
   it('accounting: stock never negative, sold = min(stock, demand), revenue = Σ P·(sold − returned), profit = the parts', () => {
-    const cfg = env({ returns: { kind: 'logistic', r_min: 0.02, r_max: 0.4, k: 0.3, p_mid: 30 }, initial_stock: 700, noise_sd: 0.3 });
+    const cfg = env({ returns: { kind: 'logistic', r_min: 0.02, r_max: 0.4, k: 0.3, p_mid: 30 }, initial_stock: 700, noise_sd: 0.3, salvage_value: 4 });
     for (let k = 0; k < 50; k++) {
       const world = new RetailEnv(cfg);
       const pol = new RandomPricePolicy();
@@ -68,7 +68,8 @@ describe('retail environment', () => {
         expect(o.revenue).toBeCloseTo(o.price * (o.sold - o.returned), 9);
         expect(o.costOfGoods).toBe(cfg.unit_cost * o.sold);
         expect(o.holding).toBe(cfg.holding_cost * o.stock);
-        expect(o.profit).toBeCloseTo(o.revenue - o.costOfGoods - o.returnCost - o.holding, 9);
+        expect(o.writeOff).toBe(world.done ? (cfg.unit_cost - 4) * o.stock : 0);
+        expect(o.profit).toBeCloseTo(o.revenue - o.costOfGoods - o.returnCost - o.holding - o.writeOff, 9);
         revenue += o.revenue;
         profit += o.profit;
         sold += o.sold;
@@ -225,8 +226,8 @@ describe('the dynamic-programming optimum', () => {
   });
 
   it('deterministic season: the DP value is what its own policy makes, and at least what every policy makes', () => {
-    for (const stock of [300, 1000, 2500]) {
-      const cfg = env({ noise_sd: 0, initial_stock: stock });
+    for (const [stock, salvage] of [[300, 10], [1000, 10], [2500, 10], [2500, 0]]) {
+      const cfg = env({ noise_sd: 0, initial_stock: stock, salvage_value: salvage });
       const dp = solveRetailDp(core, cfg, { lo, hi });
       const own = runEpisode(cfg, new DpPolicy(dp), new Rng(1, 0, 6), new Rng(1, 0, 7), dp.value);
       expect(Math.abs(own.profit - dp.value)).toBeLessThan(1e-9 * dp.value);
@@ -263,7 +264,7 @@ describe('reports and reproducibility', () => {
     expect(b.json).toBe(a.json);
     expect(b.svg).toBe(a.svg);
     expect(run(6).csv).not.toBe(a.csv);
-    expect(a.csv.split('\n')[0]).toBe('policy,episode,revenue,cost_of_goods,return_cost,holding,profit,margin,units_sold,sell_through,returned,return_rate,price_volatility,regret,first_price,last_price,stockout_day');
+    expect(a.csv.split('\n')[0]).toBe('policy,episode,revenue,cost_of_goods,return_cost,holding,write_off,profit,margin,units_sold,sell_through,returned,return_rate,price_volatility,regret,first_price,last_price,stockout_day');
     expect(a.csv.trim().split('\n')).toHaveLength(1 + 4 * 20);
     expect(a.svg).toMatch(/^<svg [\s\S]*<\/svg>\n$/);
   });

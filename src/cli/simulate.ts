@@ -188,6 +188,7 @@ export interface SimulateRetailOptions {
   returnRate?: string;
   returnCost?: string;
   holdingCost?: string;
+  salvage?: string;
   markup?: string;
   maxStep?: string;
   riskAversion?: string;
@@ -208,6 +209,7 @@ export function parseRetailOptions(o: SimulateRetailOptions): RetailSimConfig {
   put('noise_sd', real('noise-sd', o.noiseSd, 0));
   put('return_cost', real('return-cost', o.returnCost, 0));
   put('holding_cost', real('holding-cost', o.holdingCost, 0));
+  put('salvage_value', real('salvage', o.salvage, 0));
   const rate = real('return-rate', o.returnRate, 0);
   if (rate !== undefined) {
     if (!(rate < 1)) throw new RepricerError('INVALID_ARGUMENT', `--return-rate must be a number in [0, 1), got ${JSON.stringify(o.returnRate)}`);
@@ -313,6 +315,7 @@ export function register(program: Command): void {
     .option('--return-rate <R>', 'constant return rate in [0, 1) (default 0.05)')
     .option('--return-cost <c>', `cost per returned unit (default ${env.return_cost})`)
     .option('--holding-cost <h>', `holding cost per unit per day (default ${env.holding_cost})`)
+    .option('--salvage <v>', 'value of a unit left at the end of the season (default the unit cost)')
     .option('--markup <m>', 'cost-plus price = cost x (1 + m)', String(DEFAULT_MARKUP))
     .option('--max-step <pct>', 'guardrail: largest daily price change in percent', String(DEFAULT_GUARDRAILS.maxStepPct))
     .option('--risk-aversion <g>', 'inventory skew: risk aversion gamma', String(DEFAULT_SKEW.risk_aversion))

@@ -63,6 +63,7 @@ export interface EpisodeMetrics {
   costOfGoods: number;
   returnCost: number;
   holding: number;
+  writeOff: number;
   profit: number;
   /** profit / revenue (NaN without revenue) */
   margin: number;
@@ -125,7 +126,7 @@ export function runEpisode(env: RetailEnvConfig, policy: RetailPolicy, demandRng
   const T = env.days;
   const prices = new Float64Array(T);
   const stocks = new Float64Array(T);
-  const m = { revenue: 0, costOfGoods: 0, returnCost: 0, holding: 0, profit: 0, unitsSold: 0, returned: 0 };
+  const m = { revenue: 0, costOfGoods: 0, returnCost: 0, holding: 0, writeOff: 0, profit: 0, unitsSold: 0, returned: 0 };
   let stockoutDay: number | null = null;
   for (let t = 0; t < T; t++) {
     const p = policy.price(state);
@@ -136,6 +137,7 @@ export function runEpisode(env: RetailEnvConfig, policy: RetailPolicy, demandRng
     m.costOfGoods += o.costOfGoods;
     m.returnCost += o.returnCost;
     m.holding += o.holding;
+    m.writeOff += o.writeOff;
     m.profit += o.profit;
     m.unitsSold += o.sold;
     m.returned += o.returned;

@@ -3,7 +3,7 @@
  * the largest expected profit any pricing rule can make from the start, knowing the demand curve,
  * the noise law, the day and the stock — the yardstick of the regret columns.
  *
- *   V_T(s) = 0
+ *   V_T(s) = −(C − salvage)·s      (the write-off of what is left; salvage = the unit cost by default)
  *   V_t(s) = max_{P ∈ G} E[ n·M(P) − h·(s − n) + V_{t+1}(s − n) ],   n = min(s, d),
  *
  * with d the environment's realised demand (./retailEnv.ts), M(P) the profit per unit sold. The
@@ -20,7 +20,7 @@
  */
 import type { WasmCore } from '../core/wasm.js';
 import { noiseTable } from '../core/noise.js';
-import { expectedDemand, unitMargin, type RetailEnvConfig } from './retailEnv.js';
+import { expectedDemand, salvageValue, unitMargin, type RetailEnvConfig } from './retailEnv.js';
 
 export interface RetailDpOptions {
   /** lowest and highest price of the grid (the guardrails' floor and ceiling) */
@@ -139,6 +139,7 @@ export function solveRetailDp(core: WasmCore, env: RetailEnvConfig, opts: Retail
   const width = S0 + 1;
   const policy = new Float64Array(T * width);
   let next = new Float64Array(width); // V_{t+1}
+  for (let s = 0; s <= S0; s++) next[s] = -(env.unit_cost - salvageValue(env)) * s;
   let cur = new Float64Array(width);
   const { kmin, kmax, offset, pmf, tail } = laws;
   for (let t = T - 1; t >= 0; t--) {

@@ -9,12 +9,16 @@
  *   returned          r = R(P)·n                               (expected returns, a fraction of a unit)
  *   revenue           P·(n − r)                                (returned units are refunded)
  *   cost of goods     C·n          return cost  C_ret·r        holding  h·(S − n)
- *   profit            revenue − cost of goods − return cost − holding
+ *   write-off         (C − salvage_value)·(stock left), on the last day only
+ *   profit            revenue − cost of goods − return cost − holding − write-off
  *
  * which is Π(P) = Q(P)·M(P) − H of docs/math.md §4.1 in expectation (returned units are written
- * off, as there). Unsold stock at the end has no value and no cost beyond its holding (the cost of
- * goods is charged per unit sold). One z is drawn per day whatever the policy, so every policy of an
- * episode meets the same demand shocks (common random numbers).
+ * off, as there). The cost of goods is charged per unit sold; stock left at the end of the season is
+ * worth salvage_value a unit, so it costs the difference to its unit cost. The default salvage
+ * value is the unit cost (unsold stock stays inventory at cost, the accounting view); 0 makes the
+ * whole purchase a sunk cost (a seasonal item nobody buys afterwards). One z is drawn per day
+ * whatever the policy, so every policy of an episode meets the same demand shocks (common random
+ * numbers).
  */
 import { readFileSync } from 'node:fs';
 import { RepricerError, readFailure } from '../core/errors.js';
@@ -48,6 +52,8 @@ export interface RetailEnvConfig {
   return_cost: number;
   /** h: holding cost per unit left at the end of a day */
   holding_cost: number;
+  /** value of a unit left at the end of the season; null: the unit cost (see salvageValue) */
+  salvage_value: number | null;
 }
 
 /**
@@ -68,6 +74,7 @@ export const DEFAULT_RETAIL_ENV: RetailEnvConfig = {
   returns: { kind: 'constant', rate: 0.05 },
   return_cost: 1,
   holding_cost: 0.005,
+  salvage_value: null,
 };
 
 const FIELDS = Object.keys(DEFAULT_RETAIL_ENV) as (keyof RetailEnvConfig)[];
@@ -84,6 +91,7 @@ const RULES: Record<Exclude<keyof RetailEnvConfig, 'returns'>, Rule> = {
   days: [(v) => Number.isInteger(v) && v >= 1 && v <= 100000, 'an integer in [1, 100000]'],
   return_cost: [(v) => v >= 0, 'a finite number >= 0'],
   holding_cost: [(v) => v >= 0, 'a finite number >= 0'],
+  salvage_value: [(v) => v >= 0, 'a finite number >= 0 or null (the unit cost)'],
 };
 
 function fail(where: string, msg: string): never {
@@ -126,7 +134,10 @@ export function checkRetailEnv(obj: unknown, where = 'retail environment', base:
   const env: RetailEnvConfig = { ...base, returns: { ...base.returns } };
   for (const [k, [ok, expected]] of Object.entries(RULES) as [keyof typeof RULES, Rule][]) {
     const v = o[k];
-    if (v === undefined) continue;
+    if (v === undefined || (v === null && k === 'salvage_value')) {
+      if (v === null) env.salvage_value = null;
+      continue;
+    }
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail(where, `${k} must be ${expected}, got ${JSON.stringify(v)}`);
     env[k] = v as number;
   }
@@ -149,6 +160,11 @@ export function loadRetailEnv(file: string): RetailEnvConfig {
     throw new RepricerError('INPUT_UNREADABLE', `${file}: not valid JSON (${(err as Error).message})`);
   }
   return checkRetailEnv(obj, file);
+}
+
+/** The value of a unit left at the end: salvage_value, or the unit cost when it is null. */
+export function salvageValue(env: RetailEnvConfig): number {
+  return env.salvage_value ?? env.unit_cost;
 }
 
 /** D(P) = Q0·(P/P0)^ε, expected units a day (docs/math.md §4.1). */
@@ -198,6 +214,8 @@ export interface DayOutcome {
   costOfGoods: number;
   returnCost: number;
   holding: number;
+  /** (C − salvage_value)·stock left, on the season's last day; 0 before */
+  writeOff: number;
   profit: number;
   /** stock after the day */
   stock: number;
@@ -249,7 +267,8 @@ export class RetailEnv {
     const costOfGoods = c.unit_cost * sold;
     const returnCost = c.return_cost * returned;
     const holding = c.holding_cost * left;
+    const writeOff = this.s.daysLeft === 1 ? (c.unit_cost - salvageValue(c)) * left : 0;
     this.s = { day: this.s.day + 1, daysLeft: this.s.daysLeft - 1, stock: left, initialStock: c.initial_stock, lastPrice: price, lastSold: sold };
-    return { price, demand, sold, returned, revenue, costOfGoods, returnCost, holding, profit: revenue - costOfGoods - returnCost - holding, stock: left };
+    return { price, demand, sold, returned, revenue, costOfGoods, returnCost, holding, writeOff, profit: revenue - costOfGoods - returnCost - holding - writeOff, stock: left };
   }
 }

@@ -14,7 +14,7 @@ function num(v: number): string {
 const round = (v: number): number | null => (Number.isFinite(v) ? Number(v.toPrecision(10)) : null);
 
 export const RETAIL_CSV_COLUMNS = [
-  'policy', 'episode', 'revenue', 'cost_of_goods', 'return_cost', 'holding', 'profit', 'margin', 'units_sold',
+  'policy', 'episode', 'revenue', 'cost_of_goods', 'return_cost', 'holding', 'write_off', 'profit', 'margin', 'units_sold',
   'sell_through', 'returned', 'return_rate', 'price_volatility', 'regret', 'first_price', 'last_price', 'stockout_day',
 ] as const;
 
@@ -24,7 +24,7 @@ export function retailCsv(r: RetailResult): string {
   for (const [name, eps] of Object.entries(r.runs)) {
     eps.forEach((e, k) => {
       const cells = [
-        name, String(k), num(e.revenue), num(e.costOfGoods), num(e.returnCost), num(e.holding), num(e.profit), num(e.margin),
+        name, String(k), num(e.revenue), num(e.costOfGoods), num(e.returnCost), num(e.holding), num(e.writeOff), num(e.profit), num(e.margin),
         String(e.unitsSold), num(e.sellThrough), num(e.returned), num(e.returnRate), num(e.priceVolatility), num(e.regret),
         num(e.prices[0]), num(e.prices[e.prices.length - 1]), e.stockoutDay === null ? '' : String(e.stockoutDay),
       ];
