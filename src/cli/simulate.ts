@@ -1,7 +1,8 @@
 /**
  * `repricer simulate rfq`: the regret experiment of docs/math.md §1.10 (src/sim/episodes.ts),
  * writing regret.csv, regret.svg and summary.json into --out. `repricer simulate coldstart`: the cold-start
- * measurement (coldstart.csv, coldstart.json). Outputs depend only on the options (the same seed
+ * measurement (coldstart.csv, coldstart.json). `repricer simulate retail`: pricing policies over
+ * seasons of one retail SKU (src/sim/retail.ts; retail.csv, summary.json, retail.svg). Outputs depend only on the options (the same seed
  * gives byte-identical files); timing goes to stderr only.
  */
 import type { Command } from 'commander';
@@ -25,6 +26,10 @@ import {
 import { simulateRfq } from '../sim/episodes.js';
 import { simulateColdStart, type ColdStartResult } from '../sim/coldStart.js';
 import { regretCsv, regretSvg, summarize } from '../sim/report.js';
+import { DEFAULT_RETAIL_ENV, checkRetailEnv, loadRetailEnv } from '../sim/retailEnv.js';
+import { RETAIL_POLICIES, DEFAULT_MARKUP, defaultRetailConfig, simulateRetail, type RetailPolicyName, type RetailSimConfig } from '../sim/retail.js';
+import { DEFAULT_GUARDRAILS, DEFAULT_SKEW } from '../sim/retailPolicies.js';
+import { retailCsv, retailSummary, retailSvg, retailTable, type RetailSummary } from '../sim/retailReport.js';
 
 function int(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -171,6 +176,87 @@ export function runSimulateColdStart(o: SimulateColdStartOptions, log: (s: strin
   return summary;
 }
 
+export interface SimulateRetailOptions {
+  out: string;
+  env?: string;
+  episodes?: string;
+  seed?: string;
+  policies?: string;
+  days?: string;
+  stock?: string;
+  noiseSd?: string;
+  returnRate?: string;
+  returnCost?: string;
+  holdingCost?: string;
+  salvage?: string;
+  markup?: string;
+  maxStep?: string;
+  riskAversion?: string;
+  volatility?: string;
+  skewHorizon?: string;
+  maxFactor?: string;
+}
+
+/** CLI strings (over the --env file, over the defaults) -> RetailSimConfig (INVALID_ARGUMENT naming the option). */
+export function parseRetailOptions(o: SimulateRetailOptions): RetailSimConfig {
+  const base = o.env !== undefined ? loadRetailEnv(o.env) : { ...DEFAULT_RETAIL_ENV };
+  const envPart: Record<string, unknown> = {};
+  const put = (k: string, v: number | undefined) => {
+    if (v !== undefined) envPart[k] = v;
+  };
+  put('days', int('days', o.days, 1));
+  put('initial_stock', int('stock', o.stock, 0));
+  put('noise_sd', real('noise-sd', o.noiseSd, 0));
+  put('return_cost', real('return-cost', o.returnCost, 0));
+  put('holding_cost', real('holding-cost', o.holdingCost, 0));
+  put('salvage_value', real('salvage', o.salvage, 0));
+  const rate = real('return-rate', o.returnRate, 0);
+  if (rate !== undefined) {
+    if (!(rate < 1)) throw new RepricerError('INVALID_ARGUMENT', `--return-rate must be a number in [0, 1), got ${JSON.stringify(o.returnRate)}`);
+    envPart.returns = { kind: 'constant', rate };
+  }
+  const env = checkRetailEnv(envPart, 'command line', base);
+  const part: Partial<Omit<RetailSimConfig, 'env'>> = {};
+  const e = int('episodes', o.episodes, 1);
+  if (e !== undefined) part.episodes = e;
+  const sd = int('seed', o.seed, 0);
+  if (sd !== undefined) part.seed = sd;
+  if (o.policies !== undefined) {
+    const ps = o.policies.split(',').map((x) => x.trim());
+    for (const p of ps) if (!RETAIL_POLICIES.includes(p as RetailPolicyName)) throw new RepricerError('INVALID_ARGUMENT', `--policies: unknown policy ${JSON.stringify(p)} (one of ${RETAIL_POLICIES.join(', ')})`);
+    if (new Set(ps).size !== ps.length) throw new RepricerError('INVALID_ARGUMENT', `--policies lists a policy twice: ${JSON.stringify(o.policies)}`);
+    part.policies = ps as RetailPolicyName[];
+  }
+  part.markup = real('markup', o.markup, 0) ?? DEFAULT_MARKUP;
+  const step = real('max-step', o.maxStep, 0, true) ?? DEFAULT_GUARDRAILS.maxStepPct;
+  if (!(step < 100)) throw new RepricerError('INVALID_ARGUMENT', `--max-step must be a percentage in (0, 100), got ${JSON.stringify(o.maxStep)}`);
+  part.guardrails = { ...DEFAULT_GUARDRAILS, maxStepPct: step };
+  const mf = real('max-factor', o.maxFactor, 1, true) ?? DEFAULT_SKEW.max_factor;
+  part.skew = {
+    risk_aversion: real('risk-aversion', o.riskAversion, 0) ?? DEFAULT_SKEW.risk_aversion,
+    volatility: real('volatility', o.volatility, 0) ?? DEFAULT_SKEW.volatility,
+    // the skew's horizon is the season unless given
+    horizon_days: real('skew-horizon', o.skewHorizon, 0, true) ?? env.days,
+    max_factor: mf,
+  };
+  if (env.initial_stock > 200_000 && (part.policies ?? RETAIL_POLICIES).includes('dp-optimum')) {
+    throw new RepricerError('INVALID_ARGUMENT', `--policies: dp-optimum needs a stock of at most 200000 units (the dynamic programme's table), got ${env.initial_stock}; leave it out of --policies`);
+  }
+  return defaultRetailConfig(env, part);
+}
+
+/** Run `simulate retail` and write the three files; returns the summary. */
+export function runSimulateRetail(o: SimulateRetailOptions): RetailSummary {
+  const cfg = parseRetailOptions(o);
+  const res = simulateRetail(defaultCore(), cfg);
+  const summary = retailSummary(res);
+  mkdirSync(o.out, { recursive: true });
+  writeFileAtomic(join(o.out, 'retail.csv'), retailCsv(res), 'simulation results');
+  writeFileAtomic(join(o.out, 'retail.svg'), retailSvg(summary), 'simulation results');
+  writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n', 'simulation results');
+  return summary;
+}
+
 export function register(program: Command): void {
   const sim = program.command('simulate').description('simulation experiments');
   sim
@@ -213,5 +299,32 @@ export function register(program: Command): void {
     .action((o: SimulateColdStartOptions) => {
       const s = runSimulateColdStart(o, (m) => process.stderr.write(m + '\n'));
       process.stderr.write(`median own observations to reach ${s.config.target}: tsmt ${String(s.neededMedian.tsmt)}, individual ${String(s.neededMedian.individual)} -> ${o.out}\n`);
+    });
+  const env = DEFAULT_RETAIL_ENV;
+  sim
+    .command('retail')
+    .description('pricing policies over seasons of one retail SKU with finite stock, against the dynamic-programming optimum (docs/retail.md)')
+    .requiredOption('--out <dir>', 'output directory (retail.csv, summary.json, retail.svg)')
+    .option('--env <file>', 'environment settings (JSON; the options below override it)')
+    .option('--episodes <N>', 'seasons per policy', '200')
+    .option('--seed <S>', 'seed', '1')
+    .option('--policies <list>', `comma-separated: ${RETAIL_POLICIES.join(',')}`, RETAIL_POLICIES.join(','))
+    .option('--days <D>', `season length in days (default ${env.days})`)
+    .option('--stock <N>', `units on hand at the start (default ${env.initial_stock})`)
+    .option('--noise-sd <s>', `sd of the multiplicative demand noise (default ${env.noise_sd})`)
+    .option('--return-rate <R>', 'constant return rate in [0, 1) (default 0.05)')
+    .option('--return-cost <c>', `cost per returned unit (default ${env.return_cost})`)
+    .option('--holding-cost <h>', `holding cost per unit per day (default ${env.holding_cost})`)
+    .option('--salvage <v>', 'value of a unit left at the end of the season (default the unit cost)')
+    .option('--markup <m>', 'cost-plus price = cost x (1 + m)', String(DEFAULT_MARKUP))
+    .option('--max-step <pct>', 'guardrail: largest daily price change in percent', String(DEFAULT_GUARDRAILS.maxStepPct))
+    .option('--risk-aversion <g>', 'inventory skew: risk aversion gamma', String(DEFAULT_SKEW.risk_aversion))
+    .option('--volatility <sigma>', 'inventory skew: relative price volatility per day', String(DEFAULT_SKEW.volatility))
+    .option('--skew-horizon <tau>', 'inventory skew: horizon in days (default the season length)')
+    .option('--max-factor <F>', 'inventory skew: the factor stays in [1/F, F]', String(DEFAULT_SKEW.max_factor))
+    .action((o: SimulateRetailOptions) => {
+      const s = runSimulateRetail(o);
+      process.stdout.write(retailTable(s));
+      process.stderr.write(`optimum P* ${String(s.optimumPrice)}, DP optimum ${String(s.dpValue)} -> ${o.out}\n`);
     });
 }

@@ -93,8 +93,11 @@ function logSkew(kappa: number, bound: number, inventory: number, target: number
   // missing values, and a target that is not a stock level, mean no skew
   if (!(target >= 0) || target === Infinity || inventory !== inventory) return 0;
   let q: number;
-  if (target > 0) q = (inventory - target) / target;
-  else q = inventory > 0 ? Infinity : inventory < 0 ? -Infinity : 0; // target 0: see the header
+  if (target > 0) {
+    q = (inventory - target) / target;
+    // inventory − target overflows for |inventory| near the largest double; the quotient does not
+    if (!Number.isFinite(q)) q = inventory / target - 1;
+  } else q = inventory > 0 ? Infinity : inventory < 0 ? -Infinity : 0; // target 0: see the header
   // tanh(±∞) = ±1 and tanh(0) = 0 exactly, so q = ±∞ saturates and q = 0 gives factor 1 exactly
   return bound * Math.tanh((kappa * q) / bound);
 }

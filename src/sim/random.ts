@@ -85,6 +85,9 @@ export const STREAM_ARRIVALS = 2;
 export const STREAM_CONTEXT = 3;
 export const STREAM_NOISE = 4;
 export const STREAM_COLD = 5;
+/** The retail simulator's daily demand shocks (shared by every policy of an episode), and its policies' own streams. */
+export const STREAM_RETAIL_DEMAND = 6;
+export const STREAM_RETAIL_POLICY = 7;
 
 /** A uniform direction on the unit sphere S^{d-1}: N(0, I_d)/‖·‖. */
 export function unitVector(rng: Rng, d: number): Float64Array {
