@@ -14,7 +14,7 @@
  */
 import type { WasmCore } from '../core/wasm.js';
 import { returnAwareOptimum } from '../core/greeks.js';
-import { inventorySkewFactor, type InventoryParams } from '../pricing/inventorySkew.js';
+import { checkInventoryParams, inventorySkewFactor, type InventoryParams } from '../pricing/inventorySkew.js';
 import type { Rng } from './random.js';
 import { expectedDemand, type RetailEnvConfig, type RetailState } from './retailEnv.js';
 import { dpPrice, type RetailDpSolution } from './retailDp.js';
@@ -135,7 +135,7 @@ export class OptimizerSkewPolicy extends OptimizerPolicy {
 
   override reset(env: RetailEnvConfig): void {
     super.reset(env);
-    this.params = { ...this.skew, holding_cost: env.holding_cost / this.pStar };
+    this.params = checkInventoryParams({ ...this.skew, holding_cost: env.holding_cost / this.pStar }, this.name);
     this.dailySales = expectedDemand(env, this.pStar);
   }
 
