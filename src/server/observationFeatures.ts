@@ -104,7 +104,7 @@ export function checkUploadColumns(name: string, columns: readonly string[], sch
   }
   if (errors.length === 0) return;
   const head = errors.slice(0, 10).map((e) => e.message).join('; ');
-  throw new RepricerError('FEATURES_MISMATCH', `${name}:1: ${head}${errors.length > 10 ? `; ... (${errors.length} in all)` : ''} (header: ${columns.join(',')})`, {
+  throw new RepricerError('FEATURES_MISMATCH', `${name}:1: ${head}${errors.length > 10 ? `; ... (${errors.length} in all)` : ''} (feature columns: ${columns.join(',')})`, {
     file: name,
     line: 1,
     column: errors[0].column,
