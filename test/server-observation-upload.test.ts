@@ -147,6 +147,9 @@ describe('CSV and Parquet uploads are stored and fitted', () => {
 describe('an upload stores exactly what the JSON route stores for the same data', () => {
   it('CSV (numbers spelt three ways) and Parquet against JSON, column for column', async () => {
     const rows = simulate(2500, 9);
+    // the edges of number formatting: -0 (stored as 0 by both), tiny, huge, subnormal exponents
+    rows[1].features = { f1: -0, f2: 1e-7, f3: 123456789012345680000 };
+    rows[2].features = { f1: 5e-324, f2: 1.7976931348623157e308, f3: -2.2250738585072014e-308 };
     const json = await listen();
     const csv = await listen();
     const pq = await listen();

@@ -31,6 +31,7 @@ import { readObservations, type ObservationTable } from '../../model/observation
 import type { RouteOptions } from '../context.js';
 import type { AppendResult } from '../observationBatches.js';
 import { checkUploadColumns, featureSchema } from '../observationFeatures.js';
+import { featureTexts } from '../featureText.js';
 import { fileBodyCompiler } from '../validation.js';
 import { LIMITS, UPLOAD_MEDIA_TYPES, errors, observationUploadBodySchema, observationsHeadersSchema, observationsResponseSchema } from '../schemas.js';
 import { WRITE_ROUTES } from '../rateLimit.js';
@@ -170,7 +171,7 @@ export const observationUploadRoutes: FastifyPluginAsync<RouteOptions> = async (
           const t = await readObservations(up.path, { name: NAME, intercept: false });
           checkLimits(t);
           const check = () => checkUploadColumns(NAME, t.features, featureSchema(ctx.registry, ctx.store, () => t.features, "this upload's columns"));
-          res = ctx.store.batches.appendTable(id, up.sha256, t, check);
+          res = ctx.store.batches.appendTable(id, up.sha256, t, featureTexts(ctx.core, t), check);
         }
         const { batch, replayed } = res;
         reply.code(replayed ? 200 : 201);
