@@ -16,13 +16,13 @@
  * SKU-0..SKU-999, prices near 20, about half the rows won.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, createReadStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, createReadStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import Database from 'better-sqlite3';
-import { demoModel, rng } from '../src/batch/demoData.js';
+import { rng } from '../src/batch/demoData.js';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -77,8 +77,9 @@ interface Server {
   port: number;
 }
 
-async function startServer(dir: string, model: string, db: string): Promise<Server> {
-  const proc = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--no-auth', '--workers', '0', '--model', model, '--db', db, '--upload-limit', String(4 * 1024 ** 3), '--rate-limit', '0'], {
+/** No model: the first batch's names are the feature schema (docs/server-api.md), the same for both routes. */
+async function startServer(dir: string, db: string): Promise<Server> {
+  const proc = spawn(process.execPath, [MAIN, 'serve', '--port', '0', '--no-auth', '--workers', '0', '--db', db, '--upload-limit', String(4 * 1024 ** 3), '--rate-limit', '0'], {
     cwd: dir,
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -124,9 +125,9 @@ interface Result {
   checksum: string;
 }
 
-async function run(mode: string, dir: string, model: string, csv: string): Promise<Result> {
+async function run(mode: string, dir: string, csv: string): Promise<Result> {
   const db = join(dir, `${mode}.sqlite`);
-  const s = await startServer(dir, model, db);
+  const s = await startServer(dir, db);
   let seconds = 0;
   let requests = 0;
   let bytes = 0;
@@ -165,14 +166,12 @@ async function run(mode: string, dir: string, model: string, csv: string): Promi
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'repricer-upload-bench-'));
   try {
-    const model = join(dir, 'model.json');
-    writeFileSync(model, JSON.stringify(demoModel({ products: 1000, features: FEATURES, seed: 7 })));
     const csv = join(dir, 'obs.csv');
     await writeCsv(csv);
     process.stdout.write(`${ROWS} rows x ${FEATURES} features; CSV ${(statSync(csv).size / 1e6).toFixed(1)} MB; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
     process.stdout.write('| mode | requests | body MB | server time (s) | rows/s | server peak RSS (MiB) | stored |\n|---|---|---|---|---|---|---|\n');
     for (const mode of MODES) {
-      const r = await run(mode, dir, model, csv);
+      const r = await run(mode, dir, csv);
       process.stdout.write(`| ${r.mode} | ${r.requests} | ${(r.bytes / 1e6).toFixed(1)} | ${r.seconds.toFixed(2)} | ${Math.round(ROWS / r.seconds).toLocaleString('en-US')} | ${r.peakRss.toFixed(0)} | ${r.checksum} |\n`);
     }
     process.stdout.write(`load average after: ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);

@@ -53,8 +53,8 @@ interface Obs {
 }
 
 /** Rows from the model's market (features f1..f3), with weights and both spellings of won. */
-function simulate(n: number, seed: number): Obs[] {
-  const r = rng(seed);
+function simulate(n: number, stream: number): Obs[] {
+  const r = rng(stream);
   const theta = [20, 1.5, -1, 0.5];
   const normal = () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
   return Array.from({ length: n }, (_, i) => {
