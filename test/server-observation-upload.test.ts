@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -263,8 +264,18 @@ describe('refused uploads store nothing', () => {
       status: 415,
       body: { error: { code: 'UNSUPPORTED_MEDIA_TYPE', message: 'unsupported content type "application/json": send text/csv or application/vnd.apache.parquet (JSON observations go to POST /v1/observations)' } },
     });
+    expect((await upload(base, `${CSV}; charset=ISO-8859-1`, 'x')).body.error).toMatchObject({ code: 'UNSUPPORTED_MEDIA_TYPE', message: 'unsupported charset "iso-8859-1": observation files are read as UTF-8' });
     const anon = await fetch(`${base}/v1/observations/bulk`, { method: 'POST', headers: { 'content-type': CSV }, body: 'x' });
     expect(anon.status).toBe(401);
+    // a header refused after the body was received: its file goes too
+    expect((await upload(base, CSV, toCsv(simulate(3, 1)), { 'idempotency-key': 'has space' })).body.error).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    // a client that goes away in the middle of its body
+    await new Promise<void>((res) => {
+      const req = request(`${base}/v1/observations/bulk`, { method: 'POST', headers: { ...auth, 'content-type': CSV, 'content-length': '4000' } });
+      req.on('error', () => res());
+      req.write(big.slice(0, 1500), () => setTimeout(() => req.destroy(), 50));
+    });
+    for (let i = 0; i < 50 && leftovers().length !== before.length; i++) await new Promise((r) => setTimeout(r, 20));
     expect(((await get(base, '/v1/observations/batches')) as { total: number }).total).toBe(10);
     expect(leftovers()).toEqual(before);
   });

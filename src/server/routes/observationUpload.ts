@@ -65,7 +65,13 @@ async function receive(req: FastifyRequest, payload: IncomingMessage): Promise<U
   const limit = req.routeOptions.bodyLimit ?? 0;
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw tooLarge(limit);
-  const media = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase() as MediaType;
+  const [type, ...params] = (req.headers['content-type'] ?? '').split(';');
+  const media = type.trim().toLowerCase() as MediaType;
+  // the readers read UTF-8 (a byte-order mark is skipped); another charset would be misread
+  const charset = params.map((p) => /^\s*charset\s*=\s*"?([^";\s]+)"?\s*$/i.exec(p)?.[1].toLowerCase()).find((c) => c !== undefined);
+  if (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8' && charset !== 'us-ascii') {
+    throw new RepricerError('UNSUPPORTED_MEDIA_TYPE', `unsupported charset ${JSON.stringify(charset)}: observation files are read as UTF-8`, { charset });
+  }
   const dir = await mkdtemp(join(tmpdir(), 'repricer-upload-'));
   // the extension picks the reader (observations.ts)
   const path = join(dir, `${NAME}.${UPLOAD_MEDIA_TYPES[media]}`);
