@@ -20,6 +20,8 @@ export const API_EXAMPLES: Record<string, string> = {
   'POST /v1/quote': `curl -s localhost:8080/v1/quote -H 'content-type: application/json' -d '{"product_id":"SKU-1","features":${F},"cost":0.8,"current_price":21}'`,
   'POST /v1/quotes': `curl -s localhost:8080/v1/quotes -H 'content-type: application/json' -d '{"items":[{"product_id":"SKU-1","features":${F}},{"product_id":"NEW-1","features":${F}}]}'`,
   'POST /v1/observations': `curl -s localhost:8080/v1/observations -H "authorization: Bearer $KEY" -H 'idempotency-key: feed-0001' -H 'content-type: application/json' -d '{"observations":[{"product_id":"SKU-1","features":${F},"price":21.5,"won":1,"competitor_price":22.4},{"product_id":"SKU-1","features":${F},"price":23.9,"won":0}]}'`,
+  // a CSV file as `repricer fit --observations` reads it, here from printf (a file: --data-binary @obs.csv)
+  'POST /v1/observations/bulk': `printf 'product_id,price,won,competitor_price,f1,f2,f3,f4,f5,f6,f7,f8,f9,f10,f11,f12,f13,f14,f15,f16\\nSKU-2,20.5,1,21.9,0.1,-0.2,0.3,0,0.5,-0.1,0.2,0,0.1,0.4,-0.3,0,0.2,0.1,-0.5,0\\nSKU-2,24.1,0,,0.1,-0.2,0.3,0,0.5,-0.1,0.2,0,0.1,0.4,-0.3,0,0.2,0.1,-0.5,0\\n' | curl -s localhost:8080/v1/observations/bulk -H "authorization: Bearer $KEY" -H 'idempotency-key: upload-0001' -H 'content-type: text/csv' --data-binary @-`,
   'GET /v1/observations/batches': 'curl -s localhost:8080/v1/observations/batches -H "authorization: Bearer $KEY"',
   'DELETE /v1/observations/batches/:id': 'curl -s -X DELETE localhost:8080/v1/observations/batches/feed-0001 -H "authorization: Bearer $KEY"',
   'POST /v1/models/fit': `curl -s localhost:8080/v1/models/fit -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"strategy":"tsmt"}'`,

@@ -66,7 +66,7 @@ function run(example: string, cwd: string, port: string, env: Record<string, str
   return { status: Number(out.slice(nl + 1)), body: out.slice(0, nl) };
 }
 
-const EXPECTED: Record<string, number> = { 'POST /v1/observations': 201, 'POST /v1/models/fit': 202, 'POST /v1/models': 200 };
+const EXPECTED: Record<string, number> = { 'POST /v1/observations': 201, 'POST /v1/observations/bulk': 201, 'POST /v1/models/fit': 202, 'POST /v1/models': 200 };
 
 describe('README API examples against the demo model', () => {
   it('serve without --model serves the demo model; every example runs as written with its status', async () => {

@@ -28,6 +28,7 @@ export interface ServeOptions {
   policy?: string;
   rateLimit?: string;
   bodyLimit?: string;
+  uploadLimit?: string;
   workers?: string;
   poolThreshold?: string;
   log?: string;
@@ -84,6 +85,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     app.rateLimit = n === 0 ? false : { max: n, timeWindow: '1 minute' };
   }
   if (o.bodyLimit !== undefined) app.bodyLimit = int('body-limit', o.bodyLimit, 1024);
+  if (o.uploadLimit !== undefined) app.uploadBodyLimit = int('upload-limit', o.uploadLimit, 1024);
   const threads = o.workers !== undefined ? int('workers', o.workers, 0, 256) : undefined;
   if (threads === 0) app.pool = false;
   else {
@@ -161,6 +163,7 @@ export function register(program: Command): void {
     .option('--policy <file>', 'guardrails JSON, as for reprice')
     .option('--rate-limit <n>', 'requests per minute per client IP (0: off; default 100000)')
     .option('--body-limit <bytes>', 'body limit of the bulk routes (default 16 MiB)')
+    .option('--upload-limit <bytes>', 'body limit of an observation file upload, POST /v1/observations/bulk (default 1 GiB)')
     .option('--workers <n>', 'worker threads for large bodies and fit jobs (default: all cores; 0: none)')
     .option('--pool-threshold <n>', 'SKUs from which POST /v1/quotes runs on the pool (default 2000)')
     .option('--audit-max-age <duration>', 'delete audit rows older than this (e.g. 7d, 12h; default: keep)')

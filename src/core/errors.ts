@@ -19,7 +19,7 @@ export const ERROR_CATALOG = {
   WORKER_CRASHED: { status: 500, exit: 5, message: 'a worker crashed twice on the same chunk' },
   INTERRUPTED: { status: 503, exit: 130, message: 'interrupted; no output was written' },
   INTERNAL: { status: 500, exit: 1, message: 'internal error' },
-  UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, message: 'the request body must be application/json' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, exit: 2, message: 'the request body is not of a media type the route takes (application/json; an observation upload: text/csv or application/vnd.apache.parquet)' },
   CONFLICT: { status: 409, exit: 2, message: 'the request conflicts with the current state' },
   HEADERS_TOO_LARGE: { status: 431, exit: 2, message: 'the request header fields are too large' },
   REQUEST_TIMEOUT: { status: 408, exit: 2, message: 'the request was not received in time' },

@@ -22,6 +22,12 @@ export interface ReadObservationsOptions {
    * error.
    */
   allowExtraColumns?: boolean;
+  /**
+   * What errors call the input in place of its path (default: the path). The server reads an
+   * upload from a temporary file and names it `upload`, so a message says `upload:7` and not a
+   * temporary path the client never saw.
+   */
+  name?: string;
 }
 
 export interface ObservationTable {

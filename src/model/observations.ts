@@ -32,27 +32,29 @@ function formatOf(file: string): 'csv' | 'parquet' {
 }
 
 /** Read an observations file (.csv or .parquet by extension). */
-export async function readObservations(file: string, opts: ReadObservationsOptions = {}): Promise<ObservationTable> {
+export async function readObservations(path: string, opts: ReadObservationsOptions = {}): Promise<ObservationTable> {
+  const file = opts.name ?? path;
   let isFile: boolean;
   try {
-    isFile = statSync(file).isFile();
+    isFile = statSync(path).isFile();
   } catch (err) {
     throw readFailure(file, 'observations', err);
   }
   if (!isFile) throw new RepricerError('INPUT_UNREADABLE', `${file}: not a file (expected an observations .csv or .parquet)`, { file });
-  if (formatOf(file) === 'parquet') return readObservationsParquet(file, opts);
+  if (formatOf(path) === 'parquet') return readObservationsParquet(path, opts);
   // the WASM block reader, which hands a file with quotes back to the streaming reference reader
-  return readObservationsCsvFast(defaultCore(), file, opts) ?? readCsv(file, opts);
+  return readObservationsCsvFast(defaultCore(), path, opts) ?? readCsv(path, opts);
 }
 
 /** The streaming reference reader of a CSV (csv-parse): the definition the block reader is held to. */
-export async function readObservationsCsvReference(file: string, opts: ReadObservationsOptions = {}): Promise<ObservationTable> {
-  return readCsv(file, opts);
+export async function readObservationsCsvReference(path: string, opts: ReadObservationsOptions = {}): Promise<ObservationTable> {
+  return readCsv(path, opts);
 }
 
-async function readCsv(file: string, opts: ReadObservationsOptions): Promise<ObservationTable> {
+async function readCsv(path: string, opts: ReadObservationsOptions): Promise<ObservationTable> {
+  const file = opts.name ?? path;
   const intercept = opts.intercept ?? true;
-  const source = createReadStream(file);
+  const source = createReadStream(path);
   const parser = source.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true, info: true, trim: false }));
   // pipe() does not forward the source's errors: without this a read error (EIO, EISDIR) would
   // leave the loop below waiting forever and surface as an unhandled error

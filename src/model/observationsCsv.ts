@@ -35,11 +35,12 @@ class QuotedFile extends Error {}
  * Read an observations CSV; null when the file has a quote and must go to the reference reader.
  * Errors are the reference reader's (INPUT_ROW_INVALID naming file, line and column).
  */
-export function readObservationsCsvFast(core: WasmCore, file: string, opts: ReadObservationsOptions = {}): ObservationTable | null {
+export function readObservationsCsvFast(core: WasmCore, path: string, opts: ReadObservationsOptions = {}): ObservationTable | null {
+  const file = opts.name ?? path;
   const intercept = opts.intercept ?? true;
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(path, 'r');
   } catch (err) {
     throw readFailure(file, 'observations', err);
   }

@@ -63,14 +63,15 @@ function fromColumns(b: Builder, L: Layout, get: (name: string) => Column, n: nu
   return ok;
 }
 
-export async function readObservationsParquet(file: string, opts: ReadObservationsOptions): Promise<ObservationTable> {
+export async function readObservationsParquet(path: string, opts: ReadObservationsOptions): Promise<ObservationTable> {
+  const file = opts.name ?? path;
   const intercept = opts.intercept ?? true;
   const { asyncBufferFromFile, parquetMetadataAsync, parquetSchema, parquetRead } = await import('hyparquet');
   const chunks = new Map<string, { rowStart: number; data: Column }[]>();
   let header: string[];
   let n = 0;
   try {
-    const buf = await asyncBufferFromFile(file);
+    const buf = await asyncBufferFromFile(path);
     const metadata = await parquetMetadataAsync(buf);
     const all = parquetSchema(metadata).children.map((c) => c.element.name);
     const L0 = layoutFromHeader(file, all, opts);

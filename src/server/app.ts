@@ -4,7 +4,7 @@
  * validate and shape JSON, `src/pricing` computes (directly, or through the worker pool for large
  * bodies), `store.ts` keeps observations, the price audit trail and model versions in SQLite.
  *
- * Auth rule for write routes (POST /v1/observations, /v1/models, /v1/models/:version/activate,
+ * Auth rule for write routes (POST /v1/observations, /v1/observations/bulk, /v1/models, /v1/models/:version/activate,
  * /v1/models/fit): a bearer API key is required when `apiKey` is set; with `auth: false` they are
  * open; with neither they are locked (401 telling how to configure a key). Quote and read
  * routes need no key.
@@ -37,6 +37,9 @@ import { registerRoutes } from './routes/index.js';
 export { VERSION } from './docs.js';
 export { describeValidation } from './errorHandler.js';
 
+/** Default body limit of an observation file upload: 1 GiB. */
+export const DEFAULT_UPLOAD_LIMIT = 1024 * 1024 * 1024;
+
 export interface AppOptions {
   /** model file registered (as a version) and activated at start */
   modelPath?: string;
@@ -63,6 +66,12 @@ export interface AppOptions {
   quoteBodyLimit?: number;
   /** body limit of the bulk routes (quotes, observations, model upload), default 16 MiB */
   bodyLimit?: number;
+  /**
+   * body limit of an observation file upload (POST /v1/observations/bulk), default 1 GiB: the
+   * body is streamed to a temporary file, so this bounds disk and the columns read from it
+   * (8 bytes a feature a row), not a JSON parse
+   */
+  uploadBodyLimit?: number;
   /**
    * worker pool for large bodies and fit jobs; false: everything on the main thread (fit jobs
    * fail). `workerFile` and `fitTaskFile` override the task modules (pricing/quoteTask.js,
@@ -95,7 +104,7 @@ export interface AppOptions {
 }
 
 export function buildApp(opts: AppOptions = {}): FastifyInstance {
-  const limits = { quoteBodyLimit: opts.quoteBodyLimit ?? 64 * 1024, bulkBodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024 };
+  const limits = { quoteBodyLimit: opts.quoteBodyLimit ?? 64 * 1024, bulkBodyLimit: opts.bodyLimit ?? 16 * 1024 * 1024, uploadBodyLimit: opts.uploadBodyLimit ?? DEFAULT_UPLOAD_LIMIT };
   const app = Fastify({
     logger: opts.logger ?? false,
     bodyLimit: limits.bulkBodyLimit,

@@ -26,7 +26,8 @@ export interface ServerContext {
   audit: boolean;
   /** coalesce concurrent single quotes into one engine call per event-loop turn */
   batchQuotes: boolean;
-  limits: { quoteBodyLimit: number; bulkBodyLimit: number };
+  /** body limits in bytes: POST /v1/quote; the JSON bulk routes; file uploads (POST /v1/observations/bulk) */
+  limits: { quoteBodyLimit: number; bulkBodyLimit: number; uploadBodyLimit: number };
   /** true once a pool has been started (and must be closed) */
   poolStarted: () => boolean;
   /** how the serving model was chosen at start (serve reports it) */
@@ -40,5 +41,9 @@ export interface RouteOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     repricer: ServerContext;
+  }
+  interface FastifyContextConfig {
+    /** the media types of a route that takes bodies other than JSON, for its 415 message */
+    mediaTypes?: readonly string[];
   }
 }

@@ -75,8 +75,12 @@ function errorOut(err: FastifyError | RepricerError, req: FastifyRequest, bulkBo
   switch (fe.statusCode) {
     case 413:
       return send('PAYLOAD_TOO_LARGE', `the request body is larger than the limit of this route (${req.routeOptions.bodyLimit ?? bulkBodyLimit} bytes)`);
-    case 415:
-      return send('UNSUPPORTED_MEDIA_TYPE', `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: send application/json`);
+    case 415: {
+      // a route that takes other bodies than JSON lists them in its config (observationUpload.ts)
+      const types = req.routeOptions.config?.mediaTypes;
+      const hint = types ? `send ${types.join(' or ')} (JSON observations go to POST /v1/observations)` : 'send application/json';
+      return send('UNSUPPORTED_MEDIA_TYPE', `unsupported content type ${JSON.stringify(req.headers['content-type'] ?? '')}: ${hint}`);
+    }
     case 429:
       return send('RATE_LIMITED', fe.message);
     case 404:

@@ -8,11 +8,16 @@
  * rows and keeps the record (marked deleted), so a late retry of a batch an operator removed is
  * refused instead of adding the rows again.
  *
+ * A batch arrives as JSON rows (`append`) or as the columns of an uploaded file (`appendTable`,
+ * read by the fit's columnar readers); both store the same row for the same data.
+ *
  * Databases written before batches existed are migrated on open: the `batch_id` column is added
  * and their rows become one batch named `legacy`, which can be listed and deleted like any other.
  */
 import type { Database as DB, Statement } from 'better-sqlite3';
 import { RepricerError } from '../core/errors.js';
+import type { ObservationTable } from '../model/observations.js';
+import type { FeatureTexts } from './featureText.js';
 
 export interface ObservationInput {
   product_id: string;
@@ -39,6 +44,9 @@ export interface AppendResult {
   /** true: the batch was already stored with the same rows; nothing was written */
   replayed: boolean;
 }
+
+/** Rows per INSERT of an uploaded table: 8 parameters a row, far below SQLite's 32 766. */
+const ROWS_PER_INSERT = 128;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS observation_batches (
@@ -94,6 +102,7 @@ function migrate(db: DB): void {
 
 export class ObservationBatches {
   private readonly ins: Statement;
+  private readonly insMany: Statement;
   private readonly insBatch: Statement;
   private readonly byId: Statement;
   private readonly list: Statement;
@@ -104,6 +113,7 @@ export class ObservationBatches {
   constructor(private readonly db: DB) {
     migrate(db);
     this.ins = db.prepare('INSERT INTO observations (product_id, features, price, won, competitor_price, weight, received_at, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    this.insMany = this.insertOf(ROWS_PER_INSERT);
     this.insBatch = db.prepare('INSERT INTO observation_batches (id, sha256, rows, first_id, last_id, received_at) VALUES (?, ?, ?, ?, ?, ?)');
     this.byId = db.prepare('SELECT * FROM observation_batches WHERE id = ?');
     this.list = db.prepare('SELECT * FROM observation_batches ORDER BY seq DESC LIMIT ?');
@@ -118,21 +128,7 @@ export class ObservationBatches {
    * and may throw to refuse it.
    */
   append(id: string, sha256: string, rows: ObservationInput[], check: () => void): AppendResult {
-    return this.db.transaction((): AppendResult => {
-      const old = this.byId.get(id) as BatchRow | undefined;
-      if (old) {
-        if (old.deleted_at !== null) {
-          throw new RepricerError('CONFLICT', `observation batch ${JSON.stringify(id)} was deleted at ${old.deleted_at}; send new rows under a new key`, { batch_id: id, deleted_at: old.deleted_at });
-        }
-        if (old.sha256 !== sha256) {
-          throw new RepricerError('CONFLICT', `observation batch ${JSON.stringify(id)} was already stored with other rows (${old.rows} rows at ${old.received_at}); a retry must send the same rows, new rows need a new key`, {
-            batch_id: id,
-          });
-        }
-        return { batch: record(old), replayed: true };
-      }
-      check();
-      const at = new Date().toISOString();
+    return this.commit(id, sha256, rows.length, check, (at) => {
       let first = 0;
       let last = 0;
       rows.forEach((r, i) => {
@@ -142,8 +138,87 @@ export class ObservationBatches {
         if (i === 0) first = rowId;
         last = rowId;
       });
-      const info = this.insBatch.run(id, sha256, rows.length, first, last, at);
-      return { batch: { batch_id: id, seq: Number(info.lastInsertRowid), received_at: at, rows: rows.length, first_id: first, last_id: last, status: 'stored', deleted_at: null }, replayed: false };
+      return [first, last];
+    });
+  }
+
+  /**
+   * Store the rows of a table read from an uploaded file (no intercept column: x holds exactly
+   * `t.features`) as batch `id`, with the same transaction, retry and check rules as `append`.
+   * Each row is stored as the JSON path stores it: `features` as the JSON text of an object with
+   * the table's features in column order (`texts`, featureText.ts), `won` 0/1, `competitor_price`
+   * null on lost rows (the readers drop a censored price), `weight` 1 when absent. Rows go in
+   * INSERTs of ROWS_PER_INSERT rows: one statement a row cost twice the time.
+   */
+  appendTable(id: string, sha256: string, t: ObservationTable, texts: FeatureTexts, check: () => void): AppendResult {
+    if (t.intercept) throw new RepricerError('INTERNAL', 'appendTable: the table must be read without the intercept column');
+    const c = t.columns;
+    const n = c.n;
+    return this.commit(id, sha256, n, check, (at) => {
+      const params: unknown[] = new Array<unknown>(ROWS_PER_INSERT * 8);
+      let first = 0;
+      let last = 0;
+      for (let r0 = 0; r0 < n; r0 += ROWS_PER_INSERT) {
+        const k = Math.min(ROWS_PER_INSERT, n - r0);
+        const stmt = k === ROWS_PER_INSERT ? this.insMany : this.insertOf(k);
+        if (k !== ROWS_PER_INSERT) params.length = k * 8;
+        const features = texts(r0, k);
+        for (let i = 0; i < k; i++) {
+          const r = r0 + i;
+          const p = i * 8;
+          params[p] = t.productIds[t.product[r]];
+          params[p + 1] = features[i];
+          params[p + 2] = c.price[r];
+          params[p + 3] = c.won[r];
+          params[p + 4] = c.won[r] === 1 ? c.competitor[r] : null;
+          params[p + 5] = c.weight ? c.weight[r] : 1;
+          params[p + 6] = at;
+          params[p + 7] = id;
+        }
+        // one statement's rows get consecutive ids (the transaction holds the write lock and
+        // the id is max(id) + 1), so the last id gives the first
+        const lastId = Number(stmt.run(params).lastInsertRowid);
+        if (r0 === 0) first = lastId - k + 1;
+        last = lastId;
+      }
+      return [first, last];
+    });
+  }
+
+  /** An INSERT of k rows. */
+  private insertOf(k: number): Statement {
+    return this.db.prepare(`INSERT INTO observations (product_id, features, price, won, competitor_price, weight, received_at, batch_id) VALUES ${Array.from({ length: k }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`);
+  }
+
+  /**
+   * A retry of batch `id`: the original acknowledgement when it was stored with the same
+   * `sha256`; CONFLICT when it was stored with other rows or deleted; undefined for a new key.
+   * (Outside a transaction this is a preview: an upload asks before it reads its file.)
+   */
+  replay(id: string, sha256: string): AppendResult | undefined {
+    const old = this.byId.get(id) as BatchRow | undefined;
+    if (!old) return undefined;
+    if (old.deleted_at !== null) {
+      throw new RepricerError('CONFLICT', `observation batch ${JSON.stringify(id)} was deleted at ${old.deleted_at}; send new rows under a new key`, { batch_id: id, deleted_at: old.deleted_at });
+    }
+    if (old.sha256 !== sha256) {
+      throw new RepricerError('CONFLICT', `observation batch ${JSON.stringify(id)} was already stored with other rows (${old.rows} rows at ${old.received_at}); a retry must send the same rows, new rows need a new key`, {
+        batch_id: id,
+      });
+    }
+    return { batch: record(old), replayed: true };
+  }
+
+  /** One transaction: a retry is answered; else `check`, the rows (`insert` returns the first and last id), the batch record. */
+  private commit(id: string, sha256: string, n: number, check: () => void, insert: (at: string) => [number, number]): AppendResult {
+    return this.db.transaction((): AppendResult => {
+      const old = this.replay(id, sha256);
+      if (old) return old;
+      check();
+      const at = new Date().toISOString();
+      const [first, last] = insert(at);
+      const info = this.insBatch.run(id, sha256, n, first, last, at);
+      return { batch: { batch_id: id, seq: Number(info.lastInsertRowid), received_at: at, rows: n, first_id: first, last_id: last, status: 'stored', deleted_at: null }, replayed: false };
     })();
   }
 

@@ -185,6 +185,22 @@ export const observationsHeadersSchema = {
   properties: { 'idempotency-key': { ...batchId, description: 'idempotency key of this batch (same as `batch_id` in the body)' } },
 } as const;
 
+/** The media types of an observation file upload (POST /v1/observations/bulk) and the reader each goes to. */
+export const UPLOAD_MEDIA_TYPES = { 'text/csv': 'csv', 'application/vnd.apache.parquet': 'parquet' } as const;
+
+const uploadFile = (what: string) => ({ schema: { type: 'string', format: 'binary', description: what } }) as const;
+
+/**
+ * The body of POST /v1/observations/bulk, for the OpenAPI document only: the file is not JSON and
+ * is not validated by a schema but read by the fit's readers (validation.ts fileBodyCompiler).
+ */
+export const observationUploadBodySchema = {
+  content: {
+    'text/csv': uploadFile('an observations CSV as `repricer fit --observations` reads it (docs/formats.md "Observations"): a header row, then one row per quote; UTF-8'),
+    'application/vnd.apache.parquet': uploadFile('an observations Parquet file with the same columns'),
+  },
+} as const;
+
 export const observationsResponseSchema = {
   type: 'object',
   required: ['batch_id', 'accepted', 'total', 'replayed'],

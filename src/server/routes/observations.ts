@@ -14,9 +14,9 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { RepricerError } from '../../core/errors.js';
-import type { RouteOptions, ServerContext } from '../context.js';
+import type { RouteOptions } from '../context.js';
 import type { ObservationInput } from '../store.js';
-import { checkObservationFeatures, type FeatureSchema } from '../observationFeatures.js';
+import { checkObservationFeatures, featureSchema } from '../observationFeatures.js';
 import {
   observationsBodySchema,
   observationsHeadersSchema,
@@ -28,15 +28,6 @@ import {
   errors,
 } from '../schemas.js';
 import { WRITE_ROUTES } from '../rateLimit.js';
-
-/** The active model's features; else the oldest stored observation's; else the batch's first row's. */
-function featureSchema(ctx: ServerContext, rows: ObservationInput[]): FeatureSchema {
-  const m = ctx.registry.active;
-  if (m) return { features: m.compiled.features, source: `the active model ${m.version}` };
-  const first = ctx.store.firstObservation();
-  if (first) return { features: Object.keys(first.features), source: `the stored observations (no model is active; the names of observation ${first.id})` };
-  return { features: Object.keys(rows[0].features), source: "this batch's first row (no model is active and no observation is stored)" };
-}
 
 function competitorPrices(rows: ObservationInput[]): void {
   const bad: string[] = [];
@@ -79,7 +70,7 @@ export const observationRoutes: FastifyPluginAsync<RouteOptions> = async (app, {
       competitorPrices(rows);
       const id = header ?? key ?? randomUUID();
       const sha = createHash('sha256').update(JSON.stringify(rows)).digest('hex');
-      const { batch, replayed } = ctx.store.batches.append(id, sha, rows, () => checkObservationFeatures(rows, featureSchema(ctx, rows)));
+      const { batch, replayed } = ctx.store.batches.append(id, sha, rows, () => checkObservationFeatures(rows, featureSchema(ctx.registry, ctx.store, () => Object.keys(rows[0].features), "this batch's first row")));
       reply.code(replayed ? 200 : 201);
       return {
         batch_id: batch.batch_id,
