@@ -20,6 +20,9 @@ import { fitBayes } from '../src/model/bayesFit.js';
 import { semidefiniteFailure } from '../src/model/modelDomain.js';
 import { loadModel, parseModel, serializeModel, validateModel, type Model } from '../src/model/format.js';
 import { runFit } from '../src/cli/fit.js';
+import { fitTable, fitTableAsync } from '../src/model/fit.js';
+import { readObservations } from '../src/model/observations.js';
+import { fitWorkerFile } from '../src/model/parallelFit.js';
 import { createEngine } from '../src/pricing/quoteEngine.js';
 import { Rng } from '../src/sim/random.js';
 
@@ -323,6 +326,15 @@ describe('fitBayes and `repricer fit --strategy bayes`', () => {
       }
       // the product with 3 rows is less certain than the one with 80
       expect(recs[1].price_std_error!).toBeGreaterThan(recs[0].price_std_error!);
+      // on two workers (stage I and the own MLEs on the pool, the MAP steps here): the same model to rounding
+      const table = await readObservations(obsFile);
+      const serial = fitTable(table, { strategy: 'bayes', scale: 0.2, createdAt: 't' });
+      const pooled = await fitTableAsync(table, { strategy: 'bayes', scale: 0.2, createdAt: 't', workers: 2, workerFile: fitWorkerFile() });
+      close(pooled.prior!.cov, serial.prior!.cov, 1e-9, 1e-14);
+      for (const id of Object.keys(serial.products)) {
+        close(pooled.products[id].theta, serial.products[id].theta, 1e-9, 1e-12);
+        close(pooled.products[id].cov!, serial.products[id].cov!, 1e-8, 1e-14);
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
