@@ -452,6 +452,19 @@ describe('fit job', () => {
     expect((await a.inject('/metrics')).body).toContain('repricer_jobs_total{kind="fit",status="succeeded"} 1');
   });
 
+  it('fits strategy bayes: the model carries the empirical-Bayes prior and serves quotes', async () => {
+    const a = app({ pool: { threads: 1 } });
+    await post(a, '/v1/observations', { observations: simulate(2000, 4) }, auth);
+    const start = json(await post(a, '/v1/models/fit', { strategy: 'bayes', scale: 0.5, activate: true }, auth));
+    expect(await waitJob(a, start.id as string)).toMatchObject({ status: 'succeeded', result: { model_version: 'v2', rows: 2000, products: 4, activated: true } });
+    const doc = json(await a.inject('/v1/models/v2')) as { model: { strategy: string; common: { theta: number[] }; prior: { theta: number[]; cov: number[] }; fit: { prior: { method: string; products: number } } } };
+    expect(doc.model.strategy).toBe('bayes');
+    expect(doc.model.prior.theta).toEqual(doc.model.common.theta);
+    expect(doc.model.prior.cov).toHaveLength(16);
+    expect(doc.model.fit.prior).toMatchObject({ method: 'moments', products: 4 });
+    expect(json(await post(a, '/v1/quote', { product_id: 'SKU-1', features: { f1: 0, f2: 0, f3: 0 } })).model_version).toBe('v2');
+  });
+
   it('fits from an in-memory database too (rows read on the main thread)', async () => {
     const a = app({ pool: { threads: 1 }, dbFile: ':memory:' });
     await post(a, '/v1/observations', { observations: simulate(300, 6) }, auth);

@@ -187,7 +187,7 @@ describe('cold start', () => {
   it('measures the reward share of a late product against its own observation count', () => {
     const cs = defaultColdStartConfig({ products: 3, dim: 4, delta: 0.3, instances: 2, warmup: 127, grid: [0, 5, 50, 400], evalContexts: 300, lambdaC: 0.3 });
     const r = simulateColdStart(core, cs);
-    for (const m of ['tsmt', 'individual', 'pooled'] as const) {
+    for (const m of ['tsmt', 'individual', 'pooled', 'bayes'] as const) {
       expect(r.meanRatio[m].length).toBe(4);
       expect(r.meanRatio[m].every((v) => v > 0 && v <= 1 + 1e-12)).toBe(true);
     }
@@ -197,5 +197,11 @@ describe('cold start', () => {
     expect(r.meanRatio.individual[3]).toBeGreaterThan(0.95);
     expect(r.meanRatio.tsmt[3]).toBeGreaterThan(0.95);
     for (const v of r.needed.tsmt) expect(v === null || cs.grid.includes(v)).toBe(true);
+    // bayes: its prior comes from every warm-up row (127 rounds over 3 products, ~42 rows each:
+    // at least 5·d = 20, so the moment estimate), its MAP approaches the clairvoyant with 400 rows
+    expect(r.prior.map((p) => p.method)).toEqual(['moments', 'moments']);
+    expect(r.prior.every((p) => p.products === 3)).toBe(true);
+    expect(r.meanRatio.bayes[3]).toBeGreaterThan(0.95);
+    expect(r.meanRatio.bayes[0]).toBeGreaterThan(0.5);
   });
 });

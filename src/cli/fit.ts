@@ -4,10 +4,9 @@
  */
 import type { Command } from 'commander';
 import { RepricerError } from '../core/errors.js';
-import { saveModel } from '../model/format.js';
+import { MODEL_STRATEGIES, saveModel, type ModelStrategy } from '../model/format.js';
 import { checkOutputPath, removeStaleTemps } from '../core/atomic.js';
 import { fitObservationsFile, type FitOptions } from '../model/fit.js';
-import { STRATEGIES, type Strategy } from '../model/tsmt.js';
 import type { NoiseFamily } from '../core/validate.js';
 import type { ReadObservationsOptions } from '../model/observations.js';
 
@@ -37,8 +36,8 @@ function positive(name: string, v: string): number {
 export function parseFitOptions(o: FitCommandOptions): FitOptions & ReadObservationsOptions {
   const out: FitOptions & ReadObservationsOptions = {};
   const strategy = o.strategy ?? 'tsmt';
-  if (!STRATEGIES.includes(strategy as Strategy)) throw new RepricerError('INVALID_ARGUMENT', `--strategy must be one of ${STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
-  out.strategy = strategy as Strategy;
+  if (!MODEL_STRATEGIES.includes(strategy as ModelStrategy)) throw new RepricerError('INVALID_ARGUMENT', `--strategy must be one of ${MODEL_STRATEGIES.join(', ')}, got ${JSON.stringify(strategy)}`);
+  out.strategy = strategy as ModelStrategy;
   const family = o.noise ?? 'gaussian';
   if (family !== 'gaussian' && family !== 'logistic') throw new RepricerError('INVALID_ARGUMENT', `--noise must be gaussian or logistic, got ${JSON.stringify(family)}`);
   out.family = family as NoiseFamily;
@@ -86,7 +85,10 @@ export async function runFit(o: FitCommandOptions): Promise<string> {
   saveModel(o.out, model); // through a temporary file, flushed to disk before the rename
   const nProducts = Object.keys(model.products).length;
   const lam = model.fit.lambda ? ` c_lambda=${model.fit.lambda.c}` : '';
-  return `${stale.join('')}repricer fit: ${String(model.fit.rows)} rows, ${nProducts} products, strategy ${model.strategy}${lam}, noise ${model.noise.family} scale ${model.noise.scale.toPrecision(4)}${model.noise.estimated ? ' (estimated)' : ''}, radius ${model.radius.toPrecision(4)}, converged ${model.fit.converged} -> ${o.out}`;
+  const pr = model.fit.prior as { method: string; products: number; minRows: number; clippedEigenvalues: number } | undefined;
+  // the prior's provenance, so that a fallback (too few products with enough rows) shows
+  const prior = pr ? `, prior ${pr.method} from ${pr.products} products with >= ${pr.minRows} rows (${pr.clippedEigenvalues} eigenvalues clipped)` : '';
+  return `${stale.join('')}repricer fit: ${String(model.fit.rows)} rows, ${nProducts} products, strategy ${model.strategy}${lam}${prior}, noise ${model.noise.family} scale ${model.noise.scale.toPrecision(4)}${model.noise.estimated ? ' (estimated)' : ''}, radius ${model.radius.toPrecision(4)}, converged ${model.fit.converged} -> ${o.out}`;
 }
 
 export function register(program: Command): void {
@@ -95,7 +97,7 @@ export function register(program: Command): void {
     .description('learn competitor-quote models from censored win/loss observations (TSMT, docs/math.md §1.8)')
     .requiredOption('--observations <file>', 'observations file (.csv or .parquet), docs/formats.md')
     .requiredOption('--out <file>', 'model file to write (repricer.model/1 JSON)')
-    .option('--strategy <name>', 'tsmt | pooled | individual', 'tsmt')
+    .option('--strategy <name>', 'tsmt | pooled | individual | bayes (empirical-Bayes MAP, docs/math.md §5.3)', 'tsmt')
     .option('--noise <family>', 'gaussian | logistic', 'gaussian')
     .option('--scale <sigma>', 'known noise scale (default: estimated jointly)')
     .option('--estimate-scale', 'estimate the noise scale (log sigma as an extra parameter); the default')

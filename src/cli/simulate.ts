@@ -152,9 +152,16 @@ function median(v: (number | null)[]): number | null {
   return Number.isFinite(m) ? m : null;
 }
 
+function stdErrOfMean(v: number[]): number {
+  if (v.length < 2) return 0;
+  const m = v.reduce((a, b) => a + b, 0) / v.length;
+  const ss = v.reduce((a, b) => a + (b - m) ** 2, 0);
+  return Math.sqrt(ss / (v.length - 1) / v.length);
+}
+
 export function coldStartCsv(r: ColdStartResult): string {
-  const lines = ['n,tsmt_ratio,individual_ratio,pooled_ratio'];
-  r.config.grid.forEach((n, g) => lines.push(`${n},${r.meanRatio.tsmt[g].toFixed(6)},${r.meanRatio.individual[g].toFixed(6)},${r.meanRatio.pooled[g].toFixed(6)}`));
+  const lines = ['n,tsmt_ratio,individual_ratio,pooled_ratio,bayes_ratio'];
+  r.config.grid.forEach((n, g) => lines.push(`${n},${r.meanRatio.tsmt[g].toFixed(6)},${r.meanRatio.individual[g].toFixed(6)},${r.meanRatio.pooled[g].toFixed(6)},${r.meanRatio.bayes[g].toFixed(6)}`));
   return lines.join('\n') + '\n';
 }
 
@@ -166,9 +173,12 @@ export function runSimulateColdStart(o: SimulateColdStartOptions, log: (s: strin
     format: 'repricer.simulate-coldstart/1',
     config: cs,
     meanRatio: res.meanRatio,
-    neededMedian: { tsmt: median(res.needed.tsmt), individual: median(res.needed.individual), pooled: median(res.needed.pooled) },
+    // standard error of each mean (sd over instances / √K), so a share near the target reads honestly
+    ratioStdErr: Object.fromEntries(Object.entries(res.ratio).map(([m, rows]) => [m, cs.grid.map((_, g) => stdErrOfMean(rows.map((r) => r[g])))])),
+    neededMedian: { tsmt: median(res.needed.tsmt), individual: median(res.needed.individual), pooled: median(res.needed.pooled), bayes: median(res.needed.bayes) },
     neededPerInstance: res.needed,
     lambdaCPerInstance: res.lambdaC,
+    bayesPriorPerInstance: res.prior,
   };
   mkdirSync(o.out, { recursive: true });
   writeFileAtomic(join(o.out, 'coldstart.csv'), coldStartCsv(res), 'simulation results');
@@ -298,7 +308,7 @@ export function register(program: Command): void {
     .option('--target <share>', 'share of the clairvoyant expected reward', '0.9')
     .action((o: SimulateColdStartOptions) => {
       const s = runSimulateColdStart(o, (m) => process.stderr.write(m + '\n'));
-      process.stderr.write(`median own observations to reach ${s.config.target}: tsmt ${String(s.neededMedian.tsmt)}, individual ${String(s.neededMedian.individual)} -> ${o.out}\n`);
+      process.stderr.write(`median own observations to reach ${s.config.target}: tsmt ${String(s.neededMedian.tsmt)}, individual ${String(s.neededMedian.individual)}, bayes ${String(s.neededMedian.bayes)} -> ${o.out}\n`);
     });
   const env = DEFAULT_RETAIL_ENV;
   sim

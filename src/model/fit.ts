@@ -18,12 +18,14 @@ import type { NoiseFamily } from '../core/validate.js';
 import { fitNewton } from '../core/solvers.js';
 import { RepricerError } from '../core/errors.js';
 import { readObservations, type ObservationTable, type ReadObservationsOptions } from './observations.js';
-import { MODEL_FORMAT, validateModel, type Model, type ThetaEntry } from './format.js';
-import { fitTsmt, type Strategy, type TsmtResult, type ParameterFit } from './tsmt.js';
+import { MODEL_FORMAT, validateModel, type Model, type ModelStrategy, type ThetaEntry } from './format.js';
+import { fitTsmt, type TsmtResult, type ParameterFit } from './tsmt.js';
+import { bayesFromIndividual, fitBayes, individualOptions, type BayesFitResult } from './bayesFit.js';
 import { FitPool, layoutBytes } from './parallelFit.js';
 
 export interface FitOptions {
-  strategy?: Strategy;
+  /** tsmt, pooled, individual (docs/math.md §1.8) or bayes (empirical-Bayes MAP, §5.3) */
+  strategy?: ModelStrategy;
   family?: NoiseFamily;
   /** Known noise scale; omit to estimate it. */
   scale?: number;
@@ -88,18 +90,22 @@ function entry(p: ParameterFit): ThetaEntry {
   return e;
 }
 
-/** Pack a TSMT result as a model object (validated). */
-export function toModel(table: ObservationTable, res: TsmtResult, radius: number, opts: FitOptions): Model {
+/** Pack a TSMT or bayes result as a model object (validated). */
+export function toModel(table: ObservationTable, res: TsmtResult | BayesFitResult, radius: number, opts: FitOptions): Model {
   const products: Record<string, ThetaEntry> = {};
   table.productIds.forEach((id, i) => (products[id] = entry(res.products[i])));
   const noise: Model['noise'] = { family: res.noise.family, scale: res.noise.scale, estimated: res.scaleEstimated };
   const fit: Model['fit'] = { logLikelihood: res.logLikelihood, iterations: res.iterations, converged: res.converged, rows: table.columns.n, productCount: table.productIds.length };
-  if (res.lambdaC !== null) {
+  if (res.strategy !== 'bayes' && res.lambdaC !== null) {
     fit.lambda = { c: res.lambdaC, formula: 'c*sqrt(D*ln(2*D^2*M)/n_i)', chosen: res.lambdaSelection ? 'held-out log-likelihood' : 'given' };
     if (res.lambdaSelection) fit.lambda.grid = res.lambdaSelection.grid;
     if (res.lambdaSelection) fit.lambda.heldOutLogLikelihood = res.lambdaSelection.heldOutLogLikelihood;
   }
   if (res.logScaleStdErr !== undefined) fit.logScaleStdErr = res.logScaleStdErr;
+  if (res.strategy === 'bayes') {
+    const p = res.prior;
+    fit.prior = { method: p.method, products: p.products, minRows: p.minRows, epsilon: p.epsilon, eigenvalueFloor: p.floor, clippedEigenvalues: p.clipped, spreadResolved: p.spreadResolved };
+  }
   const m: Model = {
     format: MODEL_FORMAT,
     createdAt: opts.createdAt ?? new Date().toISOString(),
@@ -113,6 +119,7 @@ export function toModel(table: ObservationTable, res: TsmtResult, radius: number
     products,
     fit,
   };
+  if (res.strategy === 'bayes') m.prior = { theta: Array.from(res.prior.theta), cov: Array.from(res.prior.cov) };
   return validateModel(JSON.parse(JSON.stringify(m)));
 }
 
@@ -130,9 +137,12 @@ export function fitTable(table: ObservationTable, opts: FitOptions = {}, core: W
   const estimateScale = opts.estimateScale ?? opts.scale === undefined;
   const radius = opts.radius ?? defaultRadius(core, table, family, estimateScale ? undefined : opts.scale);
   const scale = opts.scale ?? Math.max(1e-6, 0.5 * sd(table.columns.price));
-  const tsmtOpts: Parameters<typeof fitTsmt>[4] = { strategy: opts.strategy ?? 'tsmt', noise: { family, scale }, estimateScale, radius };
+  const strategy = opts.strategy ?? 'tsmt';
+  const tsmtOpts: Parameters<typeof fitTsmt>[4] = { strategy: strategy === 'bayes' ? 'individual' : strategy, noise: { family, scale }, estimateScale, radius };
   if (opts.lambdaC !== undefined) tsmtOpts.lambdaC = opts.lambdaC;
-  const res = fitTsmt(core, table.columns, table.product, table.productIds.length, tsmtOpts);
+  const res = strategy === 'bayes'
+    ? fitBayes(core, table.columns, table.product, table.productIds.length, tsmtOpts)
+    : fitTsmt(core, table.columns, table.product, table.productIds.length, tsmtOpts);
   return toModel(table, res, radius, opts);
 }
 
@@ -158,10 +168,13 @@ export async function fitTableAsync(table: ObservationTable, opts: FitOptions = 
         const rp = radiusProblem(table, estimateScale ? undefined : opts.scale);
         radius = radiusFrom(await pool.pooledFit(h, { family, scale: rp.start }, { radius: rp.big, estimateScale, convention: 'price' }), rp.start);
       }
-      const tsmtOpts: Parameters<typeof fitTsmt>[4] = { strategy: opts.strategy ?? 'tsmt', noise: { family, scale }, estimateScale, radius };
+      const strategy = opts.strategy ?? 'tsmt';
+      const tsmtOpts: Parameters<typeof fitTsmt>[4] = { strategy: strategy === 'bayes' ? 'individual' : strategy, noise: { family, scale }, estimateScale, radius };
       if (opts.lambdaC !== undefined) tsmtOpts.lambdaC = opts.lambdaC;
-      const res = await pool.fit(h, tsmtOpts);
-      return toModel(table, res, radius, opts);
+      if (strategy !== 'bayes') return toModel(table, await pool.fit(h, tsmtOpts), radius, opts);
+      // stage I and the own MLEs on the pool; the prior and the MAP steps are cheap, on this thread
+      const indiv = await pool.fit(h, individualOptions(tsmtOpts));
+      return toModel(table, bayesFromIndividual(core, table.columns, table.product, table.productIds.length, indiv, tsmtOpts), radius, opts);
     } finally {
       pool.unload(h);
     }

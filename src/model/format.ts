@@ -2,11 +2,14 @@
  * The model file `repricer.model/1` (README "Files"): types, schema validation with field paths,
  * atomic save and exact round trip. Additions to the contract (documented in the README):
  * optional `cov` (row-major covariance of theta, length D*D) on `common` and on each product,
- * used for the delta-method price standard error (docs/math.md §5.3).
+ * used for the delta-method price standard error (docs/math.md §5.3); strategy `bayes` with the
+ * empirical-Bayes prior `prior` ({ theta: θ_0, cov: Σ_0 }, docs/math.md §5.3), required with that
+ * strategy and allowed only with it. Files without these fields (every earlier model) load as before;
+ * an older reader rejects a `bayes` model on its strategy instead of pricing it without the prior.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
-import { entryDomainProblems, noiseDomainProblems } from './modelDomain.js';
+import { entryDomainProblems, noiseDomainProblems, priorDomainProblems } from './modelDomain.js';
 import { describeSchemaError } from '../core/schemaErrors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { RepricerError, readFailure } from '../core/errors.js';
@@ -21,6 +24,16 @@ export interface ThetaEntry {
   cov?: number[];
 }
 
+/** How the products' estimates were fitted (docs/math.md §1.8, §5.3). */
+export type ModelStrategy = 'tsmt' | 'pooled' | 'individual' | 'bayes';
+export const MODEL_STRATEGIES: readonly ModelStrategy[] = ['tsmt', 'pooled', 'individual', 'bayes'];
+
+/** The prior of strategy `bayes`: mean θ_0 and covariance Σ_0 (row-major D×D). */
+export interface PriorEntry {
+  theta: number[];
+  cov: number[];
+}
+
 export interface Model {
   format: typeof MODEL_FORMAT;
   createdAt: string;
@@ -29,8 +42,10 @@ export interface Model {
   noise: { family: NoiseFamily; scale: number; estimated?: boolean };
   reservation: number;
   radius: number;
-  strategy: 'tsmt' | 'pooled' | 'individual';
+  strategy: ModelStrategy;
   common: ThetaEntry;
+  /** the empirical-Bayes prior N(θ_0, Σ_0) of strategy `bayes` (docs/math.md §5.3) */
+  prior?: PriorEntry;
   products: Record<string, ThetaEntry>;
   fit: {
     logLikelihood: number;
@@ -73,8 +88,13 @@ export const modelSchema = {
     },
     reservation: finite,
     radius: { type: 'number', exclusiveMinimum: 0 },
-    strategy: { enum: ['tsmt', 'pooled', 'individual'] },
+    strategy: { enum: ['tsmt', 'pooled', 'individual', 'bayes'] },
     common: thetaEntry,
+    prior: {
+      type: 'object',
+      required: ['theta', 'cov'],
+      properties: { theta: { type: 'array', items: finite, minItems: 1 }, cov: { type: 'array', items: finite } },
+    },
     products: { type: 'object', additionalProperties: thetaEntry },
     fit: {
       type: 'object',
@@ -113,9 +133,17 @@ export function validateModel(obj: unknown, file?: string): Model {
   };
   check('common', m.common);
   for (const [id, e] of Object.entries(m.products)) check(`products.${id}`, e);
+  if ((m.strategy === 'bayes') !== (m.prior !== undefined)) {
+    throw modelInvalid(`${where}invalid model: prior: ${m.strategy === 'bayes' ? 'strategy bayes needs the prior { theta, cov }' : `only strategy bayes carries a prior (strategy is ${m.strategy})`}`, file);
+  }
+  if (m.prior) {
+    if (m.prior.theta.length !== D) throw modelInvalid(`${where}invalid model: prior.theta: expected ${D} coefficients, got ${m.prior.theta.length}`, file);
+    if (m.prior.cov.length !== D * D) throw modelInvalid(`${where}invalid model: prior.cov: expected ${D * D} entries, got ${m.prior.cov.length}`, file);
+  }
   // the numbers' domain (src/model/modelDomain.ts): at most ten problems, each with its field
   const problems = noiseDomainProblems(m.noise.scale, m.reservation, m.noise.estimated === true);
   problems.push(...entryDomainProblems('common', m.common, D));
+  if (m.prior) problems.push(...priorDomainProblems(m.prior, D));
   for (const [id, e] of Object.entries(m.products)) {
     if (problems.length >= 10) break;
     problems.push(...entryDomainProblems(`products.${id}`, e, D));

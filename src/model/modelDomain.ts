@@ -73,3 +73,17 @@ export function noiseDomainProblems(scale: number, reservation: number, estimate
   if (!(reservation >= 0 && reservation <= PRICE_LIMIT)) out.push(`reservation: ${reservation} must be a cost in [0, ${PRICE_LIMIT}]`);
   return out;
 }
+
+/**
+ * Domain problems of the empirical-Bayes prior (docs/math.md §5.3): θ_0 in the price domain and
+ * Σ_0 a covariance like any other (finite, symmetric, positive semi-definite), with a positive
+ * variance on every coefficient: the fit inverts Σ_0 (its eigenvalues are clipped away from 0),
+ * and a zero variance would claim that new products cannot deviate at all along a coefficient.
+ */
+export function priorDomainProblems(prior: { theta: number[]; cov: number[] }, D: number): string[] {
+  const out = entryDomainProblems('prior', prior, D);
+  for (let r = 0; r < D && out.length === 0; r++) {
+    if (!(prior.cov[r * D + r] > 0)) out.push(`prior.cov: variance (${r}, ${r}) is ${prior.cov[r * D + r]}, must be > 0`);
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import { RepricerError, type ErrorCode, ERROR_CATALOG } from '../core/errors.js';
 import type { FitOptions } from '../model/fit.js';
-import type { Strategy } from '../model/tsmt.js';
+import type { ModelStrategy } from '../model/format.js';
 import type { NoiseFamily } from '../core/validate.js';
 import { readObservationTable, type Store } from './store.js';
 import type { ModelRegistry } from './modelRegistry.js';
@@ -19,7 +19,7 @@ import type { Metrics } from './metrics.js';
 import type { FitTask, FitTaskResult } from './fitJobTask.js';
 
 export interface FitBody {
-  strategy?: Strategy;
+  strategy?: ModelStrategy;
   family?: NoiseFamily;
   scale?: number;
   radius?: number;

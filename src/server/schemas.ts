@@ -316,7 +316,7 @@ export const fitBodySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    strategy: { enum: ['tsmt', 'pooled', 'individual'] },
+    strategy: { enum: ['tsmt', 'pooled', 'individual', 'bayes'] },
     family: { enum: ['gaussian', 'logistic'] },
     scale: { type: 'number', exclusiveMinimum: 0, description: 'known noise scale; omit to estimate it' },
     radius: { type: 'number', exclusiveMinimum: 0 },

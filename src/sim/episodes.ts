@@ -38,6 +38,8 @@ export interface PolicyRun {
   lambdaC: number | null;
   /** c_λ of every refit, in episode order (tsmt; empty for the other policies). */
   lambdaHistory: number[];
+  /** With `keepRows`: every round's observation (this policy's prices and feedback) and its product. */
+  rows?: { obs: ObservationColumns; groups: Int32Array };
 }
 
 /** Fit the estimates a strategy uses from one episode's rows. */
@@ -53,8 +55,11 @@ function refit(core: WasmCore, cfg: RfqConfig, strategy: Strategy, obs: Observat
   return { theta, theta0: r.common.theta, lambdaC: r.lambdaC };
 }
 
-/** Run one policy on one market; `pStar` are the clairvoyant prices, `rStar` their rewards. */
-export function runPolicy(core: WasmCore, cfg: RfqConfig, mk: Market, policy: Policy, pStar: Float64Array, rStar: Float64Array): PolicyRun {
+/**
+ * Run one policy on one market; `pStar` are the clairvoyant prices, `rStar` their rewards.
+ * `keepRows`: also return every round's row (the cold-start measurement's prior uses them all).
+ */
+export function runPolicy(core: WasmCore, cfg: RfqConfig, mk: Market, policy: Policy, pStar: Float64Array, rStar: Float64Array, keepRows = false): PolicyRun {
   const { d, M, T } = mk;
   const regret = new Float64Array(T);
   const reward = new Float64Array(T);
@@ -66,6 +71,7 @@ export function runPolicy(core: WasmCore, cfg: RfqConfig, mk: Market, policy: Po
     reward.set(rStar);
     return { regret, reward, theta: mk.theta.slice(), theta0: mk.theta0.slice(), lambdaC: null, lambdaHistory: [] };
   }
+  const kept = keepRows ? { obs: { n: T, d, x: mk.x.slice(0, T * d), won: new Float64Array(T), price: new Float64Array(T), competitor: new Float64Array(T) }, groups: mk.arrivals.slice(0, T) } : undefined;
   for (const [s, e] of episodes(T)) {
     const n = e - s + 1;
     const u = new Float64Array(n);
@@ -85,6 +91,11 @@ export function runPolicy(core: WasmCore, cfg: RfqConfig, mk: Market, policy: Po
       obs.won[k] = won ? 1 : 0;
       obs.competitor[k] = won ? y : NaN;
     }
+    if (kept) {
+      kept.obs.won.set(obs.won, s - 1);
+      kept.obs.price.set(p, s - 1);
+      kept.obs.competitor.set(obs.competitor, s - 1);
+    }
     reward.set(expectedReward(core, cfg.noise, cfg.reservation, p, uStar), s - 1);
     for (let t = s - 1; t < e; t++) regret[t] = rStar[t] - reward[t];
     if (e < T) {
@@ -95,7 +106,9 @@ export function runPolicy(core: WasmCore, cfg: RfqConfig, mk: Market, policy: Po
       if (f.lambdaC !== null) lambdaHistory.push(f.lambdaC);
     }
   }
-  return { regret, reward, theta, theta0, lambdaC, lambdaHistory };
+  const run: PolicyRun = { regret, reward, theta, theta0, lambdaC, lambdaHistory };
+  if (kept) run.rows = kept;
+  return run;
 }
 
 /** Clairvoyant prices and rewards of a market. */
