@@ -67,6 +67,19 @@ describe('compileModel', () => {
     expect(denseOf(cm.cov, cm.covAt, 4, D)).toEqual(new Array(9).fill(0));
   });
 
+  it('a bayes model: the cold-start row is the prior mean with common.cov + prior.cov, not the spread of the shrunk estimates', () => {
+    const m = model();
+    const D = 3;
+    const commonCov = [0.01, 0, 0, 0, 0.04, 0.001, 0, 0.001, 0.09];
+    m.common = { ...m.common, cov: commonCov };
+    (m as unknown as { strategy: string }).strategy = 'bayes';
+    m.prior = { theta: m.common.theta.slice(), cov: full };
+    const cm = compileModel(m);
+    expect(Array.from(cm.table.subarray(0, D))).toEqual(m.prior.theta);
+    const want = commonCov.map((v, i) => v + full[i]);
+    denseOf(cm.cov, cm.covAt, 0, D).forEach((v, i) => expect(v).toBeCloseTo(want[i], 15));
+  });
+
   it('a covariance that is not symmetric, or a standard error whose square overflows, is a model error naming the product', () => {
     const m = model();
     m.products.B.cov = [...full];

@@ -5,7 +5,10 @@
  * Cold-start uncertainty: a product the model has not seen deviates from the common estimate by
  * an unknown delta_i (docs/math.md §1.1), so its covariance is the common estimate's plus the spread of
  * the fitted products around it (the between-product covariance, §5.3 step 1, without the
- * sampling-noise correction, which keeps it conservative).
+ * sampling-noise correction, which keeps it conservative). A model fitted with the empirical-Bayes
+ * prior (strategy bayes) carries the between-product covariance itself, Sigma_0, estimated with that
+ * correction: its cold-start row is then theta_0 with covariance common.cov + Sigma_0 (the spread
+ * of its products, shrunk towards theta_0 by the MAP, would understate Sigma_0).
  */
 import type { Model, ThetaEntry } from '../model/format.js';
 import { modelDim, modelInvalid } from '../model/format.js';
@@ -43,7 +46,8 @@ export function compileModel(model: Model): CompiledModel {
   const K = ids.length;
   const table = new Float64Array((K + 1) * D);
   const index = new Map<string, number>();
-  table.set(model.common.theta, 0);
+  // cold start: the prior's mean when there is one (equal to common.theta by construction)
+  table.set(model.prior ? model.prior.theta : model.common.theta, 0);
   ids.forEach((id, k) => {
     table.set(model.products[id].theta, (k + 1) * D);
     index.set(id, k + 1);
@@ -64,7 +68,10 @@ export function compileModel(model: Model): CompiledModel {
     }
     dense.fill(0);
     entryCov(e, D, dense, 0);
-    if (k === 0 && K >= 2) {
+    if (k === 0 && model.prior) {
+      const S0 = model.prior.cov;
+      for (let a = 0; a < D * D; a++) dense[a] += S0[a];
+    } else if (k === 0 && K >= 2) {
       const c0 = model.common.theta;
       for (let j = 1; j <= K; j++) {
         for (let a = 0; a < D; a++) {
