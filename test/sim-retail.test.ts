@@ -14,7 +14,7 @@ import { RepricerError } from '../src/core/errors.js';
 import { Rng } from '../src/sim/random.js';
 import { DEFAULT_RETAIL_ENV, RetailEnv, checkRetailEnv, expectedDemand, loadRetailEnv, type RetailEnvConfig } from '../src/sim/retailEnv.js';
 import { solveRetailDp, dpPrice } from '../src/sim/retailDp.js';
-import { CostPlusPolicy, DpPolicy, OptimizerPolicy, OptimizerSkewPolicy, applyRetailGuardrails, priceBounds, DEFAULT_GUARDRAILS, type RetailPolicy } from '../src/sim/retailPolicies.js';
+import { CostPlusPolicy, DpPolicy, OptimizerPolicy, OptimizerSkewPolicy, priceBounds, DEFAULT_GUARDRAILS, type RetailPolicy } from '../src/sim/retailPolicies.js';
 import { defaultRetailConfig, runEpisode, simulateRetail, estimate } from '../src/sim/retail.js';
 import { retailCsv, retailSummary, retailSvg } from '../src/sim/retailReport.js';
 import { requireDist } from './server-helpers.js';
@@ -164,23 +164,27 @@ describe('retail policies', () => {
     expect(m.priceVolatility).toBe(0);
   });
 
-  it('guardrails: inside the step band and [floor, ceiling]; the hard bounds win when they do not meet', () => {
+  it('guardrails through the engine: inside the step band and [floor, ceiling]; the hard bounds win when they do not meet', () => {
     const R = new Rng(77);
-    for (let k = 0; k < 5000; k++) {
-      const last = 0.5 + 100 * R.uniform();
-      const target = 0.5 + 150 * R.uniform();
+    for (let k = 0; k < 400; k++) {
       const step = 1 + 50 * R.uniform();
-      const p = applyRetailGuardrails(target, last, 11, 200, step);
-      expect(p).toBeGreaterThanOrEqual(11);
-      expect(p).toBeLessThanOrEqual(200);
+      const e = env({ elasticity: -1.2 - 3 * R.uniform() });
+      const p0 = new OptimizerPolicy(core, { ...DEFAULT_GUARDRAILS, maxStepPct: step });
+      p0.reset(e);
+      const { lo, hi } = priceBounds(e, DEFAULT_GUARDRAILS);
+      const last = 0.5 + 100 * R.uniform();
+      const p = p0.price({ day: 1, daysLeft: 29, stock: 500, initialStock: 1000, lastPrice: last, lastSold: 10 });
+      expect(p).toBeGreaterThanOrEqual(lo);
+      expect(p).toBeLessThanOrEqual(hi);
       const bLo = (last * (100 - step)) / 100;
       const bHi = (last * (100 + step)) / 100;
-      if (Math.max(11, bLo) <= Math.min(200, bHi)) {
+      const target = p0.optimum;
+      if (Math.max(lo, bLo) <= Math.min(hi, bHi)) {
         expect(p).toBeGreaterThanOrEqual(bLo);
         expect(p).toBeLessThanOrEqual(bHi);
-        if (target >= Math.max(11, bLo) && target <= Math.min(200, bHi)) expect(p).toBe(target);
+        if (target >= Math.max(lo, bLo) && target <= Math.min(hi, bHi)) expect(p).toBeCloseTo(target, 9);
       } else {
-        expect(p === 11 || p === 200).toBe(true);
+        expect(p === lo || p === hi).toBe(true);
       }
     }
   });
@@ -205,7 +209,10 @@ describe('retail policies', () => {
     expect(skew.price(state)).toBeGreaterThan(skew.optimum);
     // on target: exactly the optimizer's price
     const onTarget = { ...state, stock: skew.targetStock(state) };
-    expect(skew.price({ ...onTarget, lastPrice: 30 })).toBe(Math.min(skew.optimum, 33));
+    const plain = new OptimizerPolicy(core);
+    plain.reset(DEFAULT_RETAIL_ENV);
+    expect(skew.price({ ...onTarget, lastPrice: 30 })).toBe(plain.price({ ...onTarget, lastPrice: 30 }));
+    expect(skew.price({ ...onTarget, lastPrice: 30 })).toBeCloseTo(Math.min(skew.optimum, 33), 9);
   });
 });
 

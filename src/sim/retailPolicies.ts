@@ -14,10 +14,12 @@
  */
 import type { WasmCore } from '../core/wasm.js';
 import { returnAwareOptimum } from '../core/greeks.js';
-import { checkInventoryParams, inventorySkewFactor, type InventoryParams } from '../pricing/inventorySkew.js';
+import { checkInventoryParams, type InventoryParams } from '../pricing/inventorySkew.js';
 import type { Rng } from './random.js';
 import { expectedDemand, type RetailEnvConfig, type RetailState } from './retailEnv.js';
 import { dpPrice, type RetailDpSolution } from './retailDp.js';
+import { enginePrice, retailPolicy } from './retailEngine.js';
+import type { Policy } from '../pricing/policy.js';
 
 export interface RetailPolicy {
   readonly name: string;
@@ -44,21 +46,6 @@ export function priceBounds(env: RetailEnvConfig, g: RetailGuardrails): { lo: nu
   return { lo: env.unit_cost * g.floorOverCost, hi: env.p0 * g.ceilingOverP0 };
 }
 
-/**
- * The published price for a target (docs/math.md §4.4): inside the step band around yesterday's
- * price and inside [floor, ceiling]; when the two do not meet, the hard bounds win (step_infeasible):
- * the price is the bound nearest the band.
- */
-export function applyRetailGuardrails(target: number, lastPrice: number, lo: number, hi: number, maxStepPct: number): number {
-  const bandLo = Math.max(0, (lastPrice * (100 - maxStepPct)) / 100);
-  const bandHi = (lastPrice * (100 + maxStepPct)) / 100;
-  const L = Math.max(lo, bandLo);
-  const H = Math.min(hi, bandHi);
-  if (L <= H) return Math.min(H, Math.max(L, target));
-  // step_infeasible: the target becomes the band's nearer edge, and only [lo, hi] binds — the
-  // band lies wholly below lo or above hi, so the price is that bound
-  return bandHi < lo ? lo : hi;
-}
 
 export class CostPlusPolicy implements RetailPolicy {
   readonly name = 'cost-plus';
@@ -88,6 +75,8 @@ export function optimumPrice(core: WasmCore, env: RetailEnvConfig, lo: number, h
 export class OptimizerPolicy implements RetailPolicy {
   readonly name: string = 'optimizer';
   protected env: RetailEnvConfig | null = null;
+  /** the guardrails (and skew) as the engine's policy: the price comes from priceChunk itself */
+  protected policy: Policy = {};
   /** P*, fixed for the season (the demand curve does not change) */
   protected pStar = NaN;
   protected lo = NaN;
@@ -98,6 +87,7 @@ export class OptimizerPolicy implements RetailPolicy {
     this.env = env;
     ({ lo: this.lo, hi: this.hi } = priceBounds(env, this.guardrails));
     this.pStar = optimumPrice(this.core, env, this.lo, this.hi);
+    this.policy = retailPolicy(env, { floorOverCost: this.guardrails.floorOverCost, maxStepPct: this.guardrails.maxStepPct, ceiling: this.hi });
   }
 
   /** The unconstrained optimum P* (before guardrails). */
@@ -105,12 +95,10 @@ export class OptimizerPolicy implements RetailPolicy {
     return this.pStar;
   }
 
-  protected target(_state: RetailState): number {
-    return this.pStar;
-  }
 
+  /** The engine's price for today's row (src/sim/retailEngine.ts): the same number reprice and the API give. */
   price(state: RetailState): number {
-    return applyRetailGuardrails(this.target(state), state.lastPrice, this.lo, this.hi, this.guardrails.maxStepPct);
+    return enginePrice(this.core, this.env!, this.policy, { lastPrice: state.lastPrice });
   }
 }
 
@@ -137,6 +125,7 @@ export class OptimizerSkewPolicy extends OptimizerPolicy {
     super.reset(env);
     this.params = checkInventoryParams({ ...this.skew, holding_cost: env.holding_cost / this.pStar }, this.name);
     this.dailySales = expectedDemand(env, this.pStar);
+    this.policy = retailPolicy(env, { floorOverCost: this.guardrails.floorOverCost, maxStepPct: this.guardrails.maxStepPct, ceiling: this.hi }, this.params);
   }
 
   /** The target stock on a day: days left × expected daily sales at P*. */
@@ -144,8 +133,9 @@ export class OptimizerSkewPolicy extends OptimizerPolicy {
     return state.daysLeft * this.dailySales;
   }
 
-  protected override target(state: RetailState): number {
-    return this.pStar * inventorySkewFactor(state.stock, this.targetStock(state), this.params!);
+
+  override price(state: RetailState): number {
+    return enginePrice(this.core, this.env!, this.policy, { lastPrice: state.lastPrice, stock: state.stock, targetStock: this.targetStock(state) });
   }
 }
 
