@@ -12,7 +12,7 @@
 import type { WasmCore } from '../core/wasm.js';
 import { FAMILY_CODE } from '../core/validate.js';
 import { optimalQuote } from '../core/quote.js';
-import { greeks, type Greeks } from '../core/greeks.js';
+import { greeks, greeksUnchecked, type Greeks } from '../core/greeks.js';
 import { PRICE_LIMIT } from '../core/domain.js';
 import type { CompiledModel } from './compiledModel.js';
 import { hasProductBounds, STATUS_CODE, REASON_BIT, REJECTION_BITS, type Policy } from './policy.js';
@@ -196,22 +196,17 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     }
 
     const q = optimalQuote(core, u, c, cm.noise, { views: true });
-    // The delta-method kernel is called directly: x is finite by construction (parsers), the
-    // covariance table was checked once in compileModel, idx is in range by construction.
-    const se = a.f64(n);
-    core.k.priceVariance(n, D, pX, core.input(q.dpdu), core.input(cm.cov), core.inputInt32(cm.covAt), idx.byteOffset, se.byteOffset);
-    for (let i = 0; i < n; i++) se[i] = Math.sqrt(se[i]);
-
     // the retail layer (returns, inventory, expert blend, constant elasticity): only when the
     // chunk or the policy asks for it, so a plain catalogue is priced exactly as before
     const rs = needsRetail(policy, chunk.retail) ? retailSteps(core, policy, chunk.retail ?? {}, cm.noise, u, c, q, bad, chunk.currentPrice) : undefined;
-    if (rs) {
-      // the standard error of the returns step's price (a constant rate moves p* along the same
-      // u, so dp/du changes); rows priced by constant elasticity have none from the model
-      core.k.priceVariance(n, D, pX, core.input(rs.dpdu), core.input(cm.cov), core.inputInt32(cm.covAt), idx.byteOffset, se.byteOffset);
-      for (let i = 0; i < n; i++) se[i] = rs.ce[i] ? 0 : Math.sqrt(se[i]);
-      expertBlend(policy, chunk.retail?.expertPrice, rs, se, bad);
-    }
+    // with the retail layer: the standard error of the returns step's price (a constant rate
+    // moves p* along the same u, so dp/du changes); constant-elasticity rows have none from the model
+    // The delta-method kernel is called directly: x is finite by construction (parsers), the
+    // covariance table was checked once in compileModel, idx is in range by construction.
+    const se = a.f64(n);
+    core.k.priceVariance(n, D, pX, core.input(rs ? rs.dpdu : q.dpdu), core.input(cm.cov), core.inputInt32(cm.covAt), idx.byteOffset, se.byteOffset);
+    for (let i = 0; i < n; i++) se[i] = rs && rs.ce[i] ? 0 : Math.sqrt(se[i]);
+    if (rs) expertBlend(policy, chunk.retail?.expertPrice, rs, se, bad);
     const modelPrice = rs ? rs.blended : q.price;
     // Gamma at the model's optimum feeds the breaker: a non-negative value means p* is not a
     // strict local maximum of expected profit.
@@ -336,7 +331,8 @@ function retailGreeks(core: WasmCore, cm: CompiledModel, u: Float64Array, c: Flo
   const returns = { Cret: rs.returnCost, Rmin, Rmax, kR: curve ? curve.slope : 0, Pmid: curve ? curve.midpoint : 0, deltaQ: 0, holding: 0, inventory: 0 };
   const safeC = a.f64(n);
   for (let i = 0; i < n; i++) safeC[i] = Number.isFinite(c[i]) ? c[i] : 0;
-  const wp = greeks(core, { kind: 'winProbability', family: cm.noise.family }, { ...returns, P, C: safeC, A: 1, B: u, E: cm.noise.scale }, { views: true });
+  // the domain holds by construction (finite u and C, P > 0 where used, sigma > 0): no per-element checks
+  const wp = greeksUnchecked(core, { kind: 'winProbability', family: cm.noise.family }, n, { ...returns, P, C: safeC, A: 1, B: u, E: cm.noise.scale });
   let any = false;
   for (let i = 0; i < n && !any; i++) any = rs.ce[i] === 1;
   if (!any) return wp;
@@ -349,7 +345,7 @@ function retailGreeks(core: WasmCore, cm: CompiledModel, u: Float64Array, c: Flo
     P0[i] = ce && cur[i] > 0 ? cur[i] : Pce[i];
     E[i] = ce ? rs.eps![i] : -2;
   }
-  const g = greeks(core, { kind: 'constantElasticity' }, { ...returns, P: Pce, C: safeC, A: 1, B: P0, E }, { views: true });
+  const g = greeksUnchecked(core, { kind: 'constantElasticity' }, n, { ...returns, P: Pce, C: safeC, A: 1, B: P0, E });
   for (const k of ['profit', 'delta', 'gamma', 'vega', 'vanna', 'rho', 'theta'] as const) {
     const dst = wp[k];
     const src = g[k];
