@@ -10,6 +10,10 @@
  *     the band and the bounds at once;
  *   - a rejected row has no price and exactly one cause, and the cause is true of its inputs;
  *   - the status agrees with the reasons.
+ * Half the chunks carry the retail columns (elasticity, return rate and cost, inventory and its
+ * target, expert price, map_price) with wild values, and policies carry return curves, inventory
+ * skews and expert blends: map_price joins the floors, inelastic rows and return rates >= 1 are
+ * rejected with their own cause, constant-elasticity rows publish no win probability.
  * A companion shows the checker catches the old sequence (clip, then round to nearest).
  */
 import { describe, it, expect } from 'vitest';
@@ -54,6 +58,13 @@ function randomPolicy(): Policy {
   if (R() < 0.6) p.minMarginOverCost = pick([1, 1.04, 1.1, 1.5, 3]);
   if (R() < 0.7) p.rounding = { step: pick([0.01, 0.05, 0.1, 0.25, 1, 5]), mode: pick(['nearest', 'down', 'up'] as const) };
   if (R() < 0.5) p.breaker = { maxStdErrorPct: pick([0.5, 3, 20]), requireConcave: R() < 0.8 };
+  // the retail layer's policy fields (docs/math.md §4.5)
+  if (R() < 0.3) {
+    const a = pick([0, 0.01, 0.3]);
+    p.returns = { rMin: a, rMax: Math.min(0.999, a + pick([0, 0.2, 0.6])), slope: pick([0, 0.05, 1, 30]), midpoint: money(0.01, 500), cost: pick([0, 1, 50]) };
+  }
+  if (R() < 0.3) p.inventory = { risk_aversion: pick([0, 0.5, 100]), volatility: pick([0, 0.05, 1]), horizon_days: pick([1, 30, 365]), holding_cost: pick([0, 0.001, 0.5]), max_factor: pick([1.01, 2, 50]) };
+  if (R() < 0.2) p.expertBlend = { tauPct: pick([0.1, 5, 500]) };
   // validated like a policy file: a policy the loader refuses is not a test input
   if (p.products && p.bounds) {
     const g = p.bounds;
@@ -100,7 +111,21 @@ function randomChunk(n: number): CatalogChunk {
       maxPrice[i] = minPrice[i] * R(); // contradictory
     }
   }
-  return { n, ids, x, cost, currentPrice, minPrice, maxPrice };
+  // the retail columns on half the chunks, each column on some rows, wild values included
+  if (R() < 0.5) return { n, ids, x, cost, currentPrice, minPrice, maxPrice };
+  const col = (share: number, draw: () => number) => Float64Array.from({ length: n }, () => (R() < share ? draw() : NaN));
+  return {
+    n, ids, x, cost, currentPrice, minPrice, maxPrice,
+    retail: {
+      elasticity: col(0.4, () => (R() < 0.05 ? -R() * 1.2 : -1 - logU(1e-6, 50))), // some inelastic: rejected
+      returnRate: col(0.4, () => (R() < 0.03 ? 1 + R() : R() < 0.1 ? 1 - logU(1e-12, 1e-3) : R() * 0.6)), // some >= 1: rejected
+      returnCost: col(0.5, () => logU(1e-6, 1e6)),
+      inventory: col(0.6, () => (R() < 0.1 ? 0 : logU(1, 1e7))),
+      targetInventory: col(0.6, () => (R() < 0.1 ? 0 : logU(1, 1e7))),
+      expertPrice: col(0.4, () => money(0.01, 1e4)),
+      mapPrice: col(0.3, () => money(0.01, 500)),
+    },
+  };
 }
 
 /**
@@ -129,7 +154,7 @@ function onGrid(p: number, step: number): boolean {
 }
 
 interface Bounds { lo: number; hi: number; conflicting: boolean }
-function hardBoundsOf(policy: Policy, id: string, cost: number, mn: number, mx: number): Bounds {
+function hardBoundsOf(policy: Policy, id: string, cost: number, mn: number, mx: number, map: number): Bounds {
   const los = [0];
   const his = [Infinity];
   for (const b of [policy.bounds, policy.products?.[id]]) {
@@ -138,6 +163,7 @@ function hardBoundsOf(policy: Policy, id: string, cost: number, mn: number, mx: 
   }
   if (!Number.isNaN(mn)) los.push(mn);
   if (!Number.isNaN(mx)) his.push(mx);
+  if (!Number.isNaN(map)) los.push(map);
   if (policy.minMarginOverCost !== undefined) los.push(cost * policy.minMarginOverCost);
   const lo = Math.max(...los);
   const hi = Math.min(...his);
@@ -146,8 +172,8 @@ function hardBoundsOf(policy: Policy, id: string, cost: number, mn: number, mx: 
   return { lo, hi, conflicting };
 }
 
-const CLIP = B.margin_floor | B.max_step | B.floor | B.ceiling | B.step_infeasible;
-const CAUSES = B.out_of_domain | B.invalid_cost | B.conflicting_bounds;
+const CLIP = B.margin_floor | B.max_step | B.floor | B.ceiling | B.step_infeasible | B.map_floor;
+const CAUSES = B.out_of_domain | B.invalid_cost | B.conflicting_bounds | B.invalid_elasticity | B.invalid_returns;
 
 /** Every invariant on every row; returns the first few violations. */
 function violations(policy: Policy, chunk: CatalogChunk, p: PriceColumns, reservation: number, known: (id: string) => boolean): string[] {
@@ -164,20 +190,30 @@ function violations(policy: Policy, chunk: CatalogChunk, p: PriceColumns, reserv
     const hasPrev = prev > 0;
     if (!reasonMaskPossible(m)) bad(i, 'a reason mask the formatters cannot print');
     if (((m & B.cold_start) !== 0) !== !known(chunk.ids[i])) bad(i, 'cold_start flag disagrees with the model');
-    const h = hardBoundsOf(policy, chunk.ids[i], cost, chunk.minPrice[i], chunk.maxPrice[i]);
+    const rt = chunk.retail ?? {};
+    const eps = rt.elasticity ? rt.elasticity[i] : NaN;
+    const ce = !Number.isNaN(eps);
+    const rate = rt.returnRate ? rt.returnRate[i] : NaN;
+    const h = hardBoundsOf(policy, chunk.ids[i], cost, chunk.minPrice[i], chunk.maxPrice[i], rt.mapPrice ? rt.mapPrice[i] : NaN);
     if (st === S.rejected) {
       const cause = m & CAUSES;
       if (!Number.isNaN(price)) bad(i, 'a rejected row carries a price');
       if (!cause || (cause & (cause - 1))) bad(i, 'a rejection needs exactly one cause');
-      if (cause === B.invalid_cost && !(cost < 0)) bad(i, 'invalid_cost on a valid cost');
+      if (cause === B.invalid_cost && !(cost < 0) && !(ce && cost === 0)) bad(i, 'invalid_cost on a valid cost');
+      if (cause === B.invalid_elasticity && !(eps >= -1)) bad(i, 'invalid_elasticity on an elastic row');
+      if (cause === B.invalid_returns && !(rate >= 1)) bad(i, 'invalid_returns on a return rate below 1');
       if (cause === B.conflicting_bounds && !h.conflicting) bad(i, 'conflicting_bounds on bounds that admit a price');
       continue;
     }
     if (m & CAUSES) bad(i, 'a published row with a rejection cause');
     if (cost < 0) bad(i, 'a negative cost was published');
     if (h.conflicting) bad(i, 'published although no admissible price exists');
-    const nums = [price, p.winProbability[i], p.expectedProfit[i], p.delta[i], p.gamma[i], p.vega[i], p.priceStdError[i]];
+    if (ce && !(eps < -1)) bad(i, 'an inelastic row was published');
+    if (rate >= 1) bad(i, 'a return rate >= 1 was published');
+    // constant-elasticity rows have no win probability and no model standard error (absent)
+    const nums = ce ? [price, p.expectedProfit[i], p.delta[i], p.gamma[i], p.vega[i]] : [price, p.winProbability[i], p.expectedProfit[i], p.delta[i], p.gamma[i], p.vega[i], p.priceStdError[i]];
     if (!nums.every(Number.isFinite)) bad(i, 'a NaN or infinity in a published row');
+    if (p.blendWeight && !Number.isNaN(p.blendWeight[i]) && !(p.blendWeight[i] >= 0 && p.blendWeight[i] <= 1)) bad(i, 'a blend weight outside [0, 1]');
     if (!(price >= 0 && price <= 1e12)) bad(i, 'price outside the price domain');
     if (!(price >= h.lo)) bad(i, `below a floor (${h.lo})`);
     if (!(price <= h.hi)) bad(i, `above a ceiling (${h.hi})`);
@@ -201,7 +237,7 @@ function violations(policy: Policy, chunk: CatalogChunk, p: PriceColumns, reserv
     if (st === S.clipped && !(m & CLIP)) bad(i, 'clipped without a clipping reason');
     if ((st === S.ok || st === S.cold_start) && m & CLIP) bad(i, 'a clipping reason on an unclipped row');
     if (st === S.ok && m & B.cold_start) bad(i, 'ok on a cold start');
-    if (st === S.held && price !== prev && !(m & (B.floor | B.ceiling | B.margin_floor))) bad(i, 'a held price moved without a bound');
+    if (st === S.held && price !== prev && !(m & (B.floor | B.ceiling | B.margin_floor | B.map_floor))) bad(i, 'a held price moved without a bound');
   }
   return out;
 }
@@ -225,13 +261,13 @@ describe('guardrail invariants on 1 000 000 random rows (docs/math.md §4.4)', (
       rows += p.n;
       for (let i = 0; i < p.n; i++) {
         counts[p.status[i]]++;
-        for (let b = 0; b < 12; b++) if (p.reasons[i] & (1 << b)) seen.add(b);
+        for (let b = 0; b < 15; b++) if (p.reasons[i] & (1 << b)) seen.add(b);
       }
     }
     expect(rows).toBe(1_000_000);
     // the random rows reach every status and every reason, so no rule went untested
     expect(counts.every((c) => c > 0)).toBe(true);
-    expect(seen.size).toBe(12);
+    expect(seen.size).toBe(15);
   }, 300_000);
 
   it('companion: the checker catches a price rounded to nearest after clipping (the old sequence)', () => {
