@@ -29,7 +29,7 @@ const opt = (name: string, dflt: string) => {
 const PLAIN: Policy = { maxChangePct: 30, minMarginOverCost: 1.1, rounding: { step: 0.01 } };
 const RETAIL: Policy = {
   ...PLAIN,
-  inventory: { risk_aversion: 0.5, volatility: 0.05, horizon_days: 30, holding_cost: 0.001, max_factor: 2 },
+  inventory: { riskAversion: 0.5, volatility: 0.05, horizonDays: 30, holdingCost: 0.001, maxFactor: 2 },
 };
 /** the rows without a return_rate follow a return curve: the Newton kernel on half the rows */
 const CURVE: Policy = { ...RETAIL, returns: { rMin: 0.02, rMax: 0.25, slope: 0.3, midpoint: 20, cost: 2 } };

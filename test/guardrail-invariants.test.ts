@@ -63,7 +63,7 @@ function randomPolicy(): Policy {
     const a = pick([0, 0.01, 0.3]);
     p.returns = { rMin: a, rMax: Math.min(0.999, a + pick([0, 0.2, 0.6])), slope: pick([0, 0.05, 1, 30]), midpoint: money(0.01, 500), cost: pick([0, 1, 50]) };
   }
-  if (R() < 0.3) p.inventory = { risk_aversion: pick([0, 0.5, 100]), volatility: pick([0, 0.05, 1]), horizon_days: pick([1, 30, 365]), holding_cost: pick([0, 0.001, 0.5]), max_factor: pick([1.01, 2, 50]) };
+  if (R() < 0.3) p.inventory = { riskAversion: pick([0, 0.5, 100]), volatility: pick([0, 0.05, 1]), horizonDays: pick([1, 30, 365]), holding_cost: pick([0, 0.001, 0.5]), maxFactor: pick([1.01, 2, 50]) };
   if (R() < 0.2) p.expertBlend = { tauPct: pick([0.1, 5, 500]) };
   // validated like a policy file: a policy the loader refuses is not a test input
   if (p.products && p.bounds) {

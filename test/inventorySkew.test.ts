@@ -20,14 +20,14 @@ const R = new Rng(20261205, 3);
 const logU = (lo: number, hi: number) => Math.exp(Math.log(lo) + R.uniform() * (Math.log(hi) - Math.log(lo)));
 function randomParams(): InventoryParams {
   return checkInventoryParams({
-    risk_aversion: logU(1e-3, 1e3),
+    riskAversion: logU(1e-3, 1e3),
     volatility: logU(1e-4, 1),
-    horizon_days: logU(0.01, 3650),
-    holding_cost: R.uniform() < 0.3 ? 0 : logU(1e-6, 0.1),
-    max_factor: 1 + logU(1e-4, 100),
+    horizonDays: logU(0.01, 3650),
+    holdingCost: R.uniform() < 0.3 ? 0 : logU(1e-6, 0.1),
+    maxFactor: 1 + logU(1e-4, 100),
   });
 }
-const base = checkInventoryParams({ risk_aversion: 10, volatility: 0.05, horizon_days: 30, holding_cost: 0.0002 });
+const base = checkInventoryParams({ riskAversion: 10, volatility: 0.05, horizonDays: 30, holdingCost: 0.0002 });
 
 describe('inventory skew factor', () => {
   it('is exactly 1 at target, for any parameters and target', () => {
@@ -39,7 +39,7 @@ describe('inventory skew factor', () => {
   });
 
   it('is exactly 1 without skew parameters or with missing values', () => {
-    const none = checkInventoryParams({ risk_aversion: 0, volatility: 0.3, horizon_days: 30 });
+    const none = checkInventoryParams({ riskAversion: 0, volatility: 0.3, horizonDays: 30 });
     expect(inventorySkewFactor(5000, 10, none)).toBe(1);
     expect(inventorySkewFactor(NaN, 1000, base)).toBe(1);
     expect(inventorySkewFactor(1000, NaN, base)).toBe(1);
@@ -50,7 +50,7 @@ describe('inventory skew factor', () => {
   it('overstock lowers the price, scarcity raises it; target 0 saturates', () => {
     expect(inventorySkewFactor(1500, 1000, base)).toBeLessThan(1);
     expect(inventorySkewFactor(500, 1000, base)).toBeGreaterThan(1);
-    expect(inventorySkewFactor(5, 0, base)).toBe(0.5); // 1/max_factor
+    expect(inventorySkewFactor(5, 0, base)).toBe(0.5); // 1/maxFactor
     expect(inventorySkewFactor(-5, 0, base)).toBe(2);
     expect(inventorySkewFactor(0, 0, base)).toBe(1);
     // to first order it is the Avellaneda–Stoikov shift exp(−κq): κ = 30·(10·0.0025 + 0.0002) = 0.756
@@ -60,7 +60,7 @@ describe('inventory skew factor', () => {
   });
 
   it('holding cost alone skews too (γσ²τ = 0, h > 0)', () => {
-    const h = checkInventoryParams({ risk_aversion: 0, volatility: 0, horizon_days: 30, holding_cost: 0.001 });
+    const h = checkInventoryParams({ riskAversion: 0, volatility: 0, horizonDays: 30, holdingCost: 0.001 });
     expect(inventorySkewFactor(1200, 1000, h)).toBeLessThan(inventorySkewFactor(1100, 1000, h));
     expect(inventorySkewFactor(900, 1000, h)).toBeGreaterThan(1);
   });
@@ -77,7 +77,7 @@ describe('inventory skew factor', () => {
       expect(fb, `a=${a} b=${b} target=${target} ${JSON.stringify(p)}`).toBeLessThanOrEqual(fa);
       // strict wherever tanh is not saturated and the step in κq is far above rounding
       const kappa = inventorySkewSlope(p);
-      const L = Math.log(p.max_factor);
+      const L = Math.log(p.maxFactor);
       const xa = (kappa * (a - target)) / target / L;
       const xb = (kappa * (b - target)) / target / L;
       if (Math.abs(xa) < 5 && Math.abs(xb) < 5 && xb - xa > 1e-9) {
@@ -88,7 +88,7 @@ describe('inventory skew factor', () => {
     expect(strict).toBeGreaterThan(500);
   });
 
-  it('positive, finite and inside [1/max_factor, max_factor] on wild inputs', () => {
+  it('positive, finite and inside [1/maxFactor, maxFactor] on wild inputs', () => {
     const wild = [0, -0, 1e-320, 5e-324, 1e-300, 1, 1e15, 1e300, 1.7976931348623157e308, -1, -1e308, Infinity, -Infinity, NaN];
     for (let k = 0; k < 200; k++) {
       const p = randomParams();
@@ -96,8 +96,8 @@ describe('inventory skew factor', () => {
         for (const t of wild) {
           const f = inventorySkewFactor(inv, t, p);
           expect(Number.isFinite(f) && f > 0, `inv=${inv} target=${t}`).toBe(true);
-          expect(f).toBeGreaterThanOrEqual(1 / p.max_factor - 1e-15);
-          expect(f).toBeLessThanOrEqual(p.max_factor * (1 + 1e-15));
+          expect(f).toBeGreaterThanOrEqual(1 / p.maxFactor - 1e-15);
+          expect(f).toBeLessThanOrEqual(p.maxFactor * (1 + 1e-15));
         }
       }
     }
@@ -118,7 +118,7 @@ describe('inventory skew factor', () => {
     inventorySkewFactors(copy, tg, base, copy);
     expect(Array.from(copy)).toEqual(Array.from(out));
     expect(() => inventorySkewFactors(inv, tg.subarray(1), base, out)).toThrow(/one length/);
-    const none = checkInventoryParams({ risk_aversion: 0, volatility: 0, horizon_days: 1 });
+    const none = checkInventoryParams({ riskAversion: 0, volatility: 0, horizonDays: 1 });
     inventorySkewFactors(inv, tg, none, out);
     expect(out.every((v) => v === 1)).toBe(true);
   });
@@ -137,19 +137,19 @@ describe('checkInventoryParams', () => {
     expect((err as RepricerError).message).toMatch(re);
   };
   it('fills the defaults', () => {
-    expect(checkInventoryParams({ risk_aversion: 1, volatility: 0.1, horizon_days: 7 })).toEqual({ risk_aversion: 1, volatility: 0.1, horizon_days: 7, holding_cost: 0, max_factor: 2 });
+    expect(checkInventoryParams({ riskAversion: 1, volatility: 0.1, horizonDays: 7 })).toEqual({ riskAversion: 1, volatility: 0.1, horizonDays: 7, holdingCost: 0, maxFactor: 2 });
   });
   it('names the field and what was expected', () => {
     bad(null, /^policy\.json: invalid policy: inventory must be an object/);
     bad([], /inventory must be an object/);
-    bad({ volatility: 0.1, horizon_days: 7 }, /inventory\.risk_aversion is required/);
-    bad({ risk_aversion: -1, volatility: 0.1, horizon_days: 7 }, /inventory\.risk_aversion must be a finite number >= 0, got -1/);
-    bad({ risk_aversion: 1, volatility: '0.1', horizon_days: 7 }, /inventory\.volatility must be a finite number >= 0 .*got "0\.1"/);
-    bad({ risk_aversion: 1, volatility: 0.1, horizon_days: 0 }, /inventory\.horizon_days must be a finite number > 0/);
-    bad({ risk_aversion: 1, volatility: 0.1, horizon_days: 7, holding_cost: -0.1 }, /inventory\.holding_cost must be/);
-    bad({ risk_aversion: 1, volatility: 0.1, horizon_days: 7, max_factor: 1 }, /inventory\.max_factor must be a finite number > 1, got 1/);
-    bad({ risk_aversion: 1, volatility: 0.1, horizon_days: 7, target: 3 }, /inventory\.target: unknown field/);
-    bad({ risk_aversion: 1e300, volatility: 1e10, horizon_days: 7 }, /must be finite, got Infinity/);
+    bad({ volatility: 0.1, horizonDays: 7 }, /inventory\.riskAversion is required/);
+    bad({ riskAversion: -1, volatility: 0.1, horizonDays: 7 }, /inventory\.riskAversion must be a finite number >= 0, got -1/);
+    bad({ riskAversion: 1, volatility: '0.1', horizonDays: 7 }, /inventory\.volatility must be a finite number >= 0 .*got "0\.1"/);
+    bad({ riskAversion: 1, volatility: 0.1, horizonDays: 0 }, /inventory\.horizonDays must be a finite number > 0/);
+    bad({ riskAversion: 1, volatility: 0.1, horizonDays: 7, holdingCost: -0.1 }, /inventory\.holdingCost must be/);
+    bad({ riskAversion: 1, volatility: 0.1, horizonDays: 7, maxFactor: 1 }, /inventory\.maxFactor must be a finite number > 1, got 1/);
+    bad({ riskAversion: 1, volatility: 0.1, horizonDays: 7, target: 3 }, /inventory\.target: unknown field/);
+    bad({ riskAversion: 1e300, volatility: 1e10, horizonDays: 7 }, /must be finite, got Infinity/);
   });
 });
 
@@ -169,7 +169,7 @@ describe('inventory skew against the independent oracle (test/fixtures/inventory
       const tag = JSON.stringify(c);
       if (c.factor === 1) expect(got, tag).toBe(1);
       else expect(Math.abs(got - c.factor) / c.factor, tag).toBeLessThan(1e-13);
-      if (Math.abs(Math.log(c.factor)) > 0.999 * Math.log(p.max_factor)) saturated++;
+      if (Math.abs(Math.log(c.factor)) > 0.999 * Math.log(p.maxFactor)) saturated++;
       else if (c.factor !== 1) interior++;
     }
     // the fixture covers both regimes

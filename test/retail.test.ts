@@ -130,7 +130,7 @@ describe('retail pricing: explanations, floors, rejections', () => {
   const policy: Policy = {
     minMarginOverCost: 1.05, maxChangePct: 25, rounding: { step: 0.05 }, bounds: { max: 500 },
     returns: { rMin: 0.01, rMax: 0.3, slope: 0.2, midpoint: 20, cost: 1 },
-    inventory: { risk_aversion: 0.5, volatility: 0.05, horizon_days: 30, holding_cost: 0.001, max_factor: 2 },
+    inventory: { riskAversion: 0.5, volatility: 0.05, horizonDays: 30, holdingCost: 0.001, maxFactor: 2 },
     breaker: { requireConcave: false, maxStdErrorPct: 80 },
   };
 
@@ -229,7 +229,7 @@ describe('retail pricing: both doors give the same numbers', () => {
 
   it('reprice --explain (CSV) and POST /v1/quotes?explain=true publish the same prices, weights and breakdowns', async () => {
     requireDist();
-    const policy = { rounding: { step: 0.01 }, returns: { rMin: 0.02, rMax: 0.25, slope: 0.5, midpoint: 3, cost: 0.5 }, inventory: { risk_aversion: 1, volatility: 0.1, horizon_days: 10 } };
+    const policy = { rounding: { step: 0.01 }, returns: { rMin: 0.02, rMax: 0.25, slope: 0.5, midpoint: 3, cost: 0.5 }, inventory: { riskAversion: 1, volatility: 0.1, horizonDays: 10 } };
     writeFileSync(join(dir, 'model.json'), JSON.stringify(model));
     writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
     const r = rng(31);

@@ -241,13 +241,13 @@ export function parseRetailOptions(o: SimulateRetailOptions): RetailSimConfig {
   const step = real('max-step', o.maxStep, 0, true) ?? DEFAULT_GUARDRAILS.maxStepPct;
   if (!(step < 100)) throw new RepricerError('INVALID_ARGUMENT', `--max-step must be a percentage in (0, 100), got ${JSON.stringify(o.maxStep)}`);
   part.guardrails = { ...DEFAULT_GUARDRAILS, maxStepPct: step };
-  const mf = real('max-factor', o.maxFactor, 1, true) ?? DEFAULT_SKEW.max_factor;
+  const mf = real('max-factor', o.maxFactor, 1, true) ?? DEFAULT_SKEW.maxFactor;
   part.skew = {
-    risk_aversion: real('risk-aversion', o.riskAversion, 0) ?? DEFAULT_SKEW.risk_aversion,
+    riskAversion: real('risk-aversion', o.riskAversion, 0) ?? DEFAULT_SKEW.riskAversion,
     volatility: real('volatility', o.volatility, 0) ?? DEFAULT_SKEW.volatility,
     // the skew's horizon is the season unless given
-    horizon_days: real('skew-horizon', o.skewHorizon, 0, true) ?? env.days,
-    max_factor: mf,
+    horizonDays: real('skew-horizon', o.skewHorizon, 0, true) ?? env.days,
+    maxFactor: mf,
   };
   if (env.initial_stock > 200_000 && (part.policies ?? RETAIL_POLICIES).includes('dp-optimum')) {
     throw new RepricerError('INVALID_ARGUMENT', `--policies: dp-optimum needs a stock of at most 200000 units (the dynamic programme's table), got ${env.initial_stock}; leave it out of --policies`);
@@ -328,10 +328,10 @@ export function register(program: Command): void {
     .option('--salvage <v>', 'value of a unit left at the end of the season (default the unit cost)')
     .option('--markup <m>', 'cost-plus price = cost x (1 + m)', String(DEFAULT_MARKUP))
     .option('--max-step <pct>', 'guardrail: largest daily price change in percent', String(DEFAULT_GUARDRAILS.maxStepPct))
-    .option('--risk-aversion <g>', 'inventory skew: risk aversion gamma', String(DEFAULT_SKEW.risk_aversion))
+    .option('--risk-aversion <g>', 'inventory skew: risk aversion gamma', String(DEFAULT_SKEW.riskAversion))
     .option('--volatility <sigma>', 'inventory skew: relative price volatility per day', String(DEFAULT_SKEW.volatility))
     .option('--skew-horizon <tau>', 'inventory skew: horizon in days (default the season length)')
-    .option('--max-factor <F>', 'inventory skew: the factor stays in [1/F, F]', String(DEFAULT_SKEW.max_factor))
+    .option('--max-factor <F>', 'inventory skew: the factor stays in [1/F, F]', String(DEFAULT_SKEW.maxFactor))
     .action((o: SimulateRetailOptions) => {
       const s = runSimulateRetail(o);
       process.stdout.write(retailTable(s));

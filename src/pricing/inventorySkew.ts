@@ -4,12 +4,12 @@
  *
  *   q = (inventory − target) / target                 normalised inventory (§3.4)
  *   κ = τ·(γ·σ² + h)                                   skew per unit of q (§3.4)
- *   L = ln(max_factor)                                 largest |log factor|
+ *   L = ln(maxFactor)                                 largest |log factor|
  *   factor = exp(−L·tanh(κ·q / L))                     ≈ exp(−κ·q) while |κ·q| ≪ L
  *
- * with γ = risk_aversion, σ = volatility (relative, per day), τ = horizon_days and h = holding_cost
+ * with γ = riskAversion, σ = volatility (relative, per day), τ = horizonDays and h = holdingCost
  * (per unit per day, as a fraction of the unit's price). The factor is exactly 1 at target (q = 0),
- * strictly decreasing in inventory when κ > 0, and lies in [1/max_factor, max_factor], so it is
+ * strictly decreasing in inventory when κ > 0, and lies in [1/maxFactor, maxFactor], so it is
  * positive and finite for every input. Missing values (NaN inventory or target, a negative or
  * infinite target) give exactly 1: no skew. target = 0 treats any positive stock as the largest
  * overstock (q = +∞), a negative one as the largest shortage, and 0 as on target.
@@ -28,32 +28,32 @@ import { RepricerError } from '../core/errors.js';
 /** The policy file's `inventory` object, after checkInventoryParams filled the defaults. */
 export interface InventoryParams {
   /** γ ≥ 0: risk aversion per unit of relative exposure (docs/math.md §3.4). */
-  risk_aversion: number;
+  riskAversion: number;
   /** σ ≥ 0: relative price volatility per day (0.02 = 2 % a day). */
   volatility: number;
   /** τ > 0: the horizon in days over which the excess is carried. */
-  horizon_days: number;
+  horizonDays: number;
   /** h ≥ 0: holding cost per unit per day, as a fraction of the unit's price (0.001 = 0.1 %/day). */
-  holding_cost: number;
-  /** > 1: the factor stays in [1/max_factor, max_factor]; default 2. */
-  max_factor: number;
+  holdingCost: number;
+  /** > 1: the factor stays in [1/maxFactor, maxFactor]; default 2. */
+  maxFactor: number;
 }
 
 export const DEFAULT_MAX_FACTOR = 2;
 
-const FIELDS = ['risk_aversion', 'volatility', 'horizon_days', 'holding_cost', 'max_factor'] as const;
+const FIELDS = ['riskAversion', 'volatility', 'horizonDays', 'holdingCost', 'maxFactor'] as const;
 
 /**
  * κ = τ·(γσ² + h), the slope of −log(factor) in q at target (docs/math.md §3.4): the
  * Avellaneda–Stoikov inventory term γσ²τ plus the marginal cost of carrying the excess, h·τ.
  */
 export function inventorySkewSlope(p: InventoryParams): number {
-  return p.horizon_days * (p.risk_aversion * p.volatility * p.volatility + p.holding_cost);
+  return p.horizonDays * (p.riskAversion * p.volatility * p.volatility + p.holdingCost);
 }
 
 /**
- * Validate the policy file's `inventory` object and fill the defaults (holding_cost 0,
- * max_factor 2; risk_aversion, volatility and horizon_days are required). Throws
+ * Validate the policy file's `inventory` object and fill the defaults (holdingCost 0,
+ * maxFactor 2; riskAversion, volatility and horizonDays are required). Throws
  * RepricerError('INVALID_ARGUMENT') — the code the policy loader uses — naming `where`, the field
  * and what was expected.
  */
@@ -61,7 +61,7 @@ export function checkInventoryParams(obj: unknown, where = 'policy'): InventoryP
   const fail = (msg: string): never => {
     throw new RepricerError('INVALID_ARGUMENT', `${where}: invalid policy: inventory${msg}`, { field: 'inventory' });
   };
-  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) fail(` must be an object {risk_aversion, volatility, horizon_days, holding_cost, max_factor}, got ${JSON.stringify(obj)}`);
+  if (obj === null || typeof obj !== 'object' || Array.isArray(obj)) fail(` must be an object {riskAversion, volatility, horizonDays, holdingCost, maxFactor}, got ${JSON.stringify(obj)}`);
   const o = obj as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (!(FIELDS as readonly string[]).includes(k)) fail(`.${k}: unknown field (expected one of ${FIELDS.join(', ')})`);
@@ -76,15 +76,15 @@ export function checkInventoryParams(obj: unknown, where = 'policy'): InventoryP
     return v as number;
   };
   const p: InventoryParams = {
-    risk_aversion: num('risk_aversion', (v) => v >= 0, 'a finite number >= 0'),
+    riskAversion: num('riskAversion', (v) => v >= 0, 'a finite number >= 0'),
     volatility: num('volatility', (v) => v >= 0, 'a finite number >= 0 (relative volatility per day)'),
-    horizon_days: num('horizon_days', (v) => v > 0, 'a finite number > 0 (days)'),
-    holding_cost: num('holding_cost', (v) => v >= 0, 'a finite number >= 0 (fraction of the price per unit per day)', 0),
-    max_factor: num('max_factor', (v) => v > 1, 'a finite number > 1', DEFAULT_MAX_FACTOR),
+    horizonDays: num('horizonDays', (v) => v > 0, 'a finite number > 0 (days)'),
+    holdingCost: num('holdingCost', (v) => v >= 0, 'a finite number >= 0 (fraction of the price per unit per day)', 0),
+    maxFactor: num('maxFactor', (v) => v > 1, 'a finite number > 1', DEFAULT_MAX_FACTOR),
   };
   // each field finite does not make κ finite (γ = 1e300, σ = 1e10): the factor would still be
   // bounded, but a slope of ∞ turns every q ≠ 0 into a step, which is not a skew anyone meant
-  if (!Number.isFinite(inventorySkewSlope(p))) fail(`: horizon_days·(risk_aversion·volatility² + holding_cost) must be finite, got ${inventorySkewSlope(p)}`);
+  if (!Number.isFinite(inventorySkewSlope(p))) fail(`: horizonDays·(riskAversion·volatility² + holdingCost) must be finite, got ${inventorySkewSlope(p)}`);
   return p;
 }
 
@@ -106,7 +106,7 @@ function logSkew(kappa: number, bound: number, inventory: number, target: number
 export function inventorySkewFactor(inventory: number, target: number, params: InventoryParams): number {
   const kappa = inventorySkewSlope(params);
   if (!(kappa > 0)) return 1;
-  return Math.exp(-logSkew(kappa, Math.log(params.max_factor), inventory, target));
+  return Math.exp(-logSkew(kappa, Math.log(params.maxFactor), inventory, target));
 }
 
 /**
@@ -123,6 +123,6 @@ export function inventorySkewFactors(inventory: Float64Array, target: Float64Arr
     out.fill(1);
     return;
   }
-  const bound = Math.log(params.max_factor);
+  const bound = Math.log(params.maxFactor);
   for (let i = 0; i < n; i++) out[i] = Math.exp(-logSkew(kappa, bound, inventory[i], target[i]));
 }

@@ -102,16 +102,16 @@ export class OptimizerPolicy implements RetailPolicy {
   }
 }
 
-/** The skew parameters of optimizer-skew; holding_cost is derived from the environment. */
-export type RetailSkewSettings = Omit<InventoryParams, 'holding_cost'>;
+/** The skew parameters of optimizer-skew; holdingCost is derived from the environment's holding_cost. */
+export type RetailSkewSettings = Omit<InventoryParams, 'holdingCost'>;
 
 /** γ = 10, σ = 0.05 a day, τ = 30 days: κ = γσ²τ = 0.75, near 1/|ε| = 0.67 (docs/math.md §3.4). */
-export const DEFAULT_SKEW: RetailSkewSettings = { risk_aversion: 10, volatility: 0.05, horizon_days: 30, max_factor: 2 };
+export const DEFAULT_SKEW: RetailSkewSettings = { riskAversion: 10, volatility: 0.05, horizonDays: 30, maxFactor: 2 };
 
 /**
  * P*·f(stock, target) with target = days left × D(P*): the stock that sells out evenly by the end
  * of the season at the unskewed optimum (docs/retail.md). The holding cost enters the skew
- * relative to P* (h = holding_cost / P*, docs/math.md §3.4).
+ * relative to P* (h = holding_cost / P*, the skew's holdingCost, docs/math.md §3.4).
  */
 export class OptimizerSkewPolicy extends OptimizerPolicy {
   override readonly name = 'optimizer-skew';
@@ -123,7 +123,7 @@ export class OptimizerSkewPolicy extends OptimizerPolicy {
 
   override reset(env: RetailEnvConfig): void {
     super.reset(env);
-    this.params = checkInventoryParams({ ...this.skew, holding_cost: env.holding_cost / this.pStar }, this.name);
+    this.params = checkInventoryParams({ ...this.skew, holdingCost: env.holding_cost / this.pStar }, this.name);
     this.dailySales = expectedDemand(env, this.pStar);
     this.policy = retailPolicy(env, { floorOverCost: this.guardrails.floorOverCost, maxStepPct: this.guardrails.maxStepPct, ceiling: this.hi }, this.params);
   }
