@@ -15,7 +15,7 @@ import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
 import { REASONS, STATUSES, reasonMaskPossible, reasonString } from '../pricing/policy.js';
 import type { CatalogLayout } from './catalogSchema.js';
 import { tailColumns } from '../pricing/record.js';
-import { OPTIONAL_COLUMNS, type RetailColumns, type RetailKey } from '../pricing/catalogColumns.js';
+import { OPTIONAL_COLUMNS, SegmentCoder, type RetailColumns, type RetailKey, type SegmentColumn } from '../pricing/catalogColumns.js';
 
 const encoder = new TextEncoder();
 
@@ -127,7 +127,7 @@ export function priceColumnsInWasm(core: WasmCore, p: PriceColumns): { colTab: n
 }
 
 // Column roles of assembly/catalogCsv.ts.
-const ROLE = { ignore: -1, id: 0, optional: 1, feature: 16 } as const;
+const ROLE = { ignore: -1, text: -2, id: 0, optional: 1, feature: 16 } as const;
 
 /** The kernel's optional-column arguments: the f64 arrays in order, and which may not be negative. */
 export function optionalColumnArgs(core: WasmCore, cols: number[], nonNegative: boolean[]): { table: number; nonNeg: number } {
@@ -176,6 +176,10 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   const slow = a.allocBytes(16 * slowCap);
   const out = a.allocBytes(16);
   const idx = a.alloc(cap);
+  // the segment column's cells as byte ranges, like the ids (only when the header has one)
+  const segCol = layout.segment ?? -1;
+  const segStart = segCol >= 0 ? a.allocBytes(4 * cap) : 0;
+  const segLen = segCol >= 0 ? a.allocBytes(4 * cap) : 0;
   let mem = core.memory.buffer;
   new Uint8Array(mem, src, bytes.length).set(bytes);
   const r = new Int32Array(mem, roles, width).fill(ROLE.ignore);
@@ -184,6 +188,10 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   present.forEach(({ col }, j) => {
     if (col >= 0) r[col] = ROLE.optional + j;
   });
+  if (segCol >= 0) {
+    r[segCol] = ROLE.text;
+    core.k.catalogTextColumn(segStart, segLen);
+  }
   const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, optArgs.table, arrays.length, optArgs.nonNeg, idStart, idLen, slow, slowCap, out, 0);
   if (rc !== 0) {
     a.release(start);
@@ -212,12 +220,44 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
       minPrice: view(arrays[2], n),
       maxPrice: view(arrays[3], n),
       ...(retail ? { retail } : {}),
+      ...(segCol >= 0 ? { segment: segmentsFromRanges(mem, src, segStart, segLen, n) } : {}),
     },
     lines,
     src,
     idStart,
     idLen,
   };
+}
+
+/**
+ * The segment column from the cells' byte ranges (relative to src): a cell equal to the row
+ * before's (a catalogue grouped by segment) reuses its code without decoding it.
+ */
+function segmentsFromRanges(mem: ArrayBufferLike, src: number, start: number, len: number, n: number): SegmentColumn {
+  const st = new Int32Array(mem, start, n);
+  const ln = new Int32Array(mem, len, n);
+  const b = Buffer.from(mem);
+  const codes = new Int32Array(n);
+  const coder = new SegmentCoder();
+  let ps = -1;
+  let pl = -1;
+  let pc = -1;
+  for (let i = 0; i < n; i++) {
+    const s = src + st[i];
+    const l = ln[i];
+    if (l === 0) {
+      codes[i] = -1;
+      continue;
+    }
+    if (l === pl && b.compare(b, ps, ps + pl, s, s + l) === 0) {
+      codes[i] = pc;
+      continue;
+    }
+    pc = codes[i] = coder.code(b.toString('utf8', s, s + l));
+    ps = s;
+    pl = l;
+  }
+  return { codes, names: coder.names };
 }
 
 /**
