@@ -23,6 +23,8 @@ export interface PolicyRow {
   mapPrice: number;
   gamma: number; // at the model price
   stdError: number;
+  /** the row's segment is held by the segment breaker (docs/math.md §4.4); absent: false */
+  segmentHeld?: boolean;
 }
 
 export interface PolicyResult {
@@ -212,6 +214,9 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
     else if (br.maxStdErrorPct !== undefined && !(row.stdError <= (br.maxStdErrorPct / 100) * Math.abs(p0))) bit = REASON_BIT.breaker_std_error;
     if (bit) return hold(policy, prev, cold | bit);
   }
+  // a segment the segment breaker tripped is held whole, by the same rule as the row breaker (a
+  // row's own breaker reason comes first: the breaker reasons exclude each other)
+  if (row.segmentHeld === true && hasPrev) return hold(policy, prev, cold | REASON_BIT.segment_breaker);
 
   let reasons = cold;
   let lo = bounds.lo;
