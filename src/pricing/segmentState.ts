@@ -181,9 +181,12 @@ export function advanceState(prev: BreakerState, tally: SegmentTally, b: Segment
     held.push(name);
     reports.push({ segment: name, action: 'held', rows: 0, movedSharePct: 0, breachSharePct: 0, why: t.why, cleanRuns: t.cleanRuns, resumeAfterRuns: t.resumeAfterRuns, trippedAt: t.trippedAt, trippedRun: t.trippedRun });
   }
-  reports.sort((a, b2) => (a.segment < b2.segment ? -1 : a.segment > b2.segment ? 1 : 0));
-  held.sort();
-  return { held, state: { format: BREAKER_STATE_FORMAT, updatedAt: run.at, lastRun: run.id, segments }, reports, measured: seen.size };
+  const byName = (a: string, b2: string) => (a < b2 ? -1 : a > b2 ? 1 : 0);
+  reports.sort((a, b2) => byName(a.segment, b2.segment));
+  held.sort(byName);
+  // the file lists segments by name, whatever order the chunks met them in
+  const sorted = Object.fromEntries(Object.keys(segments).sort(byName).map((k) => [k, segments[k]]));
+  return { held, state: { format: BREAKER_STATE_FORMAT, updatedAt: run.at, lastRun: run.id, segments: sorted }, reports, measured: seen.size };
 }
 
 /**
