@@ -244,9 +244,9 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
           mapPrice: mapPrice ? mapPrice[i] : NaN,
           gamma: g0 ? g0[i] : -1,
           stdError: se[i],
-          segmentHeld: seg !== undefined && seg.codes[i] >= 0 && seg.held![seg.codes[i]] === 1,
         },
         idx[i] === 0,
+        seg !== undefined && seg.codes[i] >= 0 && seg.held![seg.codes[i]] === 1,
       );
       price[i] = r.price;
       if (unrounded) unrounded[i] = r.unrounded;

@@ -81,7 +81,7 @@ export function writeStringTables(core: WasmCore, alloc: (bytes: number) => numb
   groups.forEach((g, gi) => {
     const tab = new Int32Array(mem, tabs[gi], 2 * g.length);
     g.forEach((b, j) => {
-      blob.set(b, o);
+      if (b.length) blob.set(b, o); // most reason masks are impossible and empty
       tab[2 * j] = o;
       tab[2 * j + 1] = b.length;
       o += b.length;
@@ -90,13 +90,26 @@ export function writeStringTables(core: WasmCore, alloc: (bytes: number) => numb
   return { strings, tabs };
 }
 
-/** The status and reason labels as byte strings, and the longest of each. */
+let labels: { status: Uint8Array[]; reason: Uint8Array[]; maxLen: number } | undefined;
+
+/**
+ * The status and reason labels as byte strings, and the longest of each (built once per thread:
+ * the CSV and the JSON writers' tables share them).
+ */
 export function labelBytes(): { status: Uint8Array[]; reason: Uint8Array[]; maxLen: number } {
+  if (labels) return labels;
   const status = STATUSES.map((s) => encoder.encode(s));
-  // indexed by the whole mask; masks the engine never publishes (reasonMaskPossible) stay empty
-  const reason = Array.from({ length: 1 << REASONS.length }, (_, m) => (reasonMaskPossible(m) ? encoder.encode(reasonString(m)) : new Uint8Array(0)));
-  const longest = (xs: Uint8Array[]) => Math.max(...xs.map((b) => b.length));
-  return { status, reason, maxLen: longest(status) + longest(reason) };
+  // indexed by the whole mask (65 536 of them); masks the engine never publishes
+  // (reasonMaskPossible, ~99 %) share one empty array instead of allocating one each
+  const empty = new Uint8Array(0);
+  const reason = new Array<Uint8Array>(1 << REASONS.length);
+  let longestReason = 0;
+  for (let m = 0; m < reason.length; m++) {
+    reason[m] = reasonMaskPossible(m) ? encoder.encode(reasonString(m)) : empty;
+    longestReason = Math.max(longestReason, reason[m].length);
+  }
+  labels = { status, reason, maxLen: Math.max(...status.map((b) => b.length)) + longestReason };
+  return labels;
 }
 
 /** Allocates permanently: call while no arena scope is open. */
