@@ -1,7 +1,8 @@
 /**
  * What the segment breaker costs the batch job:
  *   node dist/bench/segmentBreaker.bench.js [--skus 2000000] [--workers 2] [--reps 3] [--segments 20]
- * Generates the demo catalogue (d = 16) once under bench/out/, and a copy with a `segment` column
+ * Reads the batch benchmark's model and demo catalogue (d = 16) from bench/out/ (`npm run
+ * bench:batch -- --skus N` writes them) and writes once beside them a copy with a `segment` column
  * (`seg-<row mod S>`, the current price of seg-0 halved so that it trips). Three configurations
  * run, each in a fresh child process, interleaved (order reversed every other round, so a change
  * in the machine's load hits all of them):
@@ -11,13 +12,12 @@
  * Prints each run's wall time, the measuring pass's time, and the medians.
  */
 import { spawnSync } from 'node:child_process';
-import { createReadStream, createWriteStream, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadavg } from 'node:os';
-import { writeDemoCatalog, writeDemoModel } from '../src/batch/demoData.js';
 import { runReprice } from '../src/batch/job.js';
 import type { Policy } from '../src/pricing/policy.js';
 
@@ -75,13 +75,11 @@ async function main(): Promise<void> {
   const reps = Number(opt('reps', '3'));
   const segments = Number(opt('segments', '20'));
   const dir = join(process.cwd(), 'bench', 'out');
-  mkdirSync(dir, { recursive: true });
-  const spec = { products: 20000, features: 16, seed: 424242 };
   const model = join(dir, 'model.json');
   const plain = join(dir, `catalog-${skus}.csv`);
   const segmented = join(dir, `catalog-${skus}-segments-${segments}.csv`);
-  if (!existsSync(model)) writeDemoModel(model, spec);
-  if (!existsSync(plain)) await writeDemoCatalog(plain, skus, spec);
+  // the same files as the batch benchmark's, so the figures compare with its
+  if (!existsSync(model) || !existsSync(plain)) throw new Error(`${model} or ${plain} missing: run \`npm run bench:batch -- --skus ${skus} --workers 1\` first`);
   if (!existsSync(segmented)) await addSegments(plain, segmented, segments);
   console.log(`segment breaker benchmark: ${skus} SKUs, d = 16, CSV -> CSV, ${segments} segments, ${workers} workers, node ${process.version}`);
   const configs = [

@@ -16,10 +16,9 @@ import { demoModel, writeDemoCatalog, writeDemoModel } from '../src/batch/demoDa
 import { validatePolicy, type Policy } from '../src/pricing/policy.js';
 import { loadState, BREAKER_STATE_FORMAT } from '../src/pricing/segmentState.js';
 import { buildApp } from '../src/server/app.js';
-import { requireDist } from './server-helpers.js';
+import { requireDist, SPEC as spec } from './server-helpers.js';
 
 const MAIN = resolve('dist/src/cli/main.js');
-const spec = { products: 60, features: 3, seed: 7 };
 const ROWS = 3000;
 let dir: string;
 let modelPath: string;
