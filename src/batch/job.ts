@@ -201,7 +201,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       // only with a segment breaker: without one the job is a single pass, as it always was
       const tm = performance.now();
       const now = new Date().toISOString();
-      decision = advanceState(prevState, await measure(input), policy.segmentBreaker, { id: `${now}#${process.pid}`, at: now });
+      decision = advanceState(prevState, await measure(input), policy.segmentBreaker, { id: `${now} pid ${process.pid}`, at: now });
       base = { ...base, heldSegments: decision.held };
       measureSeconds = (performance.now() - tm) / 1000;
     }
