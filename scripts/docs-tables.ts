@@ -22,7 +22,7 @@ export const API_EXAMPLES: Record<string, string> = {
   'POST /v1/observations': `curl -s localhost:8080/v1/observations -H "authorization: Bearer $KEY" -H 'idempotency-key: feed-0001' -H 'content-type: application/json' -d '{"observations":[{"product_id":"SKU-1","features":${F},"price":21.5,"won":1,"competitor_price":22.4},{"product_id":"SKU-1","features":${F},"price":23.9,"won":0}]}'`,
   'GET /v1/observations/batches': 'curl -s localhost:8080/v1/observations/batches -H "authorization: Bearer $KEY"',
   'DELETE /v1/observations/batches/:id': 'curl -s -X DELETE localhost:8080/v1/observations/batches/feed-0001 -H "authorization: Bearer $KEY"',
-  'POST /v1/models/fit': `curl -s localhost:8080/v1/models/fit -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"strategy":"tsmt"}'`,
+  'POST /v1/models/fit': `curl -s localhost:8080/v1/models/fit -H "authorization: Bearer $KEY" -H 'content-type: application/json' -d '{"strategy":"tsmt","scale":2}'`,
   'GET /v1/jobs/:id': 'curl -s localhost:8080/v1/jobs/$JOB',
   'GET /v1/models': 'curl -s localhost:8080/v1/models',
   'GET /v1/models/:version': 'curl -s localhost:8080/v1/models/v2',
