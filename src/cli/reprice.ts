@@ -58,6 +58,8 @@ export async function repriceWithSignals(opts: Parameters<typeof runReprice>[0])
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const progress = createProgress('reprice');
+  // the measuring pass writes nothing, so the progress (of the prices written) starts after it
+  if (opts.policy?.segmentBreaker) process.stderr.write('reprice: measuring the segments for the segment breaker first (a pass that prices and writes nothing)\n');
   try {
     return await runReprice({ ...opts, signal: ac.signal, onProgress: (r, b, t) => progress.update(r, b, t) });
   } finally {
