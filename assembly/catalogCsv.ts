@@ -15,6 +15,20 @@ const ROLE_ID: i32 = 0;
 // `opt`, and bit k of `nonNeg` says whether a negative value must go to the host's path
 const ROLE_OPT: i32 = 1;
 const ROLE_FEATURE: i32 = 16; // feature j has role 16 + j
+// the text column set by catalogTextColumn (the catalogue's segment): its byte range per row, as
+// the id's, blank cells included (length 0 after trimming spaces and a line-ending '\r')
+const ROLE_TEXT: i32 = -2;
+
+// Where ROLE_TEXT cells go (i32 start and length per row, relative to src); set by the host
+// right before a parse whose roles name a text column.
+let textStart: usize = 0;
+let textLen: usize = 0;
+
+/** Where the next parse puts the byte ranges of its ROLE_TEXT column (i32 arrays of cap rows). */
+export function catalogTextColumn(start: usize, len: usize): void {
+  textStart = start;
+  textLen = len;
+}
 
 // Scan outcomes.
 const SCAN_OK: i32 = 0;
@@ -181,6 +195,9 @@ export function parseCatalogCsv(
   idStart: usize, idLen: usize, slow: usize, slowCap: i32, out: usize, strictWidth: i32,
 ): i32 {
   const F = D - intercept;
+  // a text column only when the roles name one (the pointers of catalogTextColumn are then fresh)
+  let hasText = false;
+  for (let c: i32 = 0; c < width; c++) if (load<i32>(roles + (<usize>c << 2)) == ROLE_TEXT) hasText = true;
   let n: i32 = 0;
   let nSlow: i32 = 0;
   let line: i32 = 0;
@@ -205,6 +222,8 @@ export function parseCatalogCsv(
     if (intercept) store<f64>(rowX, 1.0);
     const r8 = <usize>n << 3;
     for (let k: i32 = 0; k < nOpt; k++) store<f64>(load<usize>(opt + (<usize>k << 2)) + r8, NaN);
+    // a row too short to reach the text column has a blank one
+    if (hasText) store<i32>(textLen + (<usize>n << 2), 0);
     let hasId = false;
     let seen: i32 = 0;
     let col: i32 = 0;
@@ -221,8 +240,19 @@ export function parseCatalogCsv(
         store<i32>(idStart + (<usize>n << 2), s);
         store<i32>(idLen + (<usize>n << 2), e - s);
         hasId = true;
-      } else if (role == ROLE_IGNORE) {
+      } else if (role < 0) {
+        // one test for both text roles: the numeric fields (most of a row) see as many tests as
+        // before the text role existed
+        let s = pos;
         if (!skipText(src, len)) return bad(out, line);
+        if (role == ROLE_TEXT) {
+          let e = pos;
+          if (e > s && load<u8>(src + <usize>(e - 1)) == 13 && (e == len || load<u8>(src + <usize>e) == 10)) e--;
+          while (s < e && load<u8>(src + <usize>s) == 32) s++;
+          while (e > s && load<u8>(src + <usize>(e - 1)) == 32) e--;
+          store<i32>(textStart + (<usize>n << 2), s);
+          store<i32>(textLen + (<usize>n << 2), e - s);
+        }
       } else {
         const f = scanNumber(src, len);
         if (f == FIELD_INVALID) return bad(out, line);

@@ -5,7 +5,7 @@ export { linearPredictor, winProbabilityAt } from "./pricing";
 export { censoredLogLikelihood, projectedNewton, newtonBegin, newtonResume, newtonRequest, projectedSgd, newtonWorkSize, sgdWorkSize, proxL2Ball } from "./solvers";
 export { virtualValuationInverse, optimalQuote, priceVariance } from "./quote";
 export { greeks, profitTerms, returnAwareOptimum, closedFormPrice } from "./greeks";
-export { parseCatalogCsv } from "./catalogCsv";
+export { parseCatalogCsv, catalogTextColumn } from "./catalogCsv";
 export { buildProductIndex, lookupProducts } from "./productIndex";
 export { formatPriceCsv } from "./priceCsv";
 export { formatPriceJson } from "./priceJson";

@@ -507,7 +507,7 @@ describe('metrics and docs', () => {
     const doc = json(await a.inject('/docs/json')) as { openapi: string; paths: Record<string, Record<string, unknown>> };
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/readyz', '/metrics', '/v1/quote', '/v1/quotes', '/v1/observations', '/v1/observations/bulk', '/v1/observations/batches', '/v1/observations/batches/{id}', '/v1/models', '/v1/models/{version}', '/v1/models/{version}/activate', '/v1/models/fit', '/v1/jobs/{id}', '/v1/products/{id}/prices'].sort(),
+      ['/healthz', '/readyz', '/metrics', '/v1/quote', '/v1/quotes', '/v1/observations', '/v1/observations/bulk', '/v1/observations/batches', '/v1/observations/batches/{id}', '/v1/models', '/v1/models/{version}', '/v1/models/{version}/activate', '/v1/models/fit', '/v1/jobs/{id}', '/v1/products/{id}/prices', '/v1/breakers', '/v1/breakers/{segment}/reset'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/quote'])).toEqual(['post']);
     // the upload's body is a file of either media type, published as such

@@ -23,6 +23,8 @@ import { describeInputRejection, firstInputRejection, lineOfRow } from './rowRej
 import { isUtf8 } from 'node:buffer';
 import { readRangeRows } from './byteRanges.js';
 import { cancelBoard, takeWriteMs, writeIfTurn, writeWhenTurn } from './outputBoard.js';
+import { markHeldSegments } from '../pricing/catalogColumns.js';
+import { countSegments, type SegmentCounts } from '../pricing/segmentBreaker.js';
 
 let core: WasmCore | undefined;
 let csvStrings: CsvStrings | undefined;
@@ -90,6 +92,13 @@ export interface CatalogTask {
   onError: 'fail' | 'skip';
   /** the optional output columns (blend weight, explanation) */
   columns: OutputColumns;
+  /**
+   * the segment breaker's measuring pass (docs/math.md §4.4): price the chunk, count its rows by
+   * segment (CatalogResult.segments), write nothing
+   */
+  measureSegments?: boolean;
+  /** the segments the segment breaker holds in this run: every row of theirs is held */
+  heldSegments?: string[];
 }
 
 export interface CatalogResult {
@@ -120,6 +129,8 @@ export interface CatalogResult {
    * odd rows in CSV, a Parquet encoding the fast reader does not take): counted in the summary
    */
   fallback?: string;
+  /** a measuring task (`measureSegments`): the chunk's counts by segment (absent: the chunk has no segment column) */
+  segments?: SegmentCounts;
   ms: { parse: number; kernels: number; format: number; read?: number; write?: number };
 }
 
@@ -216,6 +227,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         }
         if (!valid) ids = undefined; // write the decoded strings, as the string path would
       }
+      if (t.heldSegments?.length) markHeldSegments(parsed.chunk.segment, new Set(t.heldSegments));
       const t1 = performance.now();
       // output columns in WASM memory: no fresh pages per chunk, and the CSV formatter reads them in place
       const prices = priceInSlices(c, cm, t.policy, parsed.chunk, t.columns);
@@ -265,6 +277,13 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         }
         return r;
       };
+      if (t.measureSegments) {
+        // the measuring pass: counts only (no output, no turn on the board: `write` is not set)
+        const r = done(new Uint8Array(0));
+        const b = t.policy.segmentBreaker;
+        if (b && parsed.chunk.segment) r.segments = countSegments(parsed.chunk.segment, prices, b);
+        return r;
+      }
       if (t.outFormat === 'parquet') {
         // a view of the encoder's reused buffer: done() copies it into the slot or out for transfer
         const g = prices.n > 0 ? encodePriceRowGroup(parsed.chunk.ids, prices, ids, rowGroupEncoder!) : undefined;

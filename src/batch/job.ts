@@ -29,6 +29,9 @@ import { ChunkQueue, interrupted, QUOTED, type ChunkResult } from './chunkQueue.
 import { RangePass, dispatchRanges } from './rangePass.js';
 import { byteRanges, rangeBytesFor } from './byteRanges.js';
 import { defaultWorkers } from './workerCount.js';
+import { SegmentTally } from '../pricing/segmentBreaker.js';
+import { advanceState, emptyState, loadState, saveState, type RunDecision } from '../pricing/segmentState.js';
+import { segmentSummary } from './jobSummary.js';
 
 export type { RepriceSummary } from './jobSummary.js';
 
@@ -65,6 +68,12 @@ export interface RepriceOptions {
   mainThreadRead?: boolean;
   /** how long a worker waits for its turn to write before handing its output back (outputBoard.ts; tests) */
   turnTimeoutMs?: number;
+  /**
+   * the segment breaker's state file (docs/formats.md "Breaker state"): read before the run (absent:
+   * no segment tripped yet), written atomically after it. Needs a policy with `segmentBreaker`;
+   * without it a segment's trip holds its prices in this run only.
+   */
+  statePath?: string;
 }
 
 export function formatOf(file: string): TableFormat | 'parquet' {
@@ -86,6 +95,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   // the outputs' folders are checked before any work starts (a missing one is NOT_FOUND)
   checkOutputPath(o.outPath);
   if (onError === 'skip') checkOutputPath(o.rejectsPath ?? `${o.outPath}.rejects.csv`, 'rejects');
+  if (o.statePath !== undefined && !policy.segmentBreaker) throw new RepricerError('INVALID_ARGUMENT', `--state ${o.statePath}: the policy has no segmentBreaker, so there is no breaker state to keep`);
+  if (o.statePath !== undefined) checkOutputPath(o.statePath, 'breaker state');
+  // read (and validated) before any work: a bad state file fails the job at once
+  const prevState = o.statePath !== undefined ? loadState(o.statePath) : emptyState();
   const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`);
   const inFd = openCatalog(o.catalogPath);
   const size = fstatSync(inFd).size;
@@ -133,8 +146,52 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     await q.drain();
   };
   let base: Dispatch['base'];
+  let decision: RunDecision | undefined;
+  let measureSeconds = 0;
+  let quotedSeen = false;
+  /**
+   * The segment breaker's measuring pass (docs/math.md §4.4): every row priced and counted by
+   * segment, nothing written, so the held segments are known before the first price is. Text input
+   * is read by the workers from byte ranges whatever the output (no output means no order to keep);
+   * a CSV with quotes, and the main-thread read, go through the main-thread path.
+   */
+  const measure = async (input: { text?: TextChunks; parquet?: Shape }): Promise<SegmentTally> => {
+    const segs = new SegmentTally();
+    const mbase = { ...base, measureSegments: true };
+    const once = async (pass: RangePass | undefined, dispatch: (d: Dispatch) => Promise<void>) => {
+      const q = new ChunkQueue(pool, o.signal, maxInFlight, async (r) => {
+        if (r.slot) outSlots.give(r.slot);
+        if (r.segments) segs.add(r.segments);
+      }, pass?.hooks());
+      await dispatch({ queue: q, inSlots: new SlotPool(), outSlots, signal: o.signal, base: mbase, seq: 0 });
+      await q.drain();
+      return q.failure ?? (o.signal?.aborted ? interrupted() : undefined);
+    };
+    const mainThreadText = async () => {
+      const t = new TextChunks(inFd, inFmt === 'csv', read);
+      readTextLayout(t, o.catalogPath, inFmt as TableFormat, model.features, { allowExtraColumns: o.allowExtraColumns ?? false });
+      return once(undefined, (d) => dispatchText(d, t, chunkSize));
+    };
+    let failure: unknown;
+    const text = input.text;
+    if (text && !text.quoted && !o.mainThreadRead) {
+      const dataStart = text.headerBytes;
+      const pass = new RangePass(o.catalogPath, inFd, dataStart, inFmt === 'csv' ? 2 : 1, undefined, o.signal);
+      const plan = byteRanges(dataStart, size, rangeBytesFor(text.sample(1 << 20), chunkSize));
+      failure = await once(pass, (d) => dispatchRanges(d, pass, plan, inFd, undefined, o.outPath, chunkSize));
+      if (failure === QUOTED) {
+        quotedSeen = true;
+        failure = await mainThreadText();
+      }
+    } else if (text) failure = await mainThreadText();
+    else failure = await once(undefined, (d) => dispatchParquet(d, input.parquet!, o.chunkSize));
+    if (failure) throw failure;
+    return segs;
+  };
   try {
     const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read, o.allowExtraColumns ?? false);
+    // without a segment breaker the segment column changes no price: the readers skip it
+    if (!policy.segmentBreaker) input.layout.segment = -1;
     // a catalogue with expert prices publishes the blend's weight; --explain the breakdown
     const columns: OutputColumns = { blend: input.layout.retail.expertPrice !== undefined, explain: o.explain === true };
     output.columns = columns;
@@ -142,8 +199,16 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     if (input.parquet) progress.total = input.parquet.rows;
     else progress.done = input.text!.headerBytes;
     base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError, columns } as const;
+    if (policy.segmentBreaker) {
+      // only with a segment breaker: without one the job is a single pass, as it always was
+      const tm = performance.now();
+      const now = new Date().toISOString();
+      decision = advanceState(prevState, await measure(input), policy.segmentBreaker, { id: `${now} pid ${process.pid}`, at: now });
+      base = { ...base, heldSegments: decision.held };
+      measureSeconds = (performance.now() - tm) / 1000;
+    }
     const text = input.text;
-    if (text && !text.quoted && !o.mainThreadRead && outFmt !== 'parquet') {
+    if (text && !text.quoted && !quotedSeen && !o.mainThreadRead && outFmt !== 'parquet') {
       // workers read their own ranges and write their own output; a CSV with a quote in the bytes
       // read so far goes straight to the main-thread path, and so does Parquet output (its row
       // groups follow the chunks of `chunkSize` rows, which byte ranges only approximate)
@@ -166,6 +231,8 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     const failure = queue!.failure ?? (o.signal?.aborted ? interrupted() : undefined);
     if (failure) throw failure;
     await output.commit(tally.rejects);
+    // the state follows the prices: written only once they are (a failed run leaves it as it was)
+    if (o.statePath !== undefined && decision) saveState(o.statePath, decision.state);
   } catch (err) {
     // the workers are stopped before the output is removed and its descriptor closed: a worker
     // still writing must not write through a descriptor number that was closed and reused
@@ -177,7 +244,9 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   }
   await pool.destroy();
   const seconds = (performance.now() - t0) / 1000;
-  return tally.summary({ seconds, workers, retries: queue!.retries, mainRead: read.ms + (ranges?.readMs ?? 0), mainWrite: output.writeMs, staleTempsRemoved: output.staleRemoved });
+  const summary = tally.summary({ seconds, workers, retries: queue!.retries, mainRead: read.ms + (ranges?.readMs ?? 0), mainWrite: output.writeMs, staleTempsRemoved: output.staleRemoved });
+  if (decision) summary.segmentBreaker = segmentSummary(decision, measureSeconds, o.statePath);
+  return summary;
 }
 
 /** The options checked, with their defaults. */
@@ -245,7 +314,7 @@ interface Dispatch {
   inSlots: SlotPool;
   outSlots: OutputSlots;
   signal: AbortSignal | undefined;
-  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns'>;
+  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns' | 'measureSegments' | 'heldSegments'>;
   seq: number;
 }
 

@@ -4,6 +4,28 @@
  */
 import type { CatalogResult } from './catalogTask.js';
 import { CHANGE_BINS } from './catalogTask.js';
+import type { RunDecision, SegmentReport } from '../pricing/segmentState.js';
+
+/** The segment breaker's part of the summary (only when the policy has a segment breaker). */
+export interface SegmentBreakerSummary {
+  /** segments measured in this run */
+  measured: number;
+  /** newly tripped in this run (held) */
+  tripped: SegmentReport[];
+  /** tripped in an earlier run and still held (clean runs so far of those needed) */
+  held: SegmentReport[];
+  /** clean for resumeAfterRuns runs in a row: priced again from this run on */
+  resumed: SegmentReport[];
+  /** the measuring pass's wall time */
+  measureSeconds: number;
+  /** where the state was written (absent: trips applied to this run only) */
+  stateFile?: string;
+}
+
+export function segmentSummary(d: RunDecision, measureSeconds: number, stateFile: string | undefined): SegmentBreakerSummary {
+  const of = (a: SegmentReport['action']) => d.reports.filter((r) => r.action === a);
+  return { measured: d.measured, tripped: of('tripped'), held: of('held'), resumed: of('resumed'), measureSeconds, ...(stateFile !== undefined ? { stateFile } : {}) };
+}
 
 export interface RepriceSummary {
   rows: number;
@@ -23,6 +45,8 @@ export interface RepriceSummary {
   fallbacks: { chunks: number; reasons: Record<string, number> };
   /** temporary files of this output left by runs that were killed, removed before this one */
   staleTempsRemoved: string[];
+  /** the segment breaker's outcome (docs/math.md §4.4), when the policy has one */
+  segmentBreaker?: SegmentBreakerSummary;
 }
 
 /** Labels of the change-percent bins (CHANGE_BINS edges, one more bin than edges). */

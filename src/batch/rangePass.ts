@@ -97,7 +97,7 @@ export interface RangeDispatch {
   queue: ChunkQueue;
   outSlots: OutputSlots;
   signal: AbortSignal | undefined;
-  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns'>;
+  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns' | 'measureSegments' | 'heldSegments'>;
   seq: number;
 }
 

@@ -11,6 +11,7 @@ type CommandModule = { register: (p: Command) => void };
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   fit: () => import('./fit.js'),
   reprice: () => import('./reprice.js'),
+  breaker: () => import('./breaker.js'),
   serve: () => import('./serve.js'),
   simulate: () => import('./simulate.js'),
   demo: () => import('./demo.js'),

@@ -4,6 +4,25 @@ import { runReprice, type RepriceSummary } from '../batch/job.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { createProgress } from './progress.js';
 import { RepricerError } from '../core/errors.js';
+import type { SegmentBreakerSummary } from '../batch/jobSummary.js';
+import type { SegmentReport } from '../pricing/segmentState.js';
+
+const pct = (x: number) => `${Number(x.toFixed(2))} %`;
+
+/** Why a segment tripped, in words: each measure's share against its limit. */
+function whyText(r: SegmentReport): string {
+  return r.why.map((w) => (w.measure === 'moves' ? `${pct(w.sharePct)} of rows move > ${w.threshold} %` : `${pct(w.sharePct)} of rows beyond ${w.measure} ${w.threshold}`) + ` (limit ${pct(w.limitPct)})`).join(', ');
+}
+
+/** The segment breaker's lines of the printed summary. */
+export function segmentLines(b: SegmentBreakerSummary): string[] {
+  const lines = [`segment breaker: ${b.measured} segment${b.measured === 1 ? '' : 's'} measured (measuring pass ${b.measureSeconds.toFixed(2)} s); tripped ${b.tripped.length}, held ${b.held.length}, resumed ${b.resumed.length}`];
+  for (const r of b.tripped) lines.push(`  tripped  ${r.segment}: ${whyText(r)}; ${r.rows} rows held`);
+  for (const r of b.held) lines.push(`  held     ${r.segment}: tripped ${r.trippedAt} (${whyText(r)}); clean runs ${r.cleanRuns} of ${r.resumeAfterRuns}; now ${pct(r.movedSharePct)} of rows move; ${r.rows} rows held`);
+  for (const r of b.resumed) lines.push(`  resumed  ${r.segment}: clean ${r.cleanRuns} runs in a row (now ${pct(r.movedSharePct)} of rows move); ${r.rows} rows priced`);
+  lines.push(b.stateFile !== undefined ? `breaker state written to ${b.stateFile}` : 'no --state: trips hold prices in this run only');
+  return lines;
+}
 
 function int(name: string) {
   return (v: string) => {
@@ -25,6 +44,7 @@ export function printSummary(s: RepriceSummary, out: NodeJS.WriteStream = proces
   ];
   if (s.retries) lines.push(`worker crashes retried: ${s.retries}`);
   for (const f of s.staleTempsRemoved) lines.push(`removed ${f}, a temporary file left by a run that was killed`);
+  if (s.segmentBreaker) lines.push(...segmentLines(s.segmentBreaker));
   if (s.fallbacks.chunks) {
     const why = Object.entries(s.fallbacks.reasons).map(([r, n]) => `${n} x ${r}`).join('; ');
     lines.push(`chunks read by the reference parser instead of the fast one: ${s.fallbacks.chunks} (${why})`);
@@ -38,6 +58,8 @@ export async function repriceWithSignals(opts: Parameters<typeof runReprice>[0])
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   const progress = createProgress('reprice');
+  // the measuring pass writes nothing, so the progress (of the prices written) starts after it
+  if (opts.policy?.segmentBreaker) process.stderr.write('reprice: measuring the segments for the segment breaker first (a pass that prices and writes nothing)\n');
   try {
     return await runReprice({ ...opts, signal: ac.signal, onProgress: (r, b, t) => progress.update(r, b, t) });
   } finally {
@@ -60,10 +82,11 @@ export function register(program: Command): void {
     .option('--on-error <mode>', 'fail (default) stops at the first bad row; skip writes bad rows to <out>.rejects.csv', 'fail')
     .option('--allow-extra-columns', 'ignore catalogue columns the model does not use (default: an error); a look-alike of a known column stays an error')
     .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, guardrail_, rounding_adjustment) that add up to the price')
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean }) => {
+    .option('--state <file>', "the segment breaker's state (JSON), read before and written atomically after the run; needs a policy with segmentBreaker")
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
-      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true });
+      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, statePath: o.state });
       printSummary(s);
       process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}\n`);
     });

@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { RepricerError, readFailure } from '../core/errors.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { buildApp, type AppOptions } from '../server/app.js';
+import { loadState } from '../pricing/segmentState.js';
 
 export interface ServeOptions {
   port: string;
@@ -26,6 +27,7 @@ export interface ServeOptions {
   apiKeyFile?: string;
   auth: boolean;
   policy?: string;
+  breakerState?: string;
   rateLimit?: string;
   bodyLimit?: string;
   uploadLimit?: string;
@@ -80,6 +82,11 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (o.db) app.dbFile = o.db;
   if (o.modelsDir) app.modelsDir = o.modelsDir;
   if (o.policy) app.policy = loadPolicy(o.policy);
+  if (o.breakerState !== undefined) {
+    // a state file that is not there is a mistake here (reprice --state starts from none instead)
+    if (!existsSync(o.breakerState)) throw new RepricerError('NOT_FOUND', `--breaker-state ${o.breakerState}: no such breaker state file`, { file: o.breakerState });
+    app.breakerState = loadState(o.breakerState);
+  }
   if (o.rateLimit !== undefined) {
     const n = int('rate-limit', o.rateLimit, 0);
     app.rateLimit = n === 0 ? false : { max: n, timeWindow: '1 minute' };
@@ -161,6 +168,7 @@ export function register(program: Command): void {
     .option('--api-key-file <file>', 'read the bearer key from a file (one line)')
     .option('--no-auth', 'open the write routes without a key (explicit opt-out)')
     .option('--policy <file>', 'guardrails JSON, as for reprice')
+    .option('--breaker-state <file>', "import a batch run's segment breaker state (reprice --state) at start: its tripped segments' quotes are held")
     .option('--rate-limit <n>', 'requests per minute per client IP (0: off; default 100000)')
     .option('--body-limit <bytes>', 'body limit of the bulk routes (default 16 MiB)')
     .option('--upload-limit <bytes>', 'body limit of an observation file upload, POST /v1/observations/bulk (default 1 GiB)')

@@ -54,3 +54,68 @@ export function sliceRetail(r: RetailColumns | undefined, from: number, to: numb
   }
   return out;
 }
+
+/**
+ * The optional text columns of a catalogue row: `segment`, the group the segment circuit breaker
+ * judges as a whole (docs/math.md §4.4). A blank cell is no segment.
+ */
+export const TEXT_COLUMNS = ['segment'] as const;
+
+/**
+ * A chunk's segments, dictionary-coded: row i is in segment names[codes[i]] (-1: none). The
+ * dictionary is the chunk's own (names in order of first appearance), so a reader never needs to
+ * agree on codes with another chunk. `held[k]` = 1 holds every row of names[k] (the segment
+ * breaker tripped for it; set by the batch task or the server before pricing).
+ */
+export interface SegmentColumn {
+  codes: Int32Array;
+  names: string[];
+  held?: Uint8Array;
+}
+
+/** Rows [from, to) of a segment column (the dictionary is shared). */
+export function sliceSegments(s: SegmentColumn | undefined, from: number, to: number): SegmentColumn | undefined {
+  return s ? { codes: s.codes.subarray(from, to), names: s.names, ...(s.held ? { held: s.held } : {}) } : undefined;
+}
+
+/**
+ * Builds a chunk's segment dictionary row by row; a name repeated from the row before (a
+ * catalogue sorted or grouped by segment) skips the map lookup.
+ */
+export class SegmentCoder {
+  readonly names: string[] = [];
+  private readonly index = new Map<string, number>();
+  private last = '';
+  private lastCode = -1;
+
+  /** The code of a cell (trimmed; blank: -1). */
+  code(cell: string | undefined): number {
+    if (cell === undefined) return -1;
+    const s = cell.trim();
+    if (s === '') return -1;
+    if (s === this.last) return this.lastCode;
+    let k = this.index.get(s);
+    if (k === undefined) {
+      k = this.names.length;
+      this.names.push(s);
+      this.index.set(s, k);
+    }
+    this.last = s;
+    this.lastCode = k;
+    return k;
+  }
+}
+
+/** Mark the segments in `held` on a chunk's column (a chunk without segments is left as it is). */
+export function markHeldSegments(s: SegmentColumn | undefined, held: ReadonlySet<string>): void {
+  if (!s || held.size === 0) return;
+  const h = new Uint8Array(s.names.length);
+  let any = false;
+  s.names.forEach((name, k) => {
+    if (held.has(name)) {
+      h[k] = 1;
+      any = true;
+    }
+  });
+  if (any) s.held = h;
+}

@@ -17,7 +17,7 @@ import { PRICE_LIMIT } from '../core/domain.js';
 import type { CompiledModel } from './compiledModel.js';
 import { hasProductBounds, STATUS_CODE, REASON_BIT, REJECTION_BITS, type Policy } from './policy.js';
 import { applyPolicy } from './guardrails.js';
-import { sliceRetail, type RetailColumns } from './catalogColumns.js';
+import { sliceRetail, sliceSegments, type RetailColumns, type SegmentColumn } from './catalogColumns.js';
 import { expertBlend, needsRetail, retailSteps, type RetailSteps } from './retailSteps.js';
 
 export interface CatalogChunk {
@@ -38,6 +38,8 @@ export interface CatalogChunk {
   maxPrice: Float64Array;
   /** the retail columns the catalogue has (pricing/catalogColumns.ts), NaN where a cell is blank */
   retail?: RetailColumns;
+  /** the catalogue's `segment` column, when it has one (pricing/catalogColumns.ts); held segments are held whole */
+  segment?: SegmentColumn;
 }
 
 export interface PriceColumns {
@@ -111,6 +113,7 @@ export function sliceCatalogChunk(c: CatalogChunk, s: number, e: number, D: numb
     minPrice: cut(c.minPrice),
     maxPrice: cut(c.maxPrice),
     ...(c.retail ? { retail: sliceRetail(c.retail, s, e) } : {}),
+    ...(c.segment ? { segment: sliceSegments(c.segment, s, e) } : {}),
   };
 }
 
@@ -212,6 +215,8 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     // strict local maximum of expected profit.
     const g0 = policy.breaker ? breakerGamma(core, cm, u, c, rs ? rs.returns : q.price, rs, chunk.currentPrice) : undefined;
     const mapPrice = chunk.retail?.mapPrice;
+    // rows of a segment the segment breaker holds (set only when some segment of the chunk is held)
+    const seg = chunk.segment?.held ? chunk.segment : undefined;
 
     const price = a.f64(n);
     const unrounded = out.explain ? a.f64(n) : undefined;
@@ -236,6 +241,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
           stdError: se[i],
         },
         idx[i] === 0,
+        seg !== undefined && seg.codes[i] >= 0 && seg.held![seg.codes[i]] === 1,
       );
       price[i] = r.price;
       if (unrounded) unrounded[i] = r.unrounded;

@@ -185,10 +185,11 @@ function rejected(cold: number, bit: number): PolicyResult {
 
 /**
  * Apply the policy to one row. Pure; the same function serves the batch job and the HTTP API.
+ * `segmentHeld`: the row's segment is held by the segment breaker (docs/math.md §4.4).
  * Order (docs/math.md §4.4): the row's domain, the hard bounds, the breaker (a held price obeys
  * the bounds too), then the model price clamped into bounds and step and rounded inside both.
  */
-export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean): PolicyResult {
+export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean, segmentHeld = false): PolicyResult {
   const cold = coldStart ? REASON_BIT.cold_start : 0;
   const c = row.cost;
   if (Number.isNaN(c) || c < 0 || c === Infinity) return rejected(cold, REASON_BIT.invalid_cost);
@@ -212,6 +213,9 @@ export function applyPolicy(policy: Policy, row: PolicyRow, coldStart: boolean):
     else if (br.maxStdErrorPct !== undefined && !(row.stdError <= (br.maxStdErrorPct / 100) * Math.abs(p0))) bit = REASON_BIT.breaker_std_error;
     if (bit) return hold(policy, prev, cold | bit);
   }
+  // a segment the segment breaker tripped is held whole, by the same rule as the row breaker (a
+  // row's own breaker reason comes first: the breaker reasons exclude each other)
+  if (segmentHeld && hasPrev) return hold(policy, prev, cold | REASON_BIT.segment_breaker);
 
   let reasons = cold;
   let lo = bounds.lo;

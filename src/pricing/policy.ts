@@ -36,12 +36,37 @@ export interface Policy {
   expertBlend?: { tauPct: number };
   /** the inventory skew of rows with inventory and target_inventory (docs/math.md §3.4) */
   inventory?: InventoryParams;
+  /** hold every price of a catalogue segment whose would-be moves look systemic (docs/math.md §4.4) */
+  segmentBreaker?: SegmentBreakerPolicy;
+}
+
+/** The thresholds of the segment breaker (docs/math.md §4.4); a segment may override any of them. */
+export interface SegmentThresholds {
+  /** a row "moves" when |price - current_price| > this % of current_price */
+  maxMovePct: number;
+  /** the segment trips when more than this % of its rows move (or break a Greek threshold) */
+  maxShareMovedPct: number;
+  /** |Delta| at the published price above this breaks a threshold */
+  maxAbsDelta?: number;
+  /** |Gamma| at the published price above this breaks a threshold */
+  maxGamma?: number;
+  /** |Vega| at the published price above this breaks a threshold */
+  maxVega?: number;
+  /** price standard error above this % of the price breaks a threshold */
+  maxStdErrorPct?: number;
+  /** clean runs in a row after which a tripped segment resumes by itself (default 2) */
+  resumeAfterRuns?: number;
+}
+
+export interface SegmentBreakerPolicy extends SegmentThresholds {
+  /** per-segment overrides, by segment name */
+  segments?: Record<string, Partial<SegmentThresholds>>;
 }
 
 export const REASONS = [
   'cold_start', 'margin_floor', 'max_step', 'floor', 'ceiling', 'rounded', 'breaker_std_error', 'breaker_gamma',
   'out_of_domain', 'invalid_cost', 'conflicting_bounds', 'step_infeasible', 'map_floor', 'invalid_elasticity',
-  'invalid_returns',
+  'invalid_returns', 'segment_breaker',
 ] as const;
 export type Reason = (typeof REASONS)[number];
 export const REASON_BIT: Record<Reason, number> = Object.fromEntries(REASONS.map((r, i) => [r, 1 << i])) as Record<Reason, number>;
@@ -66,22 +91,39 @@ export function reasonString(mask: number): string {
 /** A rejection names one cause (with cold_start beside it): docs/formats.md `reason`. */
 export const REJECTION_BITS = (1 << 8) | (1 << 9) | (1 << 10) | (1 << 13) | (1 << 14);
 
+/** The held reasons: the row breaker's two and the segment breaker's; a held row has one of them. */
+export const BREAKER_BITS = (1 << 6) | (1 << 7) | (1 << 15);
+
 /**
  * Whether the engine can publish this reason mask: a rejection cause stands alone (with
- * cold_start), and the two breakers exclude each other. The WASM formatters' string tables hold
- * only these, which keeps them at ~1 000 entries instead of 4 096.
+ * cold_start); the breakers exclude each other, and a held price is never moved by the step (it
+ * has no max_step). The WASM formatters' string tables hold strings only for these (650 of the
+ * 65 536 masks; the table of (offset, length) pairs is indexed by the whole mask).
  */
 export function reasonMaskPossible(mask: number): boolean {
   if (mask >>> REASONS.length) return false;
   const cause = mask & REJECTION_BITS;
   if (cause) return (cause & (cause - 1)) === 0 && (mask & ~(cause | 1)) === 0;
-  return (mask & (3 << 6)) !== 3 << 6;
+  const held = mask & BREAKER_BITS;
+  if (held === 0) return true;
+  return (held & (held - 1)) === 0 && (mask & (1 << 2)) === 0;
 }
 
 const boundsSchema = {
   type: 'object',
   additionalProperties: false,
   properties: { min: { type: 'number', minimum: 0 }, max: { type: 'number', exclusiveMinimum: 0 } },
+} as const;
+
+/** The segment breaker's thresholds (the top level requires the first two; a segment's overrides need none). */
+const segmentThresholdProps = {
+  maxMovePct: { type: 'number', exclusiveMinimum: 0 },
+  maxShareMovedPct: { type: 'number', minimum: 0, exclusiveMaximum: 100 },
+  maxAbsDelta: { type: 'number', exclusiveMinimum: 0 },
+  maxGamma: { type: 'number', exclusiveMinimum: 0 },
+  maxVega: { type: 'number', exclusiveMinimum: 0 },
+  maxStdErrorPct: { type: 'number', exclusiveMinimum: 0 },
+  resumeAfterRuns: { type: 'integer', minimum: 1 },
 } as const;
 
 export const policySchema = {
@@ -122,6 +164,19 @@ export const policySchema = {
       additionalProperties: false,
       required: ['tauPct'],
       properties: { tauPct: { type: 'number', exclusiveMinimum: 0 } },
+    },
+    segmentBreaker: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['maxMovePct', 'maxShareMovedPct'],
+      properties: {
+        ...segmentThresholdProps,
+        segments: {
+          type: 'object',
+          propertyNames: { minLength: 1 },
+          additionalProperties: { type: 'object', additionalProperties: false, properties: segmentThresholdProps },
+        },
+      },
     },
   },
 } as const;

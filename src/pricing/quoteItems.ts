@@ -9,7 +9,7 @@ import type { CompiledModel } from './compiledModel.js';
 import type { CatalogChunk, PriceColumns } from './engine.js';
 import { REASON_BIT } from './policy.js';
 import { priceRecord, type PriceRecord } from './record.js';
-import { OPTIONAL_COLUMNS, RETAIL_KEYS, type RetailColumns, type RetailKey } from './catalogColumns.js';
+import { OPTIONAL_COLUMNS, RETAIL_KEYS, SegmentCoder, type RetailColumns, type RetailKey, type SegmentColumn } from './catalogColumns.js';
 
 export interface QuoteItem {
   product_id: string;
@@ -25,6 +25,8 @@ export interface QuoteItem {
   inventory?: number | null;
   target_inventory?: number | null;
   expert_price?: number | null;
+  /** the catalogue segment (docs/formats.md); blank or absent: none */
+  segment?: string | null;
 }
 
 /** The item fields of the retail columns (pricing/catalogColumns.ts), by column key. */
@@ -84,7 +86,14 @@ export function buildChunk(cm: CompiledModel, items: QuoteItem[], pathOf: (i: nu
     if (!items.some((it) => typeof it[name] === 'number')) continue;
     (retail ??= {})[key] = Float64Array.from(items, (it) => opt(it[name] as number | null | undefined));
   }
-  return { n, ids, x, cost, currentPrice, minPrice, maxPrice, ...(retail ? { retail } : {}) };
+  // the segment column when some item has a segment (the segment breaker's held segments apply to it)
+  let segment: SegmentColumn | undefined;
+  if (items.some((it) => typeof it.segment === 'string')) {
+    const coder = new SegmentCoder();
+    const codes = Int32Array.from(items, (it) => (typeof it.segment === 'string' ? coder.code(it.segment) : -1));
+    segment = { codes, names: coder.names };
+  }
+  return { n, ids, x, cost, currentPrice, minPrice, maxPrice, ...(retail ? { retail } : {}), ...(segment ? { segment } : {}) };
 }
 
 /** One step of a price's explanation (POST /v1/quote?explain=true): the amount and why. */

@@ -4,10 +4,10 @@
  */
 import { RepricerError } from '../core/errors.js';
 import { lookalike } from '../core/columnNames.js';
-import { OPTIONAL_COLUMNS, RETAIL_KEYS, type RetailKey } from '../pricing/catalogColumns.js';
+import { OPTIONAL_COLUMNS, RETAIL_KEYS, TEXT_COLUMNS, type RetailKey } from '../pricing/catalogColumns.js';
 
-/** The optional catalogue columns (docs/formats.md). */
-export const OPTIONAL_CATALOG_COLUMNS: readonly string[] = OPTIONAL_COLUMNS.map((c) => c.name);
+/** The optional catalogue columns (docs/formats.md): the numeric ones, then the text ones. */
+export const OPTIONAL_CATALOG_COLUMNS: readonly string[] = [...OPTIONAL_COLUMNS.map((c) => c.name), ...TEXT_COLUMNS];
 
 export interface CatalogLayout {
   productId: number;
@@ -18,6 +18,8 @@ export interface CatalogLayout {
   maxPrice: number;
   /** the retail columns the header has (docs/formats.md), by key */
   retail: Partial<Record<RetailKey, number>>;
+  /** the text column `segment` (-1 when absent; may be absent in layouts built before it existed) */
+  segment?: number;
   width: number;
   header: string[];
   /** extra columns were accepted (--allow-extra-columns): an NDJSON row may carry keys the first did not */
@@ -92,6 +94,7 @@ export function resolveLayout(file: string, header: string[], features: string[]
     minPrice: opt('min_price'),
     maxPrice: opt('max_price'),
     retail,
+    segment: opt('segment'),
     width: header.length,
     header,
     extraAllowed: opts.allowExtraColumns === true,

@@ -11,11 +11,11 @@ import type { WasmCore } from '../core/wasm.js';
 import { columnsToRows, columnsToRowsReference } from '../core/columns.js';
 import type { CatalogChunk } from '../pricing/engine.js';
 import type { CatalogLayout } from './catalogSchema.js';
-import { OPTIONAL_COLUMNS, type OptionalColumn, type RetailColumns, type RetailKey } from '../pricing/catalogColumns.js';
+import { OPTIONAL_COLUMNS, SegmentCoder, type OptionalColumn, type RetailColumns, type RetailKey, type SegmentColumn } from '../pricing/catalogColumns.js';
 import type { ParsedChunk } from './parseCatalogChunk.js';
 import { isFileBuffer, parquetSource } from './parquetFile.js';
 import { PageDecoder, type ChunkBytes } from './parquetPages.js';
-import { CHECK_FEATURE, CHECK_FINITE_OR_NULL, CHECK_ID, CHECK_NONNEG_OR_NULL, Decline, idBytes, type ColumnSink, type IdBytes } from './parquetSinks.js';
+import { CHECK_FEATURE, CHECK_FINITE_OR_NULL, CHECK_ID, CHECK_NONE, CHECK_NONNEG_OR_NULL, Decline, idBytes, type ColumnSink, type IdBytes } from './parquetSinks.js';
 
 const NUMERIC = new Set(['DOUBLE', 'FLOAT', 'INT32', 'INT64']);
 const PLAIN_INT_CTYPES = new Set([undefined, 'INT_8', 'INT_16', 'INT_32', 'INT_64']);
@@ -182,6 +182,8 @@ export interface FastCatalogRead {
   maxPriceColumn?: string;
   /** the retail columns the file has (pricing/catalogColumns.ts) */
   retailColumns?: { key: RetailKey; column: string; nonNegative: boolean }[];
+  /** the segment column (UTF-8 BYTE_ARRAY; null or blank: no segment) */
+  segmentColumn?: string;
   intercept: boolean;
   rowStart: number;
   rowEnd: number;
@@ -220,7 +222,9 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
     { column: o.idColumn, kind: o.idsAsBytes ? 'bytes' : 'string' },
     ...o.featureColumns.map((column) => ({ column, kind: 'number' as const })),
     ...opt.filter(([c]) => c !== undefined).map(([column]) => ({ column: column!, kind: 'number' as const })),
+    ...(o.segmentColumn !== undefined ? [{ column: o.segmentColumn, kind: 'string' as const }] : []),
   ];
+  const segmentCells: (string | null)[] | undefined = o.segmentColumn !== undefined ? new Array<string | null>(n) : undefined;
   const F = o.featureColumns.length;
   const decoder = o.decoder ?? new PageDecoder();
   // Every numeric column is decoded column-major into one block first (features then transposed,
@@ -245,11 +249,13 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
       opt.forEach(([column, check], i) => {
         if (column !== undefined) sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: (F + i) * n, check, wasm: core });
       });
+      if (segmentCells) sinks.push({ kind: 'string', column: o.segmentColumn!, dst: segmentCells, check: CHECK_NONE });
       res.chunk = { n, ids, idBytes: raw, x: new Float64Array(0), cost: new Float64Array(0), currentPrice: new Float64Array(0), minPrice: new Float64Array(0), maxPrice: new Float64Array(0) };
       return sinks;
     },
     () => {
       const c = res.chunk!;
+      if (segmentCells) c.segment = segmentColumn(segmentCells, n);
       c.x = o.alloc(n * D);
       if (core) {
         columnsToRows(core, cols, n, F, c.x, D, o.intercept);
@@ -280,6 +286,19 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
     c.retail = r;
   }
   return { chunk: res.chunk };
+}
+
+const utf8 = new TextDecoder();
+
+/** A segment column from its cells (null, blank: no segment; a number read by hyparquet: its decimal text). */
+function segmentColumn(cells: ArrayLike<unknown>, n: number): SegmentColumn {
+  const coder = new SegmentCoder();
+  const codes = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    const v = cells[r];
+    codes[r] = v === null || v === undefined ? -1 : coder.code(typeof v === 'string' ? v : v instanceof Uint8Array ? utf8.decode(v) : String(v));
+  }
+  return { codes, names: coder.names };
 }
 
 /** The retail columns of a layout with their column index, in the table's order. */
@@ -335,6 +354,7 @@ export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChu
     minPriceColumn: col(o.layout.minPrice),
     maxPriceColumn: col(o.layout.maxPrice),
     retailColumns: retailColumnsOf(o.layout).map(({ c, col: i }) => ({ key: c.key as RetailKey, column: names[i], nonNegative: c.nonNegative })),
+    segmentColumn: col(o.layout.segment ?? -1),
     intercept: o.intercept,
     rowStart: o.rowStart,
     rowEnd: o.rowEnd,
@@ -352,7 +372,8 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
   const { file, meta } = await parquetSource(o.file, o.meta);
   const names = o.layout.header;
   const retailCols = retailColumnsOf(o.layout);
-  const want = [o.layout.productId, ...o.layout.features, o.layout.cost, o.layout.currentPrice, o.layout.minPrice, o.layout.maxPrice, ...retailCols.map((r) => r.col)].filter((i) => i >= 0).map((i) => names[i]);
+  const segCol = o.layout.segment ?? -1;
+  const want = [o.layout.productId, ...o.layout.features, o.layout.cost, o.layout.currentPrice, o.layout.minPrice, o.layout.maxPrice, ...retailCols.map((r) => r.col), segCol].filter((i) => i >= 0).map((i) => names[i]);
   const n = o.rowEnd - o.rowStart;
   const cols = new Map<string, unknown[]>();
   for (const c of want) cols.set(c, new Array<unknown>(n));
@@ -383,6 +404,8 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
   const maxP = o.alloc(n);
   const ids: string[] = [];
   const rejects: ParsedChunk['rejects'] = [];
+  const segCells = segCol >= 0 ? cols.get(names[segCol])! : undefined;
+  const kept: unknown[] | undefined = segCells ? [] : undefined;
   const idCol = cols.get(names[o.layout.productId])!;
   const featCols = o.layout.features.map((i) => cols.get(names[i])!);
   const opt = (i: number) => (i >= 0 ? cols.get(names[i])! : undefined);
@@ -438,12 +461,14 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
     }
     if (!ok) continue;
     ids.push(id);
+    kept?.push(segCells![r]);
     k++;
   }
   return {
     chunk: {
       n: k, ids, x: x.subarray(0, k * D), cost: cost.subarray(0, k), currentPrice: cur.subarray(0, k), minPrice: minP.subarray(0, k), maxPrice: maxP.subarray(0, k),
       ...(retailCols.length ? { retail: Object.fromEntries(retailCols.map(({ c }, j) => [c.key, optCols[4 + j][2].subarray(0, k)])) as RetailColumns } : {}),
+      ...(kept ? { segment: segmentColumn(kept, k) } : {}),
     },
     lines: n,
     rejects,

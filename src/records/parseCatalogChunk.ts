@@ -9,7 +9,7 @@ import { rowError, RepricerError } from '../core/errors.js';
 import type { CatalogLayout } from './catalogSchema.js';
 import type { CatalogChunk } from '../pricing/engine.js';
 import { parseDecimal, scanRecords } from './fastCsv.js';
-import { OPTIONAL_COLUMNS, type RetailColumns, type RetailKey } from '../pricing/catalogColumns.js';
+import { OPTIONAL_COLUMNS, SegmentCoder, type RetailColumns, type RetailKey } from '../pricing/catalogColumns.js';
 
 const decoder = new TextDecoder();
 
@@ -47,6 +47,8 @@ interface RowSink {
   maxP: Float64Array;
   /** the retail columns of the layout: key, column index, nonNegative, array */
   retail: { key: RetailKey; name: string; col: number; nonNegative: boolean; out: Float64Array }[];
+  /** the segment column (layout.segment >= 0): codes per row and the chunk's dictionary */
+  segment?: { col: number; codes: Int32Array; coder: SegmentCoder };
   n: number;
 }
 
@@ -89,6 +91,8 @@ function fillRow(sink: RowSink, lay: CatalogLayout, names: string[], D: number, 
     const err = optional(c.col, c.name, c.out, c.nonNegative);
     if (err) return err;
   }
+  const seg = sink.segment;
+  if (seg) seg.codes[r] = seg.coder.code(f.text(seg.col));
   sink.ids.push(id);
   sink.n++;
   return null;
@@ -139,6 +143,7 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
     minP: o.alloc(cap),
     maxP: o.alloc(cap),
     retail: OPTIONAL_COLUMNS.filter((c) => o.layout.retail[c.key as RetailKey] !== undefined).map((c) => ({ key: c.key as RetailKey, name: c.name, col: o.layout.retail[c.key as RetailKey]!, nonNegative: c.nonNegative, out: o.alloc(cap) })),
+    ...((o.layout.segment ?? -1) >= 0 ? { segment: { col: o.layout.segment!, codes: new Int32Array(cap), coder: new SegmentCoder() } } : {}),
     n: 0,
   };
   const rejects: ParsedChunk['rejects'] = [];
@@ -239,6 +244,7 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
       minPrice: sink.minP.subarray(0, n),
       maxPrice: sink.maxP.subarray(0, n),
       ...(sink.retail.length ? { retail: Object.fromEntries(sink.retail.map((c) => [c.key, c.out.subarray(0, n)])) as RetailColumns } : {}),
+      ...(sink.segment ? { segment: { codes: sink.segment.codes.subarray(0, n), names: sink.segment.coder.names } } : {}),
     },
     lines,
     rejects,

@@ -15,7 +15,7 @@ import type { CatalogChunk, PriceColumns } from '../pricing/engine.js';
 import { REASONS, STATUSES, reasonMaskPossible, reasonString } from '../pricing/policy.js';
 import type { CatalogLayout } from './catalogSchema.js';
 import { tailColumns } from '../pricing/record.js';
-import { OPTIONAL_COLUMNS, type RetailColumns, type RetailKey } from '../pricing/catalogColumns.js';
+import { OPTIONAL_COLUMNS, SegmentCoder, type RetailColumns, type RetailKey, type SegmentColumn } from '../pricing/catalogColumns.js';
 
 const encoder = new TextEncoder();
 
@@ -81,7 +81,7 @@ export function writeStringTables(core: WasmCore, alloc: (bytes: number) => numb
   groups.forEach((g, gi) => {
     const tab = new Int32Array(mem, tabs[gi], 2 * g.length);
     g.forEach((b, j) => {
-      blob.set(b, o);
+      if (b.length) blob.set(b, o); // most reason masks are impossible and empty
       tab[2 * j] = o;
       tab[2 * j + 1] = b.length;
       o += b.length;
@@ -90,13 +90,26 @@ export function writeStringTables(core: WasmCore, alloc: (bytes: number) => numb
   return { strings, tabs };
 }
 
-/** The status and reason labels as byte strings, and the longest of each. */
+let labels: { status: Uint8Array[]; reason: Uint8Array[]; maxLen: number } | undefined;
+
+/**
+ * The status and reason labels as byte strings, and the longest of each (built once per thread:
+ * the CSV and the JSON writers' tables share them).
+ */
 export function labelBytes(): { status: Uint8Array[]; reason: Uint8Array[]; maxLen: number } {
+  if (labels) return labels;
   const status = STATUSES.map((s) => encoder.encode(s));
-  // indexed by the whole mask; masks the engine never publishes (reasonMaskPossible) stay empty
-  const reason = Array.from({ length: 1 << REASONS.length }, (_, m) => (reasonMaskPossible(m) ? encoder.encode(reasonString(m)) : new Uint8Array(0)));
-  const longest = (xs: Uint8Array[]) => Math.max(...xs.map((b) => b.length));
-  return { status, reason, maxLen: longest(status) + longest(reason) };
+  // indexed by the whole mask (65 536 of them); masks the engine never publishes
+  // (reasonMaskPossible, ~99 %) share one empty array instead of allocating one each
+  const empty = new Uint8Array(0);
+  const reason = new Array<Uint8Array>(1 << REASONS.length);
+  let longestReason = 0;
+  for (let m = 0; m < reason.length; m++) {
+    reason[m] = reasonMaskPossible(m) ? encoder.encode(reasonString(m)) : empty;
+    longestReason = Math.max(longestReason, reason[m].length);
+  }
+  labels = { status, reason, maxLen: Math.max(...status.map((b) => b.length)) + longestReason };
+  return labels;
 }
 
 /** Allocates permanently: call while no arena scope is open. */
@@ -127,7 +140,7 @@ export function priceColumnsInWasm(core: WasmCore, p: PriceColumns): { colTab: n
 }
 
 // Column roles of assembly/catalogCsv.ts.
-const ROLE = { ignore: -1, id: 0, optional: 1, feature: 16 } as const;
+const ROLE = { ignore: -1, text: -2, id: 0, optional: 1, feature: 16 } as const;
 
 /** The kernel's optional-column arguments: the f64 arrays in order, and which may not be negative. */
 export function optionalColumnArgs(core: WasmCore, cols: number[], nonNegative: boolean[]): { table: number; nonNeg: number } {
@@ -176,6 +189,10 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   const slow = a.allocBytes(16 * slowCap);
   const out = a.allocBytes(16);
   const idx = a.alloc(cap);
+  // the segment column's cells as byte ranges, like the ids (only when the header has one)
+  const segCol = layout.segment ?? -1;
+  const segStart = segCol >= 0 ? a.allocBytes(4 * cap) : 0;
+  const segLen = segCol >= 0 ? a.allocBytes(4 * cap) : 0;
   let mem = core.memory.buffer;
   new Uint8Array(mem, src, bytes.length).set(bytes);
   const r = new Int32Array(mem, roles, width).fill(ROLE.ignore);
@@ -184,6 +201,10 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   present.forEach(({ col }, j) => {
     if (col >= 0) r[col] = ROLE.optional + j;
   });
+  if (segCol >= 0) {
+    r[segCol] = ROLE.text;
+    core.k.catalogTextColumn(segStart, segLen);
+  }
   const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, optArgs.table, arrays.length, optArgs.nonNeg, idStart, idLen, slow, slowCap, out, 0);
   if (rc !== 0) {
     a.release(start);
@@ -212,12 +233,60 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
       minPrice: view(arrays[2], n),
       maxPrice: view(arrays[3], n),
       ...(retail ? { retail } : {}),
+      ...(segCol >= 0 ? { segment: segmentsFromRanges(mem, src, segStart, segLen, n) } : {}),
     },
     lines,
     src,
     idStart,
     idLen,
   };
+}
+
+/**
+ * The segment column from the cells' byte ranges (relative to src). A cell is decoded to a string
+ * only the first time its bytes appear in the chunk: later ones are found by a hash of their bytes
+ * and confirmed byte by byte (decoding every cell cost a third of the parse).
+ */
+function segmentsFromRanges(mem: ArrayBufferLike, src: number, start: number, len: number, n: number): SegmentColumn {
+  const st = new Int32Array(mem, start, n);
+  const ln = new Int32Array(mem, len, n);
+  const b = new Uint8Array(mem);
+  const codes = new Int32Array(n);
+  const coder = new SegmentCoder();
+  // FNV-1a of the bytes -> the distinct cells with that hash: their code and first occurrence
+  const seen = new Map<number, { code: number; at: number; len: number }[]>();
+  let text: Buffer | undefined;
+  for (let i = 0; i < n; i++) {
+    const l = ln[i];
+    if (l === 0) {
+      codes[i] = -1;
+      continue;
+    }
+    const s = src + st[i];
+    let h = 0x811c9dc5 ^ l;
+    for (let k = 0; k < l; k++) h = Math.imul(h ^ b[s + k], 0x01000193);
+    let bucket = seen.get(h);
+    let code = -2;
+    if (bucket) {
+      for (const e of bucket) {
+        if (e.len !== l) continue;
+        let k = 0;
+        while (k < l && b[e.at + k] === b[s + k]) k++;
+        if (k === l) {
+          code = e.code;
+          break;
+        }
+      }
+    }
+    if (code === -2) {
+      text ??= Buffer.from(mem);
+      code = coder.code(text.toString('utf8', s, s + l));
+      if (!bucket) seen.set(h, (bucket = []));
+      bucket.push({ code, at: s, len: l });
+    }
+    codes[i] = code;
+  }
+  return { codes, names: coder.names };
 }
 
 /**

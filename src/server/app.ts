@@ -33,6 +33,8 @@ import { addRequestMetrics } from './httpMetrics.js';
 import { registerDocs } from './docs.js';
 import { registerRateLimit, type RateLimitOptions } from './rateLimit.js';
 import { registerRoutes } from './routes/index.js';
+import { SegmentBreakers } from './breakers.js';
+import type { BreakerState } from '../pricing/segmentState.js';
 
 export { VERSION } from './docs.js';
 export { describeValidation } from './errorHandler.js';
@@ -60,6 +62,8 @@ export interface AppOptions {
   auth?: boolean;
   /** guardrails (validated like `reprice --policy`) */
   policy?: Policy;
+  /** the segment breaker's state to import at start (a batch run's `reprice --state` file): replaces the stored one */
+  breakerState?: BreakerState;
   /** per client IP; false disables. Default 100 000 requests per minute. */
   rateLimit?: false | RateLimitOptions;
   /** body limit of POST /v1/quote, default 64 KiB */
@@ -123,14 +127,17 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
   const { core, policy, store, registry, metrics, startModel, close } = openState(opts, app.log);
   const workers = serverWorkers(opts.pool, { log: app.log, metrics });
   const jobs = new Jobs(store, registry, metrics, () => workers.runFit, app.log);
+  const breakers = new SegmentBreakers(store.db);
+  if (opts.breakerState) breakers.replace(opts.breakerState);
   const ctx: ServerContext = {
     store,
+    breakers,
     registry,
     metrics,
     jobs,
     core,
     policy,
-    pricing: { core, policy, poolThreshold: workers.poolThreshold, ...workers.quotePool },
+    pricing: { core, policy, poolThreshold: workers.poolThreshold, heldSegments: () => breakers.heldSegments(), ...workers.quotePool },
     requireKey: bearerKeyHook(opts),
     audit: opts.audit ?? true,
     batchQuotes: opts.batchQuotes ?? true,

@@ -11,9 +11,12 @@ import type { Metrics } from './metrics.js';
 import type { Jobs } from './jobs.js';
 import type { StartModel } from './state.js';
 import type { PriceOptions } from './quoteService.js';
+import type { SegmentBreakers } from './breakers.js';
 
 export interface ServerContext {
   store: Store;
+  /** the segment breaker's tripped segments (quotes of theirs are held) */
+  breakers: SegmentBreakers;
   registry: ModelRegistry;
   metrics: Metrics;
   jobs: Jobs;

@@ -4,7 +4,7 @@
  *   repricer_http_request_duration_seconds  histogram {method, route, status_code}
  *   repricer_http_requests_in_flight        gauge     requests received and not yet answered
  *   repricer_quotes_served_total            counter   {route, status}   one per priced SKU
- *   repricer_breaker_trips_total            counter   {reason}          status held by breaker_*
+ *   repricer_breaker_trips_total            counter   {reason}          status held by breaker_* or segment_breaker
  *   repricer_model_version                  gauge     {version}         sequence number of the serving model
  *   repricer_jobs_total                     counter   {kind, status}    finished background jobs
  *   repricer_pool_fallbacks_total           counter   {task}            pool runs that failed and were redone on the main thread
@@ -44,6 +44,7 @@ export class Metrics {
     for (const s of STATUSES) this.quotes.inc({ route: 'quote', status: s }, 0);
     this.breakerTrips.inc({ reason: 'breaker_gamma' }, 0);
     this.breakerTrips.inc({ reason: 'breaker_std_error' }, 0);
+    this.breakerTrips.inc({ reason: 'segment_breaker' }, 0);
     if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry, prefix: 'repricer_' });
   }
 
@@ -52,15 +53,18 @@ export class Metrics {
     const counts = [0, 0, 0, 0, 0];
     let gammaTrips = 0;
     let seTrips = 0;
+    let segmentHolds = 0;
     for (let i = 0; i < p.n; i++) {
       counts[p.status[i]]++;
       const r = p.reasons[i];
       if (r & REASON_BIT.breaker_gamma) gammaTrips++;
       if (r & REASON_BIT.breaker_std_error) seTrips++;
+      if (r & REASON_BIT.segment_breaker) segmentHolds++;
     }
     for (let s = 0; s < counts.length; s++) if (counts[s]) this.quotes.inc({ route, status: STATUSES[s] }, counts[s]);
     if (gammaTrips) this.breakerTrips.inc({ reason: 'breaker_gamma' }, gammaTrips);
     if (seTrips) this.breakerTrips.inc({ reason: 'breaker_std_error' }, seTrips);
+    if (segmentHolds) this.breakerTrips.inc({ reason: 'segment_breaker' }, segmentHolds);
   }
 
   setModel(version: string, seq: number): void {

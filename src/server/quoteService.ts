@@ -13,6 +13,7 @@ import type { Policy } from '../pricing/policy.js';
 import { pinnedViews } from '../pricing/pinnedModel.js';
 import { buildChunk, type QuoteItem } from '../pricing/quoteItems.js';
 import type { SharedModel } from '../pricing/sharedModel.js';
+import { markHeldSegments } from '../pricing/catalogColumns.js';
 import type { ActiveModel } from './modelRegistry.js';
 import type { AuditBatch } from './auditRows.js';
 
@@ -28,6 +29,8 @@ export type PriceOptions = {
   core: WasmCore;
   policy: Policy;
   poolThreshold: number;
+  /** the segments the segment breaker holds (server/breakers.ts): their rows are held */
+  heldSegments?: () => ReadonlySet<string>;
 } & ({ pool?: undefined; onPoolFallback?: undefined } | { pool: PoolRunner; onPoolFallback: (err: unknown) => void });
 
 /**
@@ -36,6 +39,7 @@ export type PriceOptions = {
  */
 export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: PriceOptions, columns?: OutputColumns): Promise<PriceColumns> {
   const cm = pinnedViews(model, o.core);
+  if (o.heldSegments) markHeldSegments(chunk.segment, o.heldSegments());
   if (o.pool && chunk.n >= o.poolThreshold) {
     try {
       return await o.pool(model.shared(), o.policy, chunk, columns);

@@ -76,6 +76,7 @@ export const quoteItemSchema = {
     inventory: { ...optNum, description: 'units in stock (with target_inventory and the policy\'s inventory skew)' },
     target_inventory: optNum,
     expert_price: { ...optNum, description: 'an expert price blended with the model price by blend_weight' },
+    segment: { type: ['string', 'null'], maxLength: 256, description: 'the catalogue segment: a segment the segment breaker tripped is held (reason segment_breaker); blank or absent: none' },
   },
 } as const;
 

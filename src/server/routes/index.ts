@@ -8,11 +8,13 @@ import { modelRoutes } from './models.js';
 import { jobRoutes } from './jobs.js';
 import { productRoutes } from './products.js';
 import { healthRoutes } from './health.js';
+import { breakerRoutes } from './breakers.js';
 
 /**
  * The order of registration is the order of the OpenAPI document and of the README's API table,
  * whose examples run top to bottom as a walk-through: quote, append observations (as JSON, then as a CSV file), fit (a new
- * version v2), inspect and activate it, read the price history, remove the batch again.
+ * version v2), inspect and activate it, read the price history, bring in a batch run's segment
+ * breaker state and resume a segment, remove the batch again.
  */
 export function registerRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const ro = { ctx };
@@ -23,5 +25,6 @@ export function registerRoutes(app: FastifyInstance, ctx: ServerContext): void {
   app.register(jobRoutes, ro);
   app.register(modelRoutes, ro);
   app.register(productRoutes, ro);
+  app.register(breakerRoutes, ro);
   app.register(observationBatchDeleteRoutes, ro);
 }
