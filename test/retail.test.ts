@@ -126,6 +126,47 @@ describe('retail pricing: a return rate that grows with price', () => {
   });
 });
 
+describe('retail pricing: return multipliers by segment', () => {
+  const curve = { rMin: 0.02, rMax: 0.3, slope: 1.2, midpoint: 2.5, cost: 0.5 };
+  it('a segment multiplier scales the curve: the same prices as the curve with rMin and rMax times it; other segments keep the base curve', () => {
+    const n = 30;
+    const ch = chunkOf(n, Array.from({ length: n }, (_, i) => 0.3 + (i % 7) * 0.3), {});
+    ch.segment = { codes: Int32Array.from({ length: n }, (_, i) => (i % 3 === 2 ? -1 : i % 3)), names: ['A', 'B'] };
+    const withSeg = price({ returns: { ...curve, segments: { A: 2.5 } } }, ch);
+    const scaled = price({ returns: { ...curve, rMin: 2.5 * curve.rMin, rMax: 2.5 * curve.rMax } }, { ...ch, segment: undefined });
+    const base = price({ returns: curve }, { ...ch, segment: undefined });
+    for (let i = 0; i < n; i++) {
+      const want = ch.segment.codes[i] === 0 ? scaled : base;
+      expect(withSeg.price[i]).toBe(want.price[i]);
+      expect(withSeg.expectedProfit[i]).toBe(want.expectedProfit[i]);
+    }
+    // the multiplier moves segment A's prices (the direction depends on the curve: a higher rate
+    // raises the effective cost, a steeper one lowers the optimum)
+    expect(withSeg.explain!.returnAdjustment[0]).not.toBe(base.explain!.returnAdjustment[0]);
+  });
+
+  it('a multiplier that takes the curve to a rate of 1 or more is refused when the policy is loaded', () => {
+    expect(() => validatePolicy({ returns: { ...curve, segments: { A: 4 } } }, 'p.json')).toThrow('p.json: invalid policy: returns.segments.A: 4 x rMax 0.3 = 1.2 is not a return rate below 1');
+  });
+
+  it('the batch job reads the segment column when the policy has return multipliers', () => {
+    requireDist();
+    const dir = mkdtempSync(join(tmpdir(), 'repricer-retseg-'));
+    try {
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(model));
+      writeFileSync(join(dir, 'policy.json'), JSON.stringify({ returns: { ...curve, segments: { loud: 3 } } }));
+      const f = model.features.map(() => '0.1').join(',');
+      writeFileSync(join(dir, 'cat.csv'), `product_id,${model.features.join(',')},cost,segment\nSKU-1,${f},1,loud\nSKU-1,${f},1,quiet\nSKU-1,${f},1,\n`);
+      execFileSync(process.execPath, ['dist/src/cli/main.js', 'reprice', '--model', join(dir, 'model.json'), '--catalog', join(dir, 'cat.csv'), '--out', join(dir, 'out.csv'), '--policy', join(dir, 'policy.json'), '--workers', '1'], { stdio: 'pipe' });
+      const prices = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+      expect(prices[0]).not.toBe(prices[1]); // 'loud' has three times the returns
+      expect(prices[1]).toBe(prices[2]); // an unlisted segment and no segment: the base curve
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('retail pricing: explanations, floors, rejections', () => {
   const policy: Policy = {
     minMarginOverCost: 1.05, maxChangePct: 25, rounding: { step: 0.05 }, bounds: { max: 500 },

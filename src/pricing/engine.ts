@@ -201,7 +201,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     const q = optimalQuote(core, u, c, cm.noise, { views: true });
     // the retail layer (returns, inventory, expert blend, constant elasticity): only when the
     // chunk or the policy asks for it, so a plain catalogue is priced exactly as before
-    const rs = needsRetail(policy, chunk.retail) ? retailSteps(core, policy, chunk.retail ?? {}, cm.noise, u, c, q, bad, chunk.currentPrice) : undefined;
+    const rs = needsRetail(policy, chunk.retail) ? retailSteps(core, policy, chunk.retail ?? {}, cm.noise, u, c, q, bad, chunk.currentPrice, chunk.segment) : undefined;
     // with the retail layer: the standard error of the returns step's price (a constant rate
     // moves p* along the same u, so dp/du changes); constant-elasticity rows have none from the model
     // The delta-method kernel is called directly: x is finite by construction (parsers), the
@@ -331,8 +331,8 @@ function retailGreeks(core: WasmCore, cm: CompiledModel, u: Float64Array, c: Flo
   const Rmax = a.f64(n);
   for (let i = 0; i < n; i++) {
     const R = rs.rate[i];
-    Rmin[i] = Number.isNaN(R) ? curve!.rMin : R;
-    Rmax[i] = Number.isNaN(R) ? curve!.rMax : R;
+    Rmin[i] = Number.isNaN(R) ? rs.rMinRow![i] : R;
+    Rmax[i] = Number.isNaN(R) ? rs.rMaxRow![i] : R;
   }
   const returns = { Cret: rs.returnCost, Rmin, Rmax, kR: curve ? curve.slope : 0, Pmid: curve ? curve.midpoint : 0, deltaQ: 0, holding: 0, inventory: 0 };
   const safeC = a.f64(n);

@@ -21,7 +21,7 @@ import { optimalQuote } from '../core/quote.js';
 import { returnAwareOptimum, type DemandModel } from '../core/greeks.js';
 import { PRICE_LIMIT } from '../core/domain.js';
 import type { NoiseSpec } from '../core/validate.js';
-import type { RetailColumns } from './catalogColumns.js';
+import type { RetailColumns, SegmentColumn } from './catalogColumns.js';
 import { REASON_BIT, type Policy } from './policy.js';
 import { inventorySkewFactors } from './inventorySkew.js';
 
@@ -49,6 +49,9 @@ export interface RetailSteps {
   reject: Uint32Array;
   /** the policy's return curve (rows whose rate is NaN follow it) */
   curveOf?: NonNullable<Policy['returns']>;
+  /** each row's curve ends, rMin and rMax times the row's segment multiplier (with a curve) */
+  rMinRow?: Float64Array;
+  rMaxRow?: Float64Array;
   /** the elasticity column, when the chunk has one */
   eps?: Float64Array;
 }
@@ -69,6 +72,7 @@ export function needsRetail(policy: Policy, retail: RetailColumns | undefined): 
 export function retailSteps(
   core: WasmCore, policy: Policy, retail: RetailColumns, noise: NoiseSpec,
   u: Float64Array, c: Float64Array, q: { price: Float64Array; dpdu: Float64Array }, bad: Uint8Array, currentPrice: Float64Array,
+  segment?: SegmentColumn,
 ): RetailSteps {
   const n = u.length;
   const a = core.arena;
@@ -82,6 +86,18 @@ export function retailSteps(
   const rc = retail.returnCost;
   const curve = policy.returns;
   const cEff = a.f64(n);
+  if (curve) {
+    // the curve scaled by the row's segment multiplier, R(P) m (docs/math.md §4.5); 1 without one
+    s.rMinRow = a.f64(n);
+    s.rMaxRow = a.f64(n);
+    const mult = curve.segments && segment ? segment.names.map((name) => curve.segments![name] ?? 1) : undefined;
+    for (let i = 0; i < n; i++) {
+      const code = segment ? segment.codes[i] : -1;
+      const m = mult && code >= 0 ? mult[code] : 1;
+      s.rMinRow[i] = m * curve.rMin;
+      s.rMaxRow[i] = m * curve.rMax;
+    }
+  }
   let constantR = false;
   const logistic: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -175,11 +191,14 @@ function logisticReturns(
   // optimum at the curve's highest rate, C_eff(rMax): a return rate that grows with price pushes
   // the optimum down, and the bracket's slack (10 sigma; 4x) covers what the curve's own margin
   // effect leaves. Tested against a brute-force search over the price (test/retail.test.ts).
-  const cHi = (i: number) => c[i] + (curve.rMax * s.returnCost[i]) / (1 - curve.rMax);
+  const rMax = s.rMaxRow!;
+  const cHi = (i: number) => c[i] + (rMax[i] * s.returnCost[i]) / (1 - rMax[i]);
   const common = (rs: number[]) => ({
     C: Float64Array.from(rs, (i) => c[i]),
     Cret: Float64Array.from(rs, (i) => s.returnCost[i]),
-    Rmin: curve.rMin, Rmax: curve.rMax, kR: curve.slope, Pmid: curve.midpoint,
+    Rmin: Float64Array.from(rs, (i) => s.rMinRow![i]),
+    Rmax: Float64Array.from(rs, (i) => rMax[i]),
+    kR: curve.slope, Pmid: curve.midpoint,
   });
   if (wp.length) {
     const demand: DemandModel = { kind: 'winProbability', family: noise.family };
