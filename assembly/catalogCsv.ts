@@ -15,19 +15,30 @@ const ROLE_ID: i32 = 0;
 // `opt`, and bit k of `nonNeg` says whether a negative value must go to the host's path
 const ROLE_OPT: i32 = 1;
 const ROLE_FEATURE: i32 = 16; // feature j has role 16 + j
-// the text column set by catalogTextColumn (the catalogue's segment): its byte range per row, as
-// the id's, blank cells included (length 0 after trimming spaces and a line-ending '\r')
+// the text columns set by catalogTextColumn (the catalogue's segment and season): text column k
+// has role ROLE_TEXT - k; its byte range per row, as the id's, blank cells included (length 0
+// after trimming spaces and a line-ending '\r')
 const ROLE_TEXT: i32 = -2;
+const TEXT_COLUMNS: i32 = 2;
 
-// Where ROLE_TEXT cells go (i32 start and length per row, relative to src); set by the host
-// right before a parse whose roles name a text column.
-let textStart: usize = 0;
-let textLen: usize = 0;
+// Where the cells of text column k go (i32 start and length per row, relative to src); set by the
+// host right before a parse whose roles name that column.
+// Plain globals, not a StaticArray: the host's arena starts at the heap base, so this module
+// allocates nothing at run time.
+let textStart0: usize = 0;
+let textLen0: usize = 0;
+let textStart1: usize = 0;
+let textLen1: usize = 0;
 
-/** Where the next parse puts the byte ranges of its ROLE_TEXT column (i32 arrays of cap rows). */
-export function catalogTextColumn(start: usize, len: usize): void {
-  textStart = start;
-  textLen = len;
+/** Where the next parse puts the byte ranges of text column k (i32 arrays of cap rows). */
+export function catalogTextColumn(k: i32, start: usize, len: usize): void {
+  if (k == 0) {
+    textStart0 = start;
+    textLen0 = len;
+  } else {
+    textStart1 = start;
+    textLen1 = len;
+  }
 }
 
 // Scan outcomes.
@@ -195,9 +206,14 @@ export function parseCatalogCsv(
   idStart: usize, idLen: usize, slow: usize, slowCap: i32, out: usize, strictWidth: i32,
 ): i32 {
   const F = D - intercept;
-  // a text column only when the roles name one (the pointers of catalogTextColumn are then fresh)
-  let hasText = false;
-  for (let c: i32 = 0; c < width; c++) if (load<i32>(roles + (<usize>c << 2)) == ROLE_TEXT) hasText = true;
+  // text columns only when the roles name them (the pointers of catalogTextColumn are then fresh)
+  let hasText0 = false;
+  let hasText1 = false;
+  for (let c: i32 = 0; c < width; c++) {
+    const rc = load<i32>(roles + (<usize>c << 2));
+    if (rc == ROLE_TEXT) hasText0 = true;
+    else if (rc == ROLE_TEXT - 1) hasText1 = true;
+  }
   let n: i32 = 0;
   let nSlow: i32 = 0;
   let line: i32 = 0;
@@ -222,8 +238,9 @@ export function parseCatalogCsv(
     if (intercept) store<f64>(rowX, 1.0);
     const r8 = <usize>n << 3;
     for (let k: i32 = 0; k < nOpt; k++) store<f64>(load<usize>(opt + (<usize>k << 2)) + r8, NaN);
-    // a row too short to reach the text column has a blank one
-    if (hasText) store<i32>(textLen + (<usize>n << 2), 0);
+    // a row too short to reach a text column has a blank one
+    if (hasText0) store<i32>(textLen0 + (<usize>n << 2), 0);
+    if (hasText1) store<i32>(textLen1 + (<usize>n << 2), 0);
     let hasId = false;
     let seen: i32 = 0;
     let col: i32 = 0;
@@ -245,13 +262,14 @@ export function parseCatalogCsv(
         // before the text role existed
         let s = pos;
         if (!skipText(src, len)) return bad(out, line);
-        if (role == ROLE_TEXT) {
+        if (role <= ROLE_TEXT && role > ROLE_TEXT - TEXT_COLUMNS) {
+          const k = ROLE_TEXT - role;
           let e = pos;
           if (e > s && load<u8>(src + <usize>(e - 1)) == 13 && (e == len || load<u8>(src + <usize>e) == 10)) e--;
           while (s < e && load<u8>(src + <usize>s) == 32) s++;
           while (e > s && load<u8>(src + <usize>(e - 1)) == 32) e--;
-          store<i32>(textStart + (<usize>n << 2), s);
-          store<i32>(textLen + (<usize>n << 2), e - s);
+          store<i32>((k == 0 ? textStart0 : textStart1) + (<usize>n << 2), s);
+          store<i32>((k == 0 ? textLen0 : textLen1) + (<usize>n << 2), e - s);
         }
       } else {
         const f = scanNumber(src, len);

@@ -17,6 +17,7 @@ import type { RetailColumns } from '../src/pricing/catalogColumns.js';
 import { demoModel, rng } from '../src/batch/demoData.js';
 import { buildApp } from '../src/server/app.js';
 import { requireDist } from './server-helpers.js';
+import { parquetWriteBuffer } from 'hyparquet-writer';
 
 const model = demoModel({ products: 20, features: 3, seed: 3 });
 let core: WasmCore;
@@ -146,7 +147,76 @@ describe('retail pricing: return multipliers by segment', () => {
   });
 
   it('a multiplier that takes the curve to a rate of 1 or more is refused when the policy is loaded', () => {
-    expect(() => validatePolicy({ returns: { ...curve, segments: { A: 4 } } }, 'p.json')).toThrow('p.json: invalid policy: returns.segments.A: 4 x rMax 0.3 = 1.2 is not a return rate below 1');
+    expect(() => validatePolicy({ returns: { ...curve, segments: { A: 4 } } }, 'p.json')).toThrow('p.json: invalid policy: returns.segments.A 4 x rMax 0.3 = 1.2 is not a return rate below 1');
+    // a segment and a season multiplier together
+    expect(() => validatePolicy({ returns: { ...curve, segments: { A: 2, B: 1.5 }, seasons: { peak: 1.8 } } }, 'p.json')).toThrow('p.json: invalid policy: returns.segments.A 2 x returns.seasons.peak 1.8 x rMax 0.3 = 1.08 is not a return rate below 1');
+  });
+
+  it('segment and season multipliers multiply: the same prices as the curve scaled by their product', () => {
+    const n = 24;
+    const ch = chunkOf(n, Array.from({ length: n }, (_, i) => 0.3 + (i % 5) * 0.4), {});
+    ch.segment = { codes: Int32Array.from({ length: n }, (_, i) => i % 2), names: ['A', 'B'] };
+    ch.season = { codes: Int32Array.from({ length: n }, (_, i) => (i % 3 === 2 ? -1 : i % 3)), names: ['peak', 'lull'] };
+    const mSeg = [1.5, 1];
+    const mSea = [1.6, 0.5];
+    const got = price({ returns: { ...curve, segments: { A: mSeg[0] }, seasons: { peak: mSea[0], lull: mSea[1] } } }, ch);
+    for (let i = 0; i < n; i++) {
+      const m = mSeg[ch.segment.codes[i]] * (ch.season.codes[i] >= 0 ? mSea[ch.season.codes[i]] : 1);
+      const one = chunkOf(n, Array.from({ length: n }, (_, j) => 0.3 + (j % 5) * 0.4), {});
+      const want = price({ returns: { ...curve, rMin: m * curve.rMin, rMax: m * curve.rMax } }, one);
+      expect(got.price[i]).toBe(want.price[i]);
+    }
+  });
+
+  it('the season column is read the same way by every reader (CSV fast and quoted, NDJSON, Parquet) and by the HTTP door', async () => {
+    requireDist();
+    const dir = mkdtempSync(join(tmpdir(), 'repricer-season-'));
+    try {
+      const policy = { returns: { ...curve, seasons: { peak: 2.5, lull: 0.2 } } };
+      writeFileSync(join(dir, 'model.json'), JSON.stringify(model));
+      writeFileSync(join(dir, 'policy.json'), JSON.stringify(policy));
+      const seasons = ['peak', 'lull', '', 'peak', 'other', 'lull'];
+      const r = rng(12);
+      const rows = seasons.map((season, i) => ({ product_id: `SKU-${i}`, features: Object.fromEntries(model.features.map((f) => [f, Math.round((r() - 0.5) * 100) / 100])), cost: 1 + i / 10, season }));
+      const head = ['product_id', ...model.features, 'cost', 'season'];
+      const line = (it: (typeof rows)[number], quote = false) => [quote ? `"${it.product_id}"` : it.product_id, ...model.features.map((f) => it.features[f]), it.cost, it.season].join(',');
+      writeFileSync(join(dir, 'in.csv'), [head.join(','), ...rows.map((it) => line(it))].join('\n') + '\n');
+      writeFileSync(join(dir, 'in-quoted.csv'), [head.join(','), ...rows.map((it, i) => line(it, i === 0))].join('\n') + '\n');
+      writeFileSync(join(dir, 'in.ndjson'), rows.map((it) => JSON.stringify({ product_id: it.product_id, ...it.features, cost: it.cost, season: it.season })).join('\n') + '\n');
+      const buf = parquetWriteBuffer({
+        columnData: head.map((k) =>
+          k === 'product_id' || k === 'season'
+            ? { name: k, data: rows.map((it) => (k === 'season' ? (it.season === '' ? null : it.season) : it.product_id)), type: 'STRING' as const, nullable: k === 'season' }
+            : { name: k, data: rows.map((it) => (k === 'cost' ? it.cost : it.features[k])), type: 'DOUBLE' as const, nullable: true },
+        ),
+      });
+      writeFileSync(join(dir, 'in.parquet'), new Uint8Array(buf));
+      const priced: string[][] = [];
+      for (const input of ['in.csv', 'in-quoted.csv', 'in.ndjson', 'in.parquet']) {
+        const out = join(dir, `${input}.out.csv`);
+        execFileSync(process.execPath, ['dist/src/cli/main.js', 'reprice', '--model', join(dir, 'model.json'), '--catalog', join(dir, input), '--out', out, '--policy', join(dir, 'policy.json'), '--workers', '1'], { stdio: 'pipe' });
+        priced.push(readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]));
+      }
+      for (const p of priced.slice(1)) expect(p).toEqual(priced[0]);
+      // the same rows without a season column: rows of no season or an unlisted one keep the base curve
+      writeFileSync(join(dir, 'plain.csv'), [head.slice(0, -1).join(','), ...rows.map((it) => line(it).split(',').slice(0, -1).join(','))].join('\n') + '\n');
+      execFileSync(process.execPath, ['dist/src/cli/main.js', 'reprice', '--model', join(dir, 'model.json'), '--catalog', join(dir, 'plain.csv'), '--out', join(dir, 'plain.out.csv'), '--policy', join(dir, 'policy.json'), '--workers', '1'], { stdio: 'pipe' });
+      const plain = readFileSync(join(dir, 'plain.out.csv'), 'utf8').trim().split('\n').slice(1).map((l) => l.split(',')[1]);
+      seasons.forEach((s, i) => (s === 'peak' || s === 'lull' ? expect(priced[0][i]).not.toBe(plain[i]) : expect(priced[0][i]).toBe(plain[i])));
+      // the HTTP door: the same prices
+      const app = buildApp({ model, policy: validatePolicy(policy), defaultMetrics: false, pool: false });
+      try {
+        const base = await app.listen({ port: 0, host: '127.0.0.1' });
+        const res = await fetch(`${base}/v1/quotes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items: rows.map((it) => ({ ...it, season: it.season === '' ? null : it.season })) }) });
+        expect(res.status).toBe(200);
+        const recs = ((await res.json()) as { items: { price: number }[] }).items;
+        expect(recs.map((x) => String(x.price))).toEqual(priced[0]);
+      } finally {
+        await app.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the batch job reads the segment column when the policy has return multipliers', () => {

@@ -191,8 +191,9 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   try {
     const input = await openInput(o.catalogPath, inFd, inFmt, model.features, read, o.allowExtraColumns ?? false);
     // without a segment breaker or return multipliers by segment the segment column changes no
-    // price: the readers skip it
+    // price, and without multipliers by season the season column neither: the readers skip them
     if (!policy.segmentBreaker && !policy.returns?.segments) input.layout.segment = -1;
+    if (!policy.returns?.seasons) input.layout.season = -1;
     // a catalogue with expert prices publishes the blend's weight; --explain the breakdown
     const columns: OutputColumns = { blend: input.layout.retail.expertPrice !== undefined, explain: o.explain === true };
     output.columns = columns;

@@ -57,9 +57,10 @@ export function sliceRetail(r: RetailColumns | undefined, from: number, to: numb
 
 /**
  * The optional text columns of a catalogue row: `segment`, the group the segment circuit breaker
- * judges as a whole (docs/math.md §4.4). A blank cell is no segment.
+ * judges as a whole (docs/math.md §4.4) and whose return curve a multiplier may scale, and
+ * `season`, whose multiplier scales it too (docs/math.md §4.5). A blank cell is none.
  */
-export const TEXT_COLUMNS = ['segment'] as const;
+export const TEXT_COLUMNS = ['segment', 'season'] as const;
 
 /**
  * A chunk's segments, dictionary-coded: row i is in segment names[codes[i]] (-1: none). The

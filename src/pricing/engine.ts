@@ -40,6 +40,8 @@ export interface CatalogChunk {
   retail?: RetailColumns;
   /** the catalogue's `segment` column, when it has one (pricing/catalogColumns.ts); held segments are held whole */
   segment?: SegmentColumn;
+  /** the catalogue's `season` column (dictionary-coded like segment), when it has one */
+  season?: SegmentColumn;
 }
 
 export interface PriceColumns {
@@ -114,6 +116,7 @@ export function sliceCatalogChunk(c: CatalogChunk, s: number, e: number, D: numb
     maxPrice: cut(c.maxPrice),
     ...(c.retail ? { retail: sliceRetail(c.retail, s, e) } : {}),
     ...(c.segment ? { segment: sliceSegments(c.segment, s, e) } : {}),
+    ...(c.season ? { season: sliceSegments(c.season, s, e) } : {}),
   };
 }
 
@@ -201,7 +204,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     const q = optimalQuote(core, u, c, cm.noise, { views: true });
     // the retail layer (returns, inventory, expert blend, constant elasticity): only when the
     // chunk or the policy asks for it, so a plain catalogue is priced exactly as before
-    const rs = needsRetail(policy, chunk.retail) ? retailSteps(core, policy, chunk.retail ?? {}, cm.noise, u, c, q, bad, chunk.currentPrice, chunk.segment) : undefined;
+    const rs = needsRetail(policy, chunk.retail) ? retailSteps(core, policy, chunk.retail ?? {}, cm.noise, u, c, q, bad, chunk.currentPrice, chunk.segment, chunk.season) : undefined;
     // with the retail layer: the standard error of the returns step's price (a constant rate
     // moves p* along the same u, so dp/du changes); constant-elasticity rows have none from the model
     // The delta-method kernel is called directly: x is finite by construction (parsers), the

@@ -31,7 +31,7 @@ export interface Policy {
    * (docs/math.md §4.1), for rows without a return_rate; `cost` is C_ret for rows without a
    * return_cost (default 0).
    */
-  returns?: { rMin: number; rMax: number; slope: number; midpoint: number; cost?: number; segments?: Record<string, number> };
+  returns?: { rMin: number; rMax: number; slope: number; midpoint: number; cost?: number; segments?: Record<string, number>; seasons?: Record<string, number> };
   /** the expert blend of rows with an expert_price: tau = tauPct % of the expert price (docs/math.md §5.3); default 5 */
   expertBlend?: { tauPct: number };
   /** the inventory skew of rows with inventory and target_inventory (docs/math.md §3.4) */
@@ -156,6 +156,7 @@ export const policySchema = {
         midpoint: { type: 'number', minimum: 0 },
         cost: { type: 'number', minimum: 0 },
         segments: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
+        seasons: { type: 'object', additionalProperties: { type: 'number', minimum: 0 } },
       },
     },
     // checked field by field by checkInventoryParams (pricing/inventorySkew.ts)
@@ -196,9 +197,17 @@ export function validatePolicy(obj: unknown, file = 'policy'): Policy {
   chk('bounds', p.bounds);
   if (p.inventory !== undefined) p.inventory = checkInventoryParams(p.inventory, file);
   if (p.returns && p.returns.rMin > p.returns.rMax) throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: returns: rMin ${p.returns.rMin} > rMax ${p.returns.rMax}`);
-  for (const [seg, m] of Object.entries(p.returns?.segments ?? {})) {
-    // the multiplied curve must stay a rate below 1 at every price
-    if (!(m * p.returns!.rMax < 1)) throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: returns.segments.${seg}: ${m} x rMax ${p.returns!.rMax} = ${m * p.returns!.rMax} is not a return rate below 1`);
+  // the multiplied curve must stay a rate below 1 at every price, for every segment and season
+  // together (a row's multiplier is its segment's times its season's)
+  const worst = (o?: Record<string, number>) => Object.entries(o ?? {}).reduce<[string, number]>((w, [k, m]) => (m > w[1] ? [k, m] : w), ['', 1]);
+  if (p.returns && (p.returns.segments || p.returns.seasons)) {
+    const [sg, ms] = worst(p.returns.segments);
+    const [ss, mt] = worst(p.returns.seasons);
+    const r = ms * mt * p.returns.rMax;
+    if (!(r < 1)) {
+      const what = [sg ? `returns.segments.${sg} ${ms}` : '', ss ? `returns.seasons.${ss} ${mt}` : ''].filter(Boolean).join(' x ');
+      throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: ${what} x rMax ${p.returns.rMax} = ${r} is not a return rate below 1`);
+    }
   }
   const g = p.bounds ?? {};
   for (const [k, b] of Object.entries(p.products ?? {})) {

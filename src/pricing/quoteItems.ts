@@ -27,6 +27,8 @@ export interface QuoteItem {
   expert_price?: number | null;
   /** the catalogue segment (docs/formats.md); blank or absent: none */
   segment?: string | null;
+  /** the season, for the policy's return multipliers; blank or absent: none */
+  season?: string | null;
 }
 
 /** The item fields of the retail columns (pricing/catalogColumns.ts), by column key. */
@@ -93,7 +95,12 @@ export function buildChunk(cm: CompiledModel, items: QuoteItem[], pathOf: (i: nu
     const codes = Int32Array.from(items, (it) => (typeof it.segment === 'string' ? coder.code(it.segment) : -1));
     segment = { codes, names: coder.names };
   }
-  return { n, ids, x, cost, currentPrice, minPrice, maxPrice, ...(retail ? { retail } : {}), ...(segment ? { segment } : {}) };
+  let season: SegmentColumn | undefined;
+  if (items.some((it) => typeof it.season === 'string')) {
+    const coder = new SegmentCoder();
+    season = { codes: Int32Array.from(items, (it) => (typeof it.season === 'string' ? coder.code(it.season) : -1)), names: coder.names };
+  }
+  return { n, ids, x, cost, currentPrice, minPrice, maxPrice, ...(retail ? { retail } : {}), ...(segment ? { segment } : {}), ...(season ? { season } : {}) };
 }
 
 /** One step of a price's explanation (POST /v1/quote?explain=true): the amount and why. */

@@ -72,7 +72,7 @@ export function needsRetail(policy: Policy, retail: RetailColumns | undefined): 
 export function retailSteps(
   core: WasmCore, policy: Policy, retail: RetailColumns, noise: NoiseSpec,
   u: Float64Array, c: Float64Array, q: { price: Float64Array; dpdu: Float64Array }, bad: Uint8Array, currentPrice: Float64Array,
-  segment?: SegmentColumn,
+  segment?: SegmentColumn, season?: SegmentColumn,
 ): RetailSteps {
   const n = u.length;
   const a = core.arena;
@@ -87,13 +87,16 @@ export function retailSteps(
   const curve = policy.returns;
   const cEff = a.f64(n);
   if (curve) {
-    // the curve scaled by the row's segment multiplier, R(P) m (docs/math.md §4.5); 1 without one
+    // the curve scaled by the row's segment and season multipliers, R(P) m_segment m_season
+    // (docs/math.md §4.5); 1 without one
     s.rMinRow = a.f64(n);
     s.rMaxRow = a.f64(n);
-    const mult = curve.segments && segment ? segment.names.map((name) => curve.segments![name] ?? 1) : undefined;
+    const bySegment = curve.segments && segment ? segment.names.map((name) => curve.segments![name] ?? 1) : undefined;
+    const bySeason = curve.seasons && season ? season.names.map((name) => curve.seasons![name] ?? 1) : undefined;
     for (let i = 0; i < n; i++) {
-      const code = segment ? segment.codes[i] : -1;
-      const m = mult && code >= 0 ? mult[code] : 1;
+      const cs = segment ? segment.codes[i] : -1;
+      const ct = season ? season.codes[i] : -1;
+      const m = (bySegment && cs >= 0 ? bySegment[cs] : 1) * (bySeason && ct >= 0 ? bySeason[ct] : 1);
       s.rMinRow[i] = m * curve.rMin;
       s.rMaxRow[i] = m * curve.rMax;
     }

@@ -20,6 +20,8 @@ export interface CatalogLayout {
   retail: Partial<Record<RetailKey, number>>;
   /** the text column `segment` (-1 when absent; may be absent in layouts built before it existed) */
   segment?: number;
+  /** the text column `season` (-1 when absent) */
+  season?: number;
   width: number;
   header: string[];
   /** extra columns were accepted (--allow-extra-columns): an NDJSON row may carry keys the first did not */
@@ -95,6 +97,7 @@ export function resolveLayout(file: string, header: string[], features: string[]
     maxPrice: opt('max_price'),
     retail,
     segment: opt('segment'),
+    season: opt('season'),
     width: header.length,
     header,
     extraAllowed: opts.allowExtraColumns === true,

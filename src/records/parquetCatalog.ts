@@ -184,6 +184,8 @@ export interface FastCatalogRead {
   retailColumns?: { key: RetailKey; column: string; nonNegative: boolean }[];
   /** the segment column (UTF-8 BYTE_ARRAY; null or blank: no segment) */
   segmentColumn?: string;
+  /** the season column, the same way */
+  seasonColumn?: string;
   intercept: boolean;
   rowStart: number;
   rowEnd: number;
@@ -223,8 +225,10 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
     ...o.featureColumns.map((column) => ({ column, kind: 'number' as const })),
     ...opt.filter(([c]) => c !== undefined).map(([column]) => ({ column: column!, kind: 'number' as const })),
     ...(o.segmentColumn !== undefined ? [{ column: o.segmentColumn, kind: 'string' as const }] : []),
+    ...(o.seasonColumn !== undefined ? [{ column: o.seasonColumn, kind: 'string' as const }] : []),
   ];
   const segmentCells: (string | null)[] | undefined = o.segmentColumn !== undefined ? new Array<string | null>(n) : undefined;
+  const seasonCells: (string | null)[] | undefined = o.seasonColumn !== undefined ? new Array<string | null>(n) : undefined;
   const F = o.featureColumns.length;
   const decoder = o.decoder ?? new PageDecoder();
   // Every numeric column is decoded column-major into one block first (features then transposed,
@@ -250,12 +254,14 @@ export async function readCatalogFast(o: FastCatalogRead): Promise<{ chunk: Fast
         if (column !== undefined) sinks.push({ kind: 'number', column, dst: cols, stride: 1, offset: (F + i) * n, check, wasm: core });
       });
       if (segmentCells) sinks.push({ kind: 'string', column: o.segmentColumn!, dst: segmentCells, check: CHECK_NONE });
+      if (seasonCells) sinks.push({ kind: 'string', column: o.seasonColumn!, dst: seasonCells, check: CHECK_NONE });
       res.chunk = { n, ids, idBytes: raw, x: new Float64Array(0), cost: new Float64Array(0), currentPrice: new Float64Array(0), minPrice: new Float64Array(0), maxPrice: new Float64Array(0) };
       return sinks;
     },
     () => {
       const c = res.chunk!;
       if (segmentCells) c.segment = segmentColumn(segmentCells, n);
+      if (seasonCells) c.season = segmentColumn(seasonCells, n);
       c.x = o.alloc(n * D);
       if (core) {
         columnsToRows(core, cols, n, F, c.x, D, o.intercept);
@@ -355,6 +361,7 @@ export async function readParquetChunk(o: ParquetReadOptions): Promise<ParsedChu
     maxPriceColumn: col(o.layout.maxPrice),
     retailColumns: retailColumnsOf(o.layout).map(({ c, col: i }) => ({ key: c.key as RetailKey, column: names[i], nonNegative: c.nonNegative })),
     segmentColumn: col(o.layout.segment ?? -1),
+    seasonColumn: col(o.layout.season ?? -1),
     intercept: o.intercept,
     rowStart: o.rowStart,
     rowEnd: o.rowEnd,
@@ -373,7 +380,8 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
   const names = o.layout.header;
   const retailCols = retailColumnsOf(o.layout);
   const segCol = o.layout.segment ?? -1;
-  const want = [o.layout.productId, ...o.layout.features, o.layout.cost, o.layout.currentPrice, o.layout.minPrice, o.layout.maxPrice, ...retailCols.map((r) => r.col), segCol].filter((i) => i >= 0).map((i) => names[i]);
+  const seaCol = o.layout.season ?? -1;
+  const want = [o.layout.productId, ...o.layout.features, o.layout.cost, o.layout.currentPrice, o.layout.minPrice, o.layout.maxPrice, ...retailCols.map((r) => r.col), segCol, seaCol].filter((i) => i >= 0).map((i) => names[i]);
   const n = o.rowEnd - o.rowStart;
   const cols = new Map<string, unknown[]>();
   for (const c of want) cols.set(c, new Array<unknown>(n));
@@ -406,6 +414,8 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
   const rejects: ParsedChunk['rejects'] = [];
   const segCells = segCol >= 0 ? cols.get(names[segCol])! : undefined;
   const kept: unknown[] | undefined = segCells ? [] : undefined;
+  const seaCells = seaCol >= 0 ? cols.get(names[seaCol])! : undefined;
+  const keptSeason: unknown[] | undefined = seaCells ? [] : undefined;
   const idCol = cols.get(names[o.layout.productId])!;
   const featCols = o.layout.features.map((i) => cols.get(names[i])!);
   const opt = (i: number) => (i >= 0 ? cols.get(names[i])! : undefined);
@@ -462,6 +472,7 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
     if (!ok) continue;
     ids.push(id);
     kept?.push(segCells![r]);
+    keptSeason?.push(seaCells![r]);
     k++;
   }
   return {
@@ -469,6 +480,7 @@ export async function readParquetChunkHyparquet(o: ParquetReadOptions): Promise<
       n: k, ids, x: x.subarray(0, k * D), cost: cost.subarray(0, k), currentPrice: cur.subarray(0, k), minPrice: minP.subarray(0, k), maxPrice: maxP.subarray(0, k),
       ...(retailCols.length ? { retail: Object.fromEntries(retailCols.map(({ c }, j) => [c.key, optCols[4 + j][2].subarray(0, k)])) as RetailColumns } : {}),
       ...(kept ? { segment: segmentColumn(kept, k) } : {}),
+      ...(keptSeason ? { season: segmentColumn(keptSeason, k) } : {}),
     },
     lines: n,
     rejects,

@@ -49,6 +49,8 @@ interface RowSink {
   retail: { key: RetailKey; name: string; col: number; nonNegative: boolean; out: Float64Array }[];
   /** the segment column (layout.segment >= 0): codes per row and the chunk's dictionary */
   segment?: { col: number; codes: Int32Array; coder: SegmentCoder };
+  /** the season column, the same way */
+  season?: { col: number; codes: Int32Array; coder: SegmentCoder };
   n: number;
 }
 
@@ -91,6 +93,8 @@ function fillRow(sink: RowSink, lay: CatalogLayout, names: string[], D: number, 
     const err = optional(c.col, c.name, c.out, c.nonNegative);
     if (err) return err;
   }
+  const sea = sink.season;
+  if (sea) sea.codes[r] = sea.coder.code(f.text(sea.col));
   const seg = sink.segment;
   if (seg) seg.codes[r] = seg.coder.code(f.text(seg.col));
   sink.ids.push(id);
@@ -144,6 +148,7 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
     maxP: o.alloc(cap),
     retail: OPTIONAL_COLUMNS.filter((c) => o.layout.retail[c.key as RetailKey] !== undefined).map((c) => ({ key: c.key as RetailKey, name: c.name, col: o.layout.retail[c.key as RetailKey]!, nonNegative: c.nonNegative, out: o.alloc(cap) })),
     ...((o.layout.segment ?? -1) >= 0 ? { segment: { col: o.layout.segment!, codes: new Int32Array(cap), coder: new SegmentCoder() } } : {}),
+    ...((o.layout.season ?? -1) >= 0 ? { season: { col: o.layout.season!, codes: new Int32Array(cap), coder: new SegmentCoder() } } : {}),
     n: 0,
   };
   const rejects: ParsedChunk['rejects'] = [];
@@ -245,6 +250,7 @@ export function parseCatalogChunk(bytes: Uint8Array, o: ParseOptions): ParsedChu
       maxPrice: sink.maxP.subarray(0, n),
       ...(sink.retail.length ? { retail: Object.fromEntries(sink.retail.map((c) => [c.key, c.out.subarray(0, n)])) as RetailColumns } : {}),
       ...(sink.segment ? { segment: { codes: sink.segment.codes.subarray(0, n), names: sink.segment.coder.names } } : {}),
+      ...(sink.season ? { season: { codes: sink.season.codes.subarray(0, n), names: sink.season.coder.names } } : {}),
     },
     lines,
     rejects,

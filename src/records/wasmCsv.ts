@@ -189,10 +189,13 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   const slow = a.allocBytes(16 * slowCap);
   const out = a.allocBytes(16);
   const idx = a.alloc(cap);
-  // the segment column's cells as byte ranges, like the ids (only when the header has one)
+  // the text columns' cells (segment, season) as byte ranges, like the ids (only when the header has them)
   const segCol = layout.segment ?? -1;
   const segStart = segCol >= 0 ? a.allocBytes(4 * cap) : 0;
   const segLen = segCol >= 0 ? a.allocBytes(4 * cap) : 0;
+  const seaCol = layout.season ?? -1;
+  const seaStart = seaCol >= 0 ? a.allocBytes(4 * cap) : 0;
+  const seaLen = seaCol >= 0 ? a.allocBytes(4 * cap) : 0;
   let mem = core.memory.buffer;
   new Uint8Array(mem, src, bytes.length).set(bytes);
   const r = new Int32Array(mem, roles, width).fill(ROLE.ignore);
@@ -203,7 +206,11 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
   });
   if (segCol >= 0) {
     r[segCol] = ROLE.text;
-    core.k.catalogTextColumn(segStart, segLen);
+    core.k.catalogTextColumn(0, segStart, segLen);
+  }
+  if (seaCol >= 0) {
+    r[seaCol] = ROLE.text - 1;
+    core.k.catalogTextColumn(1, seaStart, seaLen);
   }
   const rc = core.k.parseCatalogCsv(src, bytes.length, roles, width, D, intercept ? 1 : 0, cap, x, optArgs.table, arrays.length, optArgs.nonNeg, idStart, idLen, slow, slowCap, out, 0);
   if (rc !== 0) {
@@ -234,6 +241,7 @@ export function parseCatalogCsvWasm(core: WasmCore, bytes: Uint8Array, layout: C
       maxPrice: view(arrays[3], n),
       ...(retail ? { retail } : {}),
       ...(segCol >= 0 ? { segment: segmentsFromRanges(mem, src, segStart, segLen, n) } : {}),
+      ...(seaCol >= 0 ? { season: segmentsFromRanges(mem, src, seaStart, seaLen, n) } : {}),
     },
     lines,
     src,

@@ -77,6 +77,7 @@ export const quoteItemSchema = {
     target_inventory: optNum,
     expert_price: { ...optNum, description: 'an expert price blended with the model price by blend_weight' },
     segment: { type: ['string', 'null'], maxLength: 256, description: 'the catalogue segment: a segment the segment breaker tripped is held (reason segment_breaker); blank or absent: none' },
+    season: { type: ['string', 'null'], maxLength: 256, description: "the season, whose multiplier in the policy's returns.seasons scales the return curve; blank or null: none" },
   },
 } as const;
 
