@@ -97,9 +97,15 @@ export function toModel(table: ObservationTable, res: TsmtResult | BayesFitResul
   const noise: Model['noise'] = { family: res.noise.family, scale: res.noise.scale, estimated: res.scaleEstimated };
   const fit: Model['fit'] = { logLikelihood: res.logLikelihood, iterations: res.iterations, converged: res.converged, rows: table.columns.n, productCount: table.productIds.length };
   if (res.strategy !== 'bayes' && res.lambdaC !== null) {
-    fit.lambda = { c: res.lambdaC, formula: 'c*sqrt(D*ln(2*D^2*M)/n_i)', chosen: res.lambdaSelection ? 'held-out log-likelihood' : 'given' };
-    if (res.lambdaSelection) fit.lambda.grid = res.lambdaSelection.grid;
-    if (res.lambdaSelection) fit.lambda.heldOutLogLikelihood = res.lambdaSelection.heldOutLogLikelihood;
+    const sel = res.lambdaSelection;
+    fit.lambda = { c: res.lambdaC, formula: 'c*sqrt(D*ln(2*D^2*M)/n_i)', chosen: sel ? `${sel.folds}-fold held-out log-likelihood` : 'given' };
+    if (sel) {
+      // the evidence of the choice (docs/math.md §1.8, "Choice of c_λ")
+      Object.assign(fit.lambda, {
+        rule: sel.rule, bestC: sel.bestC, folds: sel.folds, foldSeed: sel.foldSeed, units: sel.units,
+        grid: sel.grid, heldOutLogLikelihood: sel.heldOutLogLikelihood, heldOutStdErr: sel.heldOutStdErr,
+      });
+    }
   }
   if (res.logScaleStdErr !== undefined) fit.logScaleStdErr = res.logScaleStdErr;
   if (res.strategy === 'bayes') {
