@@ -103,7 +103,7 @@ export function register(program: Command): void {
     .option('--estimate-scale', 'estimate the noise scale (log sigma as an extra parameter); the default')
     .option('--radius <W>', 'radius of the parameter ball (default: 3*max(|theta_0|, sigma))')
     .option('--features <a,b,c>', 'feature columns (default: every column other than product_id, price, won, competitor_price, weight)')
-    .option('--lambda-c <C>', 'stage-II constant c_lambda (default: chosen by held-out log-likelihood)')
+    .option('--lambda-c <C>', 'stage-II constant c_lambda (default: chosen by 5-fold held-out log-likelihood, one-standard-error rule)')
     .option('--reservation <c>', 'payoff when we do not trade, stored as model.reservation', '0')
     .option('--no-intercept', 'do not add an intercept coefficient')
     .option('--workers <n>', 'worker threads for the fit (stage-I passes over row ranges, stage II across the pool)', '1')
