@@ -181,6 +181,10 @@ export function* selectSteps(ex: TsmtExecutor, opts: TsmtOptions): Steps<LambdaS
   // from the largest c (most shrinkage) down, each product warm-started from the previous value
   const order = gridOrder(grid);
   const units: Float64Array[] = [];
+  const estimateScale = opts.estimateScale ?? false;
+  // stage I of fold k starts at fold k−1's estimate: the training sets share (K−2)/(K−1) of their
+  // rows, so the estimates are close and Newton needs a few steps instead of a full solve
+  let start: Float64Array | undefined;
   try {
     for (let fold = 0; fold < L.folds; fold++) {
       setTrainingFold(L, fold);
@@ -189,9 +193,10 @@ export function* selectSteps(ex: TsmtExecutor, opts: TsmtOptions): Steps<LambdaS
       for (let i = 0; i < L.M; i++) held += L.foldStart[i * (L.folds + 1) + fold + 1] - L.foldStart[i * (L.folds + 1) + fold];
       if (held === 0 || !(rowWeight(L, 'train') > 0)) continue;
       const settings = fitSettings(opts);
-      const s1 = yield* pooledSteps(ex, 'train', settings, opts.estimateScale ?? false);
+      const s1 = yield* pooledSteps(ex, 'train', settings, estimateScale, start);
       if (s1.logScale !== undefined) settings.noise = { family: settings.noise.family, scale: Math.exp(s1.logScale) };
       const theta0 = Float64Array.from(s1.theta);
+      start = estimateScale ? withLogScale(theta0, settings.noise.scale) : theta0;
       const chains = yield* wait(ex.heldOut({ settings, fold, theta0, grid: Float64Array.from(order, (o) => o.c) }));
       for (let i = 0; i < L.M; i++) {
         const b = i * (L.folds + 1) + fold;
