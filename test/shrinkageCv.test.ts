@@ -11,6 +11,7 @@ import type { ObservationColumns } from '../src/core/likelihood.js';
 import { fitTsmt, selectLambdaC, LAMBDA_GRID } from '../src/model/tsmt.js';
 import { CV_FOLDS, CV_SEED, chooseShrinkage, foldLabels } from '../src/model/shrinkageCv.js';
 import { fitTable } from '../src/model/fit.js';
+import { parseFitOptions } from '../src/cli/fit.js';
 import type { ObservationTable } from '../src/model/observationRows.js';
 import { Rng } from '../src/sim/random.js';
 
@@ -194,5 +195,13 @@ describe('K-fold held-out choice of c_λ', () => {
     expect(lam.grid).toEqual([...LAMBDA_GRID]);
     expect(lam.heldOutLogLikelihood).toEqual(sel.heldOutLogLikelihood);
     expect(lam.heldOutStdErr).toEqual(sel.heldOutStdErr);
+    // the max rule, as `repricer fit --lambda-rule max` asks for it
+    const opts = parseFitOptions({ observations: 'x.csv', out: 'm.json', scale: '0.5', radius: '10', lambdaRule: 'max' });
+    const mMax = fitTable(table, { ...opts, createdAt: '2026-01-01T00:00:00.000Z' }, core);
+    const lamMax = mMax.fit.lambda as Record<string, unknown>;
+    expect(lamMax.rule).toBe('max');
+    expect(lamMax.c).toBe(sel.bestC);
+    expect(lamMax.heldOutLogLikelihood).toEqual(sel.heldOutLogLikelihood);
+    expect(() => parseFitOptions({ observations: 'x.csv', out: 'm.json', lambdaRule: 'best' })).toThrow(/--lambda-rule must be one of one-se, max/);
   });
 });
