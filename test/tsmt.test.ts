@@ -171,14 +171,19 @@ describe('TSMT estimator', () => {
     expect(dist(below.products[1].theta, base.common.theta)).toBeGreaterThan(1e-6);
   });
 
-  it('chooses c_λ by held-out log-likelihood from the grid and reports the curve', () => {
+  it('chooses c_λ by K-fold held-out log-likelihood from the grid and reports the curve', () => {
     const s = synth(21, [300, 100, 50, 20], 3, 0.4, 0.5);
     const res = fitTsmt(core, s.obs, s.groups, 4, { noise: NOISE, radius: 10, standardErrors: false });
     expect(res.lambdaSelection).toBeDefined();
-    const { grid, heldOutLogLikelihood: ll } = res.lambdaSelection!;
+    const { grid, heldOutLogLikelihood: ll, heldOutStdErr: se, bestC } = res.lambdaSelection!;
     expect(grid.length).toBe(ll.length);
+    expect(se.length).toBe(ll.length);
     const best = Math.max(...ll);
-    expect(ll[grid.indexOf(res.lambdaC!)]).toBe(best);
+    expect(ll[grid.indexOf(bestC)]).toBe(best);
+    // one-standard-error rule: no less shrinkage than the best, and within one se of it
+    const k = grid.indexOf(res.lambdaC!);
+    expect(res.lambdaC!).toBeGreaterThanOrEqual(bestC);
+    expect(best - ll[k]).toBeLessThanOrEqual(se[k]);
     expect(ll.every(Number.isFinite)).toBe(true);
   });
 

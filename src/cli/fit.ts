@@ -7,6 +7,7 @@ import { RepricerError } from '../core/errors.js';
 import { MODEL_STRATEGIES, saveModel, type ModelStrategy } from '../model/format.js';
 import { checkOutputPath, removeStaleTemps } from '../core/atomic.js';
 import { fitObservationsFile, type FitOptions } from '../model/fit.js';
+import { SHRINKAGE_RULES, type ShrinkageRule } from '../model/shrinkageCv.js';
 import type { NoiseFamily } from '../core/validate.js';
 import type { ReadObservationsOptions } from '../model/observations.js';
 
@@ -20,6 +21,7 @@ export interface FitCommandOptions {
   radius?: string;
   features?: string;
   lambdaC?: string;
+  lambdaRule?: string;
   reservation?: string;
   intercept?: boolean;
   workers?: string;
@@ -51,6 +53,10 @@ export function parseFitOptions(o: FitCommandOptions): FitOptions & ReadObservat
     const c = Number(o.lambdaC);
     if (o.lambdaC.trim() === '' || !Number.isFinite(c) || c < 0) throw new RepricerError('INVALID_ARGUMENT', `--lambda-c must be a number >= 0, got ${JSON.stringify(o.lambdaC)}`);
     out.lambdaC = c;
+  }
+  if (o.lambdaRule !== undefined) {
+    if (!SHRINKAGE_RULES.includes(o.lambdaRule as ShrinkageRule)) throw new RepricerError('INVALID_ARGUMENT', `--lambda-rule must be one of ${SHRINKAGE_RULES.join(', ')}, got ${JSON.stringify(o.lambdaRule)}`);
+    out.lambdaRule = o.lambdaRule as ShrinkageRule;
   }
   if (o.reservation !== undefined) {
     const c = Number(o.reservation);
@@ -103,7 +109,8 @@ export function register(program: Command): void {
     .option('--estimate-scale', 'estimate the noise scale (log sigma as an extra parameter); the default')
     .option('--radius <W>', 'radius of the parameter ball (default: 3*max(|theta_0|, sigma))')
     .option('--features <a,b,c>', 'feature columns (default: every column other than product_id, price, won, competitor_price, weight)')
-    .option('--lambda-c <C>', 'stage-II constant c_lambda (default: chosen by held-out log-likelihood)')
+    .option('--lambda-c <C>', 'stage-II constant c_lambda (default: chosen by 5-fold held-out log-likelihood, one-standard-error rule)')
+    .option('--lambda-rule <rule>', `how the default choice of c_lambda reads the held-out scores: ${SHRINKAGE_RULES.join(' | ')} (default one-se)`)
     .option('--reservation <c>', 'payoff when we do not trade, stored as model.reservation', '0')
     .option('--no-intercept', 'do not add an intercept coefficient')
     .option('--workers <n>', 'worker threads for the fit (stage-I passes over row ranges, stage II across the pool)', '1')

@@ -23,6 +23,7 @@ import {
   type RfqConfig,
   type ColdStartConfig,
 } from '../sim/config.js';
+import { DEFAULT_SHRINKAGE_RULE, SHRINKAGE_RULES, type ShrinkageRule } from '../model/shrinkageCv.js';
 import { simulateRfq } from '../sim/episodes.js';
 import { simulateColdStart, type ColdStartResult } from '../sim/coldStart.js';
 import { regretCsv, regretSvg, summarize } from '../sim/report.js';
@@ -61,6 +62,7 @@ export interface SimulateRfqOptions {
   reservation?: string;
   radius?: string;
   lambdaC?: string;
+  lambdaRule?: string;
   tol?: string;
 }
 
@@ -94,6 +96,10 @@ export function parseRfqOptions(o: SimulateRfqOptions): RfqConfig {
   cfg.alpha = real('alpha', o.alpha, 0) ?? (cfg.arrivals === 'exponential' ? 1 : 2);
   cfg.radius = real('radius', o.radius, 0, true) ?? 1 + cfg.delta;
   if (o.lambdaC !== undefined) cfg.lambdaC = o.lambdaC === 'auto' ? 'auto' : real('lambda-c', o.lambdaC, 0)!;
+  if (o.lambdaRule !== undefined) {
+    if (!SHRINKAGE_RULES.includes(o.lambdaRule as ShrinkageRule)) throw new RepricerError('INVALID_ARGUMENT', `--lambda-rule must be one of ${SHRINKAGE_RULES.join(', ')}, got ${JSON.stringify(o.lambdaRule)}`);
+    cfg.lambdaRule = o.lambdaRule as ShrinkageRule;
+  }
   cfg.tol = real('tol', o.tol, 0, true) ?? cfg.tol;
   return cfg;
 }
@@ -286,7 +292,8 @@ export function register(program: Command): void {
     .option('--noise-scale <s>', 'noise scale sigma', '0.1')
     .option('--reservation <c>', 'payoff without a trade', '0')
     .option('--radius <W>', 'parameter ball radius (default 1 + delta)')
-    .option('--lambda-c <C>', `stage-II constant c_lambda, or "auto" (held-out choice at every refit)`, String(DEFAULT_LAMBDA_C))
+    .option('--lambda-c <C>', `stage-II constant c_lambda, or "auto" (5-fold held-out choice at every refit)`, String(DEFAULT_LAMBDA_C))
+    .option('--lambda-rule <rule>', `how "auto" picks c_lambda from the held-out scores: ${SHRINKAGE_RULES.join(' | ')}`, DEFAULT_SHRINKAGE_RULE)
     .option('--tol <t>', 'solver tolerance of the refits', String(DEFAULT_SIM_TOL))
     .action((o: SimulateRfqOptions) => {
       const s = runSimulateRfq(o, (m) => process.stderr.write(m + '\n'));

@@ -55,7 +55,7 @@ export function bayesFromIndividual(core: WasmCore, obs: ObservationColumns, gro
   const mark = core.arena.mark();
   try {
     const L = buildLayout(core, obs, groups, M);
-    const rows = parts(L, 'all');
+    const rows = parts(L);
     const mles = indiv.products.flatMap((p, i) => (p.cov ? [{ theta: p.theta, cov: p.cov, n: weightOf(rows[i]) }] : []));
     const prior = empiricalBayesPrior(common.theta, mles, D, { radius: opts.radius });
     const settings: MapSettings = { noise: indiv.noise, convention: opts.convention ?? 'price' };

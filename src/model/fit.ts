@@ -22,6 +22,7 @@ import { MODEL_FORMAT, validateModel, type Model, type ModelStrategy, type Theta
 import { fitTsmt, type TsmtResult, type ParameterFit } from './tsmt.js';
 import { bayesFromIndividual, fitBayes, individualOptions, type BayesFitResult } from './bayesFit.js';
 import { FitPool, layoutBytes } from './parallelFit.js';
+import type { ShrinkageRule } from './shrinkageCv.js';
 
 export interface FitOptions {
   /** tsmt, pooled, individual (docs/math.md §1.8) or bayes (empirical-Bayes MAP, §5.3) */
@@ -33,6 +34,8 @@ export interface FitOptions {
   estimateScale?: boolean;
   radius?: number;
   lambdaC?: number;
+  /** How the held-out choice of c_λ reads its scores (src/model/shrinkageCv.ts; default one-se). */
+  lambdaRule?: ShrinkageRule;
   /** Payoff when we do not trade (model `reservation`), default 0. */
   reservation?: number;
   /** Timestamp written to `createdAt` (default now); tests pass a fixed one. */
@@ -97,9 +100,15 @@ export function toModel(table: ObservationTable, res: TsmtResult | BayesFitResul
   const noise: Model['noise'] = { family: res.noise.family, scale: res.noise.scale, estimated: res.scaleEstimated };
   const fit: Model['fit'] = { logLikelihood: res.logLikelihood, iterations: res.iterations, converged: res.converged, rows: table.columns.n, productCount: table.productIds.length };
   if (res.strategy !== 'bayes' && res.lambdaC !== null) {
-    fit.lambda = { c: res.lambdaC, formula: 'c*sqrt(D*ln(2*D^2*M)/n_i)', chosen: res.lambdaSelection ? 'held-out log-likelihood' : 'given' };
-    if (res.lambdaSelection) fit.lambda.grid = res.lambdaSelection.grid;
-    if (res.lambdaSelection) fit.lambda.heldOutLogLikelihood = res.lambdaSelection.heldOutLogLikelihood;
+    const sel = res.lambdaSelection;
+    fit.lambda = { c: res.lambdaC, formula: 'c*sqrt(D*ln(2*D^2*M)/n_i)', chosen: sel ? `${sel.folds}-fold held-out log-likelihood` : 'given' };
+    if (sel) {
+      // the evidence of the choice (docs/math.md §1.8, "Choice of c_λ")
+      Object.assign(fit.lambda, {
+        rule: sel.rule, bestC: sel.bestC, folds: sel.folds, foldSeed: sel.foldSeed, units: sel.units,
+        grid: sel.grid, heldOutLogLikelihood: sel.heldOutLogLikelihood, heldOutStdErr: sel.heldOutStdErr,
+      });
+    }
   }
   if (res.logScaleStdErr !== undefined) fit.logScaleStdErr = res.logScaleStdErr;
   if (res.strategy === 'bayes') {
@@ -140,6 +149,7 @@ export function fitTable(table: ObservationTable, opts: FitOptions = {}, core: W
   const strategy = opts.strategy ?? 'tsmt';
   const tsmtOpts: Parameters<typeof fitTsmt>[4] = { strategy: strategy === 'bayes' ? 'individual' : strategy, noise: { family, scale }, estimateScale, radius };
   if (opts.lambdaC !== undefined) tsmtOpts.lambdaC = opts.lambdaC;
+  if (opts.lambdaRule !== undefined) tsmtOpts.lambdaRule = opts.lambdaRule;
   const res = strategy === 'bayes'
     ? fitBayes(core, table.columns, table.product, table.productIds.length, tsmtOpts)
     : fitTsmt(core, table.columns, table.product, table.productIds.length, tsmtOpts);
@@ -171,6 +181,7 @@ export async function fitTableAsync(table: ObservationTable, opts: FitOptions = 
       const strategy = opts.strategy ?? 'tsmt';
       const tsmtOpts: Parameters<typeof fitTsmt>[4] = { strategy: strategy === 'bayes' ? 'individual' : strategy, noise: { family, scale }, estimateScale, radius };
       if (opts.lambdaC !== undefined) tsmtOpts.lambdaC = opts.lambdaC;
+      if (opts.lambdaRule !== undefined) tsmtOpts.lambdaRule = opts.lambdaRule;
       if (strategy !== 'bayes') return toModel(table, await pool.fit(h, tsmtOpts), radius, opts);
       // stage I and the own MLEs on the pool; the prior and the MAP steps are cheap, on this thread
       const indiv = await pool.fit(h, individualOptions(tsmtOpts));

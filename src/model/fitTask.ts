@@ -13,8 +13,9 @@
  * - `pass`: Σ w ℓ, its gradient and Hessian over rows [r0, r1) at θ (one WASM kernel call),
  *   returned as [value, g (D), H (D×D)];
  * - `products`: a batch of stage-II product fits (mode `fit`: estimate, standard errors and the
- *   product's log-likelihood; mode `select`: the chain over the c_λ grid on the training rows
- *   and the held-out log-likelihood of each grid value), through the same functions as the
+ *   product's log-likelihood; mode `select`: the chain over the c_λ grid on the product's rows
+ *   at the current fold's training weights and the held-out log-likelihood of each grid value
+ *   on its rows of the held-out fold), through the same functions as the
  *   serial executor (src/model/stages.ts fitProduct, heldOutChain), so each product's result is
  *   identical to it.
  * Results come back as one transferred Float64Array per task, written and read only by the
@@ -72,11 +73,12 @@ export interface ProductsTask {
   /** number of products (λ_i depends on it) */
   M: number;
   theta0: Float64Array;
-  /** product indices of this batch, and for each its rows: [from, to) all, [from, trainEnd) training */
+  /** product indices of this batch, and for each its rows: [from, to) all, [validFrom, validTo) the held-out fold's (select) */
   products: Int32Array;
   from: Int32Array;
   to: Int32Array;
-  trainEnd: Int32Array;
+  validFrom: Int32Array;
+  validTo: Int32Array;
   /** fit: c_λ (0 when unused) */
   lambdaC: number;
   /** fit: warm starts, D per listed product */
@@ -86,6 +88,8 @@ export interface ProductsTask {
   commonStdErr?: Float64Array;
   /** select: the grid values in fitting order */
   grid?: Float64Array;
+  /** select: byte offset of the current fold's training weights (stages.ts setTrainingFold) */
+  trainWeight?: number;
 }
 
 // A `pass` result: [value, g (D), H (D×D)].
@@ -233,8 +237,8 @@ export function runProducts(t: ProductsTask): Float64Array {
     const G = grid.length;
     const out = new Float64Array(m * G);
     for (let q = 0; q < m; q++) {
-      const train = rows(c, t.cols, t.from[q], t.trainEnd[q]);
-      const valid = rows(c, t.cols, t.trainEnd[q], t.to[q]);
+      const train = rows(c, { ...t.cols, weight: t.trainWeight as number }, t.from[q], t.to[q]);
+      const valid = rows(c, t.cols, t.validFrom[q], t.validTo[q]);
       out.set(heldOutChain(ctx, train, valid, t.theta0, grid, D, t.M), q * G);
       checkScratch(c);
     }

@@ -15,7 +15,7 @@
  *   longest-processing-time assignment to 4 batches per worker, taken dynamically by idle
  *   workers), with the same per-product functions as the serial executor: given the same θ̂_0
  *   each product's estimate, standard errors and log-likelihood are identical to it bit for bit;
- *   the held-out choice of c_λ runs each product's whole grid chain in one task.
+ *   the held-out choice of c_λ runs, fold by fold, each product's whole grid chain in one task.
  *
  * Memory: the main thread instantiates a core over the shared memory; its arena holds, first,
  * 2 scratch regions per worker (REGION_BYTES each, claimed by the workers at start-up; two per
@@ -34,7 +34,7 @@ import {
   checkOptions, fitSteps, pooledSteps, runAsync,
   type HeldOutJob, type LikelihoodSpec, type RowSet, type StageTwoJob, type TsmtExecutor,
 } from './tsmt.js';
-import { buildLayout, type FitSettings, type Layout, type ProductResult, type TsmtOptions, type TsmtResult } from './stages.js';
+import { buildLayout, foldRange, type FitSettings, type Layout, type ProductResult, type TsmtOptions, type TsmtResult } from './stages.js';
 import {
   decodeChains, decodePass, decodeProducts, type FitWorkerData, type PassResult, type PassTask, type ProductsTask, type SharedColumns,
 } from './fitTask.js';
@@ -213,14 +213,15 @@ export class FitPool {
   }
 }
 
-/** The product batches of a layout with their row ranges. */
-function batchesOf(L: Layout, workers: number): { products: Int32Array; from: Int32Array; to: Int32Array; trainEnd: Int32Array }[] {
+/** The product batches of a layout with their row ranges (and the held-out rows of `fold`). */
+function batchesOf(L: Layout, workers: number, fold = 0): { products: Int32Array; from: Int32Array; to: Int32Array; validFrom: Int32Array; validTo: Int32Array }[] {
   const counts = Array.from({ length: L.M }, (_, i) => L.start[i + 1] - L.start[i]);
   return balancedBatches(counts, BATCHES_PER_WORKER * workers).map((products) => ({
     products,
     from: Int32Array.from(products, (i) => L.start[i]),
     to: Int32Array.from(products, (i) => L.start[i + 1]),
-    trainEnd: Int32Array.from(products, (i) => L.trainEnd[i]),
+    validFrom: Int32Array.from(products, (i) => foldRange(L, i, fold)[0]),
+    validTo: Int32Array.from(products, (i) => foldRange(L, i, fold)[1]),
   }));
 }
 
@@ -319,11 +320,12 @@ class ParallelExecutor implements TsmtExecutor {
   async heldOut(job: HeldOutJob): Promise<Float64Array[]> {
     const L = this.layout;
     const cols = this.columns('all');
-    const batches = batchesOf(L, this.workers);
+    const batches = batchesOf(L, this.workers, job.fold);
+    const trainWeight = L.trainWeight.byteOffset;
     const results = await Promise.all(batches.map((b) => {
       const t: ProductsTask = {
         kind: 'products', mode: 'select', cols, ctx: job.settings, strategy: 'tsmt', M: L.M, theta0: job.theta0, ...b,
-        lambdaC: 0, wantSe: false, grid: job.grid,
+        lambdaC: 0, wantSe: false, grid: job.grid, trainWeight,
       };
       return this.pool.run<Float64Array>(t);
     }));

@@ -24,14 +24,13 @@ import type { WasmCore } from '../core/wasm.js';
 import type { NoiseSpec, Convention } from '../core/validate.js';
 import { censoredLogLikelihood, type ObservationColumns } from '../core/likelihood.js';
 import { fitNewton, observedInformation, type NewtonOptions, type Penalty } from '../core/solvers.js';
+import { CV_FOLDS, CV_SEED, SHRINKAGE_RULES, foldLabels, type ShrinkageRule } from './shrinkageCv.js';
 
 export type Strategy = 'tsmt' | 'pooled' | 'individual';
 export const STRATEGIES: readonly Strategy[] = ['tsmt', 'pooled', 'individual'];
 
-/** Grid for c_λ (docs/math.md §1.8 suggests [0.01, 1]; 3 is added for small-σ data, see docs/regret.md). */
+/** Grid for c_λ, log-spaced (docs/math.md §1.8 suggests [0.01, 1]; 3 is added for small-σ data, see docs/regret.md). */
 export const LAMBDA_GRID: readonly number[] = [0.01, 0.03, 0.1, 0.3, 1, 3];
-/** Held-out fraction used for choosing c_λ: every HOLDOUT_EVERY-th row of each product. */
-export const HOLDOUT_EVERY = 5;
 
 export interface TsmtOptions {
   strategy?: Strategy;
@@ -41,9 +40,11 @@ export interface TsmtOptions {
   estimateScale?: boolean;
   /** Radius W of the parameter ball (docs/math.md §1.6). */
   radius: number;
-  /** c_λ; undefined: chosen from `lambdaGrid` by held-out log-likelihood (tsmt only). */
+  /** c_λ; undefined: chosen from `lambdaGrid` by K-fold held-out log-likelihood (tsmt only; src/model/shrinkageCv.ts). */
   lambdaC?: number;
   lambdaGrid?: readonly number[];
+  /** How the held-out scores choose c_λ (default DEFAULT_SHRINKAGE_RULE, the one-standard-error rule). */
+  lambdaRule?: ShrinkageRule;
   convention?: Convention;
   /** Compute covariances and standard errors (default true). */
   standardErrors?: boolean;
@@ -71,6 +72,22 @@ export interface ProductFit extends ParameterFit {
   shrunk: boolean;
 }
 
+/** The evidence of a held-out choice of c_λ (docs/math.md §1.8; written to the model's fit.lambda). */
+export interface LambdaSelectionRecord {
+  grid: number[];
+  /** per grid value, Σ over folds and products of the held-out log-likelihood */
+  heldOutLogLikelihood: number[];
+  /** per grid value, the standard error of its paired difference to the best value (shrinkageCv.ts) */
+  heldOutStdErr: number[];
+  rule: ShrinkageRule;
+  /** the grid value with the best summed score (the chosen c_λ under the `max` rule) */
+  bestC: number;
+  folds: number;
+  foldSeed: number;
+  /** (fold, product) pairs with held-out rows */
+  units: number;
+}
+
 export interface TsmtResult {
   strategy: Strategy;
   noise: NoiseSpec;
@@ -80,7 +97,7 @@ export interface TsmtResult {
   common: ParameterFit;
   products: ProductFit[];
   lambdaC: number | null;
-  lambdaSelection?: { grid: number[]; heldOutLogLikelihood: number[] };
+  lambdaSelection?: LambdaSelectionRecord;
   /** Σ_t ℓ_t at each row's own product estimate. */
   logLikelihood: number;
   iterations: number;
@@ -250,18 +267,24 @@ export function productEstimate(ctx: Ctx, strategy: Strategy, p: ObservationColu
 }
 
 /**
- * The rows sorted by product (stable), copied once into WASM memory so that every kernel call
- * reads them in place: product i's rows are the block [start[i], start[i+1]), its training rows
- * for the held-out choice of c_λ come first in that block (file order), then its held-out rows
- * (every HOLDOUT_EVERY-th of the product's rows, file order). Parts are zero-copy subarrays.
+ * The rows sorted by product, copied once into WASM memory so that every kernel call reads them
+ * in place: product i's rows are the block [start[i], start[i+1]); within it, the rows of each
+ * of the `folds` folds of the held-out choice of c_λ (shrinkageCv.ts foldLabels) are contiguous,
+ * fold 0 first, file order within a fold. Parts are zero-copy subarrays.
  */
 export interface Layout {
   obs: ObservationColumns;
   M: number;
   start: Int32Array;
-  /** End of the training prefix of each block. */
-  trainEnd: Int32Array;
-  /** Row weights with the held-out rows at 0 (stage I of the held-out fit reads all rows). */
+  /** number of folds K */
+  folds: number;
+  /** product i's fold k is [foldStart[i·(K+1) + k], foldStart[i·(K+1) + k + 1]) */
+  foldStart: Int32Array;
+  /**
+   * Row weights of the current training fold (setTrainingFold): the rows' own weights with the
+   * held-out fold's rows at 0. Stage I of a fold and the products' training fits read all rows
+   * at these weights.
+   */
   trainWeight: Float64Array;
 }
 
@@ -269,16 +292,20 @@ export interface Layout {
 export function buildLayout(core: WasmCore, obs: ObservationColumns, groups: Int32Array, M: number): Layout {
   const rows = groupRows(groups, M);
   const { n, d } = obs;
+  const K = CV_FOLDS;
   const start = new Int32Array(M + 1);
-  const trainEnd = new Int32Array(M);
+  const foldStart = new Int32Array(M * (K + 1));
   const order = new Int32Array(n);
   let o = 0;
   for (let i = 0; i < M; i++) {
     start[i] = o;
     const idx = rows[i];
-    for (let k = 0; k < idx.length; k++) if ((k + 1) % HOLDOUT_EVERY !== 0) order[o++] = idx[k];
-    trainEnd[i] = o;
-    for (let k = 0; k < idx.length; k++) if ((k + 1) % HOLDOUT_EVERY === 0) order[o++] = idx[k];
+    const label = foldLabels(idx.length, K, CV_SEED, i);
+    for (let f = 0; f < K; f++) {
+      foldStart[i * (K + 1) + f] = o;
+      for (let k = 0; k < idx.length; k++) if (label[k] === f) order[o++] = idx[k];
+    }
+    foldStart[i * (K + 1) + K] = o;
   }
   start[M] = o;
   const a = core.arena;
@@ -307,12 +334,32 @@ export function buildLayout(core: WasmCore, obs: ObservationColumns, groups: Int
   }
   if (vWeight && sWeight) for (let k = 0; k < n; k++) vWeight[k] = sWeight[order[k]];
   const trainWeight = a.view(tw.byteOffset, n);
-  for (let i = 0; i < M; i++) {
-    for (let k = start[i]; k < start[i + 1]; k++) trainWeight[k] = k < trainEnd[i] ? (views.weight ? views.weight[k] : 1) : 0;
-  }
   const sorted: ObservationColumns = { n, d, x: views.x, won: views.won, price: views.price, competitor: views.competitor };
   if (views.weight) sorted.weight = views.weight;
-  return { obs: sorted, M, start, trainEnd, trainWeight };
+  const L: Layout = { obs: sorted, M, start, folds: K, foldStart, trainWeight };
+  setTrainingFold(L, 0);
+  return L;
+}
+
+/** The held-out rows [from, to) of product i in fold k. */
+export function foldRange(L: Layout, i: number, k: number): [number, number] {
+  const b = i * (L.folds + 1) + k;
+  return [L.foldStart[b], L.foldStart[b + 1]];
+}
+
+/**
+ * Make fold k the held-out fold: trainWeight = the rows' weights (1 when unweighted) with fold
+ * k's rows of every product at 0 (block copies and fills, one per product).
+ */
+export function setTrainingFold(L: Layout, k: number): void {
+  const tw = L.trainWeight;
+  const w = L.obs.weight;
+  if (w) tw.set(w);
+  else tw.fill(1);
+  for (let i = 0; i < L.M; i++) {
+    const [a, b] = foldRange(L, i, k);
+    tw.fill(0, a, b);
+  }
 }
 
 /** Rows [from, to) of the layout as a zero-copy ObservationColumns. */
@@ -324,10 +371,23 @@ function slice(L: Layout, from: number, to: number): ObservationColumns {
   return s;
 }
 
-export function parts(L: Layout, which: 'all' | 'train' | 'valid'): ObservationColumns[] {
-  return Array.from({ length: L.M }, (_, i) =>
-    which === 'all' ? slice(L, L.start[i], L.start[i + 1]) : which === 'train' ? slice(L, L.start[i], L.trainEnd[i]) : slice(L, L.trainEnd[i], L.start[i + 1]),
-  );
+/** Every product's rows (zero-copy). */
+export function parts(L: Layout): ObservationColumns[] {
+  return Array.from({ length: L.M }, (_, i) => slice(L, L.start[i], L.start[i + 1]));
+}
+
+/**
+ * Every product's rows for the current training fold (setTrainingFold): `train` all its rows at
+ * the training weights (the held-out ones at 0), `valid` its rows of held-out fold k at their
+ * own weights.
+ */
+export function foldParts(L: Layout, k: number): { train: ObservationColumns; valid: ObservationColumns }[] {
+  return Array.from({ length: L.M }, (_, i) => {
+    const train = slice(L, L.start[i], L.start[i + 1]);
+    train.weight = L.trainWeight.subarray(L.start[i], L.start[i + 1]);
+    const [a, b] = foldRange(L, i, k);
+    return { train, valid: slice(L, a, b) };
+  });
 }
 
 
@@ -336,12 +396,6 @@ export function gridOrder(grid: readonly number[]): { c: number; k: number }[] {
   return grid.map((c, k) => ({ c, k })).sort((a, b) => b.c - a.c);
 }
 
-/** Grid index with the largest held-out log-likelihood; exact ties go to the larger c_λ. */
-export function bestOf(order: { k: number }[], ll: number[]): number {
-  let best = -1;
-  for (const { k } of order) if (best < 0 || ll[k] > ll[best]) best = k;
-  return best;
-}
 
 export function makeCtx(core: WasmCore, opts: TsmtOptions): Ctx {
   return { core, ...fitSettings(opts) };
@@ -374,6 +428,8 @@ export function checkOptions(obs: ObservationColumns, groups: Int32Array, M: num
   for (let r = 0; r < groups.length; r++) {
     if (!(groups[r] >= 0 && groups[r] < M)) throw new RangeError(`fitTsmt: groups[${r}] must be in [0, ${M}), got ${groups[r]}`);
   }
+  if (opts.lambdaRule !== undefined && !SHRINKAGE_RULES.includes(opts.lambdaRule)) throw new RangeError(`fitTsmt: lambdaRule must be one of ${SHRINKAGE_RULES.join(', ')}, got ${String(opts.lambdaRule)}`);
+  if (opts.lambdaGrid !== undefined && (opts.lambdaGrid.length === 0 || !opts.lambdaGrid.every((c) => c >= 0 && Number.isFinite(c)))) throw new RangeError(`fitTsmt: lambdaGrid must be a non-empty list of finite numbers >= 0, got ${JSON.stringify(opts.lambdaGrid)}`);
   if (opts.strategy !== undefined && !STRATEGIES.includes(opts.strategy)) throw new RangeError(`fitTsmt: strategy must be one of ${STRATEGIES.join(', ')}, got ${String(opts.strategy)}`);
 }
 
@@ -458,9 +514,10 @@ export function fitProduct(
 }
 
 /**
- * The held-out chain of one product: stage II (tsmt) on its training rows for each c_λ of `grid`
- * in that order (largest first, gridOrder), each warm-started from the previous estimate, and
- * the log-likelihood of its held-out rows at each estimate (0 without held-out rows).
+ * The held-out chain of one product in one fold: stage II (tsmt) on its training rows (`train`:
+ * weights with the held-out rows at 0, so n_i of λ_i is the training weight) for each c_λ of
+ * `grid` in that order (largest first, gridOrder), each warm-started from the previous estimate,
+ * and the log-likelihood of its held-out rows at each estimate (0 without held-out rows).
  */
 export function heldOutChain(ctx: Ctx, train: ObservationColumns, valid: ObservationColumns, theta0: Float64Array, grid: ArrayLike<number>, D: number, M: number): Float64Array {
   const out = new Float64Array(grid.length);

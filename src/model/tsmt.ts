@@ -12,11 +12,13 @@
  * (λ_i = 0: each product's own ball-constrained MLE; a product with no rows falls back to θ̂_0 —
  * the `n_i = 0` rule of docs/math.md §1.8, not the `n_i < d` one).
  *
- * c_λ, when not given, is chosen from LAMBDA_GRID by held-out log-likelihood: within each
- * product every 5th row (its 5th, 10th, 15th, ... row in file order) is held out, stages I and II are
- * fitted on the rest for every grid value, and the value with the largest held-out
- * log-likelihood wins (exact ties go to the larger c_λ, i.e. more shrinkage). The final fit then
- * uses all rows. Standard errors: src/model/stages.ts (with the per-product pieces of stage II).
+ * c_λ, when not given, is chosen from LAMBDA_GRID by K-fold held-out log-likelihood
+ * (docs/math.md §1.8, "Choice of c_λ"): each product's rows are split into K = 5 seeded folds
+ * (src/model/shrinkageCv.ts); for each fold, stage I is fitted on the other folds' rows and
+ * every product's stage-II chain over the grid on its own rows of those folds, scored on its
+ * rows of the held-out fold; the one-standard-error rule of shrinkageCv.ts (or the best score,
+ * `lambdaRule: 'max'`) picks c_λ. The final fit then uses all rows. Standard errors:
+ * src/model/stages.ts (with the per-product pieces of stage II).
  *
  * The skeleton decides what to compute, the executor where:
  * - stage I is the Newton loop of the WASM core (src/core/newton.ts NewtonRun, the loop of
@@ -24,7 +26,7 @@
  *   (`pass`), which runs it over the rows in one kernel call or as passes over row ranges summed
  *   in range order;
  * - the observed information at θ̂_0 (`information`), stage II of every product (`stageTwo`) and
- *   the held-out chains over the c_λ grid (`heldOut`) go to the executor whole; both executors
+ *   the held-out chains over the c_λ grid of one fold (`heldOut`) go to the executor whole; both executors
  *   run the same per-product functions (stages.ts fitProduct, heldOutChain).
  * The skeleton is a generator that yields what the executor returns, a value (serial) or a
  * promise (parallel); runSync and runAsync drive it.
@@ -36,24 +38,25 @@ import type { SolverResult } from '../core/solvers.js';
 import { NewtonRun, type NewtonRequest } from '../core/newton.js';
 import { RepricerError } from '../core/errors.js';
 import {
-  LAMBDA_GRID, bestOf, buildLayout, checkOptions, commonCovariance, fitProduct, fitSettings, gridOrder, heldOutChain, parts,
-  solverOpts, withLogScale,
-  type FitSettings, type Layout, type ParameterFit, type ProductFit, type ProductResult, type Strategy, type TsmtOptions, type TsmtResult,
+  LAMBDA_GRID, buildLayout, checkOptions, commonCovariance, fitProduct, fitSettings, foldParts, gridOrder, heldOutChain, parts,
+  setTrainingFold, solverOpts, withLogScale,
+  type FitSettings, type LambdaSelectionRecord, type Layout, type ParameterFit, type ProductFit, type ProductResult, type Strategy, type TsmtOptions, type TsmtResult,
 } from './stages.js';
+import { CV_SEED, DEFAULT_SHRINKAGE_RULE, chooseShrinkage } from './shrinkageCv.js';
 
 export {
-  STRATEGIES, LAMBDA_GRID, HOLDOUT_EVERY, lambdaFor, groupRows, subsetRows, invertSpd, buildLayout, parts, gridOrder, bestOf,
+  STRATEGIES, LAMBDA_GRID, lambdaFor, groupRows, subsetRows, invertSpd, buildLayout, parts, gridOrder,
   makeCtx, fitSettings, defaultTol, checkOptions, commonCovariance, productEstimate, productFit, productLogLikelihood,
-  fitProduct, heldOutChain, withLogScale,
+  fitProduct, heldOutChain, withLogScale, foldParts, setTrainingFold, foldRange,
 } from './stages.js';
 export type {
-  Strategy, TsmtOptions, ParameterFit, ProductFit, TsmtResult, Ctx, FitSettings, ProductEstimate, ProductResult, Layout,
+  LambdaSelectionRecord, Strategy, TsmtOptions, ParameterFit, ProductFit, TsmtResult, Ctx, FitSettings, ProductEstimate, ProductResult, Layout,
 } from './stages.js';
 
 /** What an executor returns: a value (this thread) or a promise of it (a worker pool). */
 export type Step<T> = T | Promise<T>;
 
-/** Rows of a likelihood pass: all rows at their weights, or the training rows of the held-out choice (held-out rows at weight 0). */
+/** Rows of a likelihood pass: all rows at their weights, or the current training fold of the held-out choice (held-out rows at weight 0). */
 export type RowSet = 'all' | 'train';
 
 /** The likelihood of a pass: noise, convention, and whether θ carries log σ as its last entry. */
@@ -77,9 +80,11 @@ export interface StageTwoJob {
   starts?: Float64Array;
 }
 
-/** The held-out chains of every product over the c_λ grid. */
+/** The held-out chains of every product over the c_λ grid, for the held-out fold the layout's trainWeight leaves out. */
 export interface HeldOutJob {
   settings: FitSettings;
+  /** the held-out fold (setTrainingFold was called with it) */
+  fold: number;
   theta0: Float64Array;
   /** grid values in fitting order (gridOrder) */
   grid: Float64Array;
@@ -160,33 +165,56 @@ export function* pooledSteps(ex: TsmtExecutor, rows: RowSet, s: FitSettings, est
   }
 }
 
-export interface LambdaSelection {
+export interface LambdaSelection extends LambdaSelectionRecord {
   c: number;
-  grid: number[];
-  heldOutLogLikelihood: number[];
 }
 
-/** Choose c_λ by held-out log-likelihood (see the file comment). */
+/**
+ * Choose c_λ by K-fold held-out log-likelihood (see the file comment; docs/math.md §1.8). The
+ * scores of every (fold, product) pair with held-out rows go to chooseShrinkage (with no such
+ * pair at all, every score is 0 and the tie goes to the largest c_λ).
+ */
 export function* selectSteps(ex: TsmtExecutor, opts: TsmtOptions): Steps<LambdaSelection> {
   const grid = [...(opts.lambdaGrid ?? LAMBDA_GRID)];
-  const settings = fitSettings(opts);
-  const s1 = yield* pooledSteps(ex, 'train', settings, opts.estimateScale ?? false);
-  if (s1.logScale !== undefined) settings.noise = { family: settings.noise.family, scale: Math.exp(s1.logScale) };
-  const theta0 = Float64Array.from(s1.theta);
+  const rule = opts.lambdaRule ?? DEFAULT_SHRINKAGE_RULE;
+  const L = ex.layout;
   // from the largest c (most shrinkage) down, each product warm-started from the previous value
   const order = gridOrder(grid);
-  const chains = yield* wait(ex.heldOut({ settings, theta0, grid: Float64Array.from(order, (o) => o.c) }));
-  const L = ex.layout;
-  const ll = new Array<number>(grid.length);
-  order.forEach(({ k }, pos) => {
-    let s = 0;
-    for (let i = 0; i < L.M; i++) {
-      if (L.start[i + 1] - L.trainEnd[i] === 0) continue;
-      s += chains[i][pos];
+  const units: Float64Array[] = [];
+  const estimateScale = opts.estimateScale ?? false;
+  // stage I of fold k starts at fold k−1's estimate: the training sets share (K−2)/(K−1) of their
+  // rows, so the estimates are close and Newton needs a few steps instead of a full solve
+  let start: Float64Array | undefined;
+  try {
+    for (let fold = 0; fold < L.folds; fold++) {
+      setTrainingFold(L, fold);
+      // a fold with nothing held out, or nothing left to train on (a handful of rows), scores nothing
+      let held = 0;
+      for (let i = 0; i < L.M; i++) held += L.foldStart[i * (L.folds + 1) + fold + 1] - L.foldStart[i * (L.folds + 1) + fold];
+      if (held === 0 || !(rowWeight(L, 'train') > 0)) continue;
+      const settings = fitSettings(opts);
+      const s1 = yield* pooledSteps(ex, 'train', settings, estimateScale, start);
+      if (s1.logScale !== undefined) settings.noise = { family: settings.noise.family, scale: Math.exp(s1.logScale) };
+      const theta0 = Float64Array.from(s1.theta);
+      start = estimateScale ? withLogScale(theta0, settings.noise.scale) : theta0;
+      const chains = yield* wait(ex.heldOut({ settings, fold, theta0, grid: Float64Array.from(order, (o) => o.c) }));
+      for (let i = 0; i < L.M; i++) {
+        const b = i * (L.folds + 1) + fold;
+        if (L.foldStart[b + 1] - L.foldStart[b] === 0) continue;
+        // back from fitting order to grid order
+        const u = new Float64Array(grid.length);
+        order.forEach(({ k }, pos) => (u[k] = chains[i][pos]));
+        units.push(u);
+      }
     }
-    ll[k] = s;
-  });
-  return { c: grid[bestOf(order, ll)], grid, heldOutLogLikelihood: ll };
+  } finally {
+    setTrainingFold(L, 0);
+  }
+  const ch = chooseShrinkage(grid, units, rule);
+  return {
+    c: ch.c, grid, heldOutLogLikelihood: ch.heldOutLogLikelihood, heldOutStdErr: ch.heldOutStdErr, rule, bestC: ch.bestC,
+    folds: L.folds, foldSeed: CV_SEED, units: ch.units,
+  };
 }
 
 /** The whole fit of the layout's rows (see the file comment). */
@@ -203,9 +231,9 @@ export function* fitSteps(ex: TsmtExecutor, opts: TsmtOptions): Steps<TsmtResult
   if (strategy === 'tsmt') {
     if (opts.lambdaC !== undefined) lambdaC = opts.lambdaC;
     else {
-      const sel = yield* selectSteps(ex, opts);
-      lambdaC = sel.c;
-      lambdaSelection = { grid: sel.grid, heldOutLogLikelihood: sel.heldOutLogLikelihood };
+      const { c, ...record } = yield* selectSteps(ex, opts);
+      lambdaC = c;
+      lambdaSelection = record;
     }
   }
 
@@ -268,15 +296,14 @@ export class SerialExecutor implements TsmtExecutor {
     const L = this.layout;
     const D = L.obs.d;
     const ctx = { core: this.core, ...job.settings };
-    return parts(L, 'all').map((part, i) =>
+    return parts(L).map((part, i) =>
       fitProduct(ctx, job.strategy, part, job.theta0, job.lambdaC, D, L.M, job.starts?.slice(i * D, (i + 1) * D), job.common, job.wantSe));
   }
 
   heldOut(job: HeldOutJob): Float64Array[] {
     const L = this.layout;
     const ctx = { core: this.core, ...job.settings };
-    const valid = parts(L, 'valid');
-    return parts(L, 'train').map((train, i) => heldOutChain(ctx, train, valid[i], job.theta0, job.grid, L.obs.d, L.M));
+    return foldParts(L, job.fold).map(({ train, valid }) => heldOutChain(ctx, train, valid, job.theta0, job.grid, L.obs.d, L.M));
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import type { NoiseSpec } from '../core/validate.js';
 import type { Strategy } from '../model/tsmt.js';
+import { DEFAULT_SHRINKAGE_RULE, SHRINKAGE_RULES, type ShrinkageRule } from '../model/shrinkageCv.js';
 
 export type Policy = Strategy | 'clairvoyant';
 export const POLICIES: readonly Policy[] = ['tsmt', 'pooled', 'individual', 'clairvoyant'];
@@ -26,8 +27,10 @@ export interface RfqConfig {
   reservation: number;
   /** W; default 1 + delta. */
   radius: number;
-  /** c_λ for the tsmt policy, or 'auto' (held-out choice at every refit, as `repricer fit`). */
+  /** c_λ for the tsmt policy, or 'auto' (5-fold held-out choice at every refit, as `repricer fit`). */
   lambdaC: number | 'auto';
+  /** How 'auto' turns the held-out scores into c_λ (src/model/shrinkageCv.ts). */
+  lambdaRule: ShrinkageRule;
   /** Solver tolerance of the refits. */
   tol: number;
 }
@@ -57,6 +60,7 @@ export function defaultRfqConfig(partial: Partial<RfqConfig> = {}): RfqConfig {
     reservation: 0,
     radius: 1 + delta,
     lambdaC: DEFAULT_LAMBDA_C,
+    lambdaRule: DEFAULT_SHRINKAGE_RULE,
     tol: DEFAULT_SIM_TOL,
     ...partial,
   };
@@ -79,6 +83,7 @@ export function checkRfqConfig(cfg: RfqConfig): void {
   if (cfg.policies.length === 0) throw new RangeError('simulateRfq: policies must not be empty');
   for (const p of cfg.policies) if (!POLICIES.includes(p)) throw new RangeError(`simulateRfq: unknown policy ${JSON.stringify(p)} (one of ${POLICIES.join(', ')})`);
   if (cfg.lambdaC !== 'auto' && !(cfg.lambdaC >= 0)) throw new RangeError(`simulateRfq: lambdaC must be >= 0 or 'auto', got ${cfg.lambdaC}`);
+  if (!SHRINKAGE_RULES.includes(cfg.lambdaRule)) throw new RangeError(`simulateRfq: lambdaRule must be one of ${SHRINKAGE_RULES.join(', ')}, got ${String(cfg.lambdaRule)}`);
 }
 
 export interface ColdStartConfig {

@@ -48,6 +48,7 @@ function refit(core: WasmCore, cfg: RfqConfig, strategy: Strategy, obs: Observat
   // stage II starts at θ̂_0
   const opts: Parameters<typeof fitTsmt>[4] = { strategy, noise: cfg.noise, radius: cfg.radius, standardErrors: false, tol: cfg.tol };
   if (strategy === 'tsmt' && cfg.lambdaC !== 'auto') opts.lambdaC = cfg.lambdaC;
+  if (strategy === 'tsmt' && cfg.lambdaC === 'auto') opts.lambdaRule = cfg.lambdaRule;
   const r = fitTsmt(core, obs, groups, M, opts);
   const d = obs.d;
   const theta = new Float64Array(M * d);
