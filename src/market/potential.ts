@@ -110,6 +110,10 @@ export class MarketPotential {
   readonly participants: number;
   /** the smoothness bound of ER */
   readonly lipschitz: number;
+  /** price scale max_{j,i} a_{j,i} + max_{k,i}(c_{k,i} + β_k x̄_{k,i}) (at least 1) */
+  readonly scale: number;
+  /** mean unit cost over suppliers and products (0 without suppliers) */
+  readonly meanCost: number;
   private readonly core: WasmCore;
   private readonly mark: number;
   private readonly ptr: Record<'a' | 'w' | 'nest' | 'muL' | 'c' | 'cap' | 'beta' | 'work' | 'p' | 'supply' | 'demand' | 'grad' | 'g' | 'tmp', number>;
@@ -122,6 +126,14 @@ export class MarketPotential {
     const { n, m, L, K } = this.size;
     this.participants = K + m;
     this.lipschitz = smoothnessBound(market);
+    let aMax = 0;
+    for (const v of market.values) aMax = Math.max(aMax, v);
+    let full = 0;
+    for (let x = 0; x < market.costs.length; x++) full = Math.max(full, market.costs[x] + market.beta[Math.floor(x / n)] * market.capacity[x]);
+    this.scale = Math.max(1, aMax + full);
+    let cs = 0;
+    for (const v of market.costs) cs += v;
+    this.meanCost = market.costs.length ? cs / market.costs.length : 0;
     this.core = core;
     this.mu = market.mu;
     this.outside = market.outsideOption ? 1 : 0;
