@@ -68,8 +68,8 @@ export function kktResidual(p: ArrayLike<number>, g: ArrayLike<number>): number 
 }
 
 /**
- * The price scale of a market: an upper bound on the prices any consumer would pay without noise
- * plus the dearest supplier's full-capacity price, max_{j,i} a_{j,i} + max_{k,i}(c_{k,i} + β_k x̄_{k,i}).
+ * The price scale of a market: the largest value any consumer puts on a product plus the dearest
+ * full-capacity supply price, max_{j,i} a_{j,i} + max_{k,i}(c_{k,i} + β_k x̄_{k,i}) (at least 1).
  */
 export function priceScale(pot: MarketPotential): number {
   return pot.scale;
