@@ -188,6 +188,7 @@ describe('market potential: calculus and the oracles', () => {
     expect(() => checkMarket({ ...mk, nest: new Int32Array([0, 0, 0]) })).toThrow(/muNest\[1\]: the nest holds no product/);
     expect(() => checkMarket({ ...mk, capacity: new Float64Array([1, -1, 1]) })).toThrow(/capacity\[0\]\[1\]/);
     expect(() => checkMarket({ ...mk, values: new Float64Array(5) })).toThrow(/values: must hold 2 x 3 values/);
+    expect(() => checkMarket({ ...mk, capacity: new Float64Array([1, 0, 1]) })).toThrow(/capacity\[\*\]\[1\]: product has total capacity 0/);
     const L = smoothnessBound(mk);
     expect(L).toBeCloseTo(1 / mk.beta[0] + 2 / Math.min(...mk.muNest), 12);
   });

@@ -112,6 +112,9 @@ export function validateMarketFile(obj: unknown, file = 'market'): LoadedMarket 
     capacity: rows('suppliers.#.capacity', f.suppliers.map((s) => s.capacity)),
     outsideOption: f.outside_option ?? false,
   };
+  for (let i = 0; i < n; i++) {
+    if (!f.suppliers.some((sup) => sup.capacity[i] > 0)) fail(`products.${i}: ${JSON.stringify(f.products[i].id)} has capacity 0 at every supplier: no finite price clears it`);
+  }
   return { market, productIds: f.products.map((p) => p.id) };
 }
 

@@ -22,7 +22,7 @@ export interface Market {
   beta: Float64Array;
   /** unit costs c_{k,i}, supplier-major (K × n) */
   costs: Float64Array;
-  /** capacities x̄_{k,i} ≥ 0, supplier-major (K × n) */
+  /** capacities x̄_{k,i} ≥ 0, supplier-major (K × n); every product's total must be > 0 */
   capacity: Float64Array;
   /** a no-purchase alternative with utility 0 */
   outsideOption: boolean;
@@ -75,6 +75,12 @@ export function checkMarket(mk: Market): MarketSize {
   shape('values', mk.values, m, false);
   shape('costs', mk.costs, K, false);
   shape('capacity', mk.capacity, K, true);
+  // a product nobody can supply has no clearing price: its demand stays positive at every price
+  for (let i = 0; i < n; i++) {
+    let total = 0;
+    for (let k = 0; k < K; k++) total += mk.capacity[k * n + i];
+    if (!(total > 0)) bad(`capacity[*][${i}]`, 'product has total capacity 0 over all suppliers: no finite price clears it');
+  }
   return { n, m, L, K };
 }
 
