@@ -58,6 +58,7 @@ describe('market file', () => {
       [(f) => ({ ...f, products: f.products.filter((p) => p.nest === 'tea'), consumers: [{ values: [1, 1] }], suppliers: [{ beta: 1, costs: [1, 1], capacity: [1, 1] }] }), /nests\.1: nest "coffee" holds no product/],
       [(f) => ({ ...f, surplus: 1 }), /surplus: is not a market field/],
       [(f) => ({ ...f, suppliers: [{ ...f.suppliers[0], capacity: [10, 0, 8] }] }), /products\.1: "espresso" has capacity 0 at every supplier: no finite price clears it/],
+      [(f) => ({ ...f, outside_option: false, suppliers: [{ ...f.suppliers[0], capacity: [1, 1, 0.5] }] }), /suppliers\.\*\.capacity: total capacity 2\.5 does not exceed the consumers' total weight 3/],
       [(f) => ({ ...f, outside_option: 'yes' }), /outside_option: must be boolean/],
       [(f) => { const { suppliers: _s, ...rest } = f; return rest; }, /suppliers: is required/],
     ];

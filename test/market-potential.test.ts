@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WasmCore } from '../src/core/wasm.js';
-import { MarketPotential, checkMarket, smoothnessBound, type Market } from '../src/market/potential.js';
+import { MarketPotential, checkMarket, clearingProblem, smoothnessBound, type Market } from '../src/market/potential.js';
 import { randomMarket } from '../src/market/randomMarket.js';
 import { MarketRng } from '../src/market/random.js';
 import * as twin from '../src/core/twin/market.js';
@@ -182,13 +182,18 @@ describe('market potential: calculus and the oracles', () => {
     }
   });
 
-  it('rejects a malformed market naming the field, and states the smoothness bound', () => {
+  it('rejects a malformed market naming the field, tells when no prices clear it, and states the smoothness bound', () => {
     const mk = randomMarket(1, { products: 3, nests: 2, consumers: 2, suppliers: 1 });
     expect(() => checkMarket({ ...mk, muNest: new Float64Array([0.5, 1.5]) })).toThrow(/muNest\[1\]: must be in \(0, mu = 1\]/);
     expect(() => checkMarket({ ...mk, nest: new Int32Array([0, 0, 0]) })).toThrow(/muNest\[1\]: the nest holds no product/);
     expect(() => checkMarket({ ...mk, capacity: new Float64Array([1, -1, 1]) })).toThrow(/capacity\[0\]\[1\]/);
     expect(() => checkMarket({ ...mk, values: new Float64Array(5) })).toThrow(/values: must hold 2 x 3 values/);
-    expect(() => checkMarket({ ...mk, capacity: new Float64Array([1, 0, 1]) })).toThrow(/capacity\[\*\]\[1\]: product has total capacity 0/);
+    expect(clearingProblem(mk)).toBeNull();
+    expect(clearingProblem({ ...mk, capacity: new Float64Array([1, 0, 1]) })).toEqual({ product: 1, message: 'has capacity 0 at every supplier: no finite price clears it' });
+    // 2 consumers, total capacity 1.5: clears only with an outside option
+    const tight = { ...mk, capacity: new Float64Array([0.5, 0.5, 0.5]) };
+    expect(clearingProblem(tight)?.message).toMatch(/^total capacity 1\.5 does not exceed the consumers' total weight 2/);
+    expect(clearingProblem({ ...tight, outsideOption: true })).toBeNull();
     const L = smoothnessBound(mk);
     expect(L).toBeCloseTo(1 / mk.beta[0] + 2 / Math.min(...mk.muNest), 12);
   });

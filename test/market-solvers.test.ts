@@ -108,5 +108,22 @@ describe('solver options', () => {
     expect(() => solveMarket(pot, { method: 'sgd', eta: -1 })).toThrow(/eta must be a finite number > 0/);
     expect(() => solveMarket(pot, { method: 'gradient', start: new Float64Array(2) })).toThrow(/start must hold 4 finite prices/);
     expect(() => solveMarket(pot, { method: 'smd', steps: 10, box: { min: 0, max: 1 } })).toThrow(/smd box must satisfy 0 < min < max/);
+    // without an outside option 12 consumers cannot be served by a total capacity of 4.8
+    const short = randomMarket(11, { products: 4, nests: 2, consumers: 12, suppliers: 3, capacity: [0.4, 0.4] });
+    const p2 = new MarketPotential(short, core);
+    try {
+      expect(() => solveMarket(p2, { method: 'gradient' })).toThrow(/market solve: total capacity 4\.8\d* does not exceed the consumers' total weight 12/);
+    } finally {
+      p2.dispose();
+    }
+    const p3 = new MarketPotential({ ...short, outsideOption: true }, core);
+    try {
+      const r = solveMarket(p3, { method: 'accelerated' });
+      expect(r.residual).toBeLessThanOrEqual(1e-9);
+      // supply is at capacity for every product: the prices ration demand down to it
+      for (let i = 0; i < 4; i++) expect(r.supply[i]).toBeCloseTo(1.2, 6);
+    } finally {
+      p3.dispose();
+    }
   });
 });

@@ -2,14 +2,15 @@
  * The market file (docs/formats.md#market-file): a nested-logit market as JSON — the overall scale
  * `mu`, the nests with their scales, the products with their nest, the consumers' weights and
  * values and the suppliers' adjustment-cost weights, unit costs and capacities, arrays in the
- * order of `products`; `outside_option` optional. Validated by a JSON schema (Ajv) and then across
- * fields; every error names the field. A file that is not a valid market is INPUT_UNREADABLE.
+ * order of `products`; `outside_option` optional. Validated by a JSON schema (Ajv), then across
+ * fields, then for the existence of clearing prices (`clearingProblem`); every error names the
+ * field. A file that is not a valid market is INPUT_UNREADABLE.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { describeSchemaError } from '../core/schemaErrors.js';
 import { RepricerError, readFailure } from '../core/errors.js';
-import type { Market } from './potential.js';
+import { clearingProblem, type Market } from './potential.js';
 
 export interface MarketFile {
   mu: number;
@@ -112,9 +113,8 @@ export function validateMarketFile(obj: unknown, file = 'market'): LoadedMarket 
     capacity: rows('suppliers.#.capacity', f.suppliers.map((s) => s.capacity)),
     outsideOption: f.outside_option ?? false,
   };
-  for (let i = 0; i < n; i++) {
-    if (!f.suppliers.some((sup) => sup.capacity[i] > 0)) fail(`products.${i}: ${JSON.stringify(f.products[i].id)} has capacity 0 at every supplier: no finite price clears it`);
-  }
+  const problem = clearingProblem(market);
+  if (problem) fail(problem.product !== undefined ? `products.${problem.product}: ${JSON.stringify(f.products[problem.product].id)} ${problem.message}` : `suppliers.*.capacity: ${problem.message}`);
   return { market, productIds: f.products.map((p) => p.id) };
 }
 

@@ -22,7 +22,7 @@ export interface Market {
   beta: Float64Array;
   /** unit costs c_{k,i}, supplier-major (K × n) */
   costs: Float64Array;
-  /** capacities x̄_{k,i} ≥ 0, supplier-major (K × n); every product's total must be > 0 */
+  /** capacities x̄_{k,i} ≥ 0, supplier-major (K × n) */
   capacity: Float64Array;
   /** a no-purchase alternative with utility 0 */
   outsideOption: boolean;
@@ -75,13 +75,31 @@ export function checkMarket(mk: Market): MarketSize {
   shape('values', mk.values, m, false);
   shape('costs', mk.costs, K, false);
   shape('capacity', mk.capacity, K, true);
-  // a product nobody can supply has no clearing price: its demand stays positive at every price
+  return { n, m, L, K };
+}
+
+/**
+ * Why a market has no clearing prices (docs/math.md §2.1), or null when it has them: a product
+ * with capacity 0 at every supplier (its demand is positive at every price), or, without an
+ * outside option, a total capacity not above the consumers' total weight (every consumer buys a
+ * unit, so demand can never fall to supply). Index i names the product.
+ */
+export function clearingProblem(mk: Market): { product?: number; message: string } | null {
+  const n = mk.nest.length;
+  const K = mk.beta.length;
+  let all = 0;
   for (let i = 0; i < n; i++) {
     let total = 0;
     for (let k = 0; k < K; k++) total += mk.capacity[k * n + i];
-    if (!(total > 0)) bad(`capacity[*][${i}]`, 'product has total capacity 0 over all suppliers: no finite price clears it');
+    if (!(total > 0)) return { product: i, message: 'has capacity 0 at every supplier: no finite price clears it' };
+    all += total;
   }
-  return { n, m, L, K };
+  if (!mk.outsideOption) {
+    let w = 0;
+    for (const v of mk.weight) w += v;
+    if (!(all > w)) return { message: `total capacity ${all} does not exceed the consumers' total weight ${w}: without an outside option every consumer buys a unit, so no finite prices clear the market` };
+  }
+  return null;
 }
 
 /** The smoothness bound L_ER = Σ_k 1/β_k + Σ_j w_j / min_l μ_l (docs/math.md §2.1). */
@@ -120,6 +138,8 @@ export class MarketPotential {
   readonly scale: number;
   /** mean unit cost over suppliers and products (0 without suppliers) */
   readonly meanCost: number;
+  /** why the market has no clearing prices (`clearingProblem`), or null */
+  readonly clearingProblem: { product?: number; message: string } | null;
   private readonly core: WasmCore;
   private readonly mark: number;
   private readonly ptr: Record<'a' | 'w' | 'nest' | 'muL' | 'c' | 'cap' | 'beta' | 'work' | 'p' | 'supply' | 'demand' | 'grad' | 'g' | 'tmp', number>;
@@ -129,6 +149,7 @@ export class MarketPotential {
 
   constructor(market: Market, core: WasmCore = defaultCore()) {
     this.size = checkMarket(market);
+    this.clearingProblem = clearingProblem(market);
     const { n, m, L, K } = this.size;
     this.participants = K + m;
     this.lipschitz = smoothnessBound(market);

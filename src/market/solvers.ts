@@ -106,6 +106,8 @@ export function solveMarket(pot: MarketPotential, o: SolveOptions): SolveResult 
   const n = pot.size.n;
   if (o.start && (o.start.length !== n || o.start.some((v) => !(Number.isFinite(v) && v >= 0)))) throw new RepricerError('INVALID_ARGUMENT', `market solve: start must hold ${n} finite prices >= 0`);
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0)) throw new RepricerError('INVALID_ARGUMENT', `market solve: seed must be an integer >= 0, got ${o.seed}`);
+  const problem = pot.clearingProblem;
+  if (problem) throw new RepricerError('INVALID_ARGUMENT', `market solve: ${problem.product !== undefined ? `product ${problem.product} ` : ''}${problem.message}`);
   const steps = o.steps ?? DEFAULT_STEPS[o.method];
   const p0 = o.start ? Float64Array.from(o.start) : new Float64Array(n);
   let prices: Float64Array;
