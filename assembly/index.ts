@@ -12,6 +12,7 @@ export { formatPriceJson } from "./priceJson";
 export { snappyUncompress, snappyCompress, snappyCompressWorkSize } from "./snappy";
 export { formatShortestColumn } from "./ryu";
 export { firstNonFinite, columnsToRows } from "./columns";
+export { marketWorkSize, marketSetup, marketPotential, marketOracle, marketOracleSampled } from "./market";
 
 /** First byte after the module's static data: the host arena starts here. */
 export function heapBase(): usize {

@@ -14,13 +14,14 @@ export const ALLOWED = {
   core: [],
   pool: ['core'],
   model: ['core', 'pool'],
+  market: ['core'],
   pricing: ['core', 'model', 'pool'],
   records: ['core', 'model', 'pricing'],
   batch: ['core', 'pool', 'model', 'pricing', 'records'],
   server: ['core', 'pool', 'model', 'pricing', 'records'],
   sim: ['core', 'pool', 'model', 'pricing', 'records'],
-  cli: ['core', 'pool', 'model', 'pricing', 'records', 'batch', 'server', 'sim'],
-  '': ['core', 'pool', 'model', 'pricing', 'records', 'batch', 'server', 'sim', 'cli'],
+  cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim'],
+  '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'cli'],
 };
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(=])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;

@@ -19,3 +19,7 @@ export type { CompiledModel } from './pricing/compiledModel.js';
 
 export { runReprice as priceCatalog, type RepriceOptions, type RepriceSummary } from './batch/job.js';
 export { buildApp, VERSION, type AppOptions } from './server/app.js';
+
+export { MarketPotential, checkMarket, clearingProblem, smoothnessBound, type Market, type MarketState } from './market/potential.js';
+export { loadMarketFile, validateMarketFile, marketSchema, type MarketFile, type LoadedMarket } from './market/marketFile.js';
+export { solveMarket, kktResidual, MARKET_METHODS, MARKET_ORACLES, type MarketMethod, type MarketOracle, type SolveOptions, type SolveResult } from './market/solvers.js';

@@ -48,6 +48,22 @@ describe('layers', () => {
     expect(p).toContain('import cycle: batch/job.ts <-> server/app.ts');
   });
 
+  it('keeps the market layer on core only: market importing pricing or pool is reported, core is not', () => {
+    const g: Graph = new Map([
+      ['market/potential.ts', ['core/wasm.ts', 'pricing/engine.ts', 'pool/taskPool.ts']],
+      ['core/wasm.ts', []],
+      ['pricing/engine.ts', ['market/potential.ts']],
+      ['pool/taskPool.ts', []],
+      ['cli/market.ts', ['market/potential.ts']],
+    ]);
+    const p = check(g);
+    expect(p.some((s) => s.startsWith('market/potential.ts imports pricing/engine.ts'))).toBe(true);
+    expect(p.some((s) => s.startsWith('market/potential.ts imports pool/taskPool.ts'))).toBe(true);
+    expect(p.some((s) => s.startsWith('pricing/engine.ts imports market/potential.ts'))).toBe(true);
+    expect(p.some((s) => s.startsWith('market/potential.ts imports core/wasm.ts'))).toBe(false);
+    expect(p.some((s) => s.startsWith('cli/market.ts'))).toBe(false);
+  });
+
   it('reports a file cycle inside one folder and an unknown folder', () => {
     const g: Graph = new Map([
       ['server/a.ts', ['server/b.ts']],

@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   breaker: () => import('./breaker.js'),
   serve: () => import('./serve.js'),
   simulate: () => import('./simulate.js'),
+  market: () => import('./market.js'),
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
 };
