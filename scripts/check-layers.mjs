@@ -19,7 +19,7 @@ export const ALLOWED = {
   records: ['core', 'model', 'pricing'],
   batch: ['core', 'pool', 'model', 'pricing', 'records'],
   server: ['core', 'pool', 'model', 'pricing', 'records'],
-  sim: ['core', 'pool', 'model', 'pricing', 'records'],
+  sim: ['core', 'pool', 'model', 'pricing', 'market', 'records'],
   cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim'],
   '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'cli'],
 };

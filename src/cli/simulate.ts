@@ -2,7 +2,9 @@
  * `repricer simulate rfq`: the regret experiment of docs/math.md §1.10 (src/sim/episodes.ts),
  * writing regret.csv, regret.svg and summary.json into --out. `repricer simulate coldstart`: the cold-start
  * measurement (coldstart.csv, coldstart.json). `repricer simulate retail`: pricing policies over
- * seasons of one retail SKU (src/sim/retail.ts; retail.csv, summary.json, retail.svg). Outputs depend only on the options (the same seed
+ * seasons of one retail SKU (src/sim/retail.ts; retail.csv, summary.json, retail.svg). `repricer simulate
+ * marketplace`: the market-clearing methods' gap against participant observations
+ * (src/sim/marketplace.ts; marketplace.csv, summary.json, marketplace.svg). Outputs depend only on the options (the same seed
  * gives byte-identical files); timing goes to stderr only.
  */
 import type { Command } from 'commander';
@@ -31,6 +33,12 @@ import { DEFAULT_RETAIL_ENV, checkRetailEnv, loadRetailEnv } from '../sim/retail
 import { RETAIL_POLICIES, DEFAULT_MARKUP, defaultRetailConfig, simulateRetail, type RetailPolicyName, type RetailSimConfig } from '../sim/retail.js';
 import { DEFAULT_GUARDRAILS, DEFAULT_SKEW } from '../sim/retailPolicies.js';
 import { retailCsv, retailSummary, retailSvg, retailTable, type RetailSummary } from '../sim/retailReport.js';
+import { DEFAULT_MARKETPLACE_SEEDS, DEFAULT_MARKETPLACE_STEPS, runMarketplace, type MarketplaceConfig } from '../sim/marketplace.js';
+import { marketplaceCsv, marketplaceSummary, marketplaceSvg, marketplaceTable, type MarketplaceSummary } from '../sim/marketplaceReport.js';
+import { MARKET_METHODS, type MarketMethod } from '../market/solvers.js';
+import { MarketPotential } from '../market/potential.js';
+import { loadMarketFile } from '../market/marketFile.js';
+import { randomMarket } from '../market/randomMarket.js';
 
 function int(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -273,6 +281,47 @@ export function runSimulateRetail(o: SimulateRetailOptions): RetailSummary {
   return summary;
 }
 
+export interface SimulateMarketplaceOptions {
+  out: string;
+  seeds?: string;
+  steps?: string;
+  market?: string;
+  methods?: string;
+}
+
+/** CLI strings -> MarketplaceConfig (INVALID_ARGUMENT naming the option). */
+export function parseMarketplaceOptions(o: SimulateMarketplaceOptions): MarketplaceConfig {
+  let methods: MarketMethod[] = [...MARKET_METHODS];
+  if (o.methods !== undefined) {
+    const ms = o.methods.split(',').map((x) => x.trim());
+    for (const m of ms) if (!(MARKET_METHODS as readonly string[]).includes(m)) throw new RepricerError('INVALID_ARGUMENT', `--methods: unknown method ${JSON.stringify(m)} (one of ${MARKET_METHODS.join(', ')})`);
+    if (new Set(ms).size !== ms.length) throw new RepricerError('INVALID_ARGUMENT', `--methods lists a method twice: ${JSON.stringify(o.methods)}`);
+    methods = ms as MarketMethod[];
+  }
+  return { methods, steps: int('steps', o.steps, 1) ?? DEFAULT_MARKETPLACE_STEPS, seeds: int('seeds', o.seeds, 1) ?? DEFAULT_MARKETPLACE_SEEDS };
+}
+
+/** Run `simulate marketplace` and write the three files; returns the summary. */
+export function runSimulateMarketplace(o: SimulateMarketplaceOptions): MarketplaceSummary {
+  const cfg = parseMarketplaceOptions(o);
+  const market = o.market !== undefined ? loadMarketFile(o.market).market : randomMarket(1);
+  const label = o.market !== undefined ? 'market file' : 'default test market (randomMarket seed 1)';
+  const pot = new MarketPotential(market);
+  try {
+    const res = runMarketplace(pot, cfg);
+    const summary = marketplaceSummary(res, label);
+    const { n, m, K } = pot.size;
+    const title = `${n} products, ${m} consumers, ${K} suppliers; ${cfg.seeds} seeds, ${cfg.steps} steps`;
+    mkdirSync(o.out, { recursive: true });
+    writeFileAtomic(join(o.out, 'marketplace.csv'), marketplaceCsv(res), 'simulation results');
+    writeFileAtomic(join(o.out, 'marketplace.svg'), marketplaceSvg(res, title), 'simulation results');
+    writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n', 'simulation results');
+    return summary;
+  } finally {
+    pot.dispose();
+  }
+}
+
 export function register(program: Command): void {
   const sim = program.command('simulate').description('simulation experiments');
   sim
@@ -343,5 +392,19 @@ export function register(program: Command): void {
       const s = runSimulateRetail(o);
       process.stdout.write(retailTable(s));
       process.stderr.write(`optimum P* ${String(s.optimumPrice)}, DP optimum ${String(s.dpValue)} -> ${o.out}\n`);
+    });
+  sim
+    .command('marketplace')
+    .description('optimality gap of the market-clearing methods against participant observations (docs/marketplace.md)')
+    .requiredOption('--out <dir>', 'output directory (marketplace.csv, summary.json, marketplace.svg)')
+    .option('--seeds <K>', 'seeds 1..K of the stochastic methods', String(DEFAULT_MARKETPLACE_SEEDS))
+    .option('--steps <T>', 'steps per method and seed', String(DEFAULT_MARKETPLACE_STEPS))
+    .option('--market <file>', 'market file (default: the test market of docs/math.md §2.4, seed 1)')
+    .option('--methods <list>', `comma-separated: ${MARKET_METHODS.join(',')}`, MARKET_METHODS.join(','))
+    .action((o: SimulateMarketplaceOptions) => {
+      const t0 = Date.now();
+      const s = runSimulateMarketplace(o);
+      process.stdout.write(marketplaceTable(s));
+      process.stderr.write(`ER* ${String(s.reference.value)} (residual ${String(s.reference.residual)}), ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${o.out}\n`);
     });
 }

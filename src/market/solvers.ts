@@ -40,6 +40,37 @@ export interface SolveOptions {
   tol?: number;
   /** smd's box (default `defaultBox`) */
   box?: { min: number; max: number };
+  /**
+   * Step counts (increasing integers ≥ 1) after which `onCheckpoint` sees the method's current
+   * output: the averaged iterate p̄_t of the stochastic methods, the iterate of `gradient`, the `x`
+   * of `accelerated`. A deterministic method that stops early at `tol` reports its final prices at
+   * the checkpoints it did not reach (up to `steps`).
+   */
+  checkpoints?: readonly number[];
+  /** called with the step count and the output after that many steps (a view: copy to keep) */
+  onCheckpoint?: (steps: number, prices: Float64Array) => void;
+}
+
+/** Calls `o.onCheckpoint` at the steps listed in `o.checkpoints` (a cursor over the sorted list). */
+class Checkpoints {
+  private next = 0;
+  constructor(
+    private readonly at: readonly number[],
+    private readonly fn: ((steps: number, prices: Float64Array) => void) | undefined,
+  ) {}
+  /** after `t` steps with output `p` */
+  step(t: number, p: Float64Array): void {
+    if (!this.fn) return;
+    while (this.next < this.at.length && this.at[this.next] <= t) {
+      if (this.at[this.next] === t) this.fn(t, p);
+      this.next++;
+    }
+  }
+  /** stopped early at `t`: the remaining checkpoints up to `steps` get the final prices */
+  rest(steps: number, p: Float64Array): void {
+    if (!this.fn) return;
+    for (; this.next < this.at.length && this.at[this.next] <= steps; this.next++) this.fn(this.at[this.next], p);
+  }
 }
 
 export interface SolveResult {
@@ -106,40 +137,46 @@ export function solveMarket(pot: MarketPotential, o: SolveOptions): SolveResult 
   const n = pot.size.n;
   if (o.start && (o.start.length !== n || o.start.some((v) => !(Number.isFinite(v) && v >= 0)))) throw new RepricerError('INVALID_ARGUMENT', `market solve: start must hold ${n} finite prices >= 0`);
   if (o.seed !== undefined && !(Number.isInteger(o.seed) && o.seed >= 0)) throw new RepricerError('INVALID_ARGUMENT', `market solve: seed must be an integer >= 0, got ${o.seed}`);
+  if (o.checkpoints && o.checkpoints.some((c, i) => !(Number.isInteger(c) && c >= 1 && (i === 0 || c > o.checkpoints![i - 1])))) throw new RepricerError('INVALID_ARGUMENT', 'market solve: checkpoints must be increasing integers >= 1');
   const problem = pot.clearingProblem;
   if (problem) throw new RepricerError('INVALID_ARGUMENT', `market solve: ${problem.product !== undefined ? `product ${problem.product} ` : ''}${problem.message}`);
   const steps = o.steps ?? DEFAULT_STEPS[o.method];
   const p0 = o.start ? Float64Array.from(o.start) : new Float64Array(n);
+  const cp = new Checkpoints(o.checkpoints ?? [], o.onCheckpoint);
   let prices: Float64Array;
   let done: number;
   switch (o.method) {
     case 'gradient':
-      [prices, done] = projectedGradient(pot, p0, steps, o.tol ?? DEFAULT_TOL);
+      [prices, done] = projectedGradient(pot, p0, steps, o.tol ?? DEFAULT_TOL, cp);
       break;
     case 'accelerated':
-      [prices, done] = accelerated(pot, p0, steps, o.tol ?? DEFAULT_TOL);
+      [prices, done] = accelerated(pot, p0, steps, o.tol ?? DEFAULT_TOL, cp);
       break;
     default:
-      prices = stochastic(pot, o.method, p0, steps, o.seed ?? 1, o.eta ?? defaultStep(pot, o.method), o.oracle ?? 'probabilities', o.box ?? defaultBox(pot));
+      prices = stochastic(pot, o.method, p0, steps, o.seed ?? 1, o.eta ?? defaultStep(pot, o.method), o.oracle ?? 'probabilities', o.box ?? defaultBox(pot), cp);
       done = steps;
   }
   const s = pot.evaluate(prices);
   return { method: o.method, prices, steps: done, value: s.value, supply: s.supply, demand: s.demand, excess: s.grad, residual: kktResidual(prices, s.grad) };
 }
 
-function projectedGradient(pot: MarketPotential, p: Float64Array, steps: number, tol: number): [Float64Array, number] {
+function projectedGradient(pot: MarketPotential, p: Float64Array, steps: number, tol: number, cp: Checkpoints): [Float64Array, number] {
   const n = p.length;
   const g = new Float64Array(n);
   const step = 1 / pot.lipschitz;
   for (let t = 0; t < steps; t++) {
     pot.gradient(p, g);
-    if (kktResidual(p, g) <= tol) return [p, t];
+    if (kktResidual(p, g) <= tol) {
+      cp.rest(steps, p);
+      return [p, t];
+    }
     for (let i = 0; i < n; i++) p[i] = Math.max(0, p[i] - step * g[i]);
+    cp.step(t + 1, p);
   }
   return [p, steps];
 }
 
-function accelerated(pot: MarketPotential, x: Float64Array, steps: number, tol: number): [Float64Array, number] {
+function accelerated(pot: MarketPotential, x: Float64Array, steps: number, tol: number, cp: Checkpoints): [Float64Array, number] {
   const n = x.length;
   const g = new Float64Array(n);
   const y = Float64Array.from(x);
@@ -149,7 +186,10 @@ function accelerated(pot: MarketPotential, x: Float64Array, steps: number, tol: 
   for (let k = 0; k < steps; k++) {
     if (k % 10 === 0) {
       pot.gradient(x, g);
-      if (kktResidual(x, g) <= tol) return [x, k];
+      if (kktResidual(x, g) <= tol) {
+        cp.rest(steps, x);
+        return [x, k];
+      }
     }
     pot.gradient(y, g);
     let uphill = 0;
@@ -164,11 +204,12 @@ function accelerated(pot: MarketPotential, x: Float64Array, steps: number, tol: 
       x[i] = xn[i];
     }
     t = uphill > 0 ? 1 : tn;
+    cp.step(k + 1, x);
   }
   return [x, steps];
 }
 
-function stochastic(pot: MarketPotential, method: 'sgd' | 'adagrad' | 'smd', p: Float64Array, steps: number, seed: number, eta: number, oracle: MarketOracle, box: { min: number; max: number }): Float64Array {
+function stochastic(pot: MarketPotential, method: 'sgd' | 'adagrad' | 'smd', p: Float64Array, steps: number, seed: number, eta: number, oracle: MarketOracle, box: { min: number; max: number }, cp: Checkpoints): Float64Array {
   const n = p.length;
   const N = pot.participants;
   const rng = new MarketRng(seed);
@@ -202,6 +243,8 @@ function stochastic(pot: MarketPotential, method: 'sgd' | 'adagrad' | 'smd', p: 
     } else {
       for (let i = 0; i < n; i++) p[i] = Math.min(Math.max(p[i] * Math.exp(-eta_t * g[i]), box.min), box.max);
     }
+    // avg now holds the average of p_0 .. p_t: the output after t + 1 steps
+    cp.step(t + 1, avg);
   }
   return avg;
 }
