@@ -21,6 +21,7 @@
  * (which rows a fold happens to hold) cancels.
  */
 import { RepricerError } from '../core/errors.js';
+import { splitmix32 } from '../core/random.js';
 
 /** Folds of the held-out choice of c_λ. */
 export const CV_FOLDS = 5;
@@ -31,15 +32,6 @@ export const CV_SEED = 1;
 export type ShrinkageRule = 'one-se' | 'max';
 export const SHRINKAGE_RULES: readonly ShrinkageRule[] = ['one-se', 'max'];
 export const DEFAULT_SHRINKAGE_RULE: ShrinkageRule = 'one-se';
-
-/** splitmix32: a small seeded generator of 32-bit words (the assignment needs a few per row, once). */
-function splitmix32(state: { s: number }): number {
-  state.s = (state.s + 0x9e3779b9) | 0;
-  let z = state.s;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
 
 /**
  * Fold labels of a product's n rows (in file order): the balanced labels 0, 1, …, K−1, 0, 1, …

@@ -5,22 +5,10 @@
  * the competitor's noise.
  */
 import type { NoiseSpec } from '../core/validate.js';
+import { Xoshiro128, splitmix32 } from '../core/random.js';
 
-/** splitmix32 step, used to seed xoshiro128**. */
-function splitmix32(state: { s: number }): number {
-  state.s = (state.s + 0x9e3779b9) | 0;
-  let z = state.s;
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-  return (z ^ (z >>> 16)) >>> 0;
-}
-
-/** xoshiro128** (Blackman & Vigna), 32-bit state words; doubles from 53 bits. */
-export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+/** xoshiro128** (src/core/random.ts) keyed by (seed, instance, stream), with Gaussian draws. */
+export class Rng extends Xoshiro128 {
   private spare: number | null = null;
 
   constructor(...keys: number[]) {
@@ -29,30 +17,7 @@ export class Rng {
       st.s = (st.s ^ Math.imul((k | 0) + 0x7f4a7c15, 0x9e3779b1)) | 0;
       splitmix32(st);
     }
-    this.a = splitmix32(st);
-    this.b = splitmix32(st);
-    this.c = splitmix32(st);
-    this.d = splitmix32(st);
-    if ((this.a | this.b | this.c | this.d) === 0) this.a = 1;
-  }
-
-  nextU32(): number {
-    const r = Math.imul(rotl(Math.imul(this.b, 5), 7), 9) >>> 0;
-    const t = this.b << 9;
-    this.c ^= this.a;
-    this.d ^= this.b;
-    this.b ^= this.c;
-    this.a ^= this.d;
-    this.c ^= t;
-    this.d = rotl(this.d, 11);
-    return r;
-  }
-
-  /** Uniform on [0, 1). */
-  uniform(): number {
-    const hi = this.nextU32() >>> 5; // 27 bits
-    const lo = this.nextU32() >>> 6; // 26 bits
-    return (hi * 67108864 + lo) / 9007199254740992;
+    super(splitmix32(st), splitmix32(st), splitmix32(st), splitmix32(st));
   }
 
   /** Standard normal (Box–Muller, polar form). */
@@ -73,10 +38,6 @@ export class Rng {
       }
     }
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
 
 /** Stream keys of `new Rng(seed, instance, stream)`: one independent stream per use. */
