@@ -111,15 +111,54 @@ export function mlpGemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32): v
       i = m;
     }
   }
-  // the scalar build: C[i][·] accumulated row by row, each element still summed in p order
+  // the scalar build: two rows by four columns held in eight f32 sums, each still summed in p order
+  for (; i + 2 <= m; i += 2) {
+    const a0 = a + <usize>i * ars;
+    const a1 = a0 + ars;
+    const c0 = c + <usize>i * brs;
+    const c1 = c0 + brs;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      let x0: f32 = 0, x1: f32 = 0, x2: f32 = 0, x3: f32 = 0;
+      let y0: f32 = 0, y1: f32 = 0, y2: f32 = 0, y3: f32 = 0;
+      let bp = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        const s0 = ld(a0, p);
+        const s1 = ld(a1, p);
+        const w0 = load<f32>(bp), w1 = load<f32>(bp, 4), w2 = load<f32>(bp, 8), w3 = load<f32>(bp, 12);
+        x0 += s0 * w0; y0 += s1 * w0;
+        x1 += s0 * w1; y1 += s1 * w1;
+        x2 += s0 * w2; y2 += s1 * w2;
+        x3 += s0 * w3; y3 += s1 * w3;
+        bp += brs;
+      }
+      st(c0, j, x0); st(c0, j + 1, x1); st(c0, j + 2, x2); st(c0, j + 3, x3);
+      st(c1, j, y0); st(c1, j + 1, y1); st(c1, j + 2, y2); st(c1, j + 3, y3);
+    }
+    for (; j < n; j++) {
+      let x0: f32 = 0, y0: f32 = 0;
+      let bp = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        const w = load<f32>(bp);
+        x0 += ld(a0, p) * w;
+        y0 += ld(a1, p) * w;
+        bp += brs;
+      }
+      st(c0, j, x0);
+      st(c1, j, y0);
+    }
+  }
   for (; i < m; i++) {
     const ai = a + <usize>i * ars;
     const ci = c + <usize>i * brs;
-    for (let j = 0; j < n; j++) st(ci, j, 0);
-    for (let p = 0; p < k; p++) {
-      const s = ld(ai, p);
-      const bp = b + <usize>p * brs;
-      for (let j = 0; j < n; j++) st(ci, j, ld(ci, j) + s * ld(bp, j));
+    for (let j = 0; j < n; j++) {
+      let x0: f32 = 0;
+      let bp = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        x0 += ld(ai, p) * load<f32>(bp);
+        bp += brs;
+      }
+      st(ci, j, x0);
     }
   }
 }
