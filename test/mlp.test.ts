@@ -529,6 +529,25 @@ describe('mlp: a tiny regression problem trains to low loss', () => {
   }
 });
 
+describe('mlp: memory', () => {
+  it('a network created (or first run) inside an arena scope keeps its blocks when the scope ends', () => {
+    const core = WasmCore.create({ variant: 'simd' });
+    const spec: MlpSpec = { sizes: [3, 8, 2], output: 'linear' };
+    const net = core.arena.scoped(() => {
+      const n = createMlp(core, spec);
+      n.initialise(4);
+      n.forward(fill(6, 1), 2);
+      return n;
+    });
+    const before = net.params();
+    // scratch handed out after the scope must not overlap the network's blocks
+    core.arena.scoped(() => core.arena.f64(4096).fill(123));
+    const other = createMlp(core, spec);
+    other.initialise(5);
+    expect(sameBits(net.params(), before)).toBe(true);
+  });
+});
+
 describe('mlp: bad input', () => {
   it('specs, batches, inputs and sources are checked with INVALID_ARGUMENT naming the field', () => {
     for (const make of Object.values(makers)) {
