@@ -218,6 +218,8 @@ describe('mlp: every layer’s gradient against central finite differences (f64)
     { sizes: [4, 7, 6, 3], output: 'tanh' },
     { sizes: [4, 7, 6, 3], output: 'linear' },
     { sizes: [5, 9, 1], output: 'tanh' },
+    // widths past 16 take the kernels' 16-column path
+    { sizes: [6, 21, 18, 2], output: 'linear' },
   ];
   for (const [name, make] of Object.entries(makers)) {
     it(`${name}: W and b of each layer and dL/dx`, () => {
