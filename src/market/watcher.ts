@@ -11,6 +11,7 @@
  * because the repricing that follows moves the signals' levels.
  */
 import { RepricerError } from '../core/errors.js';
+import { TwoSidedCusum } from './cusum.js';
 import { thresholdForArl } from './cusumArl.js';
 import { SignalBaseline } from './signalBaseline.js';
 import { WATCHER_SIGNALS, type WatcherSettings, type WatcherSignal } from './watcherSettings.js';
@@ -79,34 +80,22 @@ interface Frozen {
   scale: number;
 }
 
-interface Side {
-  s: number;
-  n: number;
-  since: number;
-  acc: Float64Array;
-}
-
-function side(): Side {
-  return { s: 0, n: 0, since: NaN, acc: new Float64Array(WATCHER_SIGNALS.length) };
-}
-
 /** A segment's state: warming up (frozen = null) or monitoring. */
 class SegmentState {
   readonly baseline = new SignalBaseline(NOISY_SIGNALS.length);
   frozen: Frozen | null = null;
   mRef: number;
   lastTime = -Infinity;
-  up = side();
-  down = side();
-  constructor(mRef: number) {
+  readonly cusum: TwoSidedCusum;
+  constructor(mRef: number, k: number, h: number) {
     this.mRef = mRef;
+    this.cusum = new TwoSidedCusum(k, h, WATCHER_SIGNALS.length);
   }
   reset(mRef: number): void {
     this.baseline.clear();
     this.frozen = null;
     this.mRef = mRef;
-    this.up = side();
-    this.down = side();
+    this.cusum.reset();
   }
 }
 
@@ -135,7 +124,7 @@ export class Watcher {
   /** The two CUSUM sides of a segment (0 while warming up). */
   statistic(segment: string): { up: number; down: number } {
     const st = this.states.get(segment);
-    return { up: st?.up.s ?? 0, down: st?.down.s ?? 0 };
+    return { up: st?.cusum.up.s ?? 0, down: st?.cusum.down.s ?? 0 };
   }
 
   /** Start the segment afresh: statistic 0, a new warm-up, the events signal against `scheduled`. */
@@ -143,7 +132,7 @@ export class Watcher {
     checkMultiplier('scheduled multiplier', scheduled);
     const st = this.states.get(segment);
     if (st) st.reset(scheduled);
-    else this.states.set(segment, new SegmentState(scheduled));
+    else this.states.set(segment, new SegmentState(scheduled, this.settings.reference, this.threshold));
   }
 
   /** One period of one segment: the trigger with its evidence, or null. */
@@ -158,7 +147,7 @@ export class Watcher {
     });
     let st = this.states.get(segment);
     if (!st) {
-      st = new SegmentState(o.scheduled);
+      st = new SegmentState(o.scheduled, cfg.reference, this.threshold);
       this.states.set(segment, st);
     }
     if (!(o.time > st.lastTime)) throw new RepricerError('INVALID_ARGUMENT', `watcher: segment ${segment}: times must increase (${new Date(o.time).toISOString()} after ${new Date(st.lastTime).toISOString()})`);
@@ -180,30 +169,17 @@ export class Watcher {
     for (let i = 0; i < NOISY_SIGNALS.length; i++) z[i] = f.used[i] ? (x[i] - f.mean[i]) / f.sd[i] : 0;
     const e = NOISY_SIGNALS.length;
     z[e] = Math.log(o.scheduled / st.mRef) / cfg.eventScale;
+    const parts = new Float64Array(z.length);
     let y = 0;
-    for (let i = 0; i < z.length; i++) y += (w[i] * z[i]) / f.scale;
-
+    for (let i = 0; i < z.length; i++) {
+      parts[i] = (w[i] * z[i]) / f.scale;
+      y += parts[i];
+    }
+    const dir = st.cusum.step(y, o.time, parts);
+    if (dir === null) return null;
     const k = cfg.reference;
-    const step = (sd: Side, sign: 1 | -1): void => {
-      const next = sd.s + sign * y - k;
-      if (next <= 0) {
-        sd.s = 0;
-        sd.n = 0;
-        sd.since = NaN;
-        sd.acc.fill(0);
-        return;
-      }
-      if (sd.n === 0) sd.since = o.time;
-      sd.s = next;
-      sd.n++;
-      for (let i = 0; i < z.length; i++) sd.acc[i] += (sign * w[i] * z[i]) / f.scale;
-    };
-    step(st.up, 1);
-    step(st.down, -1);
     const h = this.threshold;
-    if (!(st.up.s > h || st.down.s > h)) return null;
-    const dir: 'up' | 'down' = st.up.s - h >= st.down.s - h ? 'up' : 'down';
-    const sd = dir === 'up' ? st.up : st.down;
+    const sd = dir === 'up' ? st.cusum.up : st.cusum.down;
     const signals: SignalEvidence[] = WATCHER_SIGNALS.map((name, i) => ({
       signal: name,
       weight: w[i],
