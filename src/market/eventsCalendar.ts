@@ -59,8 +59,16 @@ export function splitCsvLine(line: string): string[] | null {
   }
 }
 
+/** Whether the date and clock fields name a real instant (Date.parse rolls 2026-02-30 over to March). */
+function realFields(v: string): boolean {
+  const [y, mo, d, h, mi] = [v.slice(0, 4), v.slice(5, 7), v.slice(8, 10), v.slice(11, 13), v.slice(14, 16)].map(Number);
+  const s = v[16] === ':' ? Number(v.slice(17, 19)) : 0;
+  const days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+  return mo >= 1 && mo <= 12 && d >= 1 && d <= days && h <= 23 && mi <= 59 && s <= 59;
+}
+
 function parseTime(file: string, line: number, column: string, v: string): number {
-  const t = ISO_TIME.test(v) ? Date.parse(v) : NaN;
+  const t = ISO_TIME.test(v) && realFields(v) ? Date.parse(v) : NaN;
   if (!Number.isFinite(t)) throw rowError(file, line, column, 'an ISO 8601 date and time with an offset, such as 2026-03-14T18:00:00Z', v);
   return t;
 }
