@@ -11,7 +11,7 @@ import { DEFAULT_WORLD, type WatcherWorldSpec } from './marketWatcherWorld.js';
 import { WATCHER_SIM_START, type DemandShift, type WatcherSimConfig } from './marketWatcher.js';
 
 export const DEFAULT_WATCHER_DAYS = 60;
-export const DEFAULT_WATCHER_SEEDS = 20;
+export const DEFAULT_WATCHER_SEEDS = 10;
 export const DEFAULT_SCHEDULE_HOURS = 24;
 export const COMPETITOR_LAG_HOURS = 12;
 export const COMPETITOR_NOISE = 0.05;
