@@ -134,6 +134,32 @@ describe('average run lengths by Monte Carlo', () => {
   });
 });
 
+describe('the watcher with a baseline learnt over 48 periods (Gaussian signals)', () => {
+  it('keeps the mean monitored run length near 720 but spreads the run lengths: the median is far below a geometric law\'s', () => {
+    const s = DEFAULT_WATCHER_SETTINGS;
+    const L: number[] = [];
+    for (let r = 0; r < 1000; r++) {
+      const rng = new Rng(77, r);
+      const w = new Watcher(s);
+      let t = 0;
+      let mon = 0;
+      for (;;) {
+        const running = !w.warmingUp('s');
+        const sig = Object.fromEntries(NOISY_SIGNALS.map((k) => [k, rng.normal()])) as Record<(typeof NOISY_SIGNALS)[number], number>;
+        const trig = w.observe('s', { time: ++t, signals: sig, scheduled: 1 });
+        if (running) mon++;
+        if (trig) break;
+      }
+      L.push(mon);
+    }
+    const { mean, se } = meanSe(L);
+    expect(Math.abs(mean - s.arl0)).toBeLessThan(3 * se);
+    const median = [...L].sort((a, b) => a - b)[L.length >> 1];
+    // a geometric law with mean 720 has median ≈ 720·ln 2 ≈ 499; estimation error makes some baselines alarm early
+    expect(median).toBeLessThan(0.6 * s.arl0 * Math.LN2);
+  });
+});
+
 describe('the watcher on the standardised combination', () => {
   const w = fx.watcher;
   const settings = resolveWatcherSettings({ warmupPeriods: w.warmup, reference: w.reference, arl0: w.arl0, eventScale: w.eventScale });
