@@ -62,6 +62,7 @@ describe('events calendar file', () => {
     ['zone,start,end,multiplier\na,2026-01-02T00:00Z,2026-01-01T00:00Z,2', 'c.csv:2: column end: expected a time after start (2026-01-02T00:00Z), got "2026-01-01T00:00Z"'],
     ['zone,start,end,multiplier\na,2026-01-01T00:00Z,2026-01-02T00:00Z,0', 'c.csv:2: column multiplier: expected a number > 0, got "0"'],
     ['zone,start,end,multiplier\na,2026-01-01T00:00Z,2026-01-02T00:00Z,x', 'c.csv:2: column multiplier: expected a number > 0, got "x"'],
+    ['zone,start,end,multiplier\na,2026-01-01T00:00Z,2026-01-02T00:00Z,0x10', 'c.csv:2: column multiplier: expected a number > 0, got "0x10"'],
     ['zone,start,end,multiplier\n\na,2026-01-01T00:00Z,2026-01-02T00:00Z', 'c.csv:3: column row: expected 4 fields like the header'],
     ['zone,start,end,multiplier,name\na,2026-01-01T00:00Z,2026-01-02T00:00Z,2,"open', 'c.csv:2: column row: expected closed quotes'],
     ['', 'c.csv:1: column header: expected a header'],

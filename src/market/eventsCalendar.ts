@@ -24,6 +24,8 @@ export interface CalendarEvent {
 export const CALENDAR_COLUMNS = ['zone', 'start', 'end', 'multiplier', 'name'] as const;
 const REQUIRED = ['zone', 'start', 'end', 'multiplier'] as const;
 /** ISO 8601 date and time with an explicit offset: a calendar read in another time zone means the same instants */
+/** a plain decimal (docs/formats.md's general rules: no hexadecimal, no Infinity) */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Split one CSV line into fields (RFC 4180 quotes: "a, b" and "" for a quote); null when a quote is not closed. */
@@ -103,7 +105,7 @@ export function parseEventsCalendar(text: string, file = 'calendar'): CalendarEv
     if (!(end > start)) throw rowError(file, line, 'end', `a time after start (${get('start')})`, get('end'));
     const ms = get('multiplier');
     const multiplier = Number(ms);
-    if (ms === '' || !Number.isFinite(multiplier) || !(multiplier > 0)) throw rowError(file, line, 'multiplier', 'a number > 0', ms);
+    if (!DECIMAL.test(ms) || !Number.isFinite(multiplier) || !(multiplier > 0)) throw rowError(file, line, 'multiplier', 'a number > 0', ms);
     events.push({ zone, start, end, multiplier, name: col.has('name') ? get('name') : '', line });
   }
   return events;
