@@ -131,6 +131,21 @@ describe('the runner on a short scenario', () => {
   });
 });
 
+describe('the level check at the end of a warm-up', () => {
+  it('reprices a zone whose demand fell during its first warm-up, at the end of the warm-up', () => {
+    const base = watcherScenario({ days: 6, seeds: 2, settings: resolveWatcherSettings(undefined), events: [] });
+    const res = runWatcherSim({ ...base, shifts: [{ zone: 'north', hour: 20, factor: 0.6 }] });
+    for (const r of res.rows.filter((x) => x.policy === 'watcher')) {
+      expect(r.levelRepricings).toBeGreaterThanOrEqual(1);
+      // the baseline learnt over hours 0..47 mixes both levels; the check at hour 48 sees the fall
+      expect(r.reaction[0]).toBe(48 - 20);
+    }
+    const north = res.paths.find((p) => p.policy === 'watcher' && p.segment === 'north/car')!;
+    const at48 = north.steps.find(([h]) => h === 48)!;
+    expect(at48[1]).toBeLessThan(north.steps[0][1]);
+  });
+});
+
 describe('repricer simulate marketplace --watcher', () => {
   const main = resolve('dist/src/cli/main.js');
   const run = (...args: string[]) => spawnSync(process.execPath, [main, 'simulate', 'marketplace', ...args], { encoding: 'utf8', timeout: 120_000 });
@@ -145,7 +160,7 @@ describe('repricer simulate marketplace --watcher', () => {
     const r = run('--watcher', '--days', '10', '--seeds', '2', '--calendar', cal, '--policy', pol, '--out', out);
     expect(r.status, r.stderr).toBe(0);
     for (const f of ['watcher.csv', 'reactions.csv', 'triggers.csv', 'summary.json', 'watcher.svg']) expect(existsSync(join(out, f)), f).toBe(true);
-    expect(readFileSync(join(out, 'watcher.csv'), 'utf8').split('\n')[0]).toBe('policy,seed,price_changes,revenue,price_error_pct,false_triggers,monitored_periods');
+    expect(readFileSync(join(out, 'watcher.csv'), 'utf8').split('\n')[0]).toBe('policy,seed,price_changes,level_repricings,revenue,price_error_pct,false_triggers,monitored_periods');
     expect(readFileSync(join(out, 'watcher.csv'), 'utf8').trim().split('\n').length).toBe(1 + 3 * 2);
     expect(readFileSync(join(out, 'watcher.svg'), 'utf8')).toMatch(/^<svg [^>]*>[\s\S]*<\/svg>\n$/);
     const s = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8')) as { settings: { eventLeadHours: number; arl0: number }; calendar: { name: string }[]; controlZones: string[]; policies: { watcher: { reactionHours: { change: string; hours: { max: number } }[] } } };

@@ -7,7 +7,9 @@
  * (the watcher: since the change point it reports; the schedule: over the last `every` hours),
  * divides out the calendar's multiplier in force and multiplies in the scheduled one (events enter
  * `eventLeadHours` ahead), and takes the segment's price from the market's clearing prices.
- * Measured per seed: price changes issued, revenue, price error against the clairvoyant prices,
+ * After each warm-up the watcher policy also checks the level priced in against the level the
+ * warm-up measured (a repricing from data before a change would otherwise stand: the new baseline
+ * takes it for normal). Measured per seed: price changes issued, revenue, price error against the clairvoyant prices,
  * hours from each demand change to the zone's first repricing, and the watcher's triggers in the
  * control zones (no shift, no event) against the designed false-alarm rate 1/arl0.
  */
@@ -50,6 +52,11 @@ export interface WatcherSimConfig {
   competitorNoise: number;
   /** the watcher policy estimates a zone's new demand level from at least this many periods */
   minWindow: number;
+  /**
+   * the level check at the end of a warm-up: the zone is repriced when the warm-up's mean searches
+   * differ from the level priced in by more than this many standard errors (0: no check)
+   */
+  levelZ: number;
 }
 
 /** A change of a zone's demand: a shift, or a calendar event's start or end. */
@@ -72,6 +79,8 @@ export interface SeedResult {
   priceErrorPct: number;
   /** per change: mean over the zone's segments of the hours from the change to the first repricing (negative: ahead); null if a segment was not repriced before the zone's next change */
   reaction: (number | null)[];
+  /** repricings by the level check at the end of a warm-up (the watcher policy) */
+  levelRepricings: number;
   /** watcher triggers in the control zones, and the periods their statistic ran (not warming up) */
   falseTriggers: number;
   monitoredPeriods: number;
@@ -192,6 +201,11 @@ function runPolicy(c: WatcherSimConfig, policy: WatcherPolicy, seed: number, cac
   // searches per zone and period with the calendar multiplier in force divided out
   const hist = Array.from({ length: Z }, () => new Float64Array(H));
   const watcher = policy === 'watcher' ? new Watcher(c.settings) : null;
+  // the demand level priced in (searches per period, the multiplier in force divided out) and the
+  // periods it was estimated from (the nominal level at the start is known exactly)
+  const usedRate = new Float64Array(Z).fill(w.searchRate);
+  const usedN = new Float64Array(Z).fill(Infinity);
+  let levelRepricings = 0;
   let falseTriggers = 0;
   let monitored = 0;
   let revenue = 0;
@@ -214,6 +228,9 @@ function runPolicy(c: WatcherSimConfig, policy: WatcherPolicy, seed: number, cac
     let changed = false;
     if (watcher) {
       const end = WATCHER_SIM_START + next * HOUR;
+      // the zone's segments are reset together, so its first segment tells when a warm-up ends
+      const warmingBefore = w.zones.map((_, z) => watcher.warmingUp(segId(z * A)));
+      const triggered = new Set<number>();
       for (let i = 0; i < n; i++) {
         const z = Math.floor(i / A);
         const a = i % A;
@@ -240,7 +257,10 @@ function runPolicy(c: WatcherSimConfig, policy: WatcherPolicy, seed: number, cac
           // the change point's window (the MLE of the new level) but at least `minWindow` periods; a
           // calendar trigger has no change point: the last day
           const span = Math.min(next, trig.kind === 'evidence' ? Math.max(trig.periodsSinceChange, c.minWindow) : 24);
-          est[z] = mean(hist[z], next - span, next) * sched(z, next);
+          usedRate[z] = mean(hist[z], next - span, next);
+          usedN[z] = span;
+          triggered.add(z);
+          est[z] = usedRate[z] * sched(z, next);
           const p = clearingPrices(w, est, core, prices);
           // the zone is repriced as a whole: a new price of one asset moves its siblings' demand
           // (they share the nest), which their watchers would otherwise read as evidence
@@ -248,6 +268,25 @@ function runPolicy(c: WatcherSimConfig, policy: WatcherPolicy, seed: number, cac
             changed = setPrice(z * A + b, p[z * A + b], next) || changed;
             if (b !== a) watcher.reset(segId(z * A + b), sched(z, next));
           }
+        }
+      }
+      // the level check (docs/math.md §2.8): a warm-up that has just ended measured the zone's level
+      // over W periods; a repricing whose estimate came from before a change (or from few periods)
+      // left a price the new baseline would take for normal
+      const W = c.settings.warmupPeriods;
+      for (let z = 0; z < Z && c.levelZ > 0; z++) {
+        if (!warmingBefore[z] || watcher.warmingUp(segId(z * A)) || triggered.has(z) || next < W) continue;
+        const m = mean(hist[z], next - W, next);
+        const se = Math.sqrt(m / W + (Number.isFinite(usedN[z]) ? usedRate[z] / usedN[z] : 0));
+        if (!(Math.abs(m - usedRate[z]) > c.levelZ * se)) continue;
+        levelRepricings++;
+        usedRate[z] = m;
+        usedN[z] = W;
+        est[z] = m * sched(z, next);
+        const p = clearingPrices(w, est, core, prices);
+        for (let b = 0; b < A; b++) {
+          changed = setPrice(z * A + b, p[z * A + b], next) || changed;
+          watcher.reset(segId(z * A + b), sched(z, next));
         }
       }
     } else if (policy === 'schedule') {
@@ -288,7 +327,7 @@ function runPolicy(c: WatcherSimConfig, policy: WatcherPolicy, seed: number, cac
     return per.reduce((s, x) => s + x, 0) / per.length;
   });
   const priceChanges = updates.reduce((s, u) => s + u.length, 0);
-  return { policy, seed, priceChanges, revenue, priceErrorPct: (100 * errSum) / (H * n), reaction, falseTriggers, monitoredPeriods: monitored };
+  return { policy, seed, priceChanges, revenue, priceErrorPct: (100 * errSum) / (H * n), reaction, levelRepricings, falseTriggers, monitoredPeriods: monitored };
 }
 
 export function runWatcherSim(c: WatcherSimConfig, core?: WasmCore): WatcherSimResult {

@@ -17,9 +17,10 @@ function csvField(s: string): string {
   return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
+/** watcher.csv: one row per policy and seed. */
 export function watcherCsv(r: WatcherSimResult): string {
-  const lines = ['policy,seed,price_changes,revenue,price_error_pct,false_triggers,monitored_periods'];
-  for (const x of r.rows) lines.push(`${x.policy},${x.seed},${x.priceChanges},${num(x.revenue)},${num(x.priceErrorPct)},${x.falseTriggers},${x.monitoredPeriods}`);
+  const lines = ['policy,seed,price_changes,level_repricings,revenue,price_error_pct,false_triggers,monitored_periods'];
+  for (const x of r.rows) lines.push(`${x.policy},${x.seed},${x.priceChanges},${x.levelRepricings},${num(x.revenue)},${num(x.priceErrorPct)},${x.falseTriggers},${x.monitoredPeriods}`);
   return lines.join('\n') + '\n';
 }
 
@@ -66,7 +67,7 @@ export interface WatcherSimSummary {
   calendar: { zone: string; start: string; end: string; multiplier: number; name: string }[];
   shifts: WatcherSimResult['config']['shifts'];
   controlZones: string[];
-  policies: Record<WatcherPolicy, { priceChanges: Spread; revenue: Spread; priceErrorPct: Spread; reactionHours: { change: string; hours: Spread; missed: number }[] }>;
+  policies: Record<WatcherPolicy, { priceChanges: Spread; levelRepricings: Spread; revenue: Spread; priceErrorPct: Spread; reactionHours: { change: string; hours: Spread; missed: number }[] }>;
   /** the watcher's triggers in the control zones against monitoredPeriods / arl0 */
   falseTriggers: { observed: number; monitoredPeriods: number; expected: number; designedRatePer1000: number; observedRatePer1000: number; ratio: number; poissonZ: number };
 }
@@ -78,6 +79,7 @@ export function watcherSummary(r: WatcherSimResult): WatcherSimSummary {
     const rows = r.rows.filter((x) => x.policy === p);
     policies[p] = {
       priceChanges: spread(rows.map((x) => x.priceChanges)),
+      levelRepricings: spread(rows.map((x) => x.levelRepricings)),
       revenue: spread(rows.map((x) => x.revenue)),
       priceErrorPct: spread(rows.map((x) => x.priceErrorPct)),
       reactionHours: r.changes.map((ch, j) => {
@@ -122,10 +124,10 @@ function ms(s: Spread, digits = 1): string {
 /** The stdout table: per policy, mean ± sd [min, max] over seeds; then the false triggers. */
 export function watcherTable(s: WatcherSimSummary): string {
   const changes = s.policies.watcher.reactionHours.map((x) => x.change);
-  const head = ['policy', 'price changes', 'revenue', 'price error %', ...changes.map((c) => `react h: ${c}`)];
+  const head = ['policy', 'price changes', 'of them by the level check', 'revenue', 'price error %', ...changes.map((c) => `react h: ${c}`)];
   const rows = WATCHER_POLICIES.map((p) => {
     const v = s.policies[p];
-    return [p, ms(v.priceChanges), ms(v.revenue, 0), ms(v.priceErrorPct, 2), ...v.reactionHours.map((x) => ms(x.hours) + (x.missed ? ` (${x.missed} missed)` : ''))];
+    return [p, ms(v.priceChanges), ms(v.levelRepricings), ms(v.revenue, 0), ms(v.priceErrorPct, 2), ...v.reactionHours.map((x) => ms(x.hours) + (x.missed ? ` (${x.missed} missed)` : ''))];
   });
   const out: string[] = [];
   // one block per policy: the columns are too many for one line

@@ -16,6 +16,7 @@ export const DEFAULT_SCHEDULE_HOURS = 24;
 export const COMPETITOR_LAG_HOURS = 12;
 export const COMPETITOR_NOISE = 0.05;
 export const MIN_ESTIMATE_WINDOW = 12;
+export const LEVEL_CHECK_Z = 3;
 
 const HOUR = 3600_000;
 
@@ -44,6 +45,7 @@ export interface WatcherScenarioOptions {
   events?: CalendarEvent[];
   world?: WatcherWorldSpec;
   minWindow?: number;
+  levelZ?: number;
 }
 
 export function watcherScenario(o: WatcherScenarioOptions): WatcherSimConfig {
@@ -60,5 +62,6 @@ export function watcherScenario(o: WatcherScenarioOptions): WatcherSimConfig {
     competitorLag: COMPETITOR_LAG_HOURS,
     competitorNoise: COMPETITOR_NOISE,
     minWindow: o.minWindow ?? MIN_ESTIMATE_WINDOW,
+    levelZ: o.levelZ ?? LEVEL_CHECK_Z,
   };
 }
