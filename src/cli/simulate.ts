@@ -4,7 +4,8 @@
  * measurement (coldstart.csv, coldstart.json). `repricer simulate retail`: pricing policies over
  * seasons of one retail SKU (src/sim/retail.ts; retail.csv, summary.json, retail.svg). `repricer simulate
  * marketplace`: the market-clearing methods' gap against participant observations
- * (src/sim/marketplace.ts; marketplace.csv, summary.json, marketplace.svg). Outputs depend only on the options (the same seed
+ * (src/sim/marketplace.ts; marketplace.csv, summary.json, marketplace.svg); with --watcher, the
+ * watcher's evidence-based repricing (src/cli/simulateWatcher.ts). Outputs depend only on the options (the same seed
  * gives byte-identical files); timing goes to stderr only.
  */
 import type { Command } from 'commander';
@@ -39,6 +40,9 @@ import { MARKET_METHODS, type MarketMethod } from '../market/solvers.js';
 import { MarketPotential } from '../market/potential.js';
 import { loadMarketFile } from '../market/marketFile.js';
 import { randomMarket } from '../market/randomMarket.js';
+import { runSimulateWatcher, type SimulateWatcherOptions } from './simulateWatcher.js';
+import { watcherTable } from '../sim/marketWatcherReport.js';
+import { DEFAULT_SCHEDULE_HOURS, DEFAULT_WATCHER_DAYS } from '../sim/marketWatcherScenario.js';
 
 function int(name: string, v: string | undefined, min: number): number | undefined {
   if (v === undefined) return undefined;
@@ -395,14 +399,31 @@ export function register(program: Command): void {
     });
   sim
     .command('marketplace')
-    .description('optimality gap of the market-clearing methods against participant observations (docs/marketplace.md)')
-    .requiredOption('--out <dir>', 'output directory (marketplace.csv, summary.json, marketplace.svg)')
-    .option('--seeds <K>', 'seeds 1..K of the stochastic methods', String(DEFAULT_MARKETPLACE_SEEDS))
+    .description('optimality gap of the market-clearing methods against participant observations; with --watcher, evidence-based repricing against a fixed schedule (docs/marketplace.md)')
+    .requiredOption('--out <dir>', 'output directory (marketplace.csv, summary.json, marketplace.svg; with --watcher: watcher.csv, reactions.csv, triggers.csv, summary.json, watcher.svg)')
+    .option('--seeds <K>', 'seeds 1..K of the stochastic methods (of the simulated market with --watcher)', String(DEFAULT_MARKETPLACE_SEEDS))
     .option('--steps <T>', 'steps per method and seed', String(DEFAULT_MARKETPLACE_STEPS))
     .option('--market <file>', 'market file (default: the test market of docs/math.md §2.4, seed 1)')
     .option('--methods <list>', `comma-separated: ${MARKET_METHODS.join(',')}`, MARKET_METHODS.join(','))
-    .action((o: SimulateMarketplaceOptions) => {
+    .option('--watcher', 'simulate evidence-based repricing by the watcher against a fixed schedule instead (docs/marketplace.md "Watcher")')
+    .option('--days <D>', `with --watcher: days of hourly periods (default ${DEFAULT_WATCHER_DAYS})`)
+    .option('--every <H>', `with --watcher: hours between the fixed schedule's repricings (default ${DEFAULT_SCHEDULE_HOURS})`)
+    .option('--calendar <file>', "with --watcher: events calendar CSV replacing the scenario's (docs/formats.md \"Events calendar\")")
+    .option('--policy <file>', 'with --watcher: policy file whose market.watcher object sets the watcher (docs/formats.md "Watcher settings")')
+    .option('--level-check <z>', 'with --watcher: reprice a zone at the end of a warm-up when its measured demand level differs from the one priced in by more than z standard errors; 0: no check (default 3)')
+    .action((o: SimulateMarketplaceOptions & SimulateWatcherOptions & { watcher?: boolean }, cmd: Command) => {
       const t0 = Date.now();
+      const given = (names: string[]) => names.filter((n) => cmd.getOptionValueSource(n) === 'cli').map((n) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+      if (o.watcher) {
+        const wrong = given(['steps', 'market', 'methods']);
+        if (wrong.length) throw new RepricerError('INVALID_ARGUMENT', `--${wrong[0]} is not an option of simulate marketplace --watcher`);
+        const s = runSimulateWatcher(o);
+        process.stdout.write(watcherTable(s));
+        process.stderr.write(`threshold h ${String(s.threshold)} for an in-control ARL of ${String(s.settings.arl0)} periods, ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${o.out}\n`);
+        return;
+      }
+      const wrong = given(['days', 'every', 'calendar', 'policy', 'levelCheck']);
+      if (wrong.length) throw new RepricerError('INVALID_ARGUMENT', `--${wrong[0]} needs --watcher`);
       const s = runSimulateMarketplace(o);
       process.stdout.write(marketplaceTable(s));
       process.stderr.write(`ER* ${String(s.reference.value)} (residual ${String(s.reference.residual)}), ${((Date.now() - t0) / 1000).toFixed(1)} s -> ${o.out}\n`);
