@@ -44,11 +44,15 @@ const file = join(dir, 'events.csv');
 writeFileSync(file, lines.join('\n') + '\n');
 lines.length = 0;
 
-const time = <T>(f: () => T): [T, number] => {
+/** Wall seconds and this process's CPU seconds (user + system) of one stage: on a shared machine the CPU time is the steadier of the two. */
+const time = <T>(f: () => T): [T, { wall: number; cpu: number }] => {
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   const r = f();
-  return [r, Number(process.hrtime.bigint() - t0) / 1e9];
+  const c = process.cpuUsage(c0);
+  return [r, { wall: Number(process.hrtime.bigint() - t0) / 1e9, cpu: (c.user + c.system) / 1e6 }];
 };
+const cell = (t: { wall: number; cpu: number }) => `${t.wall.toFixed(2)} | ${t.cpu.toFixed(2)}`;
 try {
   const [log, tRead] = time(() => readEventLog(file));
   const [tr, tGroup] = time(() => bookingTrials(log, SEGMENT_DIMENSIONS));
@@ -57,13 +61,13 @@ try {
   const [, tSeg] = time(() => fitSegments(tr, theta0, choice.lambda));
   const mb = statSync(file).size / 1e6;
   console.log(`event log: ${log.n} rows (${tr.trials} trials, ${tr.bookings} bookings), ${mb.toFixed(0)} MB, ${tr.segmentIds.length} segments, ${tr.n.length} (segment, price) groups; load ${loadavg()[0].toFixed(1)}`);
-  console.log('| stage | seconds |');
-  console.log('|---|---|');
-  console.log(`| read CSV (csv-parse, every cell checked) | ${tRead.toFixed(2)} |`);
-  console.log(`| group by (segment, price), deal to folds | ${tGroup.toFixed(2)} |`);
-  console.log(`| pooled fit | ${tPooled.toFixed(3)} |`);
-  console.log(`| 5-fold choice of λ (15 values) | ${tCv.toFixed(2)} |`);
-  console.log(`| final segment fits | ${tSeg.toFixed(3)} |`);
+  console.log('| stage | wall s | CPU s |');
+  console.log('|---|---|---|');
+  console.log(`| read CSV (csv-parse, every cell checked) | ${cell(tRead)} |`);
+  console.log(`| group by (segment, price), deal to folds | ${cell(tGroup)} |`);
+  console.log(`| pooled fit | ${cell(tPooled)} |`);
+  console.log(`| 5-fold choice of λ (15 values) | ${cell(tCv)} |`);
+  console.log(`| final segment fits | ${cell(tSeg)} |`);
   console.log(`chosen lambda ${choice.lambda}, pooled a ${theta0.a.toFixed(4)} b ${theta0.b.toFixed(4)}`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
