@@ -1,5 +1,6 @@
 /** The policy file's `market` object (docs/formats.md): defaults, validation naming the field, pass-through by the pricing schema. */
 import { describe, expect, it } from 'vitest';
+import { resolveWatcherSettings } from '../src/market/watcherSettings.js';
 import { DEFAULT_MARKET_WEIGHTS, DEFAULT_ZONE_BAND, validateMarketPolicy } from '../src/market/marketPolicy.js';
 import { validatePolicy } from '../src/pricing/policy.js';
 
@@ -21,9 +22,10 @@ describe('market policy', () => {
     expect(validateMarketPolicy({ weights: { revenue: 0, utilisation: 1 } }).weights).toEqual({ revenue: 0, utilisation: 1, lostSales: 0, volatility: 0 });
   });
 
-  it('keeps the watcher object as given (validated by the watcher)', () => {
-    const watcher = { threshold: 0.95, anything: [1, 2] };
-    expect(validateMarketPolicy({ watcher }).watcher).toEqual(watcher);
+  it('validates the watcher object with the watcher settings and fills in their defaults', () => {
+    expect(validateMarketPolicy({ watcher: {} }).watcher).toEqual(resolveWatcherSettings(undefined));
+    expect(validateMarketPolicy({ watcher: { weights: { bookingVelocity: 2 } } }).watcher?.weights.bookingVelocity).toBe(2);
+    expect(message({ watcher: { anything: [1, 2] } })).toMatch(/p\.json: market\.watcher.*anything/);
   });
 
   it('rejects negative weights, all-zero weights, a band outside (0,1), unknown keys, naming the field', () => {

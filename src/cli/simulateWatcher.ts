@@ -10,6 +10,7 @@ import { RepricerError, readFailure } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { loadEventsCalendar } from '../market/eventsCalendar.js';
 import { resolveWatcherSettings, type WatcherSettings } from '../market/watcherSettings.js';
+import { validateMarketPolicy } from '../market/marketPolicy.js';
 import { runWatcherSim } from '../sim/marketWatcher.js';
 import { DEFAULT_SCHEDULE_HOURS, DEFAULT_WATCHER_DAYS, DEFAULT_WATCHER_SEEDS, LEVEL_CHECK_Z, watcherScenario } from '../sim/marketWatcherScenario.js';
 import { DEFAULT_WORLD } from '../sim/marketWatcherWorld.js';
@@ -48,9 +49,8 @@ export function watcherSettingsFromPolicy(file: string): WatcherSettings {
   }
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new RepricerError('INVALID_ARGUMENT', `${file}: a policy file is a JSON object`, { file });
   const market = (obj as { market?: unknown }).market;
-  if (market === undefined) return resolveWatcherSettings(undefined);
-  if (typeof market !== 'object' || market === null || Array.isArray(market)) throw new RepricerError('INVALID_ARGUMENT', `${file}: market: must be an object`, { file });
-  return resolveWatcherSettings((market as { watcher?: unknown }).watcher, `${file}: market.watcher`);
+  // the whole market object is validated (weights, zoneBand, watcher), not only the watcher's part
+  return validateMarketPolicy(market, file).watcher ?? resolveWatcherSettings(undefined);
 }
 
 export function runSimulateWatcher(o: SimulateWatcherOptions): WatcherSimSummary {

@@ -2,12 +2,13 @@
  * The `market` object of the policy file (docs/formats.md "Policy file: market settings"): the
  * weights of the item-price objective (docs/math.md §2.6) and the zone band. The pricing layer's
  * policy schema lets `market` through as an opaque object; this file validates it (Ajv, then the
- * rule that not every weight is zero) and fills in the defaults. `watcher` is kept as given: its
- * fields are checked by the watcher's own validation.
+ * rule that not every weight is zero) and fills in the defaults. `watcher`, when given, is checked
+ * and completed by the watcher's own settings (./watcherSettings.ts).
  */
 import { Ajv } from 'ajv';
 import { describeSchemaError } from '../core/schemaErrors.js';
 import { RepricerError } from '../core/errors.js';
+import { resolveWatcherSettings, type WatcherSettings } from './watcherSettings.js';
 
 export interface MarketWeights {
   /** weight of the expected revenue, in units of the zone-level price */
@@ -24,8 +25,8 @@ export interface MarketPolicy {
   weights: MarketWeights;
   /** zone bounds = zone-level price x [1 - zoneBand, 1 + zoneBand] */
   zoneBand: number;
-  /** the watcher's settings, validated by the watcher */
-  watcher?: Record<string, unknown>;
+  /** the watcher's settings (defaults filled in), when the policy names any */
+  watcher?: WatcherSettings;
 }
 
 export const DEFAULT_MARKET_WEIGHTS: Readonly<MarketWeights> = Object.freeze({ revenue: 1, utilisation: 0, lostSales: 0, volatility: 0 });
@@ -60,10 +61,10 @@ export function validateMarketPolicy(obj: unknown, file = 'policy'): MarketPolic
     const msg = (validate.errors ?? []).map((e) => describeSchemaError({ ...e, instancePath: `/market${e.instancePath}` }, { properties: { market: marketPolicySchema } }, 'market policy option')).join('; ');
     throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: ${msg}`);
   }
-  const m = obj as { weights?: Partial<MarketWeights>; zoneBand?: number; watcher?: Record<string, unknown> };
+  const m = obj as { weights?: Partial<MarketWeights>; zoneBand?: number; watcher?: unknown };
   const weights: MarketWeights = { ...DEFAULT_MARKET_WEIGHTS, ...(m.weights ?? {}) };
   if (weights.revenue + weights.utilisation + weights.lostSales + weights.volatility === 0) {
     throw new RepricerError('INVALID_ARGUMENT', `${file}: invalid policy: market.weights: at least one of revenue, utilisation, lostSales, volatility must be > 0`);
   }
-  return { weights, zoneBand: m.zoneBand ?? DEFAULT_ZONE_BAND, ...(m.watcher !== undefined ? { watcher: m.watcher } : {}) };
+  return { weights, zoneBand: m.zoneBand ?? DEFAULT_ZONE_BAND, ...(m.watcher !== undefined ? { watcher: resolveWatcherSettings(m.watcher, `${file}: market.watcher`) } : {}) };
 }
