@@ -8,6 +8,7 @@ import { RepricerError } from '../core/errors.js';
 import { checkOutputPath, writeFileAtomic } from '../core/atomic.js';
 import { loadMarketFile } from '../market/marketFile.js';
 import { MarketPotential } from '../market/potential.js';
+import { registerEm } from './marketEm.js';
 import { DEFAULT_STEPS, MARKET_METHODS, MARKET_ORACLES, solveMarket, type MarketMethod, type MarketOracle, type SolveResult } from '../market/solvers.js';
 
 export interface MarketSolveOptions {
@@ -71,4 +72,5 @@ export function register(program: Command): void {
       const { result } = runMarketSolve(o);
       process.stdout.write(`kkt residual ${result.residual} (${result.method}, ${result.steps} steps, potential ${result.value}) -> ${o.out}\n`);
     });
+  registerEm(market);
 }
