@@ -11,6 +11,8 @@ import { lookalike } from '../core/columnNames.js';
 
 export const PERIOD_COLUMNS = ['zone', 'period_start', 'price', 'bookings', 'available', 'exposure'] as const;
 const REQUIRED = ['zone', 'period_start', 'price', 'bookings', 'available'] as const;
+/** a plain decimal (docs/formats.md, general rules): no NaN, Infinity or hexadecimal */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 export interface ZonePeriods {
   zone: string;
@@ -73,8 +75,8 @@ export function readPeriodsFile(file: string): ZonePeriods[] {
     if (!/^\d{4}-\d{2}-\d{2}/.test(start) || Number.isNaN(time)) throw rowError(file, line, 'period_start', 'an ISO 8601 date or time', start);
     const num = (name: string, expected: string, ok: (x: number) => boolean): number => {
       const s = cell(name);
-      const x = Number(s);
-      if (s === '' || !ok(x)) throw rowError(file, line, name, expected, s);
+      const x = DECIMAL.test(s) ? Number(s) : NaN;
+      if (!ok(x)) throw rowError(file, line, name, expected, s);
       return x;
     };
     const price = num('price', 'a finite number > 0', (x) => Number.isFinite(x) && x > 0);

@@ -1,0 +1,89 @@
+/**
+ * `repricer market em` through the built CLI (dist/src/cli/main.js): the README's example run as
+ * written through bash (with `repricer` pointing at the build) printing exactly what the README
+ * shows, the JSON it writes against the library, and the exit codes of bad input.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readPeriodsFile } from '../src/market/periodsFile.js';
+import { estimateZone } from '../src/market/zoneEstimates.js';
+
+const MAIN = resolve('dist/src/cli/main.js');
+let dir: string;
+
+function cli(...args: string[]): { status: number | null; stderr: string; stdout: string } {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8', timeout: 60_000, cwd: dir });
+  return { status: r.status, stderr: r.stderr, stdout: r.stdout };
+}
+
+/** The README's `repricer market em` section: its sh block and the text block it says is printed. */
+function readmeExample(): { script: string; printed: string } {
+  const md = readFileSync('README.md', 'utf8');
+  const start = md.indexOf('### Censored demand by EM: `repricer market em`');
+  expect(start).toBeGreaterThan(0);
+  const section = md.slice(start, md.indexOf('\n## ', start));
+  const sh = /```sh\n([\s\S]*?)```/.exec(section);
+  const text = /```text\n([\s\S]*?)```/.exec(section);
+  if (!sh || !text) throw new Error('README: the market em section lacks its sh or text block');
+  return { script: sh[1], printed: text[1] };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'repricer-market-em-'));
+});
+
+describe('repricer market em', () => {
+  it('the README example runs as written and prints what the README shows', () => {
+    const { script, printed } = readmeExample();
+    const out = execFileSync('bash', ['-e', '-c', `repricer() { node ${JSON.stringify(MAIN)} "$@"; }\n${script}`], { cwd: dir, encoding: 'utf8' });
+    expect(out).toBe(printed);
+    const doc = JSON.parse(readFileSync(join(dir, 'estimates.json'), 'utf8')) as { format: string; zones: { zone: string; lambda: number; stdErr: number; logLikPath: number[]; multiplier: { value: number } }[] };
+    expect(doc.format).toBe('repricer.market-em/1');
+    // the file holds what the library computes from the same periods
+    const lib = readPeriodsFile(join(dir, 'periods.csv')).map((z) => estimateZone(z, { elasticity: 1.5, weights: { revenue: 1, utilisation: 0.4, lostSales: 0.3, volatility: 0.5 }, tol: 1e-10, maxIterations: 100000 }));
+    expect(doc.zones.map((z) => z.zone)).toEqual(['centre', 'airport']);
+    doc.zones.forEach((z, i) => {
+      expect(z.lambda).toBe(lib[i].lambda);
+      expect(z.stdErr).toBe(lib[i].stdErr);
+      expect(z.logLikPath).toEqual(lib[i].logLikPath);
+      expect(z.multiplier.value).toBe(lib[i].multiplier!.value);
+      for (let k = 1; k < z.logLikPath.length; k++) expect(z.logLikPath[k]).toBeGreaterThanOrEqual(z.logLikPath[k - 1] - 1e-12);
+    });
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('says when a zone has no finite estimate, and writes nulls for it', () => {
+    writeFileSync(join(dir, 'full.csv'), 'zone,period_start,price,bookings,available,exposure\nz,2026-01-01,10,3,3,1\nz,2026-01-02,10,2,2,2\nq,2026-01-01,10,0,0,1\n');
+    const r = cli('market', 'em', '--periods', 'full.csv', '--out', 'full.json');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('zone z: no finite estimate: every period with units available sold out (2 of 2 periods sold out, 5 bookings)');
+    expect(r.stdout).toContain('zone q: no estimate: no period had a unit available');
+    const doc = JSON.parse(readFileSync(join(dir, 'full.json'), 'utf8')) as { zones: { status: string; lambda: null }[] };
+    expect(doc.zones.map((z) => [z.status, z.lambda])).toEqual([['unbounded', null], ['no-data', null]]);
+  });
+
+  it('exit codes: a bad row 3 with file, line and column; a missing file 4; a bad option 2', () => {
+    writeFileSync(join(dir, 'bad.csv'), 'zone,period_start,price,bookings,available\nz,2026-01-01,10,3,5\nz,2026-01-02,10,6,5\n');
+    let r = cli('market', 'em', '--periods', 'bad.csv');
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain('INPUT_ROW_INVALID: bad.csv:3: column bookings: expected an integer in [0, available = 5], got "6"');
+    writeFileSync(join(dir, 'hex.csv'), 'zone,period_start,price,bookings,available\nz,2026-01-01,0x10,3,5\n');
+    r = cli('market', 'em', '--periods', 'hex.csv');
+    expect([r.status, r.stderr]).toEqual([3, expect.stringContaining('hex.csv:2: column price: expected a finite number > 0, got "0x10"')]);
+    writeFileSync(join(dir, 'dup.csv'), 'zone,period_start,price,bookings,available\nz,2026-01-01T10:00:00Z,10,3,5\nz,2026-01-01T10:00:00Z,11,3,5\n');
+    r = cli('market', 'em', '--periods', 'dup.csv');
+    expect([r.status, r.stderr]).toEqual([3, expect.stringContaining('dup.csv:3: column period_start: expected a period start not already given for zone z (line 2)')]);
+    writeFileSync(join(dir, 'col.csv'), 'zone,period_start,price,Bookings,available\nz,2026-01-01,10,3,5\n');
+    r = cli('market', 'em', '--periods', 'col.csv');
+    expect([r.status, r.stderr]).toEqual([3, expect.stringContaining('col.csv: unknown column Bookings (did you mean bookings?)')]);
+    r = cli('market', 'em', '--periods', 'nope.csv');
+    expect([r.status, r.stderr]).toEqual([4, expect.stringContaining('nope.csv: no such periods file')]);
+    r = cli('market', 'em', '--periods', 'bad.csv', '--weights', '1,2,3');
+    expect([r.status, r.stderr]).toEqual([2, expect.stringContaining('--weights must be four numbers >= 0')]);
+    r = cli('market', 'em', '--periods', 'full.csv', '--out', join(dir, 'no', 'such', 'e.json'));
+    expect(r.status).toBe(4);
+  });
+});
