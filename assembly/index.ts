@@ -13,6 +13,7 @@ export { snappyUncompress, snappyCompress, snappyCompressWorkSize } from "./snap
 export { formatShortestColumn } from "./ryu";
 export { firstNonFinite, columnsToRows } from "./columns";
 export { marketWorkSize, marketSetup, marketPotential, marketOracle, marketOracleSampled } from "./market";
+export { censoredPoissonEStep } from "./censoredDemand";
 
 /** First byte after the module's static data: the host arena starts here. */
 export function heapBase(): usize {

@@ -6,6 +6,8 @@
  * item (λ = the item's share of its zone, a_t then carrying the zone's level).
  */
 import { RepricerError } from '../core/errors.js';
+import type { WasmCore } from '../core/wasm.js';
+import { CensoredColumns } from './censoredEStep.js';
 import { logFactorial, poissonTail } from './poissonTail.js';
 
 /** The periods of one zone (or item): three equal-length columns. */
@@ -123,6 +125,8 @@ export interface EmOptions {
   tol?: number;
   /** at most this many EM steps (default 100 000) */
   maxIterations?: number;
+  /** the WASM core whose kernel runs the E-step passes (default: the process's core) */
+  core?: WasmCore;
 }
 
 export interface EmResult {
@@ -149,7 +153,8 @@ export interface EmResult {
 
 /**
  * EM for λ (§2.7): E-step D̂_t = E[D_t | B_t; λ_k], M-step λ_{k+1} = Σ D̂_t / Σ a_t, the
- * complete-data Poisson MLE. Without sold-out periods this is Σ B / Σ a after one step.
+ * complete-data Poisson MLE. Without sold-out periods this is Σ B / Σ a after one step. The
+ * E-step sums come from the WASM kernel; `eStep` above is the same computation per period.
  */
 export function fitCensoredDemand(d: CensoredPeriods, opts: EmOptions = {}): EmResult {
   checkPeriods(d);
@@ -174,33 +179,40 @@ export function fitCensoredDemand(d: CensoredPeriods, opts: EmOptions = {}): EmR
   }
   let lambda = opts.start ?? Math.max(bookings / sa, 1e-12);
   if (!(lambda > 0 && Number.isFinite(lambda))) throw new RepricerError('INVALID_ARGUMENT', `censored-demand EM: start must be a finite number > 0, got ${lambda}`);
-  let e = eStep(d, lambda);
-  const path = [e.logLik];
-  let it = 0;
-  let converged = false;
-  while (it < maxIt) {
-    const next = sum(e.demand) / sa;
-    it++;
-    const step = Math.abs(next - lambda);
-    lambda = next;
-    e = eStep(d, lambda);
-    path.push(e.logLik);
-    if (step <= tol * lambda) {
-      converged = true;
-      break;
+  // every E-step is one pass of the WASM kernel over the columns (assembly/censoredDemand.ts)
+  const cols = new CensoredColumns(d, opts.core);
+  try {
+    let s = cols.sums(lambda);
+    const path = [s.logLik];
+    let it = 0;
+    let converged = false;
+    while (it < maxIt) {
+      const next = s.demand / sa;
+      it++;
+      const step = Math.abs(next - lambda);
+      lambda = next;
+      s = cols.sums(lambda);
+      path.push(s.logLik);
+      if (step <= tol * lambda) {
+        converged = true;
+        break;
+      }
     }
+    // Louis: I = Σ (D̂ − Var)/λ²
+    const info = (s.demand - s.variance) / (lambda * lambda);
+    return {
+      ...base,
+      status: 'estimated',
+      lambda,
+      stdErr: info > 0 ? 1 / Math.sqrt(info) : NaN,
+      information: info,
+      hessian: s.hessian,
+      iterations: it,
+      converged,
+      logLikPath: path,
+      lostDemand: s.demand - bookings,
+    };
+  } finally {
+    cols.dispose();
   }
-  const info = louisInformation(d, lambda, e);
-  return {
-    ...base,
-    status: 'estimated',
-    lambda,
-    stdErr: info > 0 ? 1 / Math.sqrt(info) : NaN,
-    information: info,
-    hessian: hessian(d, lambda, e),
-    iterations: it,
-    converged,
-    logLikPath: path,
-    lostDemand: sum(e.demand) - bookings,
-  };
 }
