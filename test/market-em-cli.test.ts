@@ -22,9 +22,10 @@ function cli(...args: string[]): { status: number | null; stderr: string; stdout
 /** The README's `repricer market em` section: its sh block and the text block it says is printed. */
 function readmeExample(): { script: string; printed: string } {
   const md = readFileSync('README.md', 'utf8');
-  const start = md.indexOf('### Censored demand by EM: `repricer market em`');
+  const start = md.indexOf('### Censored demand by EM\n');
   expect(start).toBeGreaterThan(0);
-  const section = md.slice(start, md.indexOf('\n## ', start));
+  const next = md.slice(start + 4).search(/\n#{2,3} /);
+  const section = md.slice(start, next < 0 ? undefined : start + 4 + next);
   const sh = /```sh\n([\s\S]*?)```/.exec(section);
   const text = /```text\n([\s\S]*?)```/.exec(section);
   if (!sh || !text) throw new Error('README: the market em section lacks its sh or text block');
@@ -53,6 +54,21 @@ describe('repricer market em', () => {
       for (let k = 1; k < z.logLikPath.length; k++) expect(z.logLikPath[k]).toBeGreaterThanOrEqual(z.logLikPath[k - 1] - 1e-12);
     });
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('--policy takes the weights from the policy file\'s market object, the same as --weights', () => {
+    writeFileSync(join(dir, 'policy.json'), JSON.stringify({ market: { weights: { revenue: 1, utilisation: 0.4, lostSales: 0.3, volatility: 0.5 } } }));
+    const a = cli('market', 'em', '--periods', 'periods.csv', '--elasticity', '1.5', '--policy', 'policy.json');
+    const b = cli('market', 'em', '--periods', 'periods.csv', '--elasticity', '1.5', '--weights', '1,0.4,0.3,0.5');
+    expect(a.status).toBe(0);
+    expect(a.stdout).toContain('multiplier 1.10815 -> price 132.97857');
+    expect(a.stdout).toBe(b.stdout);
+    const both = cli('market', 'em', '--periods', 'periods.csv', '--policy', 'policy.json', '--weights', '1,0,0,0');
+    expect([both.status, both.stderr]).toEqual([2, expect.stringContaining('--weights and --policy both set the weights: give one')]);
+    writeFileSync(join(dir, 'badpolicy.json'), JSON.stringify({ market: { weights: { revenue: -1 } } }));
+    const bad = cli('market', 'em', '--periods', 'periods.csv', '--policy', 'badpolicy.json');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('market');
   });
 
   it('says when a zone has no finite estimate, and writes nulls for it', () => {

@@ -8,6 +8,8 @@ import type { Command } from 'commander';
 import { RepricerError } from '../core/errors.js';
 import { checkOutputPath, writeFileAtomic } from '../core/atomic.js';
 import { readPeriodsFile } from '../market/periodsFile.js';
+import { validateMarketPolicy } from '../market/marketPolicy.js';
+import { loadPolicy } from '../pricing/policy.js';
 import type { ObjectiveWeights } from '../market/demandObjective.js';
 import { emDocument, estimateZone, type ZoneEstimate, type ZoneEstimateOptions } from '../market/zoneEstimates.js';
 
@@ -17,6 +19,7 @@ export interface MarketEmOptions {
   elasticity?: string;
   referencePrice?: string;
   weights?: string;
+  policy?: string;
   range?: string;
   tol?: string;
   maxIterations?: string;
@@ -38,6 +41,8 @@ export function parseEmOptions(o: MarketEmOptions): ZoneEstimateOptions {
   const out: ZoneEstimateOptions = {};
   if (o.elasticity !== undefined) out.elasticity = num('elasticity', o.elasticity, Number.isFinite, 'a finite number');
   if (o.referencePrice !== undefined) out.referencePrice = num('reference-price', o.referencePrice, (x) => Number.isFinite(x) && x > 0, 'a finite number > 0');
+  if (o.weights !== undefined && o.policy !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--weights and --policy both set the weights: give one');
+  if (o.policy !== undefined) out.weights = validateMarketPolicy(loadPolicy(o.policy).market, o.policy).weights;
   if (o.weights !== undefined) {
     const [revenue, utilisation, lostSales, volatility] = list('weights', o.weights, 4, 'four numbers >= 0: revenue,utilisation,lostSales,volatility');
     out.weights = { revenue, utilisation, lostSales, volatility } satisfies ObjectiveWeights;
@@ -87,6 +92,7 @@ export function registerEm(market: Command): void {
     .option('--elasticity <e>', 'price elasticity of m(p) = (p/pRef)^(-e); 0 = no price response', '0')
     .option('--reference-price <p>', 'pRef for every zone (default: the geometric mean of the zone\'s prices)')
     .option('--weights <r,u,l,v>', 'revenue,utilisation,lostSales,volatility weights: also choose each zone\'s multiplier for the next period')
+    .option('--policy <file>', 'policy file whose market.weights are the weights (instead of --weights)')
     .option('--range <lo,hi>', 'range of the zone multiplier', '0.5,2')
     .option('--tol <t>', 'stop when an EM step changes lambda by at most t relative', '1e-10')
     .option('--max-iterations <n>', 'at most n EM steps per zone', '100000')

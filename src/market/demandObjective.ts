@@ -4,18 +4,14 @@
  * free of currency and zone size, under Poisson demand censored by capacity.
  */
 import { RepricerError } from '../core/errors.js';
+import type { MarketWeights } from './marketPolicy.js';
 import { salesAndLost } from './poissonTail.js';
 
 /**
- * The four weights (all ≥ 0). The market policy's `market.weights` object carries the same four
- * names; until that reader is in this tree, this is the type the EM takes.
+ * The four weights (all ≥ 0): the policy file's `market.weights` (src/market/marketPolicy.ts),
+ * here applied to demand censored by capacity.
  */
-export interface ObjectiveWeights {
-  revenue: number;
-  utilisation: number;
-  lostSales: number;
-  volatility: number;
-}
+export type ObjectiveWeights = MarketWeights;
 
 export function checkWeights(w: ObjectiveWeights, where = 'weights'): void {
   for (const k of ['revenue', 'utilisation', 'lostSales', 'volatility'] as const) {
