@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readPeriodsFile } from '../src/market/periodsFile.js';
 import { estimateZone } from '../src/market/zoneEstimates.js';
+import { runMarketEm } from '../src/cli/marketEm.js';
+import { RepricerError } from '../src/core/errors.js';
 
 const MAIN = resolve('dist/src/cli/main.js');
 let dir: string;
@@ -30,6 +32,17 @@ function readmeExample(): { script: string; printed: string } {
   const text = /```text\n([\s\S]*?)```/.exec(section);
   if (!sh || !text) throw new Error('README: the market em section lacks its sh or text block');
   return { script: sh[1], printed: text[1] };
+}
+
+/** The RepricerError runMarketEm throws for these options. */
+function errorOf(o: Parameters<typeof runMarketEm>[0]): RepricerError {
+  try {
+    runMarketEm(o);
+  } catch (e) {
+    if (e instanceof RepricerError) return e;
+    throw e;
+  }
+  throw new Error('runMarketEm accepted the input');
 }
 
 beforeAll(() => {
@@ -59,12 +72,10 @@ describe('repricer market em', () => {
   it('--policy takes the weights from the policy file\'s market object, the same as --weights', () => {
     writeFileSync(join(dir, 'policy.json'), JSON.stringify({ market: { weights: { revenue: 1, utilisation: 0.4, lostSales: 0.3, volatility: 0.5 } } }));
     const a = cli('market', 'em', '--periods', 'periods.csv', '--elasticity', '1.5', '--policy', 'policy.json');
-    const b = cli('market', 'em', '--periods', 'periods.csv', '--elasticity', '1.5', '--weights', '1,0.4,0.3,0.5');
     expect(a.status).toBe(0);
-    expect(a.stdout).toContain('multiplier 1.10815 -> price 132.97857');
-    expect(a.stdout).toBe(b.stdout);
-    const both = cli('market', 'em', '--periods', 'periods.csv', '--policy', 'policy.json', '--weights', '1,0,0,0');
-    expect([both.status, both.stderr]).toEqual([2, expect.stringContaining('--weights and --policy both set the weights: give one')]);
+    // the README's run with --weights 1,0.4,0.3,0.5 printed these lines
+    expect(a.stdout).toBe(readmeExample().printed.replace('-> estimates.json\n', ''));
+    expect(errorOf({ periods: join(dir, 'periods.csv'), policy: join(dir, 'policy.json'), weights: '1,0,0,0' })).toMatchObject({ code: 'INVALID_ARGUMENT', message: '--weights and --policy both set the weights: give one' });
     writeFileSync(join(dir, 'badpolicy.json'), JSON.stringify({ market: { weights: { revenue: -1 } } }));
     const bad = cli('market', 'em', '--periods', 'periods.csv', '--policy', 'badpolicy.json');
     expect(bad.status).toBe(2);
@@ -86,20 +97,20 @@ describe('repricer market em', () => {
     let r = cli('market', 'em', '--periods', 'bad.csv');
     expect(r.status).toBe(3);
     expect(r.stderr).toContain('INPUT_ROW_INVALID: bad.csv:3: column bookings: expected an integer in [0, available = 5], got "6"');
+    // the other bad inputs in-process: the same RepricerError the CLI maps to its exit code
     writeFileSync(join(dir, 'hex.csv'), 'zone,period_start,price,bookings,available\nz,2026-01-01,0x10,3,5\n');
-    r = cli('market', 'em', '--periods', 'hex.csv');
-    expect([r.status, r.stderr]).toEqual([3, expect.stringContaining('hex.csv:2: column price: expected a finite number > 0, got "0x10"')]);
+    expect(errorOf({ periods: join(dir, 'hex.csv') })).toMatchObject({ code: 'INPUT_ROW_INVALID', exitCode: 3, message: expect.stringContaining('hex.csv:2: column price: expected a finite number > 0, got "0x10"') });
     writeFileSync(join(dir, 'dup.csv'), 'zone,period_start,price,bookings,available\nz,2026-01-01T10:00:00Z,10,3,5\nz,2026-01-01T10:00:00Z,11,3,5\n');
-    r = cli('market', 'em', '--periods', 'dup.csv');
-    expect([r.status, r.stderr]).toEqual([3, expect.stringContaining('dup.csv:3: column period_start: expected a period start not already given for zone z (line 2)')]);
+    expect(errorOf({ periods: join(dir, 'dup.csv') }).message).toContain('dup.csv:3: column period_start: expected a period start not already given for zone z (line 2)');
     writeFileSync(join(dir, 'col.csv'), 'zone,period_start,price,Bookings,available\nz,2026-01-01,10,3,5\n');
-    r = cli('market', 'em', '--periods', 'col.csv');
-    expect([r.status, r.stderr]).toEqual([3, expect.stringContaining('col.csv: unknown column Bookings (did you mean bookings?)')]);
+    expect(errorOf({ periods: join(dir, 'col.csv') })).toMatchObject({ code: 'INPUT_UNREADABLE', message: expect.stringContaining('col.csv: unknown column Bookings (did you mean bookings?)') });
+    writeFileSync(join(dir, 'nocol.csv'), 'zone,period_start,price,bookings\nz,2026-01-01,10,3\n');
+    expect(errorOf({ periods: join(dir, 'nocol.csv') }).message).toContain('nocol.csv: missing column available');
+    expect(errorOf({ periods: join(dir, 'bad.csv'), range: '2,1' }).message).toContain('--range must be two numbers lo,hi with 0 < lo <= hi');
+    expect(errorOf({ periods: join(dir, 'full.csv'), out: join(dir, 'no', 'such', 'e.json') })).toMatchObject({ code: 'NOT_FOUND', exitCode: 4 });
     r = cli('market', 'em', '--periods', 'nope.csv');
     expect([r.status, r.stderr]).toEqual([4, expect.stringContaining('nope.csv: no such periods file')]);
     r = cli('market', 'em', '--periods', 'bad.csv', '--weights', '1,2,3');
     expect([r.status, r.stderr]).toEqual([2, expect.stringContaining('--weights must be four numbers >= 0')]);
-    r = cli('market', 'em', '--periods', 'full.csv', '--out', join(dir, 'no', 'such', 'e.json'));
-    expect(r.status).toBe(4);
   });
 });

@@ -172,6 +172,12 @@ describe('closed loop: each round prices, the market answers at those prices, th
 });
 
 describe('the zone-level M-step on aggregate data', () => {
+  it('rejects weights that are all 0 or negative, naming the weight', () => {
+    const next = { price: 100, exposure: 1, capacity: 5 };
+    expect(() => chooseZoneMultiplier(4, next, model, { revenue: 0, utilisation: 0, lostSales: 0, volatility: 0 })).toThrow('at least one of revenue, utilisation, lostSales, volatility must be > 0');
+    expect(() => chooseZoneMultiplier(4, next, model, { ...weights, lostSales: -1 })).toThrow('weights.lostSales must be a finite number >= 0, got -1');
+  });
+
   it('chooses the multiplier a dense search of the hand-written objective chooses', () => {
     for (const [lambda, capacity, w] of [
       [8, 10, weights],

@@ -18,6 +18,8 @@ export function checkWeights(w: ObjectiveWeights, where = 'weights'): void {
     const v = w[k];
     if (!(Number.isFinite(v) && v >= 0)) throw new RepricerError('INVALID_ARGUMENT', `${where}.${k} must be a finite number >= 0, got ${v}`);
   }
+  // with every weight 0 the objective is flat and any multiplier is "best"
+  if (w.revenue + w.utilisation + w.lostSales + w.volatility === 0) throw new RepricerError('INVALID_ARGUMENT', `${where}: at least one of revenue, utilisation, lostSales, volatility must be > 0`);
 }
 
 /**
