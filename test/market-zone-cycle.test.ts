@@ -7,6 +7,7 @@
  * true demand.
  */
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { fitCensoredDemand } from '../src/market/censoredDemandEm.js';
 import { addUnit, emptyTerms, objectiveValue, type ObjectiveWeights, type PricedUnit } from '../src/market/demandObjective.js';
 import { salesAndLost } from '../src/market/poissonTail.js';
@@ -141,6 +142,44 @@ describe('the coordination loop on a simulated zone', () => {
   });
 });
 
+describe('the coordination loop on random zones (property)', () => {
+  it('the joint log-likelihood never decreases and every price stays in its bounds', () => {
+    const item = fc.record({
+      capacity: fc.integer({ min: 1, max: 5 }),
+      rows: fc.array(fc.tuple(fc.double({ min: 50, max: 150, noNaN: true }), fc.double({ min: 0, max: 1, noNaN: true })), { minLength: 12, maxLength: 12 }),
+    });
+    fc.assert(
+      fc.property(fc.array(item, { minLength: 1, maxLength: 3 }), fc.double({ min: 0, max: 3, noNaN: true }), (its, eps) => {
+        const T = 12;
+        const z: ZoneHistory = {
+          zone: 'r',
+          exposure: new Float64Array(T).fill(1),
+          items: its.map((it, i) => ({
+            id: `i${i}`,
+            price: Float64Array.from(it.rows, (r) => r[0]),
+            available: new Float64Array(T).fill(it.capacity),
+            // bookings 0..capacity; period 0 always has a unit left (the item needs an open
+            // period) and period 1 a booking (a zone without one has nothing to price from)
+            bookings: Float64Array.from(it.rows, (r, t) => (t === 1 ? Math.max(1, Math.min(it.capacity, Math.floor(r[1] * (it.capacity + 1)))) : Math.min(t === 0 ? it.capacity - 1 : it.capacity, Math.floor(r[1] * (it.capacity + 1))))),
+            plannedCapacity: it.capacity,
+          })),
+          plannedExposure: 1,
+          zonePrice: 100,
+          referencePrice: 100,
+          elasticity: eps,
+        };
+        const r = coordinateZone(z, { weights, band: 0.2, maxCycles: 40 });
+        for (let k = 1; k < r.logLikPath.length; k++) expect(r.logLikPath[k] - r.logLikPath[k - 1]).toBeGreaterThanOrEqual(-1e-9 * (1 + Math.abs(r.logLikPath[k])));
+        for (const p of r.itemPrices) {
+          expect(p).toBeGreaterThanOrEqual(r.bounds[0] * (1 - 1e-12));
+          expect(p).toBeLessThanOrEqual(r.bounds[1] * (1 + 1e-12));
+        }
+      }),
+      { numRuns: 40, seed: 3 },
+    );
+  });
+});
+
 describe('closed loop: each round prices, the market answers at those prices, the next round learns', () => {
   it('the prices converge to the optimum under the true demand levels', () => {
     const band = 0.2;
@@ -168,6 +207,22 @@ describe('closed loop: each round prices, the market answers at those prices, th
     const last = coordinateZone(z, { weights, band });
     const atTruth = objectiveByHand(truthUnits(last.itemPrices), last.itemPrices, noVol, 100);
     expect(oracle.value - atTruth).toBeLessThan(2e-3 * Math.abs(oracle.value));
+  });
+});
+
+describe('the coordination loop refuses what it cannot estimate', () => {
+  it('a zone without any booking, and an item sold out in every period, are errors naming them', () => {
+    const base = (b: number[], c: number[]): ZoneHistory => ({
+      zone: 'quiet',
+      exposure: new Float64Array(b.length).fill(1),
+      items: [{ id: 'van', price: new Float64Array(b.length).fill(100), bookings: Float64Array.from(b), available: Float64Array.from(c), plannedCapacity: 2 }],
+      plannedExposure: 1,
+      zonePrice: 100,
+      referencePrice: 100,
+      elasticity: 1,
+    });
+    expect(() => coordinateZone(base([0, 0, 0], [2, 2, 2]), { weights })).toThrow('zone quiet: no booking in any period');
+    expect(() => coordinateZone(base([2, 1, 2], [2, 1, 2]), { weights })).toThrow('zone quiet, item van: sold out in every period');
   });
 });
 

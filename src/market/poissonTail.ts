@@ -122,7 +122,8 @@ export function poissonTail(c: number, mu: number): PoissonTail {
     d = 1 / d;
     const del = d * cc;
     h *= del;
-    if (Math.abs(del - 1) < 1e-16) break;
+    // converged, or a NaN (a NaN mean): stop either way rather than run out the cap
+    if (!(Math.abs(del - 1) >= 1e-16)) break;
   }
   const pPrev = Math.exp(logPoissonPmf(c - 1, mu)); // P(D = c − 1)
   const below = mu * pPrev * h; // P(D ≤ c − 1)

@@ -96,6 +96,10 @@ function checkZone(z: ZoneHistory): void {
     if (!(z[k] > 0 && Number.isFinite(z[k]))) throw new RepricerError('INVALID_ARGUMENT', `zone ${z.zone}: ${k} must be a finite number > 0, got ${z[k]}`);
   }
   if (!Number.isFinite(z.elasticity)) throw new RepricerError('INVALID_ARGUMENT', `zone ${z.zone}: elasticity must be finite, got ${z.elasticity}`);
+  let booked = 0;
+  for (const it of z.items) for (let t = 0; t < it.bookings.length; t++) booked += it.bookings[t];
+  // with no booking the zone's level is estimated at 0 and there is no demand to share out
+  if (!(booked > 0)) throw new RepricerError('INVALID_ARGUMENT', `zone ${z.zone}: no booking in any period, so its demand level is estimated at 0 and there is nothing to price from`);
   for (const it of z.items) {
     if (it.price.length !== T || it.bookings.length !== T || it.available.length !== T) throw new RepricerError('INVALID_ARGUMENT', `zone ${z.zone}, item ${it.id}: ${it.price.length} prices, ${it.bookings.length} bookings, ${it.available.length} availabilities for ${T} periods`);
     if (!(Number.isInteger(it.plannedCapacity) && it.plannedCapacity >= 1)) throw new RepricerError('INVALID_ARGUMENT', `zone ${z.zone}, item ${it.id}: plannedCapacity must be an integer >= 1, got ${it.plannedCapacity}`);

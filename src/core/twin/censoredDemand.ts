@@ -78,7 +78,7 @@ function poissonTail(c: number, mu: number): [number, number, number, number] {
     d = 1.0 / d;
     const del = d * cc;
     h *= del;
-    if (Math.abs(del - 1.0) < 1e-16) break;
+    if (!(Math.abs(del - 1.0) >= 1e-16)) break; // converged, or NaN
   }
   const pPrev = Math.exp(logPoissonPmf(c - 1.0, mu));
   const below = mu * pPrev * h;
