@@ -70,6 +70,8 @@ export interface CoordinationResult {
   /** λ_z and the shares s_i (Σ s_i = 1) at the end */
   zoneLevel: number;
   shares: number[];
+  /** SE of λ_z = Σ θ_i: √(Σ SE(θ_i)²), the items' data being independent */
+  zoneStdErr: number;
   /** θ_i = λ_z s_i, each item's demand level, with its standard error (Louis' information) */
   itemLevel: number[];
   itemStdErr: number[];
@@ -262,6 +264,7 @@ export function coordinateZone(z: ZoneHistory, opts: CoordinationOptions): Coord
     converged,
     cycles,
     zoneLevel,
+    zoneStdErr: Math.sqrt(itemStdErr.reduce((a, e) => a + e * e, 0)),
     shares,
     itemLevel: levels,
     itemStdErr,
