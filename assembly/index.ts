@@ -15,6 +15,8 @@ export { firstNonFinite, columnsToRows } from "./columns";
 export { marketWorkSize, marketSetup, marketPotential, marketOracle, marketOracleSampled } from "./market";
 export { mlpGemm, mlpBiasAct, mlpTranspose, mlpActGrad, mlpColSums, mlpAdam, mlpSoftUpdate } from "./mlp";
 
+export { censoredPoissonEStep } from "./censoredDemand";
+
 /** First byte after the module's static data: the host arena starts here. */
 export function heapBase(): usize {
   return __heap_base;

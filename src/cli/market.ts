@@ -16,6 +16,7 @@ import { fitBookingModel } from '../market/bookingFit.js';
 import { writeMarketModel, type MarketModel } from '../market/bookingModel.js';
 import { parseSegmentDimensions } from '../market/segments.js';
 import { runMarketPrice, type MarketPriceOptions } from './marketPrice.js';
+import { registerEm } from './marketEm.js';
 import { DEFAULT_STEPS, MARKET_METHODS, MARKET_ORACLES, solveMarket, type MarketMethod, type MarketOracle, type SolveResult } from '../market/solvers.js';
 
 export interface MarketSolveOptions {
@@ -122,4 +123,5 @@ export function register(program: Command): void {
       const pooled = items.filter((r) => r.pooled).length;
       process.stdout.write(`priced ${items.length} item${items.length === 1 ? '' : 's'} (${pooled} on the pooled curve: segment not in the model) -> ${o.out}\n`);
     });
+  registerEm(market);
 }
