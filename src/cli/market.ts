@@ -83,7 +83,7 @@ export function runMarketFit(o: MarketFitOptions): MarketModel {
 }
 
 export function register(program: Command): void {
-  const market = program.command('market').description('market-clearing prices under nested-logit demand (docs/math.md §2)');
+  const market = program.command('market').description('the marketplace: clearing prices under nested-logit demand, booking curves of segments, item prices inside zone bounds, censored demand by EM (docs/math.md §2)');
   market
     .command('solve')
     .description('clearing prices of a market file: supply meets expected demand at every positive price')
