@@ -7,8 +7,8 @@
 // publication clears the replicas' caches; /metrics counts the tiers; Redis down is 503
 // REDIS_UNAVAILABLE (tier 1 still answers) and an activation then is refused and undone.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -282,4 +282,40 @@ describe.skipIf(skipRedis)('tiered quotes across replicas (real redis-server, re
     expect((act.body.error as { message: string }).message).toContain(`announcing model ${v1} to the other replicas (this replica serves ${serving as string} again)`);
     expect((await get(a, '/healthz')).body.model_version).toBe(serving);
   });
+});
+
+describe('serve --redis and reprice --publish without a Redis server (real processes)', () => {
+  it('exit 5 REDIS_UNAVAILABLE naming the server, before any work; --quote-max-age needs --redis', async () => {
+    requireDist();
+    const { freePort } = await import('./support/redisServer.js');
+    const port = await freePort(); // nothing listens there
+    const url = `redis://127.0.0.1:${port}/0`;
+    const dir = mkdtempSync(join(tmpdir(), 'repricer-tiered-down-'));
+    try {
+      const modelFile = join(dir, 'model.json');
+      writeFileSync(modelFile, serializeModel(model1));
+      writeCsv(join(dir, 'c.csv'), catalogue(4));
+      // both processes at once (each spends most of its time starting Node)
+      const run = (args: string[]) => new Promise<{ status: number | null; stderr: string }>((res) => {
+        const p = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'ignore', 'pipe'], cwd: dir });
+        let stderr = '';
+        p.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        p.on('exit', (status) => res({ status, stderr }));
+      });
+      const [rp, sv] = await Promise.all([
+        run(['reprice', '--model', modelFile, '--catalog', 'c.csv', '--out', 'p.csv', '--publish', url]),
+        run(['serve', '--port', '0', '--workers', '0', '--model', modelFile, '--redis', url]),
+      ]);
+      expect(rp.status).toBe(5);
+      expect(rp.stderr).toContain(`repricer: error REDIS_UNAVAILABLE: redis ${url}: cannot connect:`);
+      expect(existsSync(join(dir, 'p.csv'))).toBe(false);
+      expect(sv.status).toBe(5);
+      expect(sv.stderr).toContain(`repricer: error REDIS_UNAVAILABLE: redis ${url}: cannot connect:`);
+      const { parseServeOptions } = await import('../src/cli/serve.js');
+      expect(() => parseServeOptions({ port: '0', host: '127.0.0.1', auth: true, quoteMaxAge: '1h' })).toThrow('--quote-max-age needs --redis');
+      expect(parseServeOptions({ port: '0', host: '127.0.0.1', auth: true, redis: url, quoteMaxAge: '90s', quoteCache: '10' }).app.redis).toEqual({ url, maxAgeMs: 90_000, cacheSize: 10 });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
