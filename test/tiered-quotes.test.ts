@@ -217,6 +217,16 @@ describe.skipIf(skipRedis)('tiered quotes across replicas (real redis-server, re
     expect(strip(body)).toEqual(engineRecords(model1, {}, [moved[20]])[0]);
   });
 
+  it('concurrent misses of one SKU share one HGETALL (counted by redis-server itself)', async () => {
+    const calls = async () => Number(/cmdstat_hgetall:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+    const before = await calls();
+    // injected together: all ten are in the route before redis-server answers the first read
+    const answers = await Promise.all(Array.from({ length: 10 }, () => a.inject({ method: 'GET', url: '/v1/products/SKU-38/quote' })));
+    expect(answers.map((x) => x.json<{ tier: number }>().tier)).toEqual(new Array(10).fill(2));
+    expect(new Set(answers.map((x) => x.json<{ price: number }>().price)).size).toBe(1);
+    expect((await calls()) - before).toBe(1);
+  });
+
   it('activation on replica A: replica B serves the new version within a second; published rows of the old model are re-quoted', async () => {
     const reg = await post(a, '/v1/models', model2);
     expect(reg.status).toBe(201);

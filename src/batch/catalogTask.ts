@@ -37,13 +37,18 @@ let pageDecoder: PageDecoder | undefined;
 let rowGroupEncoder: RowGroupEncoder | undefined;
 /** per shared model id: its product ids as WASM lookup keys */
 const modelKeys = new Map<string, ProductKeys>();
+/**
+ * A publication transaction may wait behind the other threads' (each thread pipelines a chunk's
+ * transactions): the job gives Redis a minute per command, not the 2 s a request may wait
+ */
+const PUBLISH_TIMEOUT_MS = 60_000;
 /** this thread's connection to the Redis server of `reprice --publish` (one per thread, opened on its first chunk) */
 let publisher: { url: string; redis: Promise<Redis> } | undefined;
 
 /** Publish a priced chunk to Redis from this thread (records/redisPrices.ts). */
 async function publishChunk(pub: PublishTask, chunk: CatalogChunk, prices: PriceColumns, cm: CompiledModel): Promise<PublishCounts> {
   if (!publisher || publisher.url !== pub.url) {
-    const redis = connectRedis(pub.url, { name: 'repricer-reprice' });
+    const redis = connectRedis(pub.url, { name: 'repricer-reprice', commandTimeoutMs: PUBLISH_TIMEOUT_MS });
     publisher = { url: pub.url, redis };
     redis.catch(() => { if (publisher?.redis === redis) publisher = undefined; });
   }

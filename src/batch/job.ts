@@ -129,7 +129,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   try {
     model = loadModel(o.modelPath); // validated before anything is written
     shared = shareCompiled(model, o.modelPath);
-    if (o.publishUrl !== undefined) redis = await connectRedis(o.publishUrl, { name: 'repricer-reprice' });
+    if (o.publishUrl !== undefined) redis = await connectRedis(o.publishUrl, { name: 'repricer-reprice', commandTimeoutMs: 60_000 });
   } catch (err) {
     closeSync(inFd);
     await pool.destroy();

@@ -112,6 +112,8 @@ export interface TieredQuotesOptions {
 
 export class TieredQuotes {
   private readonly cache: LRUCache<string, Entry>;
+  /** Redis reads in flight by SKU: concurrent misses of one SKU share one HGETALL (and one tier-1 fill) */
+  private readonly reading = new Map<string, Promise<Entry | undefined>>();
 
   constructor(private readonly o: TieredQuotesOptions) {
     this.cache = new LRUCache<string, Entry>({ max: o.cacheSize });
@@ -120,6 +122,7 @@ export class TieredQuotes {
   /** Forget every tier-1 entry (a publication finished). */
   invalidate(): void {
     this.cache.clear();
+    this.reading.clear();
   }
 
   get cached(): number {
@@ -137,12 +140,22 @@ export class TieredQuotes {
     if (!entry) {
       this.o.metrics.lookup('1', 'miss');
       tier = '2';
-      entry = await this.fromRedis(id);
+      let read = this.reading.get(id);
+      if (!read) {
+        read = this.fromRedis(id).then((e) => {
+          // a publication that cleared the cache meanwhile makes this read old: not cached
+          if (e && this.reading.get(id) === read) this.cache.set(id, e);
+          return e;
+        }).finally(() => {
+          if (this.reading.get(id) === read) this.reading.delete(id);
+        });
+        this.reading.set(id, read);
+      }
+      entry = await read;
       if (!entry) {
         this.o.metrics.lookup('2', 'miss');
         throw new RepricerError('NOT_FOUND', `product ${JSON.stringify(id)} has no published price (repricer reprice --publish writes them); POST /v1/quote prices an item from its features`, { product_id: id });
       }
-      this.cache.set(id, entry);
     }
     const why: RequoteReason | null = entry.modelSha256 !== model.sha256 ? 'model' : now - entry.pricedMs > this.o.maxAgeMs ? 'stale' : contextDiffers(entry.item, context) ? 'context' : null;
     if (why === null) {
