@@ -159,6 +159,12 @@ async function main(): Promise<void> {
     const single = await cannon({ url: `${a.url}/v1/quote`, connections, duration: seconds, method: 'POST', body, headers: { 'content-type': 'application/json' } });
     const tier = await tiered([a.url, b.url], connections, seconds, skus, 200);
     const metricsAfter = [...(await metricLines(a.url)).map((l) => `A ${l}`), ...(await metricLines(b.url)).map((l) => `B ${l}`)];
+    // steady state: every SKU read once on each replica (tier 1 then holds the whole catalogue)
+    for (const u of [a.url, b.url]) {
+      let k = 0;
+      await cannon({ url: u, connections, amount: skus, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/products/S${k++}/quote` }) }] });
+    }
+    const warm = await tiered([a.url, b.url], connections, seconds, skus, 250);
 
     // a model switch under load: register and activate on A a third of the way in, poll B
     const switchRun = tiered([a.url, b.url], connections, seconds, skus, 300);
@@ -194,12 +200,13 @@ async function main(): Promise<void> {
       '|---|---|---|---|---|---|---|',
       `| POST /v1/quote, one process (reference) | ${connections} | ${Math.round(single.rps)} | ${single.p50} | ${single.p99} | ${single.requests} | ${single.errors} |`,
       `| GET /v1/products/:id/quote, 2 replicas, 80 % on 20 % of SKUs | ${connections} (${connections / 2} each) | ${Math.round(tier.rps)} (${tier.each.map((x) => Math.round(x.rps)).join(' + ')}) | ${tier.p50} | ${tier.p99} | ${tier.requests} | ${tier.errors} |`,
+      `| the same, tier 1 warm (every SKU read once on each replica first) | ${connections} (${connections / 2} each) | ${Math.round(warm.rps)} (${warm.each.map((x) => Math.round(x.rps)).join(' + ')}) | ${warm.p50} | ${warm.p99} | ${warm.requests} | ${warm.errors} |`,
       `| the same with a model switch on replica A at ${f(seconds / 3)} s | ${connections} | ${Math.round(sw.rps)} | ${sw.p50} | ${sw.p99} | ${sw.requests} | ${sw.errors} |`,
       '',
-      `- tiered p99 = ${tier.p99} ms (target <= 25 ms): ${tier.p99 <= 25 ? 'met' : 'NOT met'}`,
-      `- tiered throughput = ${(100 * ratio).toFixed(0)} % of the single-process POST /v1/quote (target >= 70 %): ${ratio >= 0.7 ? 'met' : 'NOT met'}`,
+      `- tiered p99 = ${tier.p99} ms after the publication, ${warm.p99} ms warm (target <= 25 ms): ${Math.max(tier.p99, warm.p99) <= 25 ? 'met' : 'NOT met'}; POST /v1/quote alone on the same machine: ${single.p99} ms`,
+      `- tiered throughput = ${(100 * ratio).toFixed(0)} % after the publication, ${(100 * warm.rps / single.rps).toFixed(0)} % warm, of the single-process POST /v1/quote (target >= 70 %): ${Math.min(ratio, warm.rps / single.rps) >= 0.7 ? 'met' : 'NOT met'}`,
       `- model switch: activation answered on A in ${f(activateMs)} ms (status ${act.status}); replica B served the new model ${Number.isFinite(bSeesMs) ? `${f(bSeesMs)} ms` : 'NOT within 5 s'} after the activation request; failed requests during the switch run: ${sw.errors} (target 0): ${sw.errors === 0 ? 'met' : 'NOT met'}`,
-      '- tier counters after the tiered case (A and B):',
+      '- tier counters after the case after the publication (A and B; the warm-ups included):',
       ...metricsAfter.map((l) => `  - \`${l}\``),
       '',
     ];
