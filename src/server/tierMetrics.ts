@@ -17,6 +17,10 @@ export class TierMetrics {
   readonly answers: Counter<'tier'>;
   readonly duration: Histogram<'tier'>;
   private readonly counts = { '1': { hit: 0, stale: 0, miss: 0 }, '2': { hit: 0, stale: 0, miss: 0 } };
+  /** the label sets bound once: a request then touches its counters without hashing labels */
+  private readonly lookupOf = new Map<string, { inc(): void }>();
+  private readonly answerOf = new Map<Tier, { inc(): void }>();
+  private readonly durationOf = new Map<Tier, { observe(v: number): void }>();
 
   constructor(registry: Registry) {
     const registers = [registry];
@@ -43,17 +47,26 @@ export class TierMetrics {
         }
       },
     });
-    for (const t of ['1', '2'] as const) for (const r of ['hit', 'stale', 'miss'] as const) this.lookups.inc({ tier: t, result: r }, 0);
-    for (const t of ['1', '2', '3'] as const) this.answers.inc({ tier: t }, 0);
+    for (const t of ['1', '2'] as const) {
+      for (const r of ['hit', 'stale', 'miss'] as const) {
+        this.lookups.inc({ tier: t, result: r }, 0);
+        this.lookupOf.set(`${t}${r}`, this.lookups.labels({ tier: t, result: r }));
+      }
+    }
+    for (const t of ['1', '2', '3'] as const) {
+      this.answers.inc({ tier: t }, 0);
+      this.answerOf.set(t, this.answers.labels({ tier: t }));
+      this.durationOf.set(t, this.duration.labels({ tier: t }));
+    }
   }
 
   lookup(tier: '1' | '2', result: LookupResult): void {
     this.counts[tier][result]++;
-    this.lookups.inc({ tier, result });
+    this.lookupOf.get(`${tier}${result}`)!.inc();
   }
 
   answered(tier: Tier, seconds: number): void {
-    this.answers.inc({ tier });
-    this.duration.observe({ tier }, seconds);
+    this.answerOf.get(tier)!.inc();
+    this.durationOf.get(tier)!.observe(seconds);
   }
 }

@@ -14,7 +14,7 @@ import { RepricerError } from '../core/errors.js';
 import { connectRedis } from '../records/redisClient.js';
 import type { ServerContext } from './context.js';
 import { auditBatch, QuoteBatcher } from './quoteService.js';
-import { TieredQuotes } from './quoteTiers.js';
+import { TieredQuotes, type TieredAnswer } from './quoteTiers.js';
 import { ReplicaSync } from './replicaSync.js';
 import { TierMetrics } from './tierMetrics.js';
 import { errors, productParamsSchema, quoteResponseSchema } from './schemas.js';
@@ -52,6 +52,25 @@ const contextQuerySchema = {
   additionalProperties: { type: 'string' },
 } as const;
 
+/**
+ * The response as one object literal of fixed shape: spreading the ~20-field record into a new
+ * object gave an object the route's serializer wrote 10-50x slower (measured on the project
+ * machine: 27-58 us against 0.5-5 us a response), most of a tier-1 hit's cost.
+ */
+function tieredBody(a: TieredAnswer): Record<string, unknown> {
+  const r = a.record;
+  const body: Record<string, unknown> = {
+    product_id: r.product_id, price: r.price, previous_price: r.previous_price, change_pct: r.change_pct, win_probability: r.win_probability,
+    expected_profit: r.expected_profit, delta: r.delta, gamma: r.gamma, vega: r.vega, price_std_error: r.price_std_error,
+    status: r.status, reason: r.reason, cold_start: r.cold_start,
+    model_version: a.model.version, model_sha256: a.model.sha256, tier: Number(a.tier), priced_at: a.pricedAt, run_id: a.runId, requote: a.requote,
+  };
+  // present only when the row had an expert price, as in POST /v1/quote (added, never deleted:
+  // a delete would make the object slow again; the serializer writes fields in schema order)
+  if (r.blend_weight !== undefined) body.blend_weight = r.blend_weight;
+  return body;
+}
+
 /** Register the route and, on ready, connect and join the replicas. */
 export function installTiered(app: FastifyInstance, ctx: ServerContext, o: TieredOptions): void {
   const metrics = new TierMetrics(ctx.metrics.registry);
@@ -80,8 +99,7 @@ export function installTiered(app: FastifyInstance, ctx: ServerContext, o: Tiere
       },
       async (req) => {
         if (!tiers) throw new RepricerError('REDIS_UNAVAILABLE', 'the tiered quotes are not connected to Redis yet');
-        const a = await tiers.quote(req.params.id, req.query);
-        return { ...a.record, model_version: a.model.version, model_sha256: a.model.sha256, tier: Number(a.tier), priced_at: a.pricedAt, run_id: a.runId, requote: a.requote };
+        return tieredBody(await tiers.quote(req.params.id, req.query));
       },
     );
   };
