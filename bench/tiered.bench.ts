@@ -10,6 +10,7 @@
  * 1. single process, POST /v1/quote: `connections` connections on replica A (the reference);
  * 2. tiered: GET /v1/products/:id/quote on both replicas at once, `connections` / 2 each, 80 % of
  *    the requests on 20 % of the SKUs (the hot set), ids drawn from a seeded generator;
+ *    then the same with tier 1 warm, and on replica A alone;
  * 3. the same tiered load with a model switch in the middle: a second model registered and
  *    activated on replica A, replica B polled until it serves the new content hash; every
  *    response must be 2xx.
@@ -165,6 +166,9 @@ async function main(): Promise<void> {
       await cannon({ url: u, connections, amount: skus, requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/products/S${k++}/quote` }) }] });
     }
     const warm = await tiered([a.url, b.url], connections, seconds, skus, 250);
+    // the route against the reference on the same single process (A, tier 1 warm): what the
+    // route costs, apart from what two replicas on one machine cost each other
+    const oneReplica = await tiered([a.url], connections, seconds, skus, 275);
 
     // a model switch under load: register and activate on A a third of the way in, poll B
     const switchRun = tiered([a.url, b.url], connections, seconds, skus, 300);
@@ -201,10 +205,12 @@ async function main(): Promise<void> {
       `| POST /v1/quote, one process (reference) | ${connections} | ${Math.round(single.rps)} | ${single.p50} | ${single.p99} | ${single.requests} | ${single.errors} |`,
       `| GET /v1/products/:id/quote, 2 replicas, 80 % on 20 % of SKUs | ${connections} (${connections / 2} each) | ${Math.round(tier.rps)} (${tier.each.map((x) => Math.round(x.rps)).join(' + ')}) | ${tier.p50} | ${tier.p99} | ${tier.requests} | ${tier.errors} |`,
       `| the same, tier 1 warm (every SKU read once on each replica first) | ${connections} (${connections / 2} each) | ${Math.round(warm.rps)} (${warm.each.map((x) => Math.round(x.rps)).join(' + ')}) | ${warm.p50} | ${warm.p99} | ${warm.requests} | ${warm.errors} |`,
+      `| GET /v1/products/:id/quote on replica A alone, tier 1 warm | ${connections} | ${Math.round(oneReplica.rps)} | ${oneReplica.p50} | ${oneReplica.p99} | ${oneReplica.requests} | ${oneReplica.errors} |`,
       `| the same with a model switch on replica A at ${f(seconds / 3)} s | ${connections} | ${Math.round(sw.rps)} | ${sw.p50} | ${sw.p99} | ${sw.requests} | ${sw.errors} |`,
       '',
       `- tiered p99 = ${tier.p99} ms after the publication, ${warm.p99} ms warm (target <= 25 ms): ${Math.max(tier.p99, warm.p99) <= 25 ? 'met' : 'NOT met'}; POST /v1/quote alone on the same machine: ${single.p99} ms`,
       `- tiered throughput = ${(100 * ratio).toFixed(0)} % after the publication, ${(100 * warm.rps / single.rps).toFixed(0)} % warm, of the single-process POST /v1/quote (target >= 70 %): ${Math.min(ratio, warm.rps / single.rps) >= 0.7 ? 'met' : 'NOT met'}`,
+      `- one replica alone: ${(100 * oneReplica.rps / single.rps).toFixed(0)} % of POST /v1/quote on the same process, p99 ${oneReplica.p99} ms`,
       `- model switch: activation answered on A in ${f(activateMs)} ms (status ${act.status}); replica B served the new model ${Number.isFinite(bSeesMs) ? `${f(bSeesMs)} ms` : 'NOT within 5 s'} after the activation request; failed requests during the switch run: ${sw.errors} (target 0): ${sw.errors === 0 ? 'met' : 'NOT met'}`,
       '- tier counters after the case after the publication (A and B; the warm-ups included):',
       ...metricsAfter.map((l) => `  - \`${l}\``),
