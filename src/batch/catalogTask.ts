@@ -25,6 +25,9 @@ import { readRangeRows } from './byteRanges.js';
 import { cancelBoard, takeWriteMs, writeIfTurn, writeWhenTurn } from './outputBoard.js';
 import { markHeldSegments } from '../pricing/catalogColumns.js';
 import { countSegments, type SegmentCounts } from '../pricing/segmentBreaker.js';
+import { publishPriceChunk, type PublishCounts, type PublishMeta } from '../records/redisPrices.js';
+import { connectRedis, redisUnavailable } from '../records/redisClient.js';
+import type { Redis } from 'ioredis';
 
 let core: WasmCore | undefined;
 let csvStrings: CsvStrings | undefined;
@@ -34,6 +37,29 @@ let pageDecoder: PageDecoder | undefined;
 let rowGroupEncoder: RowGroupEncoder | undefined;
 /** per shared model id: its product ids as WASM lookup keys */
 const modelKeys = new Map<string, ProductKeys>();
+/**
+ * A publication transaction may wait behind the other threads' (each thread pipelines a chunk's
+ * transactions): the job gives Redis a minute per command, not the 2 s a request may wait
+ */
+const PUBLISH_TIMEOUT_MS = 60_000;
+/** this thread's connection to the Redis server of `reprice --publish` (one per thread, opened on its first chunk) */
+let publisher: { url: string; redis: Promise<Redis> } | undefined;
+
+/** Publish a priced chunk to Redis from this thread (records/redisPrices.ts). */
+async function publishChunk(pub: PublishTask, chunk: CatalogChunk, prices: PriceColumns, cm: CompiledModel): Promise<PublishCounts> {
+  if (!publisher || publisher.url !== pub.url) {
+    const redis = connectRedis(pub.url, { name: 'repricer-reprice', commandTimeoutMs: PUBLISH_TIMEOUT_MS });
+    publisher = { url: pub.url, redis };
+    redis.catch(() => { if (publisher?.redis === redis) publisher = undefined; });
+  }
+  const redis = await publisher.redis;
+  try {
+    return await publishPriceChunk(redis, chunk, prices, cm, pub);
+  } catch (err) {
+    if (err instanceof RepricerError) throw err;
+    throw redisUnavailable(pub.url, 'publishing prices', err);
+  }
+}
 
 function getCore(): WasmCore {
   if (!core) {
@@ -99,6 +125,13 @@ export interface CatalogTask {
   measureSegments?: boolean;
   /** the segments the segment breaker holds in this run: every row of theirs is held */
   heldSegments?: string[];
+  /** `reprice --publish`: write every priced row of the chunk to this Redis server too (not in the measuring pass) */
+  publish?: PublishTask;
+}
+
+/** Where and under which run a chunk's prices are published. */
+export interface PublishTask extends PublishMeta {
+  url: string;
 }
 
 export interface CatalogResult {
@@ -131,7 +164,9 @@ export interface CatalogResult {
   fallback?: string;
   /** a measuring task (`measureSegments`): the chunk's counts by segment (absent: the chunk has no segment column) */
   segments?: SegmentCounts;
-  ms: { parse: number; kernels: number; format: number; read?: number; write?: number };
+  /** a task with `publish`: the rows it wrote to Redis and the rejected rows whose keys it removed */
+  published?: PublishCounts;
+  ms: { parse: number; kernels: number; format: number; read?: number; write?: number; publish?: number };
 }
 
 const encoder = new TextEncoder();
@@ -200,7 +235,8 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       // chunks with quotes or malformed rows, which the JavaScript path below handles.
       const fast = t.format === 'csv' ? parseCatalogCsvWasm(c, bytes, t.layout, cm.D, cm.intercept, keys, lineCount) : null;
       const perProduct = hasProductBounds(t.policy);
-      if (fast && (t.outFormat !== 'csv' || perProduct)) fast.chunk.ids = decodeIds(c, fast);
+      const publishing = t.publish !== undefined && !t.measureSegments;
+      if (fast && (t.outFormat !== 'csv' || perProduct || publishing)) fast.chunk.ids = decodeIds(c, fast);
       const parsed = fast ? { chunk: fast.chunk, lines: fast.lines, rejects: [] } : t.format === 'parquet' ? await readParquetChunk({
         file: t.file, layout: t.layout, featureNames: cm.features, intercept: cm.intercept,
         rowStart: t.rows!.start, rowEnd: t.rows!.end, onError: t.onError, alloc, idsAsBytes: true, core: c, decoder: pageDecoder!, meta: t.parquetMeta,
@@ -220,7 +256,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         const n = parsed.chunk.n;
         const valid = isUtf8(ids.bytes.subarray(0, ids.used));
         if (valid) parsed.chunk.productIndex = resolveProducts(c, keys, ids.bytes.subarray(0, ids.used), ids.start, ids.len, n);
-        if (!valid || perProduct || t.outFormat !== 'parquet') {
+        if (!valid || perProduct || t.outFormat !== 'parquet' || publishing) {
           const out = new Array<string>(n);
           for (let i = 0; i < n; i++) out[i] = utf8.decode(ids.bytes.subarray(ids.start[i], ids.start[i] + ids.len[i]));
           parsed.chunk.ids = out;
@@ -241,13 +277,17 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
         }
       }
       const t2 = performance.now();
+      // the rows go to Redis before the file: a chunk is done only once both have them
+      const published = publishing ? await publishChunk(t.publish!, parsed.chunk, prices, cm) : undefined;
+      const tPublish = performance.now() - t2;
       const s = summarize(prices);
       const done = (out: Uint8Array, rowGroup?: RowGroup): CatalogResult => {
         const t3 = performance.now();
         const r: CatalogResult = {
           seq: t.seq, out, rowGroup, n: prices.n, status: s.status, changeBins: s.changeBins, rejects: parsed.rejects,
-          ms: { parse: t1 - t0 - tRead, kernels: t2 - t1, format: t3 - t2, read: tRead },
+          ms: { parse: t1 - t0 - tRead, kernels: t2 - t1, format: t3 - t2 - tPublish, read: tRead, publish: tPublish },
         };
+        if (published) r.published = published;
         if (rowStart !== undefined) {
           r.rowStart = rowStart;
           r.rowEnd = rowStart + bytes.length;

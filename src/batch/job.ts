@@ -32,6 +32,9 @@ import { defaultWorkers } from './workerCount.js';
 import { SegmentTally } from '../pricing/segmentBreaker.js';
 import { advanceState, emptyState, loadState, saveState, type RunDecision } from '../pricing/segmentState.js';
 import { segmentSummary } from './jobSummary.js';
+import { modelSha256, newRunId, publishRun, type PublishCounts } from '../records/redisPrices.js';
+import { connectRedis, redisUnavailable } from '../records/redisClient.js';
+import type { Redis } from 'ioredis';
 
 export type { RepriceSummary } from './jobSummary.js';
 
@@ -74,6 +77,19 @@ export interface RepriceOptions {
    * without it a segment's trip holds its prices in this run only.
    */
   statePath?: string;
+  /**
+   * `--publish redis://HOST:PORT/DB`: every priced row also goes to this Redis server (records/
+   * redisPrices.ts), written by the workers chunk by chunk; once the output is committed, the run
+   * record and a message on the events channel announce the publication to the serving replicas
+   */
+  publishUrl?: string;
+}
+
+/** What `--publish` did: the run id, the rows written and the rejected rows whose keys were removed. */
+export interface PublishSummary extends PublishCounts {
+  runId: string;
+  modelSha256: string;
+  publishedAt: string;
 }
 
 export function formatOf(file: string): TableFormat | 'parquet' {
@@ -108,14 +124,20 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const pool = startPool(o.workerFile ?? defaultWorkerFile(), workers);
   let model: Model;
   let shared: SharedModel;
+  // --publish: the server is checked before any work (REDIS_UNAVAILABLE when it does not answer)
+  let redis: Redis | undefined;
   try {
     model = loadModel(o.modelPath); // validated before anything is written
     shared = shareCompiled(model, o.modelPath);
+    if (o.publishUrl !== undefined) redis = await connectRedis(o.publishUrl, { name: 'repricer-reprice', commandTimeoutMs: 60_000 });
   } catch (err) {
     closeSync(inFd);
     await pool.destroy();
     throw err;
   }
+  const publishedAt = new Date().toISOString();
+  const publish = o.publishUrl !== undefined ? { url: o.publishUrl, runId: newRunId(publishedAt), modelSha256: modelSha256(model), publishedAt } : undefined;
+  const published: PublishCounts = { published: 0, removed: 0 };
   const outSlots = new OutputSlots();
   const read: ReadStats = { bytes: 0, ms: 0 };
   // Parquet tasks are whole row groups (~100k rows): fewer in flight keeps peak memory under 1 GiB
@@ -129,8 +151,13 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   /** one pass over the catalogue: a fresh queue and tally, its tasks dispatched and drained */
   const runPass = async (pass: RangePass | undefined, dispatch: (d: Dispatch) => Promise<void>) => {
     const t = (tally = new JobTally());
+    published.published = published.removed = 0;
     const q = (queue = new ChunkQueue(pool, o.signal, maxInFlight, async (r) => {
       pass?.fixRejects(r);
+      if (r.published) {
+        published.published += r.published.published;
+        published.removed += r.published.removed;
+      }
       await writeResult(r, output, outSlots, t, pass);
       // a range's rows end past it (its last row finishes in the next range)
       if (r.rowEnd !== undefined) progress.done = Math.max(progress.done, r.rowEnd);
@@ -200,7 +227,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     await output.open(onError === 'skip');
     if (input.parquet) progress.total = input.parquet.rows;
     else progress.done = input.text!.headerBytes;
-    base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError, columns } as const;
+    base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError, columns, ...(publish ? { publish } : {}) } as const;
     if (policy.segmentBreaker) {
       // only with a segment breaker: without one the job is a single pass, as it always was
       const tm = performance.now();
@@ -236,6 +263,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     // the state follows the prices: written only once they are (a failed run leaves it as it was)
     if (o.statePath !== undefined && decision) saveState(o.statePath, decision.state);
   } catch (err) {
+    redis?.disconnect();
     // the workers are stopped before the output is removed and its descriptor closed: a worker
     // still writing must not write through a descriptor number that was closed and reused
     await pool.destroy().catch(() => undefined);
@@ -245,9 +273,21 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     closeSync(inFd);
   }
   await pool.destroy();
+  if (redis && publish) {
+    // the output is committed: the run record announces the publication to the serving replicas
+    const run = { run_id: publish.runId, model_sha256: publish.modelSha256, published_at: publishedAt, finished_at: new Date().toISOString(), ...published, source: resolve(o.catalogPath) };
+    try {
+      await publishRun(redis, run);
+    } catch (err) {
+      throw redisUnavailable(publish.url, `the prices are written to ${o.outPath} and published, but the run record ${run.run_id} could not be`, err);
+    } finally {
+      redis.disconnect();
+    }
+  }
   const seconds = (performance.now() - t0) / 1000;
   const summary = tally.summary({ seconds, workers, retries: queue!.retries, mainRead: read.ms + (ranges?.readMs ?? 0), mainWrite: output.writeMs, staleTempsRemoved: output.staleRemoved });
   if (decision) summary.segmentBreaker = segmentSummary(decision, measureSeconds, o.statePath);
+  if (publish) summary.published = { runId: publish.runId, modelSha256: publish.modelSha256, publishedAt, ...published };
   return summary;
 }
 
@@ -316,7 +356,7 @@ interface Dispatch {
   inSlots: SlotPool;
   outSlots: OutputSlots;
   signal: AbortSignal | undefined;
-  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns' | 'measureSegments' | 'heldSegments'>;
+  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns' | 'measureSegments' | 'heldSegments' | 'publish'>;
   seq: number;
 }
 

@@ -47,6 +47,8 @@ export interface RepriceSummary {
   staleTempsRemoved: string[];
   /** the segment breaker's outcome (docs/math.md §4.4), when the policy has one */
   segmentBreaker?: SegmentBreakerSummary;
+  /** `--publish`: the run id and the rows written to Redis (job.ts) */
+  published?: { runId: string; modelSha256: string; publishedAt: string; published: number; removed: number };
 }
 
 /** Labels of the change-percent bins (CHANGE_BINS edges, one more bin than edges). */

@@ -6,6 +6,8 @@ import { createProgress } from './progress.js';
 import { RepricerError } from '../core/errors.js';
 import type { SegmentBreakerSummary } from '../batch/jobSummary.js';
 import type { SegmentReport } from '../pricing/segmentState.js';
+import { checkRedisUrl } from '../records/redisPrices.js';
+import { redactUrl } from '../records/redisClient.js';
 
 const pct = (x: number) => `${Number(x.toFixed(2))} %`;
 
@@ -45,6 +47,7 @@ export function printSummary(s: RepriceSummary, out: NodeJS.WriteStream = proces
   if (s.retries) lines.push(`worker crashes retried: ${s.retries}`);
   for (const f of s.staleTempsRemoved) lines.push(`removed ${f}, a temporary file left by a run that was killed`);
   if (s.segmentBreaker) lines.push(...segmentLines(s.segmentBreaker));
+  if (s.published) lines.push(`published ${s.published.published} prices to Redis as run ${s.published.runId} (model sha256 ${s.published.modelSha256.slice(0, 12)}); rejected rows removed: ${s.published.removed}`);
   if (s.fallbacks.chunks) {
     const why = Object.entries(s.fallbacks.reasons).map(([r, n]) => `${n} x ${r}`).join('; ');
     lines.push(`chunks read by the reference parser instead of the fast one: ${s.fallbacks.chunks} (${why})`);
@@ -83,11 +86,12 @@ export function register(program: Command): void {
     .option('--allow-extra-columns', 'ignore catalogue columns the model does not use (default: an error); a look-alike of a known column stays an error')
     .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, guardrail_, rounding_adjustment) that add up to the price')
     .option('--state <file>', "the segment breaker's state (JSON), read before and written atomically after the run; needs a policy with segmentBreaker")
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string }) => {
+    .option('--publish <url>', 'also publish every price, with the features that re-quote it, to Redis (redis://HOST:PORT/DB) for serve --redis')
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string; publish?: string }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
-      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, statePath: o.state });
+      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, statePath: o.state, ...(o.publish !== undefined ? { publishUrl: checkRedisUrl('--publish', o.publish) } : {}) });
       printSummary(s);
-      process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}\n`);
+      process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}${s.published ? `; published to ${redactUrl(o.publish!)}` : ''}\n`);
     });
 }

@@ -16,6 +16,8 @@ import { RepricerError, readFailure } from '../core/errors.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { buildApp, type AppOptions } from '../server/app.js';
 import { loadState } from '../pricing/segmentState.js';
+import { checkRedisUrl } from '../records/redisPrices.js';
+import { redactUrl } from '../records/redisClient.js';
 
 export interface ServeOptions {
   port: string;
@@ -36,6 +38,9 @@ export interface ServeOptions {
   log?: string;
   auditMaxAge?: string;
   auditMaxRows?: string;
+  redis?: string;
+  quoteMaxAge?: string;
+  quoteCache?: string;
 }
 
 function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -107,6 +112,13 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     if (o.auditMaxAge !== undefined) app.auditRetention.maxAgeMs = parseDuration('audit-max-age', o.auditMaxAge);
     if (o.auditMaxRows !== undefined) app.auditRetention.maxRows = int('audit-max-rows', o.auditMaxRows, 1);
   }
+  if (o.redis !== undefined) {
+    app.redis = { url: checkRedisUrl('--redis', o.redis) };
+    if (o.quoteMaxAge !== undefined) app.redis.maxAgeMs = parseDuration('quote-max-age', o.quoteMaxAge);
+    if (o.quoteCache !== undefined) app.redis.cacheSize = int('quote-cache', o.quoteCache, 1);
+  } else if (o.quoteMaxAge !== undefined || o.quoteCache !== undefined) {
+    throw new RepricerError('INVALID_ARGUMENT', `--${o.quoteMaxAge !== undefined ? 'quote-max-age' : 'quote-cache'} needs --redis (the tiered quotes are served only with it)`);
+  }
   return { app, port, host: o.host };
 }
 
@@ -142,6 +154,7 @@ export async function serve(o: ServeOptions): Promise<void> {
   } else if (!m) {
     note += `repricer: no model to serve: pass --model FILE, or run \`npm start\` first (it writes the demo model ${DEMO_MODEL}, served when no --model is given), or POST /v1/models and activate a version\n`;
   }
+  if (opts.redis) note += `repricer: tiered quotes (GET /v1/products/:id/quote) and the serving model shared with the replicas on ${redactUrl(opts.redis.url)}\n`;
   if (o.apiKey !== undefined) {
     // the flag's value is visible to every user of the machine (ps, /proc/<pid>/cmdline)
     note += 'repricer: warning: --api-key shows the key in the process list; prefer REPRICER_API_KEY or --api-key-file\n';
@@ -176,6 +189,9 @@ export function register(program: Command): void {
     .option('--pool-threshold <n>', 'SKUs from which POST /v1/quotes runs on the pool (default 2000)')
     .option('--audit-max-age <duration>', 'delete audit rows older than this (e.g. 7d, 12h; default: keep)')
     .option('--audit-max-rows <n>', 'keep at most the newest n audit rows (default: keep all)')
+    .option('--redis <url>', 'redis://HOST:PORT/DB: serve GET /v1/products/:id/quote from the prices reprice --publish wrote, and share the serving model with the other replicas on it')
+    .option('--quote-max-age <duration>', 'with --redis: re-quote a published price older than this (e.g. 12h, 30m; default 24h)')
+    .option('--quote-cache <n>', 'with --redis: SKUs kept in this replica\'s cache (tier 1; default 100000)')
     .option('--log <level>', 'request log level (fatal, error, warn, info, debug); default off')
     .action(async (o: ServeOptions) => {
       await serve(o);

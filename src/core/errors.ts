@@ -25,6 +25,8 @@ export const ERROR_CATALOG = {
   REQUEST_TIMEOUT: { status: 408, exit: 2, message: 'the request was not received in time' },
   // output file-system errors (a full disk, no permission, a read-only file system)
   OUTPUT_UNWRITABLE: { status: 500, exit: 6, message: 'an output file cannot be written (disk full, no permission, read-only file system)' },
+  // the Redis server of the tiered quotes and of publication (serve --redis, reprice --publish)
+  REDIS_UNAVAILABLE: { status: 503, exit: 5, message: 'the Redis server is unreachable' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CATALOG;

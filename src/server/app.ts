@@ -35,6 +35,7 @@ import { registerRateLimit, type RateLimitOptions } from './rateLimit.js';
 import { registerRoutes } from './routes/index.js';
 import { SegmentBreakers } from './breakers.js';
 import type { BreakerState } from '../pricing/segmentState.js';
+import { installTiered, type TieredOptions } from './tiered.js';
 
 export { VERSION } from './docs.js';
 export { describeValidation } from './errorHandler.js';
@@ -105,6 +106,11 @@ export interface AppOptions {
   /** prom-client default process metrics (default true) */
   defaultMetrics?: boolean;
   core?: WasmCore;
+  /**
+   * `serve --redis`: GET /v1/products/:id/quote from the tiers, and one serving model across the
+   * replicas on this Redis (tiered.ts, docs/scale-out.md "Tiered quotes"); absent: neither
+   */
+  redis?: TieredOptions;
 }
 
 export function buildApp(opts: AppOptions = {}): FastifyInstance {
@@ -154,6 +160,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
   if (opts.docs !== false) registerDocs(app);
   if (opts.rateLimit !== false) registerRateLimit(app, opts.rateLimit);
   registerRoutes(app, ctx);
+  if (opts.redis) installTiered(app, ctx, opts.redis);
 
   if (opts.warmPool) app.addHook('onReady', () => workers.warmUp(registry.active, policy));
   // shutdown: fastify drains requests first; then the pool, the jobs, the database

@@ -6,7 +6,7 @@ import type { onRequestHookHandler } from 'fastify';
 import type { WasmCore } from '../core/wasm.js';
 import type { Policy } from '../pricing/policy.js';
 import type { Store } from './store.js';
-import type { ModelRegistry } from './modelRegistry.js';
+import type { ActiveModel, ModelRegistry } from './modelRegistry.js';
 import type { Metrics } from './metrics.js';
 import type { Jobs } from './jobs.js';
 import type { StartModel } from './state.js';
@@ -35,6 +35,11 @@ export interface ServerContext {
   poolStarted: () => boolean;
   /** how the serving model was chosen at start (serve reports it) */
   startModel: StartModel;
+  /**
+   * with --redis (tiered.ts): the replicas' shared model; the activate route awaits the
+   * announcement of the version it activated (REDIS_UNAVAILABLE, and the activation undone, when it fails)
+   */
+  replicas?: { announced(m: ActiveModel): Promise<void> };
 }
 
 export interface RouteOptions {

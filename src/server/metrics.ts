@@ -49,7 +49,7 @@ export class Metrics {
   }
 
   /** Count a priced chunk: statuses and breaker trips. */
-  countQuotes(route: 'quote' | 'quotes', p: PriceColumns): void {
+  countQuotes(route: 'quote' | 'quotes' | 'tiered', p: PriceColumns): void {
     const counts = [0, 0, 0, 0, 0];
     let gammaTrips = 0;
     let seTrips = 0;

@@ -26,6 +26,8 @@ export interface ActiveModel {
   version: string;
   seq: number;
   path: string;
+  /** sha256 of the version's document: the identity replicas and published prices share (versions are per database) */
+  sha256: string;
   compiled: CompiledModel;
   /** byte offsets of the coefficient and covariance tables (and covariance offsets) pinned in the main core's memory (pricing/pinnedModel.ts) */
   pinned: PinnedTables;
@@ -112,7 +114,7 @@ export class ModelRegistry {
     this.pins.set(rec.version, pinned);
     let shared: SharedModel | undefined;
     const next: ActiveModel = {
-      version: rec.version, seq: rec.seq, path: rec.path, compiled, pinned,
+      version: rec.version, seq: rec.seq, path: rec.path, sha256: rec.sha256, compiled, pinned,
       shared: () => (shared ??= shareModel(compiled, `${rec.sha256}#${rec.version}`)),
     };
     const previous = this.current;

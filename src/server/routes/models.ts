@@ -71,11 +71,13 @@ export const modelRoutes: FastifyPluginAsync<RouteOptions> = async (app, { ctx }
         tags: ['models'],
         security: [{ bearerAuth: [] }],
         params: versionParamsSchema,
-        response: { 200: activateResponseSchema, ...errors(401, 404, 422, 429) },
+        response: { 200: activateResponseSchema, ...errors(401, 404, 422, 429, 503) },
       },
     },
     async (req) => {
       const { active, previous } = registry.activate(req.params.version);
+      // with --redis: answered once every replica has been told (tiered.ts)
+      if (ctx.replicas) await ctx.replicas.announced(active);
       return { active: active.version, previous: previous?.version ?? null };
     },
   );
