@@ -165,6 +165,39 @@ export class Td3Agent {
     return y;
   }
 
+  /**
+   * Sets critic k's gradient of (1/B)·Σ (Q_k(s, a) − y)² for the rows x = [s, a]; returns that
+   * loss (before any step).
+   */
+  criticGradient(k: number, x: Float32Array, y: Float32Array, batch: number): number {
+    const q = this.critics[k].forward(x, batch);
+    const dOut = new Float32Array(batch);
+    let loss = 0;
+    for (let i = 0; i < batch; i++) {
+      const e = q[i] - y[i];
+      loss += e * e;
+      dOut[i] = (2 * e) / batch;
+    }
+    this.critics[k].backward(dOut, batch);
+    return loss / batch;
+  }
+
+  /**
+   * Sets the actor's gradient of −(1/B)·Σ Q_1(s, μ(s)) over the states (chain rule through the
+   * critic's input gradient with respect to the action column). The critic's own gradient is
+   * overwritten on the way and not used.
+   */
+  actorGradient(states: Float32Array, batch: number): void {
+    const a = this.actor.forward(states, batch).slice();
+    const critic = this.critics[0];
+    critic.forward(stateActionRows(states, a, batch, this.stateDim), batch);
+    const dx = critic.backward(new Float32Array(batch).fill(-1 / batch), batch);
+    const da = new Float32Array(batch);
+    const w = this.stateDim + 1;
+    for (let i = 0; i < batch; i++) da[i] = dx[i * w + this.stateDim];
+    this.actor.backward(da, batch);
+  }
+
   /** One learning step on a minibatch drawn from `buffer` (the caller checks it holds a batch). */
   update(buffer: ReplayBuffer, rng: RandomSource): UpdateStats {
     const s = this.settings;
@@ -173,30 +206,14 @@ export class Td3Agent {
     const y = this.targets(b, rng);
     const x = stateActionRows(b.states, b.actions, B, this.stateDim);
     let criticLoss = NaN;
-    const dOut = new Float32Array(B);
-    this.critics.forEach((c, k) => {
-      const q = c.forward(x, B);
-      let loss = 0;
-      for (let i = 0; i < B; i++) {
-        const e = q[i] - y[i];
-        loss += e * e;
-        dOut[i] = (2 * e) / B;
-      }
-      if (k === 0) criticLoss = loss / B;
-      c.backward(dOut, B);
-      c.adamStep(s.criticLr);
-    });
+    for (let k = 0; k < this.critics.length; k++) {
+      const loss = this.criticGradient(k, x, y, B);
+      if (k === 0) criticLoss = loss;
+      this.critics[k].adamStep(s.criticLr);
+    }
     const actorUpdated = this.updates % s.policyDelay === 0;
     if (actorUpdated) {
-      const a = this.actor.forward(b.states, B).slice();
-      const critic = this.critics[0];
-      critic.forward(stateActionRows(b.states, a, B, this.stateDim), B);
-      dOut.fill(-1 / B);
-      const dx = critic.backward(dOut, B);
-      const da = new Float32Array(B);
-      const w = this.stateDim + 1;
-      for (let i = 0; i < B; i++) da[i] = dx[i * w + this.stateDim];
-      this.actor.backward(da, B);
+      this.actorGradient(b.states, B);
       this.actor.adamStep(s.actorLr);
       this.softUpdateTargets();
     }

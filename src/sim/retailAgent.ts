@@ -11,9 +11,8 @@
  * already sold, paid every day); 'profit' is the day's profit alone, the quantity every other
  * policy is judged by, scaled to order one. Both are divided by the same P0·Q0.
  */
-import type { WasmCore } from '../core/wasm.js';
-import { createMlp } from '../core/mlp.js';
 import type { Mlp } from '../core/mlp.js';
+import type { MlpFactory } from '../rl/td3.js';
 import { actionToPrice, countBinds, emptyBindCounts, feasibleSet, type BindCounts, type PriceGuardrails } from '../rl/feasiblePrice.js';
 import type { AgentReward, LoadedAgent } from '../rl/agentFile.js';
 import type { DayOutcome, RetailEnvConfig, RetailState } from './retailEnv.js';
@@ -53,22 +52,23 @@ export function retailPriceGuardrails(env: RetailEnvConfig, g: RetailGuardrails)
 export class AgentPolicy implements RetailPolicy {
   readonly name: string;
   readonly binds: BindCounts = emptyBindCounts();
+  /** the guardrails the agent was trained with (its actions are mapped into them) */
+  readonly guardrails: RetailGuardrails;
   private readonly actor: Mlp;
   private g: PriceGuardrails | null = null;
   private env: RetailEnvConfig | null = null;
   private readonly x = new Float32Array(RETAIL_STATE_FEATURES.length);
 
-  constructor(core: WasmCore, loaded: LoadedAgent) {
+  /** `factory`: the WASM core's createMlp in production, the twin in tests. */
+  constructor(factory: MlpFactory, loaded: LoadedAgent) {
     const a = loaded.agent;
     const want = RETAIL_STATE_FEATURES.join(', ');
     if (a.state.features.join(', ') !== want) throw new RangeError(`AgentPolicy: the agent reads state features [${a.state.features.join(', ')}], the retail season provides [${want}]`);
     this.name = a.algo;
-    this.actor = createMlp(core, { sizes: a.actor.sizes, output: 'tanh' });
+    this.actor = factory({ sizes: a.actor.sizes, output: 'tanh' });
     this.actor.setParams(loaded.actorParams);
-    this.guardrails = a.guardrails;
+    this.guardrails = { ...a.guardrails };
   }
-
-  readonly guardrails: RetailGuardrails;
 
   reset(env: RetailEnvConfig): void {
     this.env = env;
