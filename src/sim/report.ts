@@ -5,7 +5,7 @@
 import type { RfqConfig } from './config.js';
 import type { RfqResult } from './episodes.js';
 
-function num(v: number): string {
+export function num(v: number): string {
   return Number.isFinite(v) ? String(Number(v.toPrecision(10))) : '';
 }
 
@@ -65,14 +65,14 @@ export function summarize(r: RfqResult): RfqSummary {
 
 const COLORS: Record<string, string> = { tsmt: '#d62728', pooled: '#1f77b4', individual: '#2ca02c', clairvoyant: '#7f7f7f' };
 
-function niceStep(range: number, ticks: number): number {
+export function niceStep(range: number, ticks: number): number {
   const raw = range / Math.max(1, ticks);
   const mag = Math.pow(10, Math.floor(Math.log10(raw)));
   const f = raw / mag;
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
 }
 
-function esc(s: string): string {
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
