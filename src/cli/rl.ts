@@ -127,7 +127,7 @@ export function runRlCurves(files: string[], o: RlCurvesOptions): CurveGroup[] {
   const groups = new Map<string, CurveGroup>();
   for (const f of files) {
     const a = loadAgent(f).agent;
-    const label = `${a.algo}, ${a.training.reward} reward`;
+    const label = `${a.algo} (${a.training.reward} reward)`;
     const g = groups.get(label) ?? { label, runs: [] };
     if (g.runs.length > 0 && g.runs[0].length !== a.training.episodes) throw new RepricerError('INVALID_ARGUMENT', `${f}: ${a.training.episodes} episodes, but the other ${label} agents have ${g.runs[0].length}; a curve averages runs of one length`);
     g.runs.push(a.training.episodeReturns);
