@@ -13,7 +13,7 @@ export { snappyUncompress, snappyCompress, snappyCompressWorkSize } from "./snap
 export { formatShortestColumn } from "./ryu";
 export { firstNonFinite, columnsToRows } from "./columns";
 export { marketWorkSize, marketSetup, marketPotential, marketOracle, marketOracleSampled } from "./market";
-export { mlpGemmNT, mlpTranspose, mlpActGrad, mlpRowSums, mlpAdam, mlpSoftUpdate } from "./mlp";
+export { mlpGemm, mlpBiasAct, mlpTranspose, mlpActGrad, mlpColSums, mlpAdam, mlpSoftUpdate } from "./mlp";
 
 /** First byte after the module's static data: the host arena starts here. */
 export function heapBase(): usize {

@@ -1,14 +1,16 @@
-// Dense-network kernels in f32 (docs/math.md §9): one matrix product C = A·Bᵀ with an optional bias
-// and activation, a transpose, the activation derivative, row sums, Adam and the soft update.
-// core/mlp.ts composes them per layer: forward Y = act(X·Wᵀ + b); backward δ = G ⊙ act'(Y),
-// dW = δᵀ·X (as δᵀ·(Xᵀ)ᵀ), db = row sums of δᵀ, dX = δ·W (as δ·(Wᵀ)ᵀ). Every operand is a byte
-// offset into linear memory, row-major f32; nothing is checked here.
+// Dense-network kernels in f32 (docs/math.md §9): the matrix product C = A·B, a transpose, bias and
+// activation, the activation derivative, column sums, Adam and the soft update. core/mlp.ts
+// composes them per layer:
+//   forward   Y = act(A·Wᵀ + b)          (Wᵀ transposed into scratch, then the product);
+//   backward  δ = G ⊙ act'(·) from Y,  dW = δᵀ·A (δ transposed),  db = column sums of δ,
+//             dL/dA = δ·W.
+// Every operand is a byte offset into linear memory, row-major f32; nothing is checked here.
 //
-// The product keeps both operands' rows contiguous along the summed index, so the SIMD build reads
-// four floats of each with one v128 load. A 4 x 2 tile of C is held in eight accumulators (eight
-// f32x4 sums plus six loaded vectors fit the sixteen vector registers of x86-64). Sums run in a
-// fixed order (lanes, then lane 0+1 and 2+3, then the scalar tail), so results are the same run to
-// run; the scalar build sums in plain index order and differs from the SIMD build only by rounding.
+// Every output of the product and of the column sums is one f32 sum taken in increasing index
+// order, in both builds (the SIMD build runs four or sixteen such sums side by side in f32x4
+// lanes), so the SIMD and scalar builds give the same bits, run after run; the twin
+// (src/core/twin/mlp.ts) sums in the same order. There is no fused multiply-add (relaxed SIMD is
+// not used), so each a·b + s rounds twice everywhere.
 
 const ACT_RELU: i32 = 1;
 const ACT_TANH: i32 = 2;
@@ -22,110 +24,187 @@ const ACT_TANH: i32 = 2;
   store<f32>(p + (<usize>i << 2), v);
 }
 
-// @ts-ignore: decorator
-@inline function hsum(v: v128): f32 {
-  return (f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1)) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
-}
-
-// @ts-ignore: decorator
-@inline function activate(s: f32, act: i32): f32 {
-  if (act == ACT_RELU) return s > 0 ? s : <f32>0;
-  if (act == ACT_TANH) return Mathf.tanh(s);
-  return s;
-}
-
-/** Σ_p a[p]·b[p] over k floats. */
-function dot(a: usize, b: usize, k: i32): f32 {
-  let p = 0;
-  let s: f32 = 0;
-  if (ASC_FEATURE_SIMD) {
-    let acc = f32x4.splat(0);
-    for (; p + 4 <= k; p += 4) {
-      const o = <usize>p << 2;
-      acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    }
-    s = hsum(acc);
-  }
-  for (; p < k; p++) s += ld(a, p) * ld(b, p);
-  return s;
-}
-
-/** C[i][j] for one (i, j): dot plus the epilogue. */
-// @ts-ignore: decorator
-@inline function put(c: usize, n: i32, i: i32, j: i32, s: f32, bias: usize, act: i32): void {
-  if (bias != 0) s += ld(bias, j);
-  st(c, i * n + j, activate(s, act));
-}
-
-/** Rows i0..i0+3 by columns j0, j0+1 of C. */
-function tile4x2(a: usize, b: usize, c: usize, n: i32, k: i32, i0: i32, j0: i32, bias: usize, act: i32): void {
-  const rs = <usize>k << 2;
-  const a0 = a + <usize>i0 * rs;
-  const a1 = a0 + rs;
-  const a2 = a1 + rs;
-  const a3 = a2 + rs;
-  const b0 = b + <usize>j0 * rs;
-  const b1 = b0 + rs;
-  let s00: f32 = 0, s01: f32 = 0, s10: f32 = 0, s11: f32 = 0;
-  let s20: f32 = 0, s21: f32 = 0, s30: f32 = 0, s31: f32 = 0;
-  let p = 0;
-  if (ASC_FEATURE_SIMD) {
-    let v00 = f32x4.splat(0), v01 = f32x4.splat(0), v10 = f32x4.splat(0), v11 = f32x4.splat(0);
-    let v20 = f32x4.splat(0), v21 = f32x4.splat(0), v30 = f32x4.splat(0), v31 = f32x4.splat(0);
-    for (; p + 4 <= k; p += 4) {
-      const o = <usize>p << 2;
-      const w0 = v128.load(b0 + o);
-      const w1 = v128.load(b1 + o);
-      let x = v128.load(a0 + o);
-      v00 = f32x4.add(v00, f32x4.mul(x, w0));
-      v01 = f32x4.add(v01, f32x4.mul(x, w1));
-      x = v128.load(a1 + o);
-      v10 = f32x4.add(v10, f32x4.mul(x, w0));
-      v11 = f32x4.add(v11, f32x4.mul(x, w1));
-      x = v128.load(a2 + o);
-      v20 = f32x4.add(v20, f32x4.mul(x, w0));
-      v21 = f32x4.add(v21, f32x4.mul(x, w1));
-      x = v128.load(a3 + o);
-      v30 = f32x4.add(v30, f32x4.mul(x, w0));
-      v31 = f32x4.add(v31, f32x4.mul(x, w1));
-    }
-    s00 = hsum(v00); s01 = hsum(v01); s10 = hsum(v10); s11 = hsum(v11);
-    s20 = hsum(v20); s21 = hsum(v21); s30 = hsum(v30); s31 = hsum(v31);
-  }
-  for (; p < k; p++) {
-    const w0 = ld(b0, p);
-    const w1 = ld(b1, p);
-    let x = ld(a0, p);
-    s00 += x * w0; s01 += x * w1;
-    x = ld(a1, p);
-    s10 += x * w0; s11 += x * w1;
-    x = ld(a2, p);
-    s20 += x * w0; s21 += x * w1;
-    x = ld(a3, p);
-    s30 += x * w0; s31 += x * w1;
-  }
-  put(c, n, i0, j0, s00, bias, act); put(c, n, i0, j0 + 1, s01, bias, act);
-  put(c, n, i0 + 1, j0, s10, bias, act); put(c, n, i0 + 1, j0 + 1, s11, bias, act);
-  put(c, n, i0 + 2, j0, s20, bias, act); put(c, n, i0 + 2, j0 + 1, s21, bias, act);
-  put(c, n, i0 + 3, j0, s30, bias, act); put(c, n, i0 + 3, j0 + 1, s31, bias, act);
-}
-
 /**
- * C (m x n) = act(A·Bᵀ + bias): A is m x k, B is n x k, bias n floats or 0 for none; act 0 linear,
- * 1 ReLU, 2 tanh.
+ * C (m x n) = A·B for A m x k and B k x n: each row of C is Σ_p A[i][p]·B[p][·], built 16 columns
+ * (four f32x4) of two rows at a time so each loaded vector of B serves two rows; B's rows stream
+ * through once per pair of rows. The summed index may be as short as 1 (a one-output layer).
  */
-export function mlpGemmNT(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32, bias: usize, act: i32): void {
-  const rs = <usize>k << 2;
-  let i0 = 0;
-  for (; i0 + 4 <= m; i0 += 4) {
-    let j0 = 0;
-    for (; j0 + 2 <= n; j0 += 2) tile4x2(a, b, c, n, k, i0, j0, bias, act);
-    for (; j0 < n; j0++) {
-      for (let i = i0; i < i0 + 4; i++) put(c, n, i, j0, dot(a + <usize>i * rs, b + <usize>j0 * rs, k), bias, act);
+export function mlpGemm(a: usize, b: usize, c: usize, m: i32, n: i32, k: i32): void {
+  const ars = <usize>k << 2;
+  const brs = <usize>n << 2;
+  let i = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; i + 2 <= m; i += 2) {
+      const a0 = a + <usize>i * ars;
+      const a1 = a0 + ars;
+      const c0 = c + <usize>i * brs;
+      const c1 = c0 + brs;
+      let j = 0;
+      for (; j + 16 <= n; j += 16) {
+        const o = <usize>j << 2;
+        let x0 = f32x4.splat(0), x1 = f32x4.splat(0), x2 = f32x4.splat(0), x3 = f32x4.splat(0);
+        let y0 = f32x4.splat(0), y1 = f32x4.splat(0), y2 = f32x4.splat(0), y3 = f32x4.splat(0);
+        let bp = b + o;
+        for (let p = 0; p < k; p++) {
+          const s0 = f32x4.splat(ld(a0, p));
+          const s1 = f32x4.splat(ld(a1, p));
+          const w0 = v128.load(bp), w1 = v128.load(bp, 16), w2 = v128.load(bp, 32), w3 = v128.load(bp, 48);
+          x0 = f32x4.add(x0, f32x4.mul(s0, w0)); y0 = f32x4.add(y0, f32x4.mul(s1, w0));
+          x1 = f32x4.add(x1, f32x4.mul(s0, w1)); y1 = f32x4.add(y1, f32x4.mul(s1, w1));
+          x2 = f32x4.add(x2, f32x4.mul(s0, w2)); y2 = f32x4.add(y2, f32x4.mul(s1, w2));
+          x3 = f32x4.add(x3, f32x4.mul(s0, w3)); y3 = f32x4.add(y3, f32x4.mul(s1, w3));
+          bp += brs;
+        }
+        v128.store(c0 + o, x0); v128.store(c0 + o, x1, 16); v128.store(c0 + o, x2, 32); v128.store(c0 + o, x3, 48);
+        v128.store(c1 + o, y0); v128.store(c1 + o, y1, 16); v128.store(c1 + o, y2, 32); v128.store(c1 + o, y3, 48);
+      }
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        let x0 = f32x4.splat(0), y0 = f32x4.splat(0);
+        let bp = b + o;
+        for (let p = 0; p < k; p++) {
+          const w0 = v128.load(bp);
+          x0 = f32x4.add(x0, f32x4.mul(f32x4.splat(ld(a0, p)), w0));
+          y0 = f32x4.add(y0, f32x4.mul(f32x4.splat(ld(a1, p)), w0));
+          bp += brs;
+        }
+        v128.store(c0 + o, x0);
+        v128.store(c1 + o, y0);
+      }
+      for (; j < n; j++) {
+        let s0: f32 = 0, s1: f32 = 0;
+        let bp = b + (<usize>j << 2);
+        for (let p = 0; p < k; p++) {
+          const w = load<f32>(bp);
+          s0 += ld(a0, p) * w;
+          s1 += ld(a1, p) * w;
+          bp += brs;
+        }
+        st(c0, j, s0);
+        st(c1, j, s1);
+      }
+    }
+    if (i < m) {
+      // the last odd row (or a one-row product, such as a one-output layer's dW)
+      const ai = a + <usize>i * ars;
+      const ci = c + <usize>i * brs;
+      let j = 0;
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        let x0 = f32x4.splat(0);
+        let bp = b + o;
+        for (let p = 0; p < k; p++) {
+          x0 = f32x4.add(x0, f32x4.mul(f32x4.splat(ld(ai, p)), v128.load(bp)));
+          bp += brs;
+        }
+        v128.store(ci + o, x0);
+      }
+      for (; j < n; j++) {
+        let s0: f32 = 0;
+        let bp = b + (<usize>j << 2);
+        for (let p = 0; p < k; p++) {
+          s0 += ld(ai, p) * load<f32>(bp);
+          bp += brs;
+        }
+        st(ci, j, s0);
+      }
+      i = m;
     }
   }
-  for (; i0 < m; i0++) {
-    for (let j = 0; j < n; j++) put(c, n, i0, j, dot(a + <usize>i0 * rs, b + <usize>j * rs, k), bias, act);
+  // the scalar build: two rows by four columns held in eight f32 sums, each still summed in p order
+  for (; i + 2 <= m; i += 2) {
+    const a0 = a + <usize>i * ars;
+    const a1 = a0 + ars;
+    const c0 = c + <usize>i * brs;
+    const c1 = c0 + brs;
+    let j = 0;
+    for (; j + 4 <= n; j += 4) {
+      let x0: f32 = 0, x1: f32 = 0, x2: f32 = 0, x3: f32 = 0;
+      let y0: f32 = 0, y1: f32 = 0, y2: f32 = 0, y3: f32 = 0;
+      let bp = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        const s0 = ld(a0, p);
+        const s1 = ld(a1, p);
+        const w0 = load<f32>(bp), w1 = load<f32>(bp, 4), w2 = load<f32>(bp, 8), w3 = load<f32>(bp, 12);
+        x0 += s0 * w0; y0 += s1 * w0;
+        x1 += s0 * w1; y1 += s1 * w1;
+        x2 += s0 * w2; y2 += s1 * w2;
+        x3 += s0 * w3; y3 += s1 * w3;
+        bp += brs;
+      }
+      st(c0, j, x0); st(c0, j + 1, x1); st(c0, j + 2, x2); st(c0, j + 3, x3);
+      st(c1, j, y0); st(c1, j + 1, y1); st(c1, j + 2, y2); st(c1, j + 3, y3);
+    }
+    for (; j < n; j++) {
+      let x0: f32 = 0, y0: f32 = 0;
+      let bp = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        const w = load<f32>(bp);
+        x0 += ld(a0, p) * w;
+        y0 += ld(a1, p) * w;
+        bp += brs;
+      }
+      st(c0, j, x0);
+      st(c1, j, y0);
+    }
+  }
+  for (; i < m; i++) {
+    const ai = a + <usize>i * ars;
+    const ci = c + <usize>i * brs;
+    for (let j = 0; j < n; j++) {
+      let x0: f32 = 0;
+      let bp = b + (<usize>j << 2);
+      for (let p = 0; p < k; p++) {
+        x0 += ld(ai, p) * load<f32>(bp);
+        bp += brs;
+      }
+      st(ci, j, x0);
+    }
+  }
+}
+
+/** C[i][j] ← act(C[i][j] + bias[j]) for C m x n; act 0 linear, 1 ReLU, 2 tanh (§9.1). */
+export function mlpBiasAct(c: usize, m: i32, n: i32, bias: usize, act: i32): void {
+  const rs = <usize>n << 2;
+  for (let i = 0; i < m; i++) {
+    const ci = c + <usize>i * rs;
+    let j = 0;
+    if (ASC_FEATURE_SIMD && act != ACT_TANH) {
+      const zero = f32x4.splat(0);
+      for (; j + 4 <= n; j += 4) {
+        const o = <usize>j << 2;
+        let v = f32x4.add(v128.load(ci + o), v128.load(bias + o));
+        // ReLU as a select on v > 0, the scalar rule below (max would keep a NaN)
+        if (act == ACT_RELU) v = v128.and(v, f32x4.gt(v, zero));
+        v128.store(ci + o, v);
+      }
+    }
+    for (; j < n; j++) {
+      const v = ld(ci, j) + ld(bias, j);
+      st(ci, j, act == ACT_RELU ? (v > 0 ? v : <f32>0) : act == ACT_TANH ? Mathf.tanh(v) : v);
+    }
+  }
+}
+
+/** out[j] = Σ_i a[i][j] for a rows x cols, each sum in increasing i (db = column sums of δ). */
+export function mlpColSums(a: usize, rows: i32, cols: i32, out: usize): void {
+  const rs = <usize>cols << 2;
+  let j = 0;
+  if (ASC_FEATURE_SIMD) {
+    for (; j + 4 <= cols; j += 4) {
+      let acc = f32x4.splat(0);
+      let p = a + (<usize>j << 2);
+      for (let i = 0; i < rows; i++) {
+        acc = f32x4.add(acc, v128.load(p));
+        p += rs;
+      }
+      v128.store(out + (<usize>j << 2), acc);
+    }
+  }
+  for (; j < cols; j++) {
+    let s: f32 = 0;
+    for (let i = 0; i < rows; i++) s += ld(a + <usize>i * rs, j);
+    st(out, j, s);
   }
 }
 
@@ -163,23 +242,6 @@ export function mlpActGrad(g: usize, y: usize, n: i32, act: i32): void {
       const v = ld(y, i);
       st(g, i, ld(g, i) * (<f32>1 - v * v));
     }
-  }
-}
-
-/** out[i] = Σ_j a[i][j] for a rows x cols. */
-export function mlpRowSums(a: usize, rows: i32, cols: i32, out: usize): void {
-  const rs = <usize>cols << 2;
-  for (let i = 0; i < rows; i++) {
-    const row = a + <usize>i * rs;
-    let j = 0;
-    let s: f32 = 0;
-    if (ASC_FEATURE_SIMD) {
-      let acc = f32x4.splat(0);
-      for (; j + 4 <= cols; j += 4) acc = f32x4.add(acc, v128.load(row + (<usize>j << 2)));
-      s = hsum(acc);
-    }
-    for (; j < cols; j++) s += ld(row, j);
-    st(out, i, s);
   }
 }
 

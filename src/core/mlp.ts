@@ -47,7 +47,7 @@ export interface Mlp {
   copyFrom(src: Mlp): void;
 }
 
-const KERNELS = ['mlpGemmNT', 'mlpTranspose', 'mlpActGrad', 'mlpRowSums', 'mlpAdam', 'mlpSoftUpdate'] as const;
+const KERNELS = ['mlpGemm', 'mlpBiasAct', 'mlpTranspose', 'mlpActGrad', 'mlpColSums', 'mlpAdam', 'mlpSoftUpdate'] as const;
 
 /**
  * The WASM-backed network. θ, its gradient and Adam's m and v are four f32 blocks of paramCount
@@ -71,10 +71,9 @@ class WasmMlp implements Mlp {
   private cap = 0;
   /** pActs[0] = x, pActs[l + 1] = output of layer l; cap x sizes[l] floats each */
   private pActs: number[] = [];
-  /** two gradient buffers used in turn, δᵀ and aᵀ: cap x maxWidth floats each */
+  /** two gradient buffers used in turn, and δᵀ: cap x maxWidth floats each */
   private pG: [number, number] = [0, 0];
   private pDT = 0;
-  private pAT = 0;
   private lastBatch = 0;
   private t = 0;
 
@@ -117,7 +116,6 @@ class WasmMlp implements Mlp {
     const block = 4 * cap * this.maxWidth;
     this.pG = [a.allocBytesPermanent(block), a.allocBytesPermanent(block)];
     this.pDT = a.allocBytesPermanent(block);
-    this.pAT = a.allocBytesPermanent(block);
     this.cap = cap;
     this.lastBatch = 0;
   }
@@ -151,8 +149,12 @@ class WasmMlp implements Mlp {
     this.f32(this.pActs[0]!, batch * sizes[0]!).set(x);
     const k = this.core.k;
     this.layers.forEach((L, l) => {
-      // Y = act(A·Wᵀ + b) (§9.1)
-      k.mlpGemmNT(this.pActs[l]!, this.pTheta + 4 * L.w, this.pActs[l + 1]!, batch, L.nOut, L.nIn, this.pTheta + 4 * L.b, L.act);
+      // Y = act(A·Wᵀ + b) (§9.1); Wᵀ is rebuilt each call (a few percent of the product) so θ has
+      // one layout for params(), Adam and the soft update
+      const y = this.pActs[l + 1]!;
+      k.mlpTranspose(this.pTheta + 4 * L.w, L.nOut, L.nIn, this.pWT);
+      k.mlpGemm(this.pActs[l]!, this.pWT, y, batch, L.nOut, L.nIn);
+      k.mlpBiasAct(y, batch, L.nOut, this.pTheta + 4 * L.b, L.act);
     });
     this.lastBatch = batch;
     return this.f32(this.pActs[this.layers.length]!, batch * sizes[sizes.length - 1]!);
@@ -171,14 +173,12 @@ class WasmMlp implements Mlp {
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const L = this.layers[l]!;
       const a = this.pActs[l]!;
-      // δ = G ⊙ act'(·); dW = δᵀ·A; db = Σ_rows δ; G_prev = δ·W (§9.2)
+      // δ = G ⊙ act'(·); dW = δᵀ·A; db = column sums of δ; G_prev = δ·W (§9.2)
       k.mlpActGrad(cur, this.pActs[l + 1]!, batch * L.nOut, L.act);
       k.mlpTranspose(cur, batch, L.nOut, this.pDT);
-      k.mlpTranspose(a, batch, L.nIn, this.pAT);
-      k.mlpGemmNT(this.pDT, this.pAT, this.pGrad + 4 * L.w, L.nOut, L.nIn, batch, 0, 0);
-      k.mlpRowSums(this.pDT, L.nOut, batch, this.pGrad + 4 * L.b);
-      k.mlpTranspose(this.pTheta + 4 * L.w, L.nOut, L.nIn, this.pWT);
-      k.mlpGemmNT(cur, this.pWT, other, batch, L.nIn, L.nOut, 0, 0);
+      k.mlpGemm(this.pDT, a, this.pGrad + 4 * L.w, L.nOut, L.nIn, batch);
+      k.mlpColSums(cur, batch, L.nOut, this.pGrad + 4 * L.b);
+      k.mlpGemm(cur, this.pTheta + 4 * L.w, other, batch, L.nIn, L.nOut);
       [cur, other] = [other, cur];
     }
     // the next forward on a new batch must come before another backward

@@ -1,9 +1,9 @@
 // TypeScript twin of the WASM network (assembly/mlp.ts, core/mlp.ts): the tests' parity reference,
 // never used on a production path. Same layout, initialisation and semantics (docs/math.md §9).
-// Dot products accumulate in f64 and round once to f32; the WASM kernels accumulate in f32 in
-// their own order, so the two agree to f32 rounding, not bit for bit. Adam and the soft update
-// are elementwise and written here as the same f32 operations in the same order as the kernels
-// (Math.fround after every operation emulates f32 exactly), so those agree bit for bit.
+// Every sum is an f32 sum in increasing index order and every step is the f32 operation the
+// kernels do, in their order (Math.fround after each + - * / sqrt emulates f32 exactly), so this
+// twin and both WASM builds give the same bits — except through tanh, where Math.tanh rounded to
+// f32 and the kernels' f32 tanh (musl's tanhf) may differ in the last place.
 import { RepricerError } from '../errors.js';
 import type { Mlp } from '../mlp.js';
 import {
@@ -81,7 +81,7 @@ class MlpTwin implements Mlp {
         for (let o = 0; o < L.nOut; o++) {
           let s = 0;
           const w = L.w + o * L.nIn;
-          for (let i = 0; i < L.nIn; i++) s += th[w + i]! * a[r * L.nIn + i]!;
+          for (let i = 0; i < L.nIn; i++) s = f(s + f(a[r * L.nIn + i]! * th[w + i]!));
           s = f(s + th[L.b + o]!);
           y[r * L.nOut + o] = L.act === ACT_RELU ? Math.max(s, 0) : L.act === ACT_TANH ? Math.tanh(s) : s;
         }
@@ -112,11 +112,11 @@ class MlpTwin implements Mlp {
       }
       for (let o = 0; o < L.nOut; o++) {
         let sb = 0;
-        for (let r = 0; r < batch; r++) sb += delta[r * L.nOut + o]!;
+        for (let r = 0; r < batch; r++) sb = f(sb + delta[r * L.nOut + o]!);
         g[L.b + o] = sb;
         for (let i = 0; i < L.nIn; i++) {
           let s = 0;
-          for (let r = 0; r < batch; r++) s += delta[r * L.nOut + o]! * a[r * L.nIn + i]!;
+          for (let r = 0; r < batch; r++) s = f(s + f(delta[r * L.nOut + o]! * a[r * L.nIn + i]!));
           g[L.w + o * L.nIn + i] = s;
         }
       }
@@ -124,7 +124,7 @@ class MlpTwin implements Mlp {
       for (let r = 0; r < batch; r++) {
         for (let i = 0; i < L.nIn; i++) {
           let s = 0;
-          for (let o = 0; o < L.nOut; o++) s += delta[r * L.nOut + o]! * th[L.w + o * L.nIn + i]!;
+          for (let o = 0; o < L.nOut; o++) s = f(s + f(delta[r * L.nOut + o]! * th[L.w + o * L.nIn + i]!));
           dIn[r * L.nIn + i] = s;
         }
       }
