@@ -47,6 +47,7 @@ describe('repricer rl', () => {
     expect(outs[1].stdout).toMatch(/^td3 /m);
     expect(outs[1].stdout).toMatch(/^dp-optimum /m);
     expect(outs[1].stderr).toMatch(/td3: of 600 priced days the floor bound \d+/);
+    expect(outs[1].stderr).toMatch(/mean return per season under the seed \/ profit reward: cost-plus [\d.]+ \/ 2\.500, optimizer [\d.]+ \/ 10\.000, .*td3 /);
     const sim = JSON.parse(readFileSync(join(dir, 'runs', 'rl-sim', 'summary.json'), 'utf8'));
     expect(Object.keys(sim.policies)).toEqual(['cost-plus', 'optimizer', 'optimizer-skew', 'dp-optimum', 'td3']);
     expect(sim.config.guardrails.maxStepPct).toBe(50);

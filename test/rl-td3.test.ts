@@ -14,7 +14,8 @@ import { ReplayBuffer, type Minibatch } from '../src/rl/replayBuffer.js';
 import { serializeAgent, validateAgent, type AgentReward } from '../src/rl/agentFile.js';
 import type { RandomSource } from '../src/rl/randomSource.js';
 import { trainRetailAgent } from '../src/sim/retailTraining.js';
-import { AgentPolicy } from '../src/sim/retailAgent.js';
+import { AgentPolicy, meanRewardReturn, retailReward } from '../src/sim/retailAgent.js';
+import { CostPlusPolicy } from '../src/sim/retailPolicies.js';
 import { checkRetailEnv, type RetailEnvConfig } from '../src/sim/retailEnv.js';
 import { runEpisode } from '../src/sim/retail.js';
 import { Rng, STREAM_RETAIL_DEMAND, STREAM_RETAIL_POLICY } from '../src/sim/random.js';
@@ -194,5 +195,21 @@ describe('training', () => {
     }
     const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
     expect(mean(after)).toBeGreaterThan(1.2 * mean(before));
+  });
+});
+
+describe('rewards', () => {
+  const env = checkRetailEnv({ days: 12, initial_stock: 900 });
+  it('the profit reward is the profit over P0·Q0; its mean return matches the simulator on the same seasons', () => {
+    const pol = new CostPlusPolicy(0.5);
+    let profit = 0;
+    for (let k = 0; k < 6; k++) profit += runEpisode(env, pol, new Rng(4, k, STREAM_RETAIL_DEMAND), new Rng(4, k, STREAM_RETAIL_POLICY), null).profit;
+    expect(meanRewardReturn('profit', env, pol, 6, 4)).toBeCloseTo(profit / 6 / (env.p0 * env.q0), 10);
+  });
+  it('the seed reward weighs profit, units and stock sold 0.4 / 0.3 / 0.3', () => {
+    const o = { price: 15, demand: 150, sold: 150, returned: 0, revenue: 2250, costOfGoods: 1500, returnCost: 0, holding: 0, writeOff: 0, profit: 750, stock: 600 };
+    // 0.4·750/2000 + 0.3·150/100 + 0.3·(1 − 600/900)
+    expect(retailReward('seed', env, o)).toBeCloseTo(0.15 + 0.45 + 0.1, 12);
+    expect(retailReward('profit', env, o)).toBeCloseTo(0.375, 12);
   });
 });

@@ -18,10 +18,11 @@ import { createMlp } from '../core/mlp.js';
 import { AGENT_ALGOS, AGENT_REWARDS, configHash, loadAgent, saveAgent, type AgentAlgo, type AgentReward } from '../rl/agentFile.js';
 import { algoSettings, TD3_DEFAULTS } from '../rl/td3.js';
 import { DEFAULT_RETAIL_ENV, checkRetailEnv, loadRetailEnv } from '../sim/retailEnv.js';
-import { DEFAULT_GUARDRAILS, DEFAULT_SKEW } from '../sim/retailPolicies.js';
+import { DEFAULT_GUARDRAILS, DEFAULT_SKEW, priceBounds } from '../sim/retailPolicies.js';
+import { MAX_DP_STOCK, solveRetailDp } from '../sim/retailDp.js';
 import { trainRetailAgent, type EpisodeReport } from '../sim/retailTraining.js';
-import { AgentPolicy } from '../sim/retailAgent.js';
-import { RETAIL_POLICIES, defaultRetailConfig, simulateRetail, type RetailPolicyName } from '../sim/retail.js';
+import { AgentPolicy, meanRewardReturn } from '../sim/retailAgent.js';
+import { RETAIL_POLICIES, defaultRetailConfig, makePolicy, simulateRetail, type RetailPolicyName } from '../sim/retail.js';
 import { retailCsv, retailSummary, retailSvg, retailTable, type RetailSummary } from '../sim/retailReport.js';
 import { curvesCsv, curvesSvg, learningCurves, type CurveGroup } from '../sim/rlReport.js';
 
@@ -105,10 +106,24 @@ export function runRlEvaluate(o: RlEvaluateOptions, note: (line: string) => void
   const summary = retailSummary(res);
   const b = policy.binds;
   note(`${a.algo}: of ${b.days} priced days the floor bound ${b.floor}, the ceiling ${b.ceiling}; band and bounds apart on ${b.empty}`);
+  // what each policy earns under both rewards, on the same seasons (docs/rl.md, "State, action, reward")
+  const { lo, hi } = priceBounds(env, cfg.guardrails);
+  const dp = env.initial_stock <= MAX_DP_STOCK ? solveRetailDp(core, env, { lo, hi, gridSize: cfg.dpGrid }) : null;
+  const fresh = new AgentPolicy((spec) => createMlp(core, spec), loaded);
+  const rewards: Record<string, Record<AgentReward, number>> = {};
+  for (const name of cfg.policies) {
+    if (name === 'dp-optimum' && dp === null) continue;
+    const p = makePolicy(core, cfg, name, dp, fresh);
+    rewards[name] = { seed: meanRewardReturn('seed', env, p, cfg.episodes, cfg.seed), profit: meanRewardReturn('profit', env, p, cfg.episodes, cfg.seed) };
+  }
+  note(`mean return per season under the seed / profit reward: ${Object.entries(rewards).map(([n, r]) => `${n} ${r.seed.toFixed(3)} / ${r.profit.toFixed(3)}`).join(', ')}`);
   if (o.out !== undefined) {
     writeFileAtomic(join(o.out, 'retail.csv'), retailCsv(res), 'evaluation results');
     writeFileAtomic(join(o.out, 'retail.svg'), retailSvg(summary), 'evaluation results');
     writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n', 'evaluation results');
+    const round = (v: number) => Number(v.toPrecision(10));
+    const rj = Object.fromEntries(Object.entries(rewards).map(([n, r]) => [n, { seed: round(r.seed), profit: round(r.profit) }]));
+    writeFileAtomic(join(o.out, 'rewards.json'), JSON.stringify({ seasons: cfg.episodes, seed: cfg.seed, meanReturn: rj }, null, 2) + '\n', 'evaluation results');
   }
   return summary;
 }

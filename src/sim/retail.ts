@@ -97,7 +97,8 @@ export interface RetailResult {
   runs: Record<string, EpisodeMetrics[]>;
 }
 
-function makePolicy(core: WasmCore, cfg: RetailSimConfig, name: RetailPolicyName, dp: RetailDpSolution | null, agent: RetailPolicy | undefined): RetailPolicy {
+/** The policy `name` of a configuration (`agent`: the trained agent's policy, for td3/ddpg). */
+export function makePolicy(core: WasmCore, cfg: RetailSimConfig, name: RetailPolicyName, dp: RetailDpSolution | null, agent: RetailPolicy | undefined): RetailPolicy {
   switch (name) {
     case 'td3':
     case 'ddpg':

@@ -15,7 +15,8 @@ import type { Mlp } from '../core/mlp.js';
 import type { MlpFactory } from '../rl/td3.js';
 import { actionToPrice, countBinds, emptyBindCounts, feasibleSet, type BindCounts, type PriceGuardrails } from '../rl/feasiblePrice.js';
 import type { AgentReward, LoadedAgent } from '../rl/agentFile.js';
-import type { DayOutcome, RetailEnvConfig, RetailState } from './retailEnv.js';
+import { RetailEnv, type DayOutcome, type RetailEnvConfig, type RetailState } from './retailEnv.js';
+import { Rng, STREAM_RETAIL_DEMAND, STREAM_RETAIL_POLICY } from './random.js';
 import { priceBounds, type RetailGuardrails, type RetailPolicy } from './retailPolicies.js';
 
 export const RETAIL_STATE_FEATURES = ['last_price_over_p0', 'stock_share', 'days_left_share'] as const;
@@ -81,4 +82,23 @@ export class AgentPolicy implements RetailPolicy {
     const a = this.actor.forward(retailStateVector(this.env!, state, this.x), 1)[0];
     return actionToPrice(a, set);
   }
+}
+
+/**
+ * The mean undiscounted return under reward `kind` of a policy over the seasons k = 0 … episodes − 1
+ * of `seed` — the demand shocks simulateRetail plays (common random numbers) — so a reward's
+ * optimum can be compared across policies, not only the profit.
+ */
+export function meanRewardReturn(kind: AgentReward, env: RetailEnvConfig, policy: RetailPolicy, episodes: number, seed: number): number {
+  let total = 0;
+  for (let k = 0; k < episodes; k++) {
+    const world = new RetailEnv(env);
+    let state = world.reset(new Rng(seed, k, STREAM_RETAIL_DEMAND));
+    policy.reset(env, new Rng(seed, k, STREAM_RETAIL_POLICY, -1));
+    while (!world.done) {
+      total += retailReward(kind, env, world.step(policy.price(state)));
+      state = world.state;
+    }
+  }
+  return total / episodes;
 }
