@@ -218,6 +218,8 @@ describe('mlp: every layer’s gradient against central finite differences (f64)
     { sizes: [4, 7, 6, 3], output: 'tanh' },
     { sizes: [4, 7, 6, 3], output: 'linear' },
     { sizes: [5, 9, 1], output: 'tanh' },
+    // widths past 16 take the kernels' 16-column path
+    { sizes: [6, 21, 18, 2], output: 'linear' },
   ];
   for (const [name, make] of Object.entries(makers)) {
     it(`${name}: W and b of each layer and dL/dx`, () => {
@@ -527,6 +529,25 @@ describe('mlp: a tiny regression problem trains to low loss', () => {
       expect(end).toBeLessThan(2e-3);
     });
   }
+});
+
+describe('mlp: memory', () => {
+  it('a network created (or first run) inside an arena scope keeps its blocks when the scope ends', () => {
+    const core = WasmCore.create({ variant: 'simd' });
+    const spec: MlpSpec = { sizes: [3, 8, 2], output: 'linear' };
+    const net = core.arena.scoped(() => {
+      const n = createMlp(core, spec);
+      n.initialise(4);
+      n.forward(fill(6, 1), 2);
+      return n;
+    });
+    const before = net.params();
+    // scratch handed out after the scope must not overlap the network's blocks
+    core.arena.scoped(() => core.arena.f64(4096).fill(123));
+    const other = createMlp(core, spec);
+    other.initialise(5);
+    expect(sameBits(net.params(), before)).toBe(true);
+  });
 });
 
 describe('mlp: bad input', () => {

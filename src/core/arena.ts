@@ -86,13 +86,16 @@ export class Arena {
     this.top = mark;
   }
 
-  /** Run `fn` and free everything it allocated. */
+  /**
+   * Run `fn` and free everything it allocated, except what it allocated permanently: a permanent
+   * allocation made first thing in the scope moves the base above the scope's start.
+   */
   scoped<T>(fn: () => T): T {
     const m = this.top;
     try {
       return fn();
     } finally {
-      this.top = m;
+      this.top = Math.max(m, this.base);
     }
   }
 

@@ -217,7 +217,12 @@ class WasmMlp implements Mlp {
   }
 }
 
-/** A network whose weights, gradients, Adam moments and activations live in the core's memory. */
+/**
+ * A network whose weights, gradients, Adam moments and activations live in the core's memory.
+ * Its blocks are permanent arena allocations: the arena refuses one while a scope holds scratch,
+ * so create the network, and run the first forward at a batch larger than any before, outside
+ * any `arena.scoped` call that has allocated (at the very start of a scope is fine).
+ */
 export function createMlp(core: WasmCore, spec: MlpSpec): Mlp {
   return new WasmMlp(core, spec);
 }

@@ -83,7 +83,7 @@ class MlpTwin implements Mlp {
           const w = L.w + o * L.nIn;
           for (let i = 0; i < L.nIn; i++) s = f(s + f(a[r * L.nIn + i]! * th[w + i]!));
           s = f(s + th[L.b + o]!);
-          y[r * L.nOut + o] = L.act === ACT_RELU ? Math.max(s, 0) : L.act === ACT_TANH ? Math.tanh(s) : s;
+          y[r * L.nOut + o] = L.act === ACT_RELU ? (s > 0 ? s : 0) : L.act === ACT_TANH ? Math.tanh(s) : s;
         }
       }
       this.acts.push(y);
