@@ -15,13 +15,14 @@ export const ALLOWED = {
   pool: ['core'],
   model: ['core', 'pool'],
   market: ['core'],
+  rl: ['core', 'pricing'],
   pricing: ['core', 'model', 'pool'],
   records: ['core', 'model', 'pricing'],
   batch: ['core', 'pool', 'model', 'pricing', 'records'],
   server: ['core', 'pool', 'model', 'pricing', 'records'],
-  sim: ['core', 'pool', 'model', 'pricing', 'market', 'records'],
-  cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim'],
-  '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'cli'],
+  sim: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'rl'],
+  cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'rl'],
+  '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'cli', 'rl'],
 };
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(=])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;

@@ -15,6 +15,7 @@ const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   serve: () => import('./serve.js'),
   simulate: () => import('./simulate.js'),
   market: () => import('./market.js'),
+  rl: () => import('./rl.js'),
   demo: () => import('./demo.js'),
   bench: () => import('./bench.js'),
 };

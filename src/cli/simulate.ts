@@ -31,8 +31,11 @@ import { simulateRfq } from '../sim/episodes.js';
 import { simulateColdStart, type ColdStartResult } from '../sim/coldStart.js';
 import { regretCsv, regretSvg, summarize } from '../sim/report.js';
 import { DEFAULT_RETAIL_ENV, checkRetailEnv, loadRetailEnv } from '../sim/retailEnv.js';
-import { RETAIL_POLICIES, DEFAULT_MARKUP, defaultRetailConfig, simulateRetail, type RetailPolicyName, type RetailSimConfig } from '../sim/retail.js';
+import { AGENT_POLICIES, RETAIL_POLICIES, DEFAULT_MARKUP, defaultRetailConfig, simulateRetail, type RetailPolicyName, type RetailSimConfig } from '../sim/retail.js';
 import { DEFAULT_GUARDRAILS, DEFAULT_SKEW } from '../sim/retailPolicies.js';
+import { AgentPolicy } from '../sim/retailAgent.js';
+import { configHash, loadAgent, type LoadedAgent } from '../rl/agentFile.js';
+import { createMlp } from '../core/mlp.js';
 import { retailCsv, retailSummary, retailSvg, retailTable, type RetailSummary } from '../sim/retailReport.js';
 import { DEFAULT_MARKETPLACE_SEEDS, DEFAULT_MARKETPLACE_STEPS, runMarketplace, type MarketplaceConfig } from '../sim/marketplace.js';
 import { marketplaceCsv, marketplaceSummary, marketplaceSvg, marketplaceTable, type MarketplaceSummary } from '../sim/marketplaceReport.js';
@@ -223,10 +226,15 @@ export interface SimulateRetailOptions {
   volatility?: string;
   skewHorizon?: string;
   maxFactor?: string;
+  agent?: string;
 }
 
-/** CLI strings (over the --env file, over the defaults) -> RetailSimConfig (INVALID_ARGUMENT naming the option). */
-export function parseRetailOptions(o: SimulateRetailOptions): RetailSimConfig {
+/**
+ * CLI strings (over the --env file, over the defaults) -> RetailSimConfig (INVALID_ARGUMENT naming
+ * the option). `agent`: the loaded --agent file, whose algorithm becomes a policy and whose
+ * guardrails every policy then runs under.
+ */
+export function parseRetailOptions(o: SimulateRetailOptions, agent?: LoadedAgent): RetailSimConfig {
   const base = o.env !== undefined ? loadRetailEnv(o.env) : { ...DEFAULT_RETAIL_ENV };
   const envPart: Record<string, unknown> = {};
   const put = (k: string, v: number | undefined) => {
@@ -249,16 +257,32 @@ export function parseRetailOptions(o: SimulateRetailOptions): RetailSimConfig {
   if (e !== undefined) part.episodes = e;
   const sd = int('seed', o.seed, 0);
   if (sd !== undefined) part.seed = sd;
+  // a trained agent adds its algorithm's name to the policies (and to the default list)
+  const known: string[] = [...RETAIL_POLICIES, ...(agent ? [agent.agent.algo] : [])];
+  if (agent && o.policies === undefined) part.policies = known as RetailPolicyName[];
   if (o.policies !== undefined) {
     const ps = o.policies.split(',').map((x) => x.trim());
-    for (const p of ps) if (!RETAIL_POLICIES.includes(p as RetailPolicyName)) throw new RepricerError('INVALID_ARGUMENT', `--policies: unknown policy ${JSON.stringify(p)} (one of ${RETAIL_POLICIES.join(', ')})`);
+    for (const p of ps) {
+      if (!known.includes(p)) {
+        const hint = (AGENT_POLICIES as readonly string[]).includes(p) ? (agent ? ` (the agent file holds a ${agent.agent.algo} agent)` : ' (a trained agent: give its file with --agent)') : '';
+        throw new RepricerError('INVALID_ARGUMENT', `--policies: unknown policy ${JSON.stringify(p)} (one of ${known.join(', ')})${hint}`);
+      }
+    }
     if (new Set(ps).size !== ps.length) throw new RepricerError('INVALID_ARGUMENT', `--policies lists a policy twice: ${JSON.stringify(o.policies)}`);
     part.policies = ps as RetailPolicyName[];
   }
   part.markup = real('markup', o.markup, 0) ?? DEFAULT_MARKUP;
-  const step = real('max-step', o.maxStep, 0, true) ?? DEFAULT_GUARDRAILS.maxStepPct;
+  const given = real('max-step', o.maxStep, 0, true);
+  const step = given ?? DEFAULT_GUARDRAILS.maxStepPct;
   if (!(step < 100)) throw new RepricerError('INVALID_ARGUMENT', `--max-step must be a percentage in (0, 100), got ${JSON.stringify(o.maxStep)}`);
   part.guardrails = { ...DEFAULT_GUARDRAILS, maxStepPct: step };
+  if (agent) {
+    // every policy runs under the guardrails the agent learnt inside (docs/rl.md, "Actions")
+    const ag = agent.agent.guardrails;
+    if (given !== undefined && given !== ag.maxStepPct) throw new RepricerError('INVALID_ARGUMENT', `--max-step ${given}: the agent ${o.agent} was trained with a largest step of ${ag.maxStepPct} %; give --max-step ${ag.maxStepPct} or leave it out`);
+    part.guardrails = { ...ag };
+    part.agent = { file: o.agent!, algo: agent.agent.algo, envHash: agent.agent.env.hash };
+  }
   const mf = real('max-factor', o.maxFactor, 1, true) ?? DEFAULT_SKEW.maxFactor;
   part.skew = {
     riskAversion: real('risk-aversion', o.riskAversion, 0) ?? DEFAULT_SKEW.riskAversion,
@@ -267,16 +291,21 @@ export function parseRetailOptions(o: SimulateRetailOptions): RetailSimConfig {
     horizonDays: real('skew-horizon', o.skewHorizon, 0, true) ?? env.days,
     maxFactor: mf,
   };
-  if (env.initial_stock > 200_000 && (part.policies ?? RETAIL_POLICIES).includes('dp-optimum')) {
+  if (env.initial_stock > 200_000 && (part.policies ?? [...RETAIL_POLICIES]).includes('dp-optimum')) {
     throw new RepricerError('INVALID_ARGUMENT', `--policies: dp-optimum needs a stock of at most 200000 units (the dynamic programme's table), got ${env.initial_stock}; leave it out of --policies`);
   }
   return defaultRetailConfig(env, part);
 }
 
 /** Run `simulate retail` and write the three files; returns the summary. */
-export function runSimulateRetail(o: SimulateRetailOptions): RetailSummary {
-  const cfg = parseRetailOptions(o);
-  const res = simulateRetail(defaultCore(), cfg);
+export function runSimulateRetail(o: SimulateRetailOptions, note: (line: string) => void = () => {}): RetailSummary {
+  const loaded = o.agent !== undefined ? loadAgent(o.agent) : undefined;
+  const cfg = parseRetailOptions(o, loaded);
+  const core = defaultCore();
+  const agent = loaded ? new AgentPolicy((spec) => createMlp(core, spec), loaded) : undefined;
+  if (loaded && configHash(cfg.env) !== loaded.agent.env.hash) note(`note: the agent ${o.agent} was trained on another environment (${loaded.agent.env.hash}); it is evaluated on this one as it is`);
+  const res = simulateRetail(core, cfg, agent);
+  if (agent) note(`${agent.name}: bounds binding on ${agent.binds.days} priced days: floor ${agent.binds.floor}, ceiling ${agent.binds.ceiling}, band and bounds apart ${agent.binds.empty}`);
   const summary = retailSummary(res);
   mkdirSync(o.out, { recursive: true });
   writeFileAtomic(join(o.out, 'retail.csv'), retailCsv(res), 'simulation results');
@@ -378,7 +407,8 @@ export function register(program: Command): void {
     .option('--env <file>', 'environment settings (JSON; the options below override it)')
     .option('--episodes <N>', 'seasons per policy', '200')
     .option('--seed <S>', 'seed', '1')
-    .option('--policies <list>', `comma-separated: ${RETAIL_POLICIES.join(',')}`, RETAIL_POLICIES.join(','))
+    .option('--policies <list>', `comma-separated: ${RETAIL_POLICIES.join(',')} (default all), and td3 or ddpg with --agent`)
+    .option('--agent <file>', 'a trained agent (repricer.agent/1, from repricer rl train): its algorithm joins the policies, and every policy runs under its guardrails')
     .option('--days <D>', `season length in days (default ${env.days})`)
     .option('--stock <N>', `units on hand at the start (default ${env.initial_stock})`)
     .option('--noise-sd <s>', `sd of the multiplicative demand noise (default ${env.noise_sd})`)
@@ -387,13 +417,13 @@ export function register(program: Command): void {
     .option('--holding-cost <h>', `holding cost per unit per day (default ${env.holding_cost})`)
     .option('--salvage <v>', 'value of a unit left at the end of the season (default the unit cost)')
     .option('--markup <m>', 'cost-plus price = cost x (1 + m)', String(DEFAULT_MARKUP))
-    .option('--max-step <pct>', 'guardrail: largest daily price change in percent', String(DEFAULT_GUARDRAILS.maxStepPct))
+    .option('--max-step <pct>', `guardrail: largest daily price change in percent (default ${DEFAULT_GUARDRAILS.maxStepPct}; with --agent, the agent's)`)
     .option('--risk-aversion <g>', 'inventory skew: risk aversion gamma', String(DEFAULT_SKEW.riskAversion))
     .option('--volatility <sigma>', 'inventory skew: relative price volatility per day', String(DEFAULT_SKEW.volatility))
     .option('--skew-horizon <tau>', 'inventory skew: horizon in days (default the season length)')
     .option('--max-factor <F>', 'inventory skew: the factor stays in [1/F, F]', String(DEFAULT_SKEW.maxFactor))
     .action((o: SimulateRetailOptions) => {
-      const s = runSimulateRetail(o);
+      const s = runSimulateRetail(o, (line) => process.stderr.write(line + '\n'));
       process.stdout.write(retailTable(s));
       process.stderr.write(`optimum P* ${String(s.optimumPrice)}, DP optimum ${String(s.dpValue)} -> ${o.out}\n`);
     });

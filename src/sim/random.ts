@@ -49,6 +49,9 @@ export const STREAM_COLD = 5;
 /** The retail simulator's daily demand shocks (shared by every policy of an episode), and its policies' own streams. */
 export const STREAM_RETAIL_DEMAND = 6;
 export const STREAM_RETAIL_POLICY = 7;
+/** The learning agent's training seasons (demand shocks apart from any evaluation's) and its own draws. */
+export const STREAM_RL_TRAIN_DEMAND = 8;
+export const STREAM_RL_AGENT = 9;
 
 /** A uniform direction on the unit sphere S^{d-1}: N(0, I_d)/‖·‖. */
 export function unitVector(rng: Rng, d: number): Float64Array {

@@ -5,7 +5,7 @@
 import type { RfqConfig } from './config.js';
 import type { RfqResult } from './episodes.js';
 
-function num(v: number): string {
+export function num(v: number): string {
   return Number.isFinite(v) ? String(Number(v.toPrecision(10))) : '';
 }
 

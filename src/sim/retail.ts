@@ -25,7 +25,9 @@ import {
 } from './retailPolicies.js';
 
 export const RETAIL_POLICIES = ['cost-plus', 'optimizer', 'optimizer-skew', 'dp-optimum'] as const;
-export type RetailPolicyName = (typeof RETAIL_POLICIES)[number];
+/** A trained agent's policy is named by its algorithm (./retailAgent.ts; given with an agent file only). */
+export const AGENT_POLICIES = ['td3', 'ddpg'] as const;
+export type RetailPolicyName = (typeof RETAIL_POLICIES)[number] | (typeof AGENT_POLICIES)[number];
 
 export interface RetailSimConfig {
   env: RetailEnvConfig;
@@ -38,6 +40,8 @@ export interface RetailSimConfig {
   skew: RetailSkewSettings;
   /** price grid of the dynamic programme */
   dpGrid: number;
+  /** the agent file a td3/ddpg policy comes from (present only with one) */
+  agent?: { file: string; algo: string; envHash: string };
 }
 
 /** Default markup of cost-plus: 50 %, i.e. 15 at cost 10 (docs/retail.md says why). */
@@ -93,8 +97,13 @@ export interface RetailResult {
   runs: Record<string, EpisodeMetrics[]>;
 }
 
-function makePolicy(core: WasmCore, cfg: RetailSimConfig, name: RetailPolicyName, dp: RetailDpSolution | null): RetailPolicy {
+/** The policy `name` of a configuration (`agent`: the trained agent's policy, for td3/ddpg). */
+export function makePolicy(core: WasmCore, cfg: RetailSimConfig, name: RetailPolicyName, dp: RetailDpSolution | null, agent: RetailPolicy | undefined): RetailPolicy {
   switch (name) {
+    case 'td3':
+    case 'ddpg':
+      if (agent === undefined || agent.name !== name) throw new RangeError(`simulateRetail: policy ${name} needs an agent of that algorithm`);
+      return agent;
     case 'cost-plus':
       return new CostPlusPolicy(cfg.markup);
     case 'optimizer':
@@ -160,26 +169,30 @@ export function runEpisode(env: RetailEnvConfig, policy: RetailPolicy, demandRng
 }
 
 /** Check what the CLI and the config file cannot express wrongly but a library caller can. */
-export function checkRetailConfig(cfg: RetailSimConfig): void {
+export function checkRetailConfig(cfg: RetailSimConfig, agent?: RetailPolicy): void {
   if (!Number.isInteger(cfg.episodes) || cfg.episodes < 1) throw new RangeError(`simulateRetail: episodes must be an integer >= 1, got ${cfg.episodes}`);
   if (!Number.isInteger(cfg.seed) || cfg.seed < 0) throw new RangeError(`simulateRetail: seed must be an integer >= 0, got ${cfg.seed}`);
   if (cfg.policies.length === 0) throw new RangeError('simulateRetail: policies must not be empty');
-  for (const p of cfg.policies) if (!RETAIL_POLICIES.includes(p)) throw new RangeError(`simulateRetail: unknown policy ${JSON.stringify(p)} (one of ${RETAIL_POLICIES.join(', ')})`);
+  const known: string[] = [...RETAIL_POLICIES, ...(agent ? [agent.name] : [])];
+  for (const p of cfg.policies) if (!known.includes(p)) throw new RangeError(`simulateRetail: unknown policy ${JSON.stringify(p)} (one of ${known.join(', ')})`);
   if (!(cfg.markup > -1) || !Number.isFinite(cfg.markup)) throw new RangeError(`simulateRetail: markup must be a finite number > -1, got ${cfg.markup}`);
   const { lo, hi } = priceBounds(cfg.env, cfg.guardrails);
   if (!(lo > 0 && lo <= hi && Number.isFinite(hi))) throw new RangeError(`simulateRetail: the guardrails need 0 < floor <= ceiling, got floor ${lo}, ceiling ${hi}`);
   if (!(cfg.guardrails.maxStepPct > 0 && cfg.guardrails.maxStepPct < 100)) throw new RangeError(`simulateRetail: maxStepPct must be in (0, 100), got ${cfg.guardrails.maxStepPct}`);
 }
 
-/** Run every policy over the episodes. The DP is solved once (it does not depend on the episode). */
-export function simulateRetail(core: WasmCore, cfg: RetailSimConfig): RetailResult {
-  checkRetailConfig(cfg);
+/**
+ * Run every policy over the episodes. The DP is solved once (it does not depend on the episode).
+ * `agent`: a trained agent's policy (./retailAgent.ts), run when cfg.policies names its algorithm.
+ */
+export function simulateRetail(core: WasmCore, cfg: RetailSimConfig, agent?: RetailPolicy): RetailResult {
+  checkRetailConfig(cfg, agent);
   const { lo, hi } = priceBounds(cfg.env, cfg.guardrails);
   const dp = cfg.env.initial_stock <= MAX_DP_STOCK ? solveRetailDp(core, cfg.env, { lo, hi, gridSize: cfg.dpGrid }) : null;
   const runs: Record<string, EpisodeMetrics[]> = {};
   for (const name of cfg.policies) {
-    const policy = makePolicy(core, cfg, name, dp);
-    const idx = RETAIL_POLICIES.indexOf(name);
+    const policy = makePolicy(core, cfg, name, dp, agent);
+    const idx = [...RETAIL_POLICIES, ...AGENT_POLICIES].indexOf(name);
     const eps: EpisodeMetrics[] = [];
     for (let k = 0; k < cfg.episodes; k++) {
       eps.push(runEpisode(cfg.env, policy, new Rng(cfg.seed, k, STREAM_RETAIL_DEMAND), new Rng(cfg.seed, k, STREAM_RETAIL_POLICY, idx), dp?.value ?? null));

@@ -71,7 +71,7 @@ export function retailTable(sum: RetailSummary): string {
   return [line(head), ...rows.map(line)].join('\n') + '\n';
 }
 
-const COLORS: Record<string, string> = { 'cost-plus': '#7f7f7f', optimizer: '#1f77b4', 'optimizer-skew': '#d62728', 'dp-optimum': '#2ca02c' };
+const COLORS: Record<string, string> = { 'cost-plus': '#7f7f7f', optimizer: '#1f77b4', 'optimizer-skew': '#d62728', 'dp-optimum': '#2ca02c', td3: '#9467bd', ddpg: '#ff7f0e' };
 
 function niceStep(range: number, ticks: number): number {
   const raw = range / Math.max(1, ticks);
