@@ -12,7 +12,7 @@ describe('policy: guardrails', () => {
   it('leaves an in-bounds price alone with status ok', () => {
     expect(applyPolicy({}, row({}), false)).toMatchObject({ price: 10, status: STATUS_CODE.ok, reasons: 0 });
   });
-  it('margin floor at cost x 1.1 (seed document), max step of +-30%, bounds: the binding one is named', () => {
+  it('margin floor at cost x 1.1, max step of +-30%, bounds: the binding one is named', () => {
     const p: Policy = { minMarginOverCost: 1.1, maxChangePct: 30 };
     const r = applyPolicy(p, row({ modelPrice: 5, cost: 8 }), false);
     expect(r.price).toBe(8 * 1.1);

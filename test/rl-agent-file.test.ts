@@ -16,7 +16,7 @@ import { RepricerError } from '../src/core/errors.js';
 
 const env = checkRetailEnv({ days: 5, initial_stock: 100 });
 const small = (): AgentFile =>
-  trainRetailAgent({ env, guardrails: { floorOverCost: 1.1, maxStepPct: 50, ceilingOverP0: 10 }, episodes: 2, seed: 3, reward: 'seed', settings: algoSettings('td3', { hidden: [4, 3], batchSize: 4 }) }, createMlpTwin).agent;
+  trainRetailAgent({ env, guardrails: { floorOverCost: 1.1, maxStepPct: 50, ceilingOverP0: 10 }, episodes: 2, seed: 3, reward: 'blend', settings: algoSettings('td3', { hidden: [4, 3], batchSize: 4 }) }, createMlpTwin).agent;
 
 function errorOf(obj: unknown): string {
   try {

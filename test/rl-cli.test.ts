@@ -34,7 +34,7 @@ describe('repricer rl', () => {
     const block = /```sh\n([\s\S]*?)```/.exec(sec)![1].trim().split('\n');
     expect(block.length).toBe(4);
     mkdirSync(join(dir, 'docs', 'rl'), { recursive: true });
-    copyFileSync('docs/rl/retail-seed.json', join(dir, 'docs', 'rl', 'retail-seed.json'));
+    copyFileSync('docs/rl/retail-design.json', join(dir, 'docs', 'rl', 'retail-design.json'));
     const outs = block.map((line) => {
       expect(line.startsWith('repricer ')).toBe(true);
       const r = spawnSync('bash', ['-c', `"${process.execPath}" "${MAIN}" ${line.slice('repricer '.length)}`], { cwd: dir, encoding: 'utf8', timeout: 120_000 });
@@ -43,11 +43,11 @@ describe('repricer rl', () => {
     });
     expect(outs[0].stderr).toMatch(/trained in [\d.]+ s: 90 steps, 75 updates/);
     const agent = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8'));
-    expect(agent).toMatchObject({ format: 'repricer.agent/1', algo: 'td3', actor: { sizes: [3, 16, 16, 1] }, guardrails: { maxStepPct: 50 }, training: { episodes: 3, reward: 'seed' } });
+    expect(agent).toMatchObject({ format: 'repricer.agent/1', algo: 'td3', actor: { sizes: [3, 16, 16, 1] }, guardrails: { maxStepPct: 50 }, training: { episodes: 3, reward: 'blend' } });
     expect(outs[1].stdout).toMatch(/^td3 /m);
     expect(outs[1].stdout).toMatch(/^dp-optimum /m);
     expect(outs[1].stderr).toMatch(/td3: of 600 priced days the floor bound \d+/);
-    expect(outs[1].stderr).toMatch(/mean return per season under the seed \/ profit reward: cost-plus [\d.]+ \/ 2\.500, optimizer [\d.]+ \/ 10\.000, .*td3 /);
+    expect(outs[1].stderr).toMatch(/mean return per season under the blend \/ profit reward: cost-plus [\d.]+ \/ 2\.500, optimizer [\d.]+ \/ 10\.000, .*td3 /);
     const sim = JSON.parse(readFileSync(join(dir, 'runs', 'rl-sim', 'summary.json'), 'utf8'));
     expect(Object.keys(sim.policies)).toEqual(['cost-plus', 'optimizer', 'optimizer-skew', 'dp-optimum', 'td3']);
     expect(sim.config.guardrails.maxStepPct).toBe(50);
@@ -55,7 +55,7 @@ describe('repricer rl', () => {
     // evaluate and simulate play the same seasons (seed 1, 20 episodes): the agent's mean profit agrees
     const row = (t: string) => /^td3 .*$/m.exec(t)![0];
     expect(row(outs[2].stdout)).toBe(row(outs[1].stdout));
-    expect(readFileSync(join(dir, 'curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*td3 \(seed reward\) \(1 seeds\)[\s\S]*<\/svg>\n$/);
+    expect(readFileSync(join(dir, 'curves.svg'), 'utf8')).toMatch(/^<svg[\s\S]*td3 \(blend reward\) \(1 seeds\)[\s\S]*<\/svg>\n$/);
   });
 
   it('curves averages runs over seeds', () => {
@@ -66,7 +66,7 @@ describe('repricer rl', () => {
     expect(rows.length).toBe(1 + 4);
     // the same run twice: sd 0; the mean of episode 2 is the mean of the first two returns
     const ret = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8')).training.episodeReturns as number[];
-    expect(rows[2]).toMatch(/^td3 \(seed reward\),2,1,[-\d.e]+,0$/);
+    expect(rows[2]).toMatch(/^td3 \(blend reward\),2,1,[-\d.e]+,0$/);
     expect(Number(rows[2].split(',')[3])).toBeCloseTo((ret[0] + ret[1]) / 2, 8);
   });
 

@@ -170,9 +170,9 @@ function train(env: RetailEnvConfig, episodes: number, seed: number, reward: Age
 describe('training', () => {
   it('is reproducible: the same seed gives the same agent file, another seed another', () => {
     const env = checkRetailEnv({ days: 8, initial_stock: 300 });
-    const a = serializeAgent(train(env, 4, 7, 'seed', [8, 8], 8));
-    expect(serializeAgent(train(env, 4, 7, 'seed', [8, 8], 8))).toBe(a);
-    expect(serializeAgent(train(env, 4, 8, 'seed', [8, 8], 8))).not.toBe(a);
+    const a = serializeAgent(train(env, 4, 7, 'blend', [8, 8], 8));
+    expect(serializeAgent(train(env, 4, 7, 'blend', [8, 8], 8))).toBe(a);
+    expect(serializeAgent(train(env, 4, 8, 'blend', [8, 8], 8))).not.toBe(a);
     const parsed = validateAgent(JSON.parse(a));
     expect(parsed.agent.training.steps).toBe(32);
     expect(parsed.agent.training.updates).toBe(32 - 8 + 1);
@@ -206,10 +206,10 @@ describe('rewards', () => {
     for (let k = 0; k < 6; k++) profit += runEpisode(env, pol, new Rng(4, k, STREAM_RETAIL_DEMAND), new Rng(4, k, STREAM_RETAIL_POLICY), null).profit;
     expect(meanRewardReturn('profit', env, pol, 6, 4)).toBeCloseTo(profit / 6 / (env.p0 * env.q0), 10);
   });
-  it('the seed reward weighs profit, units and stock sold 0.4 / 0.3 / 0.3', () => {
+  it('the blend reward weighs profit, units and stock sold 0.4 / 0.3 / 0.3', () => {
     const o = { price: 15, demand: 150, sold: 150, returned: 0, revenue: 2250, costOfGoods: 1500, returnCost: 0, holding: 0, writeOff: 0, profit: 750, stock: 600 };
     // 0.4·750/2000 + 0.3·150/100 + 0.3·(1 − 600/900)
-    expect(retailReward('seed', env, o)).toBeCloseTo(0.15 + 0.45 + 0.1, 12);
+    expect(retailReward('blend', env, o)).toBeCloseTo(0.15 + 0.45 + 0.1, 12);
     expect(retailReward('profit', env, o)).toBeCloseTo(0.375, 12);
   });
 });

@@ -114,15 +114,15 @@ export function runRlEvaluate(o: RlEvaluateOptions, note: (line: string) => void
   for (const name of cfg.policies) {
     if (name === 'dp-optimum' && dp === null) continue;
     const p = makePolicy(core, cfg, name, dp, fresh);
-    rewards[name] = { seed: meanRewardReturn('seed', env, p, cfg.episodes, cfg.seed), profit: meanRewardReturn('profit', env, p, cfg.episodes, cfg.seed) };
+    rewards[name] = { blend: meanRewardReturn('blend', env, p, cfg.episodes, cfg.seed), profit: meanRewardReturn('profit', env, p, cfg.episodes, cfg.seed) };
   }
-  note(`mean return per season under the seed / profit reward: ${Object.entries(rewards).map(([n, r]) => `${n} ${r.seed.toFixed(3)} / ${r.profit.toFixed(3)}`).join(', ')}`);
+  note(`mean return per season under the blend / profit reward: ${Object.entries(rewards).map(([n, r]) => `${n} ${r.blend.toFixed(3)} / ${r.profit.toFixed(3)}`).join(', ')}`);
   if (o.out !== undefined) {
     writeFileAtomic(join(o.out, 'retail.csv'), retailCsv(res), 'evaluation results');
     writeFileAtomic(join(o.out, 'retail.svg'), retailSvg(summary), 'evaluation results');
     writeFileAtomic(join(o.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n', 'evaluation results');
     const round = (v: number) => Number(v.toPrecision(10));
-    const rj = Object.fromEntries(Object.entries(rewards).map(([n, r]) => [n, { seed: round(r.seed), profit: round(r.profit) }]));
+    const rj = Object.fromEntries(Object.entries(rewards).map(([n, r]) => [n, { blend: round(r.blend), profit: round(r.profit) }]));
     writeFileAtomic(join(o.out, 'rewards.json'), JSON.stringify({ seasons: cfg.episodes, seed: cfg.seed, meanReturn: rj }, null, 2) + '\n', 'evaluation results');
   }
   return summary;
@@ -165,7 +165,7 @@ export function register(program: Command): void {
     .option('--episodes <N>', 'training seasons', '200')
     .option('--seed <S>', 'seed (initial weights, exploration, minibatches, demand shocks)', '1')
     .option('--algo <name>', `${AGENT_ALGOS.join(' or ')} (DDPG: one critic, no delay, no target noise)`, 'td3')
-    .option('--reward <kind>', 'seed: 0.4 profit + 0.3 units + 0.3 stock sold (scaled); profit: the day\'s profit / (P0 Q0)', 'seed')
+    .option('--reward <kind>', 'blend: 0.4 profit + 0.3 units + 0.3 stock sold (scaled); profit: the day\'s profit / (P0 Q0)', 'blend')
     .option('--hidden <list>', 'hidden layer widths of actor and critics', TD3_DEFAULTS.hidden.join(','))
     .option('--batch-size <B>', 'minibatch size', String(TD3_DEFAULTS.batchSize))
     .option('--max-step <pct>', 'guardrail: largest daily price change in percent (the action range)', String(DEFAULT_RL_MAX_STEP))

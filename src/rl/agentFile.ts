@@ -18,7 +18,7 @@ import { RepricerError, readFailure } from '../core/errors.js';
 export const AGENT_FORMAT = 'repricer.agent/1';
 export const AGENT_ALGOS = ['td3', 'ddpg'] as const;
 export type AgentAlgo = (typeof AGENT_ALGOS)[number];
-export const AGENT_REWARDS = ['seed', 'profit'] as const;
+export const AGENT_REWARDS = ['blend', 'profit'] as const;
 export type AgentReward = (typeof AGENT_REWARDS)[number];
 
 /** The training settings recorded in the file (docs/rl.md, "Training"). */

@@ -4,10 +4,10 @@
  *
  *   state   [yesterday's price / P0, stock / initial stock, days left / days]
  *   action  the actor's tanh output, mapped onto today's feasible price set (src/rl/feasiblePrice.ts)
- *   reward  'seed':   0.4·profit/(P0·Q0) + 0.3·sold/Q0 + 0.3·(1 − stock after / initial stock)
+ *   reward  'blend':   0.4·profit/(P0·Q0) + 0.3·sold/Q0 + 0.3·(1 − stock after / initial stock)
  *           'profit': profit/(P0·Q0)
  *
- * The 'seed' reward is the weighting of the source design (profit, units, and a bonus for stock
+ * The 'blend' reward is the weighting of the source design (profit, units, and a bonus for stock
  * already sold, paid every day); 'profit' is the day's profit alone, the quantity every other
  * policy is judged by, scaled to order one. Both are divided by the same P0·Q0.
  */
