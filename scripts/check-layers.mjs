@@ -18,7 +18,7 @@ export const ALLOWED = {
   pricing: ['core', 'model', 'pool'],
   records: ['core', 'model', 'pricing'],
   batch: ['core', 'pool', 'model', 'pricing', 'records'],
-  server: ['core', 'pool', 'model', 'pricing', 'records'],
+  server: ['core', 'pool', 'model', 'pricing', 'market', 'records'],
   sim: ['core', 'pool', 'model', 'pricing', 'market', 'records'],
   cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim'],
   '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'cli'],

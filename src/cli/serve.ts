@@ -36,6 +36,7 @@ export interface ServeOptions {
   log?: string;
   auditMaxAge?: string;
   auditMaxRows?: string;
+  market?: string;
 }
 
 function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -101,6 +102,7 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     if (o.poolThreshold !== undefined) pool.threshold = int('pool-threshold', o.poolThreshold, 1);
     app.pool = pool;
   }
+  if (o.market !== undefined) app.market = { market: o.market };
   if (o.log) app.logger = { level: o.log };
   if (o.auditMaxAge !== undefined || o.auditMaxRows !== undefined) {
     app.auditRetention = {};
@@ -152,6 +154,7 @@ export async function serve(o: ServeOptions): Promise<void> {
         ? 'repricer: warning: --no-auth: write routes (observations, models, fit, activate) are open to anyone who can reach this port\n'
         : 'repricer: no API key configured: write routes are locked (401); pass --api-key KEY or set REPRICER_API_KEY, or --no-auth\n';
   }
+  if (opts.market) note += `repricer: serving the market ${o.market} (${app.repricerMarket?.pairs.length ?? 0} zone-asset pairs) at /v1/market\n`;
   process.stderr.write(note);
 }
 
@@ -176,6 +179,7 @@ export function register(program: Command): void {
     .option('--pool-threshold <n>', 'SKUs from which POST /v1/quotes runs on the pool (default 2000)')
     .option('--audit-max-age <duration>', 'delete audit rows older than this (e.g. 7d, 12h; default: keep)')
     .option('--audit-max-rows <n>', 'keep at most the newest n audit rows (default: keep all)')
+    .option('--market <file>', 'serve this market file: the /v1/market routes (events, prices, quote) exist only with it')
     .option('--log <level>', 'request log level (fatal, error, warn, info, debug); default off')
     .action(async (o: ServeOptions) => {
       await serve(o);

@@ -35,6 +35,8 @@ import { registerRateLimit, type RateLimitOptions } from './rateLimit.js';
 import { registerRoutes } from './routes/index.js';
 import { SegmentBreakers } from './breakers.js';
 import type { BreakerState } from '../pricing/segmentState.js';
+import { MarketService, type MarketServiceOptions } from './marketService.js';
+import { marketRoutes } from './routes/market.js';
 
 export { VERSION } from './docs.js';
 export { describeValidation } from './errorHandler.js';
@@ -98,6 +100,8 @@ export interface AppOptions {
    * audit writer thread. Default: kept forever.
    */
   auditRetention?: AuditRetention;
+  /** a marketplace to serve (`serve --market`): the /v1/market routes exist only with it */
+  market?: MarketServiceOptions;
   /** fastify logger option (default off) */
   logger?: FastifyServerOptions['logger'];
   /** serve /docs (default true) */
@@ -154,6 +158,16 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
   if (opts.docs !== false) registerDocs(app);
   if (opts.rateLimit !== false) registerRateLimit(app, opts.rateLimit);
   registerRoutes(app, ctx);
+  let market: MarketService | undefined;
+  try {
+    market = opts.market ? new MarketService(opts.market, metrics.registry, core.module) : undefined;
+  } catch (err) {
+    // a market file that is not valid: nothing may stay open behind the error
+    void workers.destroy().then(() => close());
+    throw err;
+  }
+  app.decorate('repricerMarket', market);
+  if (market) app.register(marketRoutes, { ctx, market });
 
   if (opts.warmPool) app.addHook('onReady', () => workers.warmUp(registry.active, policy));
   // shutdown: fastify drains requests first; then the pool, the jobs, the database
@@ -161,6 +175,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     await workers.destroy();
     await jobs.idle();
     await close();
+    market?.close();
   });
   return app;
 }
