@@ -23,8 +23,15 @@ import { StreamSampler, type MarketDraw } from '../src/market/streamSample.js';
 const KEY = 'market-key-0123456789';
 const ZONES = ['centre', 'airport'];
 const ASSETS = ['compact', 'suv', 'van', 'estate'];
-/** The market the server starts from: 2 zones of 2 assets, 6 consumer types, 3 suppliers. */
-const A: Market = randomMarket(41, { products: 4, nests: 2, consumers: 6, suppliers: 3 });
+/**
+ * The market the server starts from: 2 zones of 2 assets, 6 consumer types, 3 suppliers, in
+ * units of 20 (consumer weights, capacities and 1/β times 20: the same clearing prices, supplies
+ * of several whole units, as listing rows carry).
+ */
+const A: Market = (() => {
+  const mk = randomMarket(41, { products: 4, nests: 2, consumers: 6, suppliers: 3 });
+  return { ...mk, weight: mk.weight.map((w) => w * 20), beta: mk.beta.map((b) => b / 20), capacity: mk.capacity.map((c) => c * 20) };
+})();
 /** The market the stream comes from: consumers value the centre's assets 0.6 more. */
 const B: Market = { ...A, values: Float64Array.from(A.values, (v, x) => v + (x % 4 < 2 ? 0.6 : 0)) };
 
@@ -66,18 +73,27 @@ async function get(path: string): Promise<any> {
 
 const pair = (i: number) => ({ zone: ZONES[A.nest[i]], asset: ASSETS[i] });
 
-/** A draw as event-log rows: a search and its booking, or one supplier's listing rows. */
-function rows(d: MarketDraw, t: number): Record<string, unknown>[] {
+/**
+ * A draw as event-log rows at prices p: a consumer's booking (or a search that bought nothing), or
+ * one supplier's listing rows, its quantities rounded at random to whole units (floor, plus one
+ * with the probability of the fraction: the same mean).
+ */
+function rows(d: MarketDraw, t: number, p: Float64Array, rng: MarketRng): Record<string, unknown>[] {
   const time = new Date(Date.UTC(2026, 11, 5, 18, 0, 0) + t * 1000).toISOString();
   if (d.kind === 'consumer') {
-    const search = { time, type: 'search', ...pair(Math.max(d.purchase, 0)) };
-    return d.purchase < 0 ? [search] : [search, { time, type: 'booking', ...pair(d.purchase), item_id: `car-${t % 7}`, booked: 1 }];
+    if (d.purchase < 0) return [{ time, type: 'search', ...pair(0), booked: 0 }];
+    return [{ time, type: 'booking', ...pair(d.purchase), item_id: `car-${t % 7}`, price_shown: p[d.purchase], booked: 1 }];
   }
-  return d.offer.map((o) => ({ time, type: 'listing', ...pair(o.product), item_id: `host-${t}`, quantity: o.quantity }));
+  const out: Record<string, unknown>[] = [];
+  for (const o of d.offer) {
+    const q = Math.floor(o.quantity) + (rng.uniform() < o.quantity - Math.floor(o.quantity) ? 1 : 0);
+    if (q > 0) out.push({ time, type: 'listing', ...pair(o.product), item_id: `host-${t}`, price_shown: p[o.product], booked: 0, quantity: q });
+  }
+  return out;
 }
 
 describe('POST /v1/market/events', () => {
-  const ev = [{ time: '2026-12-05T18:30:00Z', type: 'search', zone: 'centre', asset: 'compact' }];
+  const ev = [{ time: '2026-12-05T18:30:00Z', type: 'search', zone: 'centre', asset: 'compact', booked: 0 }];
   it('needs the write key', async () => {
     expect((await post('/v1/market/events', { events: ev }, { 'content-type': 'application/json' })).status).toBe(401);
     const bad = await post('/v1/market/events', { events: ev }, { ...auth, authorization: 'Bearer nope-nope-nope' });
@@ -87,10 +103,13 @@ describe('POST /v1/market/events', () => {
   it('refuses bad rows naming the field, and a refused body steps nothing', async () => {
     const before = (await get('/v1/market/prices')).counts;
     const cases: [unknown, string][] = [
-      [[{ time: '2026-12-05T18:30:00Z', type: 'listing', zone: 'centre', asset: 'compact' }], 'events.0.quantity: is required'],
-      [[...ev, { time: '2026-12-05T18:30:00Z', type: 'booking', zone: 'centre', asset: 'compact' }], 'events.1.booked: is required'],
+      [[{ ...ev[0], type: 'listing', item_id: 'car-1', price_shown: 40 }], 'events.0.quantity: is required'],
+      [[...ev, { ...ev[0], type: 'booking', item_id: 'car-1', price_shown: 40 }], 'events.1.booked: must be equal to constant'],
+      [[{ ...ev[0], type: 'booking', booked: 1 }], 'events.0.item_id: is required'],
+      [[{ ...ev[0], quantity: 2 }], 'events.0.quantity: must be null'],
+      [[{ ...ev[0], time: '2026-12-05' }], 'events.0.time: must be an ISO 8601 date-time with a time zone'],
       [[{ ...ev[0], type: 'click' }], 'events.0.type: must be one of "search", "view", "booking", "listing"'],
-      [[{ ...ev[0], quantity: -1 }], 'events.0.quantity: must be >= 0'],
+      [[{ ...ev[0], available: -1 }], 'events.0.available: must be >= 0'],
       [[{ ...ev[0], color: 'red' }], 'events.0.color: is not an allowed field'],
       [[...ev, { ...ev[0], zone: 'harbour' }], 'events.1.zone: no zone "harbour" in the market (zones: centre, airport)'],
       [[{ ...ev[0], asset: 'van' }], 'events.0.asset: zone "centre" has no asset "van" (assets: compact, suv)'],
@@ -115,28 +134,36 @@ describe('POST /v1/market/events', () => {
     const sampler = new StreamSampler(B, potB, 0.2);
     const rng = new MarketRng(3);
     let t = 0;
+    let posted = 0;
     for (let batch = 0; batch < 40; batch++) {
       // the stream responds to the current iterate (the oracle's point, docs/math.md §2.9)
       const it = Float64Array.from((await get('/v1/market/prices')).prices, (p: { iterate: number }) => p.iterate);
       const events: Record<string, unknown>[] = [];
-      for (let k = 0; k < 500; k++) events.push(...rows(sampler.draw(it, rng), t++));
+      let draws = 0;
+      for (let k = 0; k < 500; k++) {
+        const rs = rows(sampler.draw(it, rng), t++, it, rng);
+        events.push(...rs);
+        if (rs.length) draws++;
+      }
       const r = await post('/v1/market/events', { events });
       expect(r.status, JSON.stringify(r.json)).toBe(200);
       expect(r.json.accepted).toBe(events.length);
+      // one step a draw: a supplier's listing rows (one time, one item id) are one step
+      expect(r.json.steps).toBe(draws);
+      posted += draws;
     }
     const p1 = await get('/v1/market/prices');
-    expect(p1.counts.searches + p1.counts.listings).toBe(20_000 + before0(p0));
+    // a supplier draw whose quantities all round to no units leaves no row
+    expect(p1.counts.steps - p0.counts.steps).toBe(posted);
+    expect(posted).toBeGreaterThan(19_000);
     expect(p1.listing_share).toBeCloseTo(0.2, 1);
     expect(p1.version).toBeGreaterThan(p0.version);
-    expect(dist(p1.prices)).toBeLessThan(d0 / 2);
+    expect(dist(p1.prices)).toBeLessThan(d0 / 3);
     // the centre's consumers value more: its prices went up
     expect(p1.prices[0].price).toBeGreaterThan(p0.prices[0].price);
   });
 });
 
-function before0(p: { counts: { searches: number; listings: number } }): number {
-  return p.counts.searches + p.counts.listings;
-}
 
 describe('POST /v1/market/quote', () => {
   const metric = (text: string, tier: string, result: string) => Number(new RegExp(`repricer_market_cache_total\\{tier="${tier}",result="${result}"\\} (\\S+)`).exec(text)?.[1]);
@@ -176,7 +203,7 @@ describe('POST /v1/market/quote', () => {
     // bookings of the centre's suv push its price up until the version moves
     const v0 = (await get('/v1/market/prices')).version;
     for (let k = 0; k < 20 && (await get('/v1/market/prices')).version === v0; k++) {
-      const events = Array.from({ length: 50 }, () => ({ time: '2026-12-07T08:00:00Z', type: 'booking', zone: 'centre', asset: 'suv', booked: 1 }));
+      const events = Array.from({ length: 50 }, () => ({ time: '2026-12-07T08:00:00Z', type: 'booking', zone: 'centre', asset: 'suv', item_id: 'car-9', price_shown: 1.5, booked: 1 }));
       expect((await post('/v1/market/events', { events })).status).toBe(200);
     }
     const b = await post('/v1/market/quote', q, { 'content-type': 'application/json' });

@@ -1,17 +1,17 @@
 /**
  * Online clearing (docs/math.md §2.9): the marketplace's event stream as the stochastic oracle of
- * §2.2. Every consumer draw (a search) and every supplier draw (a listing with its offered
- * quantities) is one participant the market shows us; its own term of the potential's gradient,
- * scaled to be unbiased, steps the zone-level prices by projected AdaGrad or SGD, and the
- * Polyak–Ruppert average of the iterates is the published price.
+ * §2.2. Every consumer draw (a search that bought nothing, or a booking) and every supplier draw (a
+ * listing with its offered quantities) is one participant the market shows us; its own term of
+ * the potential's gradient, scaled to be unbiased, steps the zone-level prices by projected
+ * AdaGrad or SGD, and the Polyak–Ruppert average of the iterates is the published price.
  *
- * The per-event estimates (search + its purchase, listing), with λ the share of supplier draws
- * among all draws, W = Σ_j w_j the consumers' mass and K the number of suppliers:
- *   search                      g = 0            (the draw itself; its outcome arrives as a purchase)
- *   purchase of product i       g = −W/(1−λ) · e_i
+ * The per-event estimates, with λ the share of supplier draws among all draws, W = Σ_j w_j the
+ * consumers' mass and K the number of suppliers:
+ *   search (bought nothing)     g = 0
+ *   booking of product i        g = −W/(1−λ) · e_i
  *   listing, quantities x       g =  K/λ · x
- * A search and its purchase together are the paper's sampled-purchase oracle for one consumer
- * draw, so E[g] over one draw is Σ_k x_k(p) − Σ_j w_j P_j(p) = ∇ER(p) (§2.9 says why).
+ * These are the paper's sampled-purchase oracle with the stream's draw probabilities, so
+ * E[g] = Σ_k x_k(p) − Σ_j w_j P_j(p) = ∇ER(p) (§2.9 says why).
  *
  * No kernel call: an event touches the products it names, and the average is kept lazily (each
  * coordinate folds in its held value when it next moves or is read), so an event costs O(touched).
@@ -42,10 +42,13 @@ export interface OnlineClearingOptions {
 
 /** The counts of the events seen. */
 export interface StreamCounts {
+  /** consumer draws that bought nothing */
   searches: number;
-  purchases: number;
+  /** consumer draws that bought a product */
+  bookings: number;
+  /** supplier draws */
   listings: number;
-  /** steps taken: searches + purchases + listings */
+  /** steps taken, one a draw: searches + bookings + listings */
   steps: number;
 }
 
@@ -75,7 +78,7 @@ export class OnlineClearing {
   private readonly lastCum: Float64Array;
   /** total averaging weight of the steps taken */
   private cum = 0;
-  private readonly counts: StreamCounts = { searches: 0, purchases: 0, listings: 0, steps: 0 };
+  private readonly counts: StreamCounts = { searches: 0, bookings: 0, listings: 0, steps: 0 };
 
   constructor(market: Market, pot: MarketPotential, o: OnlineClearingOptions = {}) {
     const n = pot.size.n;
@@ -114,27 +117,27 @@ export class OnlineClearing {
   currentListingShare(): number {
     if (this.listingShare !== 'observed') return this.listingShare;
     const c = this.counts;
-    return (c.listings + this.priorListingShare) / (c.searches + c.listings + 1);
+    return (c.listings + this.priorListingShare) / (c.steps + 1);
   }
 
-  /** The scale of a purchase's estimate, W/(1−λ), and of a listing's, K/λ (§2.9). */
-  estimateScales(): { purchase: number; listing: number } {
+  /** The scale of a booking's estimate, W/(1−λ), and of a listing's, K/λ (§2.9). */
+  estimateScales(): { booking: number; listing: number } {
     const lambda = this.currentListingShare();
-    return { purchase: this.consumerMass / (1 - lambda), listing: this.suppliers / lambda };
+    return { booking: this.consumerMass / (1 - lambda), listing: this.suppliers / lambda };
   }
 
-  /** A consumer draw (a search): counted; its estimate is 0 until its purchase arrives. */
+  /** A consumer draw that bought nothing (a search): g = 0, one step. */
   search(): void {
     this.begin();
     this.counts.searches++;
   }
 
-  /** The purchase of product i by a consumer drawn before: g = −W/(1−λ) e_i. */
-  purchase(product: number): void {
-    this.checkProduct(product, 'purchase');
-    const s = this.estimateScales().purchase;
+  /** A consumer draw that bought product i (a booking): g = −W/(1−λ) e_i. */
+  booking(product: number): void {
+    this.checkProduct(product, 'booking');
+    const s = this.estimateScales().booking;
     this.begin();
-    this.counts.purchases++;
+    this.counts.bookings++;
     this.move(product, -s);
   }
 

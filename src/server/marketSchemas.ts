@@ -1,9 +1,10 @@
 /**
  * JSON schemas of the market routes (POST /v1/market/events, GET /v1/market/prices, POST
  * /v1/market/quote): fastify validates the bodies with them and @fastify/swagger publishes them.
- * An event is a row of the market event log: `time`, `type`, `zone`, `asset`, and the optional
- * `item_id`, `price_shown`, `booked` (1 on a booking, else 0), `available`, `quantity` (a
- * listing's units offered, required there), `competitor_price`; an optional number may be null.
+ * An event is a row of the market event log (docs/formats.md "Market event log", its NDJSON form):
+ * `time`, `type`, `zone`, `asset` and `booked` (1 exactly on booking rows) always; `item_id` and
+ * `price_shown` on every row but a search's; `quantity` (whole units >= 1) exactly on listing
+ * rows; `available` and `competitor_price` optional. null is an empty cell.
  */
 import { MARKET_EVENT_TYPES } from './marketService.js';
 
@@ -13,27 +14,29 @@ export const MAX_MARKET_EVENTS = 10_000;
 const id = { type: 'string', minLength: 1, maxLength: 256 } as const;
 const optNum = { type: ['number', 'null'] } as const;
 const optNonNeg = { type: ['number', 'null'], minimum: 0 } as const;
+const optPrice = { type: ['number', 'null'], exclusiveMinimum: 0 } as const;
 const time = { type: 'string', maxLength: 64, description: 'ISO 8601 date-time, e.g. 2026-12-05T18:30:00Z' } as const;
 
 export const marketEventSchema = {
   type: 'object',
-  required: ['time', 'type', 'zone', 'asset'],
+  required: ['time', 'type', 'zone', 'asset', 'booked'],
   additionalProperties: false,
   properties: {
     time,
     type: { type: 'string', enum: [...MARKET_EVENT_TYPES] },
     zone: id,
     asset: id,
-    item_id: { type: ['string', 'null'], maxLength: 256, description: 'the listing (a car, a room); empty for a search without a shown item' },
-    price_shown: optNonNeg,
-    booked: { type: ['integer', 'null'], enum: [0, 1, null], description: '1 on a booking row, else 0' },
-    available: optNonNeg,
-    quantity: { ...optNonNeg, description: "a listing's units offered (required on listing rows)" },
-    competitor_price: optNonNeg,
+    item_id: { type: ['string', 'null'], maxLength: 256, description: 'the item shown, viewed, booked or listed; empty or null only on a search row' },
+    price_shown: { ...optPrice, description: 'the price the consumer saw (a listing: the price listed); null only on a search row' },
+    booked: { type: 'integer', enum: [0, 1], description: '1 exactly on booking rows' },
+    available: { type: ['integer', 'null'], minimum: 0, description: 'units of the (zone, asset) free at that time' },
+    quantity: { type: ['integer', 'null'], minimum: 1, description: 'units the listing offers: on listing rows only' },
+    competitor_price: optPrice,
   },
   allOf: [
-    { if: { properties: { type: { const: 'listing' } } }, then: { required: ['quantity'], properties: { quantity: { type: 'number' } } } },
-    { if: { properties: { type: { const: 'booking' } } }, then: { required: ['booked'], properties: { booked: { const: 1 } } }, else: { properties: { booked: { enum: [0, null] } } } },
+    { if: { properties: { type: { const: 'search' } } }, else: { required: ['item_id', 'price_shown'], properties: { item_id: { type: 'string', minLength: 1 }, price_shown: { type: 'number' } } } },
+    { if: { properties: { type: { const: 'listing' } } }, then: { required: ['quantity'], properties: { quantity: { type: 'integer' } } }, else: { properties: { quantity: { type: 'null' } } } },
+    { if: { properties: { type: { const: 'booking' } } }, then: { properties: { booked: { const: 1 } } }, else: { properties: { booked: { const: 0 } } } },
   ],
 } as const;
 
@@ -42,13 +45,13 @@ export const marketEventsBodySchema = {
   required: ['events'],
   additionalProperties: false,
   properties: { events: { type: 'array', minItems: 1, maxItems: MAX_MARKET_EVENTS, items: marketEventSchema } },
-  examples: [{ events: [{ time: '2026-12-05T18:30:00Z', type: 'search', zone: 'centre', asset: 'compact' }, { time: '2026-12-05T18:31:00Z', type: 'booking', zone: 'centre', asset: 'compact', item_id: 'car-17', price_shown: 41.5, booked: 1 }] }],
+  examples: [{ events: [{ time: '2026-12-05T18:30:00Z', type: 'search', zone: 'centre', asset: 'compact', booked: 0 }, { time: '2026-12-05T18:31:00Z', type: 'booking', zone: 'centre', asset: 'compact', item_id: 'car-17', price_shown: 41.5, booked: 1 }] }],
 } as const;
 
 const counts = {
   type: 'object',
-  required: ['searches', 'purchases', 'listings', 'views', 'steps'],
-  properties: { searches: { type: 'integer' }, purchases: { type: 'integer', description: 'bookings' }, listings: { type: 'integer', description: 'supplier draws' }, views: { type: 'integer' }, steps: { type: 'integer', description: 'price steps taken: searches + purchases + listings' } },
+  required: ['searches', 'bookings', 'listings', 'views', 'steps'],
+  properties: { searches: { type: 'integer', description: 'consumer draws that bought nothing' }, bookings: { type: 'integer' }, listings: { type: 'integer', description: 'supplier draws' }, views: { type: 'integer' }, steps: { type: 'integer', description: 'price steps taken, one a draw: searches + bookings + listings' } },
 } as const;
 
 export const marketEventsResponseSchema = {

@@ -6,10 +6,11 @@
  * a version that moves only when the averaged prices have moved by more than a relative tolerance
  * since the last version, which is what the quote cache (marketCache.ts) keys on.
  *
- * Events are the event-log rows (search, view, booking, listing): a search is a consumer draw, a
- * booking its purchase of the row's (zone, asset), a listing a supplier draw offering `quantity`
- * of it (consecutive listing rows with the same `time` and non-empty `item_id` are one supplier's
- * draw over several pairs), a view is counted only. A body is checked whole before any row steps
+ * Events are the event-log rows (search, view, booking, listing). As in the log, a search that
+ * ends in a booking is one row, its booking: a search row is a consumer draw that bought nothing,
+ * a booking row one that bought the row's (zone, asset), a listing row a supplier draw offering
+ * `quantity` of it (consecutive listing rows with the same `time` and `item_id` are one
+ * supplier's draw over several pairs), a view row is counted only. A body is checked whole before any row steps
  * the prices, so a refused body changes nothing.
  */
 import { readFileSync } from 'node:fs';
@@ -50,7 +51,7 @@ export interface MarketQuoteRequest {
 export interface MarketServiceOptions {
   /** the market file (path), or its parsed JSON */
   market: string | MarketFile;
-  /** online clearing (default adagrad, observed listing share, box [0, 2·scale]) */
+  /** online clearing (default adagrad with η = 5% of the largest clearing price, observed listing share, box [0, 2·scale]) */
   clearing?: Omit<OnlineClearingOptions, 'start'>;
   /** relative move of an averaged zone price that publishes a new version (default 0.005) */
   versionTolerance?: number;
@@ -88,8 +89,8 @@ export function timeBucket(d: Date): string {
   return `${day === 0 || day === 6 ? 'weekend' : 'weekday'}-${h < 6 ? 'night' : h < 12 ? 'morning' : h < 18 ? 'afternoon' : 'evening'}`;
 }
 
-/** ISO 8601 date-time with a zone (Z or ±hh:mm), or a date alone. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2}))?$/;
+/** ISO 8601 date-time with a time zone (Z or ±hh:mm), as in the event log. */
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
 
 export function parseEventTime(s: string): number {
   const t = ISO_TIME.test(s) ? Date.parse(s) : NaN;
@@ -132,7 +133,7 @@ export interface MarketQuote {
   cache_tier: CacheTier;
 }
 
-type Step = { kind: 'search' } | { kind: 'purchase'; product: number } | { kind: 'listing'; offer: OfferedQuantity[] } | { kind: 'view' };
+type Step = { kind: 'search' } | { kind: 'booking'; product: number } | { kind: 'listing'; offer: OfferedQuantity[] } | { kind: 'view' };
 
 export class MarketService {
   readonly pairs: { zone: string; asset: string }[];
@@ -173,7 +174,11 @@ export class MarketService {
     this.core = WasmCore.create(module ? { module } : {});
     this.pot = new MarketPotential(this.market, this.core);
     this.start = solveMarket(this.pot, { method: 'accelerated' }).prices;
-    this.clearing = new OnlineClearing(this.market, this.pot, { ...o.clearing, start: this.start });
+    // AdaGrad's first steps are about η each: from the clearing prices a step of 5% of the largest
+    // one (the batch default, scale/100, is tuned for starting at 0 and overshoots to the box's edge)
+    const pMax = Math.max(...this.start);
+    const eta = o.clearing?.eta ?? ((o.clearing?.method ?? 'adagrad') === 'adagrad' && pMax > 0 ? 0.05 * pMax : undefined);
+    this.clearing = new OnlineClearing(this.market, this.pot, { ...o.clearing, ...(eta !== undefined ? { eta } : {}), start: this.start });
     this.published = this.clearing.averaged();
     this.cache = new MarketQuoteCache(registry, o.cache);
     this.eventCounter = new Counter({ name: 'repricer_market_events_total', help: 'market events received, by type', labelNames: ['type'], registers: [registry] });
@@ -197,7 +202,7 @@ export class MarketService {
     let group: { time: string; item: string; offer: OfferedQuantity[] } | null = null;
     rows.forEach((r, i) => {
       const where = `events.${i}.`;
-      if (Number.isNaN(parseEventTime(r.time))) throw fieldError(`${where}time`, `must be an ISO 8601 date-time (2026-12-05T18:30:00Z), got ${JSON.stringify(r.time)}`);
+      if (Number.isNaN(parseEventTime(r.time))) throw fieldError(`${where}time`, `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(r.time)}`);
       const product = this.product(r.zone, r.asset, where);
       if (r.type !== 'listing') group = null;
       switch (r.type) {
@@ -208,13 +213,13 @@ export class MarketService {
           steps.push({ kind: 'view' });
           break;
         case 'booking':
-          steps.push({ kind: 'purchase', product });
+          steps.push({ kind: 'booking', product });
           break;
         case 'listing': {
           const q = r.quantity as number;
           const item = r.item_id ?? '';
           const g = group as { time: string; item: string; offer: OfferedQuantity[] } | null;
-          if (g && item !== '' && g.item === item && g.time === r.time) {
+          if (g && g.item === item && g.time === r.time) {
             if (g.offer.some((o) => o.product === product)) throw fieldError(`${where}asset`, `the listing rows of item ${JSON.stringify(item)} at ${r.time} name zone ${JSON.stringify(r.zone)}, asset ${JSON.stringify(r.asset)} twice`);
             g.offer.push({ product, quantity: q });
           } else {
@@ -227,7 +232,7 @@ export class MarketService {
     });
     for (const s of steps) {
       if (s.kind === 'search') this.clearing.search();
-      else if (s.kind === 'purchase') this.clearing.purchase(s.product);
+      else if (s.kind === 'booking') this.clearing.booking(s.product);
       else if (s.kind === 'listing') this.clearing.listing(s.offer);
       else this.views++;
     }
@@ -263,7 +268,7 @@ export class MarketService {
   /** The item's price in its zone's bounds at the published version, through the cache tiers. */
   quote(q: MarketQuoteRequest): MarketQuote {
     const t = parseEventTime(q.time);
-    if (Number.isNaN(t)) throw fieldError('time', `must be an ISO 8601 date-time (2026-12-05T18:30:00Z), got ${JSON.stringify(q.time)}`);
+    if (Number.isNaN(t)) throw fieldError('time', `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(q.time)}`);
     const i = this.product(q.zone, q.asset, '');
     const bucket = timeBucket(new Date(t));
     const segment = `${q.zone}/${q.asset}/${bucket}`;
