@@ -78,3 +78,32 @@ describe('market file', () => {
     expect(() => loadMarketFile(join(dir, 'bad.json'))).toThrow(expect.objectContaining({ code: 'INPUT_UNREADABLE' }));
   });
 });
+
+describe('market file: assets (docs/math.md §2.6)', () => {
+  it('gives each product its zone (nest) and asset (default: the product id)', () => {
+    const f = good();
+    f.products[0].asset = 'suv';
+    const m = validateMarketFile(f);
+    expect(m.zones).toEqual(['tea', 'coffee', 'tea']);
+    expect(m.assets).toEqual(['suv', 'espresso', 'black']);
+  });
+
+  it('rejects an asset with a slash, the asset *, a repeated (zone, asset) pair and the zone *', () => {
+    const f = good();
+    f.products[0].asset = 'a/b';
+    expect(error(f).message).toMatch(/products\.0\.asset: expected an asset id without "\/", got "a\/b"/);
+    f.products[0].asset = '*';
+    expect(error(f).message).toMatch(/products\.0\.asset: expected an asset id other than "\*"/);
+    f.products[0].asset = '';
+    expect(error(f).message).toMatch(/products\.0\.asset: expected a non-empty asset id/);
+    f.products[0].asset = 'black';
+    expect(error(f).message).toMatch(/products\.2\.asset: zone "tea" already has asset "black" \(products\.0\)/);
+    const g = good();
+    g.nests[0].id = '*';
+    g.products.forEach((p) => (p.nest = p.nest === 'tea' ? '*' : p.nest));
+    expect(error(g).message).toMatch(/nests\.0\.id: "\*" is not a zone id/);
+    const h = good();
+    (h.products[1] as unknown as Record<string, unknown>).asset = 7;
+    expect(error(h).message).toMatch(/products\.1\.asset: must be string/);
+  });
+});

@@ -132,7 +132,7 @@ describe('policy: guardrails', () => {
   it('says what is allowed: the values of an enum, the options of an object, what is required', () => {
     expect(() => validatePolicy({ rounding: { step: 0.01, mode: 'ceil' } }, 'p.json')).toThrow('p.json: invalid policy: rounding.mode: must be one of nearest, down, up');
     expect(() => validatePolicy({ roundign: {} }, 'p.json')).toThrow(
-      'p.json: invalid policy: roundign: is not a policy option (allowed: bounds, products, maxChangePct, minMarginOverCost, rounding, breaker, returns, inventory, expertBlend, segmentBreaker)',
+      'p.json: invalid policy: roundign: is not a policy option (allowed: bounds, products, maxChangePct, minMarginOverCost, rounding, breaker, returns, inventory, expertBlend, segmentBreaker, market)',
     );
     expect(() => validatePolicy({ breaker: { maxStdError: 5 } }, 'p.json')).toThrow('breaker.maxStdError: is not a policy option (allowed: maxStdErrorPct, requireConcave)');
     expect(() => validatePolicy({ products: { A: { mn: 1 } } }, 'p.json')).toThrow('products.A.mn: is not a policy option (allowed: min, max)');

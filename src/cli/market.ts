@@ -2,12 +2,18 @@
  * `repricer market solve`: the market-clearing prices of a market file (docs/formats.md "Market
  * file", docs/math.md §2) by one of the solvers of src/market/solvers.ts, written atomically as
  * CSV (product_id, price, supply, demand, excess); the KKT residual goes to stdout.
+ * `repricer market fit`: the booking model of a market event log (docs/math.md §2.6), written
+ * atomically as a `repricer.market-model/1` file (docs/formats.md "Market model file").
  */
 import type { Command } from 'commander';
 import { RepricerError } from '../core/errors.js';
 import { checkOutputPath, writeFileAtomic } from '../core/atomic.js';
 import { loadMarketFile } from '../market/marketFile.js';
 import { MarketPotential } from '../market/potential.js';
+import { readEventLog, type EventLogFormat } from '../market/eventLog.js';
+import { fitBookingModel } from '../market/bookingFit.js';
+import { writeMarketModel, type MarketModel } from '../market/bookingModel.js';
+import { parseSegmentDimensions } from '../market/segments.js';
 import { DEFAULT_STEPS, MARKET_METHODS, MARKET_ORACLES, solveMarket, type MarketMethod, type MarketOracle, type SolveResult } from '../market/solvers.js';
 
 export interface MarketSolveOptions {
@@ -56,6 +62,23 @@ export function runMarketSolve(o: MarketSolveOptions): { result: SolveResult; id
   }
 }
 
+export interface MarketFitOptions {
+  events: string;
+  out: string;
+  segments?: string;
+  format?: string;
+}
+
+export function runMarketFit(o: MarketFitOptions): MarketModel {
+  const dims = parseSegmentDimensions(o.segments ?? 'zone,asset,time');
+  const format = o.format === undefined ? undefined : oneOf<EventLogFormat>('format', o.format, ['csv', 'ndjson']);
+  checkOutputPath(o.out, 'market model');
+  const log = readEventLog(o.events, format);
+  const model = fitBookingModel(log, dims);
+  writeMarketModel(o.out, model);
+  return model;
+}
+
 export function register(program: Command): void {
   const market = program.command('market').description('market-clearing prices under nested-logit demand (docs/math.md §2)');
   market
@@ -70,5 +93,17 @@ export function register(program: Command): void {
     .action((o: MarketSolveOptions) => {
       const { result } = runMarketSolve(o);
       process.stdout.write(`kkt residual ${result.residual} (${result.method}, ${result.steps} steps, potential ${result.value}) -> ${o.out}\n`);
+    });
+  market
+    .command('fit')
+    .description('booking model of a market event log: P(book | shown price) per segment, shrunk toward a pooled curve (docs/math.md §2.6)')
+    .requiredOption('--events <file>', 'market event log, CSV or NDJSON (docs/formats.md "Market event log")')
+    .requiredOption('--out <file>', 'output market model (JSON, repricer.market-model/1)')
+    .option('--segments <dims>', 'the dimensions a segment separates: some of zone,asset,time', 'zone,asset,time')
+    .option('--format <fmt>', 'csv | ndjson (default: by the file extension, .ndjson/.jsonl or CSV)')
+    .action((o: MarketFitOptions) => {
+      const m = runMarketFit(o);
+      const segs = Object.keys(m.segments).length;
+      process.stdout.write(`booking model: ${segs} segment${segs === 1 ? '' : 's'} by ${m.segmentBy.join(',')}, ${m.fit.trials} trials, ${m.fit.bookings} bookings, lambda ${m.fit.lambda} (best held-out ${m.fit.bestLambda}); pooled a ${m.pooled.a} b ${m.pooled.b} -> ${o.out}\n`);
     });
 }

@@ -2,7 +2,9 @@
  * The market file (docs/formats.md#market-file): a nested-logit market as JSON — the overall scale
  * `mu`, the nests with their scales, the products with their nest, the consumers' weights and
  * values and the suppliers' adjustment-cost weights, unit costs and capacities, arrays in the
- * order of `products`; `outside_option` optional. Validated by a JSON schema (Ajv), then across
+ * order of `products`; `outside_option` optional. A product is one (zone, asset) pair of the
+ * marketplace (docs/math.md §2.6): its zone is its nest, its asset its optional `asset` (default:
+ * its id). Validated by a JSON schema (Ajv), then across
  * fields, then for the existence of clearing prices (`clearingProblem`); every error names the
  * field. A file that is not a valid market is INPUT_UNREADABLE.
  */
@@ -11,11 +13,12 @@ import { Ajv } from 'ajv';
 import { describeSchemaError } from '../core/schemaErrors.js';
 import { RepricerError, readFailure } from '../core/errors.js';
 import { clearingProblem, type Market } from './potential.js';
+import { ANY, assetIdProblem } from './segments.js';
 
 export interface MarketFile {
   mu: number;
   nests: { id: string; mu: number }[];
-  products: { id: string; nest: string }[];
+  products: { id: string; nest: string; asset?: string }[];
   consumers: { weight?: number; values: number[] }[];
   suppliers: { beta: number; costs: number[]; capacity: number[] }[];
   outside_option?: boolean;
@@ -37,7 +40,12 @@ export const marketSchema = {
     products: {
       type: 'array',
       minItems: 1,
-      items: { type: 'object', required: ['id', 'nest'], additionalProperties: false, properties: { id: { type: 'string', minLength: 1 }, nest: { type: 'string' } } },
+      items: {
+        type: 'object',
+        required: ['id', 'nest'],
+        additionalProperties: false,
+        properties: { id: { type: 'string', minLength: 1 }, nest: { type: 'string' }, asset: { type: 'string' } },
+      },
     },
     consumers: {
       type: 'array',
@@ -64,6 +72,10 @@ const validate = new Ajv({ allErrors: true }).compile(marketSchema);
 export interface LoadedMarket {
   market: Market;
   productIds: string[];
+  /** per product: its zone, the id of its nest (docs/math.md §2.6) */
+  zones: string[];
+  /** per product: its asset type (the product's `asset`, by default its id); (zone, asset) pairs are unique */
+  assets: string[];
 }
 
 /** Validate a parsed market file and lay it out as typed arrays. */
@@ -76,6 +88,7 @@ export function validateMarketFile(obj: unknown, file = 'market'): LoadedMarket 
   const nestIndex = new Map<string, number>();
   f.nests.forEach((nest, l) => {
     if (nestIndex.has(nest.id)) fail(`nests.${l}.id: duplicate nest id ${JSON.stringify(nest.id)}`);
+    if (nest.id === ANY) fail(`nests.${l}.id: "${ANY}" is not a zone id (it stands for any zone in a segment id)`);
     if (nest.mu > f.mu) fail(`nests.${l}.mu: must be <= mu (${f.mu}), got ${nest.mu}`);
     nestIndex.set(nest.id, l);
   });
@@ -83,6 +96,7 @@ export function validateMarketFile(obj: unknown, file = 'market'): LoadedMarket 
   const ids = new Set<string>();
   const nest = new Int32Array(n);
   const used = new Uint8Array(f.nests.length);
+  const pairs = new Map<string, number>();
   f.products.forEach((prod, i) => {
     if (ids.has(prod.id)) fail(`products.${i}.id: duplicate product id ${JSON.stringify(prod.id)}`);
     ids.add(prod.id);
@@ -90,6 +104,11 @@ export function validateMarketFile(obj: unknown, file = 'market'): LoadedMarket 
     if (l === undefined) fail(`products.${i}.nest: no nest with id ${JSON.stringify(prod.nest)}`);
     nest[i] = l as number;
     used[l as number] = 1;
+    const assetProblem = prod.asset === undefined ? undefined : assetIdProblem(prod.asset);
+    if (assetProblem) fail(`products.${i}.asset: expected ${assetProblem}, got ${JSON.stringify(prod.asset)}`);
+    const pair = `${prod.nest}\u0000${prod.asset ?? prod.id}`;
+    if (pairs.has(pair)) fail(`products.${i}.asset: zone ${JSON.stringify(prod.nest)} already has asset ${JSON.stringify(prod.asset ?? prod.id)} (products.${pairs.get(pair)}); a (zone, asset) pair is one product`);
+    pairs.set(pair, i);
   });
   used.forEach((u, l) => {
     if (!u) fail(`nests.${l}: nest ${JSON.stringify(f.nests[l].id)} holds no product`);
@@ -115,7 +134,7 @@ export function validateMarketFile(obj: unknown, file = 'market'): LoadedMarket 
   };
   const problem = clearingProblem(market);
   if (problem) fail(problem.product !== undefined ? `products.${problem.product}: ${JSON.stringify(f.products[problem.product].id)} ${problem.message}` : `suppliers.*.capacity: ${problem.message}`);
-  return { market, productIds: f.products.map((p) => p.id) };
+  return { market, productIds: f.products.map((p) => p.id), zones: f.products.map((p) => p.nest), assets: f.products.map((p) => p.asset ?? p.id) };
 }
 
 export function loadMarketFile(file: string): LoadedMarket {

@@ -38,6 +38,8 @@ export interface Policy {
   inventory?: InventoryParams;
   /** hold every price of a catalogue segment whose would-be moves look systemic (docs/math.md §4.4) */
   segmentBreaker?: SegmentBreakerPolicy;
+  /** the marketplace settings, passed through unchecked here (validated by market/marketPolicy.ts) */
+  market?: Record<string, unknown>;
 }
 
 /** The thresholds of the segment breaker (docs/math.md §4.4); a segment may override any of them. */
@@ -180,6 +182,9 @@ export const policySchema = {
         },
       },
     },
+    // the marketplace's weights, zone band and watcher: validated by the market layer
+    // (market/marketPolicy.ts), which the pricing layer does not import
+    market: { type: 'object' },
   },
 } as const;
 
