@@ -19,10 +19,13 @@ import { toMarketFile, type MarketFile } from '../src/market/marketFile.js';
 import { solveMarket } from '../src/market/solvers.js';
 import { MarketRng } from '../src/market/random.js';
 import { StreamSampler, type MarketDraw } from '../src/market/streamSample.js';
+import { MARKET_MODEL_FORMAT, bookingProbability, validateMarketModel, type MarketModel } from '../src/market/bookingModel.js';
+import { validateMarketPolicy } from '../src/market/marketPolicy.js';
 
 const KEY = 'market-key-0123456789';
 const ZONES = ['centre', 'airport'];
-const ASSETS = ['compact', 'suv', 'van', 'estate'];
+/** the asset of each product: both zones have a compact and an suv */
+const ASSETS = ['compact', 'suv', 'compact', 'suv'];
 /**
  * The market the server starts from: 2 zones of 2 assets, 6 consumer types, 3 suppliers, in
  * units of 20 (consumer weights, capacities and 1/β times 20: the same clearing prices, supplies
@@ -36,9 +39,9 @@ const A: Market = (() => {
 const B: Market = { ...A, values: Float64Array.from(A.values, (v, x) => v + (x % 4 < 2 ? 0.6 : 0)) };
 
 function marketFile(mk: Market): MarketFile {
-  const f = toMarketFile(mk, ASSETS);
+  const f = toMarketFile(mk);
   f.nests = f.nests.map((n, l) => ({ ...n, id: ZONES[l] }));
-  f.products = f.products.map((p) => ({ ...p, nest: ZONES[Number(p.nest.slice(1)) - 1] }));
+  f.products = f.products.map((p, i) => ({ id: `${ZONES[mk.nest[i]]}-${ASSETS[i]}`, nest: ZONES[mk.nest[i]], asset: ASSETS[i] }));
   return f;
 }
 
@@ -113,6 +116,7 @@ describe('POST /v1/market/events', () => {
       [[{ ...ev[0], color: 'red' }], 'events.0.color: is not an allowed field'],
       [[...ev, { ...ev[0], zone: 'harbour' }], 'events.1.zone: no zone "harbour" in the market (zones: centre, airport)'],
       [[{ ...ev[0], asset: 'van' }], 'events.0.asset: zone "centre" has no asset "van" (assets: compact, suv)'],
+      [[{ ...ev[0], time: '2026-02-30T10:00:00Z' }], 'events.0.time: must be an ISO 8601 date-time with a time zone'],
       [[{ ...ev[0], time: 'yesterday' }], 'events.0.time: must be an ISO 8601 date-time'],
       [[], 'events: must NOT have fewer than 1 items'],
     ];
@@ -128,7 +132,7 @@ describe('POST /v1/market/events', () => {
     const target = solveMarket(potB, { method: 'accelerated' }).prices;
     const dist = (ps: { price: number }[]) => Math.max(...ps.map((p, i) => Math.abs(p.price - target[i])));
     const p0 = await get('/v1/market/prices');
-    expect(p0.prices.map((p: { zone: string; asset: string }) => `${p.zone}/${p.asset}`)).toEqual(['centre/compact', 'centre/suv', 'airport/van', 'airport/estate']);
+    expect(p0.prices.map((p: { zone: string; asset: string }) => `${p.zone}/${p.asset}`)).toEqual(['centre/compact', 'centre/suv', 'airport/compact', 'airport/suv']);
     const d0 = dist(p0.prices);
     expect(d0).toBeGreaterThan(0.05);
     const sampler = new StreamSampler(B, potB, 0.2);
@@ -170,14 +174,15 @@ describe('POST /v1/market/quote', () => {
 
   it('prices inside the zone bounds; tiers 3, 1, 2 answer in turn and /metrics counts them', async () => {
     const m0 = await get('/metrics');
-    const q = { item_id: 'car-1', zone: 'airport', asset: 'van', time: '2026-12-06T20:15:00Z', previous_price: 1.4 };
+    const q = { item_id: 'car-1', zone: 'airport', asset: 'compact', time: '2026-12-06T20:15:00Z', previous_price: 1.4 };
     const a = await post('/v1/market/quote', q, { 'content-type': 'application/json' });
     expect(a.status, JSON.stringify(a.json)).toBe(200);
     const prices = await get('/v1/market/prices');
-    const van = prices.prices[2];
-    expect(a.json).toMatchObject({ item_id: 'car-1', segment: 'airport/van/weekend-evening', time_bucket: 'weekend-evening', zone_price: van.published, version: prices.version, cache_tier: 3, basis: 'zone_price', previous_price: 1.4 });
-    expect(a.json.lower).toBeCloseTo(van.published * 0.8, 12);
-    expect(a.json.upper).toBeCloseTo(van.published * 1.2, 12);
+    const pa = prices.prices[2];
+    expect(a.json).toMatchObject({ item_id: 'car-1', segment: 'airport/compact/weekend-evening', time_bucket: 'weekend-evening', zone_price: pa.published, version: prices.version, cache_tier: 3, basis: 'zone_price', previous_price: 1.4, booking_probability: null, curve_segment: null });
+    // the default zone band 0.2
+    expect(a.json.lower).toBeCloseTo(pa.published * 0.8, 12);
+    expect(a.json.upper).toBeCloseTo(pa.published * 1.2, 12);
     expect(a.json.price).toBeGreaterThanOrEqual(a.json.lower);
     expect(a.json.price).toBeLessThanOrEqual(a.json.upper);
     const b = await post('/v1/market/quote', q, { 'content-type': 'application/json' });
@@ -214,12 +219,58 @@ describe('POST /v1/market/quote', () => {
   });
 
   it('refuses an unknown zone or a bad time naming the field', async () => {
-    const r = await post('/v1/market/quote', { item_id: 'x', zone: 'nowhere', asset: 'van', time: '2026-12-06T20:15:00Z' }, { 'content-type': 'application/json' });
+    const r = await post('/v1/market/quote', { item_id: 'x', zone: 'nowhere', asset: 'suv', time: '2026-12-06T20:15:00Z' }, { 'content-type': 'application/json' });
     expect([r.status, r.json.error.code, r.json.error.message]).toEqual([400, 'INVALID_BODY', expect.stringContaining('zone: no zone "nowhere"')]);
-    const t = await post('/v1/market/quote', { item_id: 'x', zone: 'airport', asset: 'van', time: '20:15' }, { 'content-type': 'application/json' });
+    const t = await post('/v1/market/quote', { item_id: 'x', zone: 'airport', asset: 'suv', time: '20:15' }, { 'content-type': 'application/json' });
     expect(t.json.error.message).toContain('time: must be an ISO 8601 date-time');
-    const m = await post('/v1/market/quote', { item_id: 'x', zone: 'airport', asset: 'van' }, { 'content-type': 'application/json' });
+    const m = await post('/v1/market/quote', { item_id: 'x', zone: 'airport', asset: 'suv' }, { 'content-type': 'application/json' });
     expect(m.json.error.message).toContain('time: is required');
+  });
+});
+
+describe('POST /v1/market/quote with a booking model', () => {
+  /** One segment's curve a + b·log(p/pRef) with b < −1; the other segments fall back to the pooled curve. */
+  const curve = { a: 0.5, b: -3, pRef: 1.4, trials: 400, bookings: 200 };
+  const model: MarketModel = {
+    format: MARKET_MODEL_FORMAT,
+    createdAt: '2026-12-06T00:00:00.000Z',
+    segmentBy: ['zone', 'asset', 'time'],
+    pooled: { a: -0.2, b: -2, pRef: 1.5, trials: 1000, bookings: 450 },
+    segments: { 'airport/compact/weekend-evening': curve },
+    fit: { events: 'log.csv', trials: 1000, bookings: 450, lambda: 1, rule: 'one-se', bestLambda: 1, folds: 5, grid: [1], heldOutLogLikelihood: [-600], heldOutStdErr: [5], units: 10 },
+  };
+  let mapp: FastifyInstance;
+  beforeAll(async () => {
+    mapp = buildApp({ market: { market: marketFile(A), model: validateMarketModel(model), policy: validateMarketPolicy({ zoneBand: 0.1 }) }, pool: false, dbFile: ':memory:', defaultMetrics: false });
+    await mapp.ready();
+  });
+  afterAll(async () => {
+    await mapp?.close();
+  });
+  const quote = async (body: object) => (await mapp.inject({ method: 'POST', url: '/v1/market/quote', payload: body })).json();
+
+  it('revenue weight only: the revenue optimum of the curve, pRef·exp((logit(1 + 1/b) − a)/b), clipped to the band', async () => {
+    const r = await quote({ item_id: 'car-1', zone: 'airport', asset: 'compact', time: '2026-12-06T20:15:00Z' });
+    expect(r).toMatchObject({ basis: 'item_optimum', curve_segment: 'airport/compact/weekend-evening', pooled_curve: false, cache_tier: 3 });
+    // d/dp [p σ(a + b log(p/pRef))] = σ (1 + b (1 − σ)) = 0  ⇔  σ = 1 + 1/b
+    const s = 1 + 1 / curve.b;
+    const closed = curve.pRef * Math.exp((Math.log(s / (1 - s)) - curve.a) / curve.b);
+    expect(r.lower).toBeCloseTo(r.zone_price * 0.9, 12);
+    expect(r.upper).toBeCloseTo(r.zone_price * 1.1, 12);
+    expect(r.price).toBeCloseTo(Math.min(r.upper, Math.max(r.lower, closed)), 6);
+    expect(r.booking_probability).toBeCloseTo(bookingProbability(curve, r.price), 12);
+  });
+
+  it('a segment the model never saw: the pooled curve at pRef = the zone price; every price inside the bounds', async () => {
+    for (const [zone, asset] of [['centre', 'compact'], ['centre', 'suv'], ['airport', 'suv']]) {
+      for (const time of ['2026-12-07T03:00:00Z', '2026-12-07T13:00:00Z']) {
+        const r = await quote({ item_id: `x-${zone}-${asset}`, zone, asset, time, previous_price: 1.2 });
+        expect(r.pooled_curve).toBe(true);
+        expect(r.price).toBeGreaterThanOrEqual(r.lower);
+        expect(r.price).toBeLessThanOrEqual(r.upper);
+        expect(r.booking_probability).toBeCloseTo(bookingProbability({ a: model.pooled.a, b: model.pooled.b, pRef: r.zone_price }, r.price), 12);
+      }
+    }
   });
 });
 

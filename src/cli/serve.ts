@@ -16,6 +16,8 @@ import { RepricerError, readFailure } from '../core/errors.js';
 import { loadPolicy } from '../pricing/policy.js';
 import { buildApp, type AppOptions } from '../server/app.js';
 import { loadState } from '../pricing/segmentState.js';
+import { loadMarketModel } from '../market/bookingModel.js';
+import { validateMarketPolicy } from '../market/marketPolicy.js';
 
 export interface ServeOptions {
   port: string;
@@ -37,6 +39,8 @@ export interface ServeOptions {
   auditMaxAge?: string;
   auditMaxRows?: string;
   market?: string;
+  marketModel?: string;
+  marketPolicy?: string;
 }
 
 function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -102,7 +106,14 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     if (o.poolThreshold !== undefined) pool.threshold = int('pool-threshold', o.poolThreshold, 1);
     app.pool = pool;
   }
-  if (o.market !== undefined) app.market = { market: o.market };
+  if (o.market === undefined) {
+    if (o.marketModel !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--market-model needs --market (the market whose items it prices)');
+    if (o.marketPolicy !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--market-policy needs --market (the market it sets the weights and zone band of)');
+  } else {
+    app.market = { market: o.market };
+    if (o.marketModel !== undefined) app.market.model = loadMarketModel(o.marketModel);
+    if (o.marketPolicy !== undefined) app.market.policy = validateMarketPolicy(loadPolicy(o.marketPolicy).market, o.marketPolicy);
+  }
   if (o.log) app.logger = { level: o.log };
   if (o.auditMaxAge !== undefined || o.auditMaxRows !== undefined) {
     app.auditRetention = {};
@@ -180,6 +191,8 @@ export function register(program: Command): void {
     .option('--audit-max-age <duration>', 'delete audit rows older than this (e.g. 7d, 12h; default: keep)')
     .option('--audit-max-rows <n>', 'keep at most the newest n audit rows (default: keep all)')
     .option('--market <file>', 'serve this market file: the /v1/market routes (events, prices, quote) exist only with it')
+    .option('--market-model <file>', 'booking model (repricer market fit) for the market quotes: item prices maximise the weighted objective inside the zone bounds (without it: the zone-level price)')
+    .option('--market-policy <file>', "policy file whose `market` object sets the item objective's weights and the zone band")
     .option('--log <level>', 'request log level (fatal, error, warn, info, debug); default off')
     .action(async (o: ServeOptions) => {
       await serve(o);

@@ -89,13 +89,13 @@ export const marketQuoteBodySchema = {
   type: 'object',
   required: ['item_id', 'zone', 'asset', 'time'],
   additionalProperties: false,
-  properties: { item_id: id, zone: id, asset: id, time, previous_price: { ...optNonNeg, description: "the item's price now" } },
+  properties: { item_id: id, zone: id, asset: id, time, previous_price: { ...optPrice, description: "the item's price now (the volatility term of the item objective)" } },
   examples: [{ item_id: 'car-17', zone: 'centre', asset: 'compact', time: '2026-12-05T18:30:00Z', previous_price: 40 }],
 } as const;
 
 export const marketQuoteResponseSchema = {
   type: 'object',
-  required: ['item_id', 'zone', 'asset', 'segment', 'time_bucket', 'price', 'lower', 'upper', 'zone_price', 'previous_price', 'basis', 'version', 'cache_tier'],
+  required: ['item_id', 'zone', 'asset', 'segment', 'time_bucket', 'price', 'lower', 'upper', 'zone_price', 'previous_price', 'booking_probability', 'basis', 'curve_segment', 'pooled_curve', 'version', 'cache_tier'],
   properties: {
     item_id: { type: 'string' },
     zone: { type: 'string' },
@@ -107,7 +107,10 @@ export const marketQuoteResponseSchema = {
     upper: { type: 'number', description: "the zone's upper bound" },
     zone_price: { type: 'number', description: 'the published zone-level price' },
     previous_price: optNum,
-    basis: { type: 'string', enum: ['zone_price'], description: 'how the price was set: zone_price = the zone-level price itself' },
+    booking_probability: { ...optNum, description: "P(book) at the price on the segment's booking curve; null without a booking model" },
+    basis: { type: 'string', enum: ['item_optimum', 'zone_price'], description: 'item_optimum: the maximiser of the weighted item objective inside the bounds (with a booking model); zone_price: the zone-level price itself (without one)' },
+    curve_segment: { type: ['string', 'null'], description: "the booking model's segment whose curve was used (* for a dimension it does not separate)" },
+    pooled_curve: { type: ['boolean', 'null'], description: 'true when the model never saw the segment and its pooled curve stood in' },
     version: { type: 'integer', description: 'the price version the answer belongs to' },
     cache_tier: { type: 'integer', enum: [1, 2, 3], description: '1: hot item price; 2: segment template; 3: computed from the model' },
   },

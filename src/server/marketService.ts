@@ -21,10 +21,16 @@ import { validateMarketFile, type MarketFile } from '../market/marketFile.js';
 import { MarketPotential, type Market } from '../market/potential.js';
 import { solveMarket } from '../market/solvers.js';
 import { OnlineClearing, type OfferedQuantity, type OnlineClearingOptions, type StreamCounts } from '../market/onlineClearing.js';
+import { EVENT_TYPES, parseIsoTime, type EventType } from '../market/eventLog.js';
+import { segmentId, timeBucket, type TimeBucket } from '../market/segments.js';
+import { zoneBounds } from '../market/zoneBounds.js';
+import { curveFor, type ItemCurve, type MarketModel } from '../market/bookingModel.js';
+import { optimiseItemPrice } from '../market/itemPrice.js';
+import { validateMarketPolicy, type MarketPolicy } from '../market/marketPolicy.js';
 import { MarketQuoteCache, type CacheSizes, type CacheTier } from './marketCache.js';
 
-export const MARKET_EVENT_TYPES = ['search', 'view', 'booking', 'listing'] as const;
-export type MarketEventType = (typeof MARKET_EVENT_TYPES)[number];
+export const MARKET_EVENT_TYPES = EVENT_TYPES;
+export type MarketEventType = EventType;
 
 /** One event-log row as JSON (optional numbers may be null, meaning absent). */
 export interface MarketEventRow {
@@ -51,18 +57,18 @@ export interface MarketQuoteRequest {
 export interface MarketServiceOptions {
   /** the market file (path), or its parsed JSON */
   market: string | MarketFile;
+  /**
+   * the booking model (`repricer market fit`): quotes then maximise the item objective of
+   * docs/math.md §2.6 inside the zone bounds; without it a quote is the zone-level price
+   */
+  model?: MarketModel;
+  /** weights and zone band (the policy file's `market` object); default: every default */
+  policy?: MarketPolicy;
   /** online clearing (default adagrad with η = 5% of the largest clearing price, observed listing share, box [0, 2·scale]) */
   clearing?: Omit<OnlineClearingOptions, 'start'>;
   /** relative move of an averaged zone price that publishes a new version (default 0.005) */
   versionTolerance?: number;
-  /** zone bounds: the zone price × [1 − band, 1 + band] (default 0.2) */
-  zoneBand?: number;
   cache?: CacheSizes;
-}
-
-/** The (zone, asset) of each product of a market file, in file order. */
-export function marketPairs(f: MarketFile): { zone: string; asset: string }[] {
-  return f.products.map((p) => ({ zone: p.nest, asset: (p as { asset?: string }).asset ?? p.id }));
 }
 
 function readMarketJson(file: string): unknown {
@@ -79,23 +85,6 @@ function readMarketJson(file: string): unknown {
   }
 }
 
-/**
- * The time bucket of a time (UTC): weekday or weekend × night (0-6), morning (6-12), afternoon
- * (12-18), evening (18-24), e.g. `weekday-evening`.
- */
-export function timeBucket(d: Date): string {
-  const day = d.getUTCDay();
-  const h = d.getUTCHours();
-  return `${day === 0 || day === 6 ? 'weekend' : 'weekday'}-${h < 6 ? 'night' : h < 12 ? 'morning' : h < 18 ? 'afternoon' : 'evening'}`;
-}
-
-/** ISO 8601 date-time with a time zone (Z or ±hh:mm), as in the event log. */
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/;
-
-export function parseEventTime(s: string): number {
-  const t = ISO_TIME.test(s) ? Date.parse(s) : NaN;
-  return t;
-}
 
 export interface ZonePrice {
   zone: string;
@@ -110,10 +99,12 @@ export interface ZonePrice {
   clearing: number;
 }
 
+/** A segment's template (tier 2): the zone bounds and, with a booking model, the segment's curve. */
 interface Template {
   zonePrice: number;
   lower: number;
   upper: number;
+  curve: ItemCurve | null;
 }
 
 export interface MarketQuote {
@@ -127,8 +118,14 @@ export interface MarketQuote {
   upper: number;
   zone_price: number;
   previous_price: number | null;
-  /** how the price was set: `zone_price` (the zone-level price itself) */
-  basis: 'zone_price';
+  /** P(book) at the price on the segment's curve; null without a booking model */
+  booking_probability: number | null;
+  /** how the price was set: `item_optimum` (§2.6, with a booking model) or `zone_price` (without one) */
+  basis: 'item_optimum' | 'zone_price';
+  /** the booking curve's segment (`*` for a dimension the model does not separate); null without a model */
+  curve_segment: string | null;
+  /** true when the model never saw the segment and its pooled curve stood in */
+  pooled_curve: boolean | null;
   version: number;
   cache_tier: CacheTier;
 }
@@ -148,7 +145,8 @@ export class MarketService {
   private version = 1;
   private views = 0;
   private readonly tolerance: number;
-  private readonly band: number;
+  private readonly policy: MarketPolicy;
+  private readonly model: MarketModel | undefined;
   private readonly cache: MarketQuoteCache<Omit<MarketQuote, 'cache_tier' | 'item_id'>, Template>;
   private readonly eventCounter: Counter<'type'>;
   private readonly versionGauge: Gauge;
@@ -158,17 +156,16 @@ export class MarketService {
     const json = typeof o.market === 'string' ? readMarketJson(o.market) : o.market;
     const loaded = validateMarketFile(json, file);
     this.market = loaded.market;
-    this.pairs = marketPairs(json as MarketFile);
+    this.pairs = loaded.zones.map((zone, i) => ({ zone, asset: loaded.assets[i] }));
+    // (zone, asset) pairs are unique: the market file checks it
     this.pairs.forEach((p, i) => {
-      const key = `${p.zone}\u0000${p.asset}`;
-      if (this.index.has(key)) throw new RepricerError('INPUT_UNREADABLE', `${file}: invalid market: products.${i}: zone ${JSON.stringify(p.zone)} already has asset ${JSON.stringify(p.asset)}`, { file });
-      this.index.set(key, i);
+      this.index.set(`${p.zone}\u0000${p.asset}`, i);
       this.zones.add(p.zone);
     });
+    this.model = o.model;
+    this.policy = o.policy ?? validateMarketPolicy(undefined);
     this.tolerance = o.versionTolerance ?? 0.005;
     if (!(this.tolerance >= 0 && Number.isFinite(this.tolerance))) throw new RepricerError('INVALID_ARGUMENT', `market: versionTolerance must be finite and >= 0, got ${this.tolerance}`);
-    this.band = o.zoneBand ?? 0.2;
-    if (!(this.band >= 0 && this.band < 1)) throw new RepricerError('INVALID_ARGUMENT', `market: zoneBand must be in [0, 1), got ${this.band}`);
     // the market lives in a core of its own: the app's core arena holds the quote routes'
     // permanent strings, which may not sit above a long-lived allocation
     this.core = WasmCore.create(module ? { module } : {});
@@ -202,7 +199,7 @@ export class MarketService {
     let group: { time: string; item: string; offer: OfferedQuantity[] } | null = null;
     rows.forEach((r, i) => {
       const where = `events.${i}.`;
-      if (Number.isNaN(parseEventTime(r.time))) throw fieldError(`${where}time`, `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(r.time)}`);
+      if (Number.isNaN(parseIsoTime(r.time))) throw fieldError(`${where}time`, `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(r.time)}`);
       const product = this.product(r.zone, r.asset, where);
       if (r.type !== 'listing') group = null;
       switch (r.type) {
@@ -265,26 +262,41 @@ export class MarketService {
     };
   }
 
-  /** The item's price in its zone's bounds at the published version, through the cache tiers. */
+  /**
+   * The item's price in its zone's bounds at the published version, through the cache tiers:
+   * tier 1 keys the item, its segment and its previous price (the volatility term depends on
+   * it); tier 2 the segment; tier 3 builds the segment's template from the published zone price,
+   * the zone band and the booking model.
+   */
   quote(q: MarketQuoteRequest): MarketQuote {
-    const t = parseEventTime(q.time);
+    const t = parseIsoTime(q.time);
     if (Number.isNaN(t)) throw fieldError('time', `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(q.time)}`);
     const i = this.product(q.zone, q.asset, '');
-    const bucket = timeBucket(new Date(t));
-    const segment = `${q.zone}/${q.asset}/${bucket}`;
+    const bucket = timeBucket(t);
+    const segment = segmentId(q.zone, q.asset, bucket);
     const prev = q.previous_price ?? null;
     const version = this.version;
     const { value, tier } = this.cache.quote(
       version,
       `${q.item_id}\u0000${segment}\u0000${prev ?? ''}`,
       segment,
-      () => {
-        const zp = this.published[i];
-        return { zonePrice: zp, lower: zp * (1 - this.band), upper: zp * (1 + this.band) };
+      () => this.template(i, q.zone, q.asset, bucket),
+      (tp) => {
+        const base = { zone: q.zone, asset: q.asset, segment, time_bucket: bucket, lower: tp.lower, upper: tp.upper, zone_price: tp.zonePrice, previous_price: prev, version };
+        if (!tp.curve) return { ...base, price: tp.zonePrice, booking_probability: null, basis: 'zone_price' as const, curve_segment: null, pooled_curve: null };
+        const r = optimiseItemPrice({ curve: tp.curve, zonePrice: tp.zonePrice, lower: tp.lower, upper: tp.upper, weights: this.policy.weights, ...(prev !== null ? { previousPrice: prev } : {}) });
+        return { ...base, price: r.price, booking_probability: r.bookingProbability, basis: 'item_optimum' as const, curve_segment: tp.curve.segment, pooled_curve: tp.curve.pooled };
       },
-      (tp) => ({ zone: q.zone, asset: q.asset, segment, time_bucket: bucket, price: tp.zonePrice, lower: tp.lower, upper: tp.upper, zone_price: tp.zonePrice, previous_price: prev, basis: 'zone_price' as const, version }),
     );
     return { item_id: q.item_id, ...value, cache_tier: tier };
+  }
+
+  /** Tier 3: the zone bounds of the published price and the segment's booking curve. */
+  private template(i: number, zone: string, asset: string, bucket: TimeBucket): Template {
+    const zp = this.published[i];
+    if (!(zp > 0)) throw new RepricerError('CONFLICT', `zone ${JSON.stringify(zone)}, asset ${JSON.stringify(asset)}: the zone-level price is ${zp} (free at the clearing prices): its items cannot be priced inside a band around it`);
+    const { lower, upper } = zoneBounds(zp, this.policy.zoneBand);
+    return { zonePrice: zp, lower, upper, curve: this.model ? curveFor(this.model, zone, asset, bucket, zp) : null };
   }
 
   cacheSizes(): { hot: number; segments: number } {
