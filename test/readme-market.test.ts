@@ -74,7 +74,7 @@ describe('README: serving the marketplace', () => {
     expect(answers.prices.version).toBe(1);
     expect(answers.events).toMatchObject({ accepted: 3, steps: 3, counts: { bookings: 1, searches: 1, listings: 1, views: 0, steps: 3 } });
     const q = answers.quote;
-    expect(q).toMatchObject({ item_id: 'car-17', segment: 'downtown/suv/weekday-evening', basis: 'zone_price', cache_tier: 3 });
+    expect(q).toMatchObject({ item_id: 'car-17', segment: 'downtown/suv/weekend-evening', basis: 'zone_price', cache_tier: 3 });
     expect(q.price).toBeGreaterThanOrEqual(q.lower);
     expect(q.price).toBeLessThanOrEqual(q.upper);
     proc.kill('SIGTERM');
