@@ -23,3 +23,5 @@ export { buildApp, VERSION, type AppOptions } from './server/app.js';
 export { MarketPotential, checkMarket, clearingProblem, smoothnessBound, type Market, type MarketState } from './market/potential.js';
 export { loadMarketFile, validateMarketFile, marketSchema, type MarketFile, type LoadedMarket } from './market/marketFile.js';
 export { solveMarket, kktResidual, MARKET_METHODS, MARKET_ORACLES, type MarketMethod, type MarketOracle, type SolveOptions, type SolveResult } from './market/solvers.js';
+export { OnlineClearing, ONLINE_METHODS, type OnlineMethod, type OnlineClearingOptions, type OfferedQuantity, type StreamCounts } from './market/onlineClearing.js';
+export { StreamSampler, type MarketDraw } from './market/streamSample.js';
