@@ -7,7 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EVENT_BOOKING, EVENT_LISTING, EVENT_SEARCH, parseEventLog, parseIsoTime, readEventLog, type EventLog } from '../src/market/eventLog.js';
+import { EVENT_BOOKING, EVENT_LISTING, EVENT_SEARCH, parseEventLog, parseEventLogCsvReference, parseIsoTime, readEventLog, type EventLog } from '../src/market/eventLog.js';
+import { readFileSync } from 'node:fs';
 import { RepricerError } from '../src/core/errors.js';
 
 const HEADER = 'time,type,zone,asset,item_id,price_shown,booked,available,quantity,competitor_price';
@@ -170,5 +171,25 @@ describe('market event log', () => {
     expect(parseIsoTime('2023-02-29T00:00Z')).toBeNaN();
     expect(parseIsoTime('2026-13-01T00:00Z')).toBeNaN();
     expect(parseIsoTime(' 2026-03-01T00:00Z')).toBeNaN();
+  });
+
+  it('the split path (no quotes) reads what csv-parse reads: LF, CRLF, a BOM, empty lines, and the same errors', () => {
+    const text = readFileSync('examples/marketplace/events.csv', 'utf8');
+    expect(text.includes('"')).toBe(false);
+    const variants = [text, text.replace(/\n/g, '\r\n'), `\ufeff${text}`, text.replace(/\n(?=2026-03-03)/g, '\n\n')];
+    for (const v of variants) expect(columns(parseEventLog(v, 'e.csv'))).toEqual(columns(parseEventLogCsvReference(v, 'e.csv')));
+    const unquoted = GOOD.replace('"air port"', 'airport');
+    const bad = [withCell('price_shown', '-1').replace('"air port"', 'airport'), `${HEADER}\n\n2026-03-02T08:15:00Z,search,z,a,,,0\n`, `${unquoted}\n2026-03-02T08:15:00Z,search,z,a,,,0,,,,extra`];
+    expect(columns(parseEventLog(unquoted, 'e.csv'))).toEqual(columns(parseEventLogCsvReference(unquoted, 'e.csv')));
+    for (const v of bad) {
+      const split = error(v);
+      let ref: RepricerError | undefined;
+      try {
+        parseEventLogCsvReference(v, 'log.csv');
+      } catch (err) {
+        ref = err as RepricerError;
+      }
+      expect(split.message).toBe(ref?.message);
+    }
   });
 });

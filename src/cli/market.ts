@@ -4,6 +4,7 @@
  * CSV (product_id, price, supply, demand, excess); the KKT residual goes to stdout.
  * `repricer market fit`: the booking model of a market event log (docs/math.md §2.6), written
  * atomically as a `repricer.market-model/1` file (docs/formats.md "Market model file").
+ * `repricer market price`: item prices inside zone bounds (src/cli/marketPrice.ts).
  */
 import type { Command } from 'commander';
 import { RepricerError } from '../core/errors.js';
@@ -14,6 +15,7 @@ import { readEventLog, type EventLogFormat } from '../market/eventLog.js';
 import { fitBookingModel } from '../market/bookingFit.js';
 import { writeMarketModel, type MarketModel } from '../market/bookingModel.js';
 import { parseSegmentDimensions } from '../market/segments.js';
+import { runMarketPrice, type MarketPriceOptions } from './marketPrice.js';
 import { DEFAULT_STEPS, MARKET_METHODS, MARKET_ORACLES, solveMarket, type MarketMethod, type MarketOracle, type SolveResult } from '../market/solvers.js';
 
 export interface MarketSolveOptions {
@@ -105,5 +107,19 @@ export function register(program: Command): void {
       const m = runMarketFit(o);
       const segs = Object.keys(m.segments).length;
       process.stdout.write(`booking model: ${segs} segment${segs === 1 ? '' : 's'} by ${m.segmentBy.join(',')}, ${m.fit.trials} trials, ${m.fit.bookings} bookings, lambda ${m.fit.lambda} (best held-out ${m.fit.bestLambda}); pooled a ${m.pooled.a} b ${m.pooled.b} -> ${o.out}\n`);
+    });
+  market
+    .command('price')
+    .description('item prices inside zone bounds: the weighted objective of docs/math.md §2.6 on each item\'s booking curve')
+    .requiredOption('--market <file>', 'market file (JSON, docs/formats.md "Market file"): the zones and assets')
+    .requiredOption('--prices <file>', 'zone-level prices: the CSV of repricer market solve (product_id, price)')
+    .requiredOption('--model <file>', 'market model (repricer.market-model/1) from repricer market fit')
+    .requiredOption('--items <file>', 'items CSV: item_id, zone, asset, time, previous_price (optional)')
+    .requiredOption('--out <file>', 'output CSV: item_id,zone,asset,segment,price,lower,upper,booking_probability,objective')
+    .option('--policy <file>', 'policy file whose market object sets the weights and the zone band (default: revenue only, band 0.2)')
+    .action((o: MarketPriceOptions) => {
+      const items = runMarketPrice(o);
+      const pooled = items.filter((r) => r.pooled).length;
+      process.stdout.write(`priced ${items.length} item${items.length === 1 ? '' : 's'} (${pooled} on the pooled curve: segment not in the model) -> ${o.out}\n`);
     });
 }

@@ -64,8 +64,10 @@ export function likelihoodSums(cols: GroupColumns, from: number, to: number, a: 
     if (ng === 0) continue;
     const xg = x[g];
     const eta = a + b * xg;
-    const s = logistic(eta);
-    value += k[g] * eta - ng * softplus(eta);
+    // one exponential for both σ(η) and log(1 + e^η)
+    const e = Math.exp(-Math.abs(eta));
+    const s = eta >= 0 ? 1 / (1 + e) : e / (1 + e);
+    value += k[g] * eta - ng * (Math.max(eta, 0) + Math.log1p(e));
     const r = k[g] - ng * s;
     g0 += r;
     g1 += r * xg;
