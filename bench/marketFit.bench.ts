@@ -63,7 +63,7 @@ try {
   console.log(`event log: ${log.n} rows (${tr.trials} trials, ${tr.bookings} bookings), ${mb.toFixed(0)} MB, ${tr.segmentIds.length} segments, ${tr.n.length} (segment, price) groups; load ${loadavg()[0].toFixed(1)}`);
   console.log('| stage | wall s | CPU s |');
   console.log('|---|---|---|');
-  console.log(`| read CSV (csv-parse, every cell checked) | ${cell(tRead)} |`);
+  console.log(`| read CSV (every cell checked) | ${cell(tRead)} |`);
   console.log(`| group by (segment, price), deal to folds | ${cell(tGroup)} |`);
   console.log(`| pooled fit | ${cell(tPooled)} |`);
   console.log(`| 5-fold choice of λ (15 values) | ${cell(tCv)} |`);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_BOOKING, EVENT_LISTING, EVENT_SEARCH, parseEventLog, parseEventLogCsvReference, parseIsoTime, readEventLog, type EventLog } from '../src/market/eventLog.js';
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { RepricerError } from '../src/core/errors.js';
 
 const HEADER = 'time,type,zone,asset,item_id,price_shown,booked,available,quantity,competitor_price';
@@ -191,5 +192,49 @@ describe('market event log', () => {
       }
       expect(split.message).toBe(ref?.message);
     }
+  });
+
+  it('round-trips random valid logs written as CSV (quoted where needed) and as NDJSON (property)', () => {
+    const text = fc.string({ minLength: 1, maxLength: 6, unit: fc.constantFrom('a', 'b', 'Z', ' ', ',', '"', 'é', '-', '.') });
+    const row = fc.record({
+      ms: fc.integer({ min: Date.UTC(2000, 0, 1), max: Date.UTC(2040, 0, 1) }),
+      type: fc.constantFrom('search', 'view', 'booking', 'listing'),
+      zone: text.filter((z) => z !== '*'),
+      asset: text.filter((a) => a !== '*' && !a.includes('/')),
+      item: text,
+      price: fc.double({ min: 0.01, max: 1e6, noNaN: true }),
+      showPrice: fc.boolean(),
+      available: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
+      quantity: fc.integer({ min: 1, max: 50 }),
+      competitor: fc.option(fc.double({ min: 0.01, max: 1e6, noNaN: true }), { nil: undefined }),
+    });
+    const q = (s: string) => (/[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+    fc.assert(
+      fc.property(fc.array(row, { minLength: 1, maxLength: 30 }), (rows) => {
+        const norm = rows.map((r) => {
+          const search = r.type === 'search';
+          const hasPrice = !search || r.showPrice;
+          return {
+            time: new Date(r.ms).toISOString(), type: r.type, zone: r.zone, asset: r.asset, item: search && !r.showPrice ? '' : r.item,
+            price: hasPrice ? r.price : NaN, booked: r.type === 'booking' ? 1 : 0, available: r.available ?? NaN,
+            quantity: r.type === 'listing' ? r.quantity : NaN, competitor: r.competitor ?? NaN, ms: r.ms,
+          };
+        });
+        const num = (x: number) => (Number.isNaN(x) ? '' : String(x));
+        const csv = [HEADER, ...norm.map((r) => [r.time, r.type, q(r.zone), q(r.asset), q(r.item), num(r.price), r.booked, num(r.available), num(r.quantity), num(r.competitor)].join(','))].join('\n');
+        const nd = norm.map((r) => JSON.stringify({ time: r.time, type: r.type, zone: r.zone, asset: r.asset, item_id: r.item === '' ? null : r.item, price_shown: Number.isNaN(r.price) ? null : r.price, booked: r.booked, available: Number.isNaN(r.available) ? null : r.available, quantity: Number.isNaN(r.quantity) ? null : r.quantity, competitor_price: Number.isNaN(r.competitor) ? null : r.competitor })).join('\n');
+        for (const log of [parseEventLog(csv, 'p.csv'), parseEventLogCsvReference(csv, 'p.csv'), parseEventLog(nd, 'p.ndjson')]) {
+          expect(log.n).toBe(norm.length);
+          norm.forEach((r, i) => {
+            expect(log.time[i]).toBe(r.ms);
+            expect(log.zones[log.zone[i]]).toBe(r.zone);
+            expect(log.assets[log.asset[i]]).toBe(r.asset);
+            expect(log.item[i] < 0 ? '' : log.items[log.item[i]]).toBe(r.item);
+            expect([log.priceShown[i], log.booked[i], log.available[i], log.quantity[i], log.competitorPrice[i]]).toEqual([r.price, r.booked, r.available, r.quantity, r.competitor]);
+          });
+        }
+      }),
+      { numRuns: 150 },
+    );
   });
 });

@@ -1,11 +1,12 @@
 /**
- * Zone bounds and item prices (docs/math.md §2.6): the optimum against a brute-force grid and the
- * closed-form revenue optimum, the bounds always respected (property), and the comparative
+ * Zone bounds and item prices (docs/math.md §2.6): the optimum against an independent scipy search
+ * (test/fixtures/market_item_price.py), a brute-force grid and the closed-form revenue optimum, the bounds always respected (property), and the comparative
  * statics of every weight (property: raising a weight never lowers the term it weights).
  */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
-import { itemObjective, optimiseItemPrice, type ItemPriceProblem } from '../src/market/itemPrice.js';
+import { itemObjective, optimiseItemPrice, type ItemPrice, type ItemPriceProblem } from '../src/market/itemPrice.js';
 import { pairKey, zoneBounds, zoneBoundsTable } from '../src/market/zoneBounds.js';
 import { validateMarketFile } from '../src/market/marketFile.js';
 import type { MarketWeights } from '../src/market/marketPolicy.js';
@@ -78,6 +79,18 @@ describe('item price', () => {
       const r = optimiseItemPrice(pr);
       expect(Math.abs(r.price - pStar) / pStar).toBeLessThan(1e-7);
       expect(r.bookingProbability).toBeCloseTo(qs, 7);
+    }
+  });
+
+  it('agrees with an independent grid + bounded Brent search in scipy (test/fixtures/market_item_price.py)', () => {
+    const cases = JSON.parse(readFileSync('test/fixtures/market_item_price.json', 'utf8')) as (ItemPriceProblem & { previousPrice: number | null } & ItemPrice)[];
+    expect(cases).toHaveLength(6);
+    for (const c of cases) {
+      const pr: ItemPriceProblem = { curve: { a: c.a, b: c.b, pRef: c.pRef }, zonePrice: c.zonePrice, lower: c.lower, upper: c.upper, weights: c.weights, ...(c.previousPrice !== null ? { previousPrice: c.previousPrice } : {}) };
+      const r = optimiseItemPrice(pr);
+      expect(Math.abs(r.price - c.price) / c.price, JSON.stringify(c)).toBeLessThan(1e-6);
+      expect(Math.abs(r.objective - c.objective)).toBeLessThan(1e-11);
+      expect(Math.abs(r.bookingProbability - c.bookingProbability)).toBeLessThan(1e-6);
     }
   });
 

@@ -1,8 +1,8 @@
 /**
  * The market event log (docs/formats.md "Market event log"): one row per search, view, booking or
- * listing, as CSV (parsed by csv-parse) or NDJSON (one JSON object per line). Every cell is checked
- * and a bad one stops the read with INPUT_UNREADABLE naming the file, the line, the column and what
- * was expected. The result is columnar: zones, assets and items coded as integers into
+ * listing, as CSV (csv-parse, or split by hand when no cell is quoted) or NDJSON (one JSON object
+ * per line). Every cell is checked and a bad one stops the read with INPUT_UNREADABLE naming the
+ * file, the line, the column and what was expected. The result is columnar: zones, assets and items coded as integers into
  * dictionaries (in order of first appearance), times as epoch milliseconds, numbers as
  * Float64Array with NaN for an empty optional cell; rows stay in file order.
  *
