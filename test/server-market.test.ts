@@ -119,6 +119,7 @@ describe('POST /v1/market/events', () => {
       [[{ ...ev[0], time: '2026-02-30T10:00:00Z' }], 'events.0.time: must be an ISO 8601 date-time with a time zone'],
       [[{ ...ev[0], time: 'yesterday' }], 'events.0.time: must be an ISO 8601 date-time'],
       [[], 'events: must NOT have fewer than 1 items'],
+      [[0, 1].map(() => ({ ...ev[0], type: 'listing', item_id: 'host-1', price_shown: 40, quantity: 2 })), 'events.1.asset: the listing rows of item "host-1" at 2026-12-05T18:30:00Z name zone "centre", asset "compact" twice'],
     ];
     for (const [events, msg] of cases) {
       const r = await post('/v1/market/events', { events });
