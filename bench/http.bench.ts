@@ -10,6 +10,10 @@
  *   POST /bench/quote-shape                     /v1/quote's schemas, fixed record: the framework's share
  *   POST /v1/quotes with 1 000 and 10 000 SKUs  1 connection (latency of one batch); 10 000 again on
  *                                               a second server without the audit trail
+ *   POST /v1/market/quote                       50 connections: one item again and again (tier 1, the
+ *                                               hot item price) and a new item every request (tier 2,
+ *                                               the segment template), next to hello-world
+ *   POST /v1/market/events (1 000 rows)         1 connection: online clearing's ingest rate
  * The server runs in a child process (autocannon would otherwise share its event loop) with the
  * production defaults: rate limiting on (limit raised so it never trips), audit trail on, metrics
  * on, docs on, worker pool for bodies >= 2 000 SKUs. Targets: quote >= 60% of
@@ -24,8 +28,26 @@ import autocannon from 'autocannon';
 import { buildApp } from '../src/server/app.js';
 import { demoModel, rng } from '../src/batch/demoData.js';
 import { quoteBodySchema, quoteResponseSchema } from '../src/server/schemas.js';
+import { randomMarket } from '../src/market/randomMarket.js';
+import { toMarketFile } from '../src/market/marketFile.js';
 
 const SPEC = { products: 2000, features: 4, seed: 3 };
+/** the served market: 12 (zone, asset) pairs in 4 zones, 100 consumer types, 5 suppliers */
+const MARKET = { products: 12, nests: 4, consumers: 100, suppliers: 5 };
+const BENCH_KEY = 'bench-key-0123456789';
+
+/** 1 000 event-log rows over the market's pairs (n<l>/p<i>): searches, bookings, listings, views in turn. */
+function marketEvents(): string {
+  const types = ['search', 'booking', 'search', 'listing', 'view', 'booking'] as const;
+  const rows = Array.from({ length: 1000 }, (_, r) => {
+    const i = r % MARKET.products;
+    const zone = `n${1 + Math.floor(i / 3)}`; // randomMarket: 12 products in 4 nests of 3
+    const type = types[r % types.length];
+    const base = { time: '2026-12-05T18:30:00Z', type, zone, asset: `p${i + 1}`, booked: type === 'booking' ? 1 : 0 };
+    return type === 'search' ? base : { ...base, item_id: `car-${r}`, price_shown: 2, ...(type === 'listing' ? { quantity: 3 } : {}) };
+  });
+  return JSON.stringify({ events: rows });
+}
 
 function items(n: number, seed: number) {
   const r = rng(seed);
@@ -44,6 +66,8 @@ async function serverMain(): Promise<void> {
     pool: { threshold: Number(process.env.POOL_THRESHOLD ?? 2000) },
     warmPool: true,
     audit: process.env.REPRICER_BENCH_AUDIT !== '0',
+    market: { market: toMarketFile(randomMarket(1, MARKET)) },
+    apiKey: BENCH_KEY,
   });
   // the same body and response schemas as /v1/quote and a fixed record of the same shape: what a
   // quote costs in the framework (parse, validate, serialise, hooks) without the engine
@@ -87,8 +111,12 @@ function serverCpu(): Promise<number> {
   });
 }
 
-async function run(name: string, url: string, connections: number, duration: number, body?: string, method: 'GET' | 'POST' = body ? 'POST' : 'GET'): Promise<Case> {
-  const opts = { url, connections, method, headers: { 'content-type': 'application/json' }, body };
+async function run(name: string, url: string, connections: number, duration: number, body?: string | (() => string), method: 'GET' | 'POST' = body ? 'POST' : 'GET'): Promise<Case> {
+  // a body function gives every request its own body
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${BENCH_KEY}` };
+  const opts = typeof body === 'function'
+    ? { url, connections, method, headers, requests: [{ setupRequest: (req: object) => ({ ...req, body: body() }) }] }
+    : { url, connections, method, headers, body };
   await autocannon({ ...opts, duration: 1 }); // warm-up
   const c0 = await serverCpu();
   const r = await autocannon({ ...opts, duration });
@@ -120,13 +148,21 @@ async function benchMain(): Promise<void> {
   const hello: Case[] = [];
   const quote: Case[] = [];
   const shape: Case[] = [];
+  const marketHot: Case[] = [];
+  const marketNew: Case[] = [];
+  const marketBody = JSON.stringify({ item_id: 'car-1', zone: 'n2', asset: 'p5', time: '2026-12-05T18:30:00Z', previous_price: 2 });
+  let item = 0;
+  const newItem = () => JSON.stringify({ item_id: `car-${++item}`, zone: `n${1 + (item % 4)}`, asset: `p${1 + 3 * (item % 4)}`, time: '2026-12-05T18:30:00Z' });
   for (let k = 0; k < 2; k++) {
     hello.push(await run('GET /hello-world', `${address}/hello-world`, connections, duration));
     shape.push(await run('POST /bench/quote-shape (no engine)', `${address}/bench/quote-shape`, connections, duration, quoteBody));
     quote.push(await run('POST /v1/quote', `${address}/v1/quote`, connections, duration, quoteBody));
+    marketHot.push(await run('POST /v1/market/quote (one item: tier 1)', `${address}/v1/market/quote`, connections, duration, marketBody));
+    marketNew.push(await run('POST /v1/market/quote (a new item each: tier 2)', `${address}/v1/market/quote`, connections, duration, newItem));
   }
   const batch1k = await run('POST /v1/quotes (1 000 SKUs)', `${address}/v1/quotes`, 1, duration, b1k);
   const batch10k = await run('POST /v1/quotes (10 000 SKUs)', `${address}/v1/quotes`, 1, duration, b10k);
+  const events = await run('POST /v1/market/events (1 000 rows)', `${address}/v1/market/events`, 1, duration, marketEvents());
   await stopServer();
   // the same batch on a server without the audit trail: what the SQLite writes cost
   const noAudit = await startServer(false);
@@ -136,7 +172,7 @@ async function benchMain(): Promise<void> {
   const mean = (cs: Case[], k: 'rps' | 'p50' | 'p99' | 'cpuUs') => cs.reduce((s, c) => s + c[k], 0) / cs.length;
   const ratio = mean(quote, 'rps') / mean(hello, 'rps');
   const cpuRatio = mean(hello, 'cpuUs') / mean(quote, 'cpuUs');
-  const rows = [...hello, ...shape, ...quote, batch1k, batch10k, batch10kNoAudit];
+  const rows = [...hello, ...shape, ...quote, ...marketHot, ...marketNew, events, batch1k, batch10k, batch10kNoAudit];
   const fmt = (c: Case) => `| ${c.name} | ${c.connections} | ${Math.round(c.rps)} | ${c.p50} | ${c.p99} | ${Math.round(c.cpuUs)} | ${c.requests} | ${c.errors + c.non2xx} |`;
   const qp99 = mean(quote, 'p99');
   const lines = [
@@ -152,6 +188,7 @@ async function benchMain(): Promise<void> {
     `- framework baseline: a POST with /v1/quote's schemas answering a fixed record of the same shape (one handler call per request) reaches ${(100 * mean(shape, 'rps') / mean(hello, 'rps')).toFixed(0)}% of hello-world at ${Math.round(mean(shape, 'cpuUs'))} us CPU/req; /v1/quote, which prices the quotes of one event-loop turn in one engine call, costs ${Math.round(mean(quote, 'cpuUs'))} us CPU/req`,
     `- load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(', ')} (autocannon, the server and anything else on the machine share ${availableParallelism()} cores)`,
     `- /v1/quote p99 = ${qp99.toFixed(1)} ms at ${connections} connections (target <= 10 ms): ${qp99 <= 10 ? 'met' : 'NOT met'}`,
+    `- /v1/market/quote (market of ${MARKET.products} zone-asset pairs, ${MARKET.consumers} consumer types, ${MARKET.suppliers} suppliers): one item ${Math.round(mean(marketHot, 'rps'))} req/s = ${(100 * mean(marketHot, 'rps') / mean(hello, 'rps')).toFixed(0)}% of hello-world, p50 ${mean(marketHot, 'p50').toFixed(1)} ms, p99 ${mean(marketHot, 'p99').toFixed(1)} ms; a new item each request ${Math.round(mean(marketNew, 'rps'))} req/s = ${(100 * mean(marketNew, 'rps') / mean(hello, 'rps')).toFixed(0)}%, p50 ${mean(marketNew, 'p50').toFixed(1)} ms, p99 ${mean(marketNew, 'p99').toFixed(1)} ms; events: ${Math.round(events.rps * 1000)} rows/s in bodies of 1 000 (p50 ${events.p50} ms a body)`,
     `- 10 000-SKU batch median = ${batch10k.p50} ms (target <= 50 ms): ${batch10k.p50 <= 50 ? 'met' : 'NOT met'}; without the audit trail ${batch10kNoAudit.p50} ms; 1 000 SKUs: ${batch1k.p50} ms`,
     '',
   ];

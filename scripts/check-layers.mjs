@@ -19,7 +19,7 @@ export const ALLOWED = {
   pricing: ['core', 'model', 'pool'],
   records: ['core', 'model', 'pricing'],
   batch: ['core', 'pool', 'model', 'pricing', 'records'],
-  server: ['core', 'pool', 'model', 'pricing', 'records'],
+  server: ['core', 'pool', 'model', 'pricing', 'market', 'records'],
   sim: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'rl'],
   cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'rl'],
   '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'cli', 'rl'],

@@ -30,3 +30,5 @@ export { fitBookingModel } from './market/bookingFit.js';
 export { loadMarketModel, curveFor, bookingProbability, MARKET_MODEL_FORMAT, type MarketModel, type BookingCurve } from './market/bookingModel.js';
 export { zoneBounds } from './market/zoneBounds.js';
 export { optimiseItemPrice, type ItemPriceProblem, type ItemPrice } from './market/itemPrice.js';
+export { OnlineClearing, ONLINE_METHODS, type OnlineMethod, type OnlineClearingOptions, type OfferedQuantity, type StreamCounts } from './market/onlineClearing.js';
+export { StreamSampler, type MarketDraw } from './market/streamSample.js';

@@ -19,6 +19,9 @@ import { loadState } from '../pricing/segmentState.js';
 import { checkRedisUrl } from '../records/redisPrices.js';
 import { redactUrl } from '../records/redisClient.js';
 
+import { loadMarketModel } from '../market/bookingModel.js';
+import { validateMarketPolicy } from '../market/marketPolicy.js';
+
 export interface ServeOptions {
   port: string;
   host: string;
@@ -41,6 +44,10 @@ export interface ServeOptions {
   redis?: string;
   quoteMaxAge?: string;
   quoteCache?: string;
+
+  market?: string;
+  marketModel?: string;
+  marketPolicy?: string;
 }
 
 function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -106,6 +113,14 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
     if (o.poolThreshold !== undefined) pool.threshold = int('pool-threshold', o.poolThreshold, 1);
     app.pool = pool;
   }
+  if (o.market === undefined) {
+    if (o.marketModel !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--market-model needs --market (the market whose items it prices)');
+    if (o.marketPolicy !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--market-policy needs --market (the market it sets the weights and zone band of)');
+  } else {
+    app.market = { market: o.market };
+    if (o.marketModel !== undefined) app.market.model = loadMarketModel(o.marketModel);
+    if (o.marketPolicy !== undefined) app.market.policy = validateMarketPolicy(loadPolicy(o.marketPolicy).market, o.marketPolicy);
+  }
   if (o.log) app.logger = { level: o.log };
   if (o.auditMaxAge !== undefined || o.auditMaxRows !== undefined) {
     app.auditRetention = {};
@@ -165,6 +180,7 @@ export async function serve(o: ServeOptions): Promise<void> {
         ? 'repricer: warning: --no-auth: write routes (observations, models, fit, activate) are open to anyone who can reach this port\n'
         : 'repricer: no API key configured: write routes are locked (401); pass --api-key KEY or set REPRICER_API_KEY, or --no-auth\n';
   }
+  if (opts.market) note += `repricer: serving the market ${o.market} (${app.repricerMarket?.pairs.length ?? 0} zone-asset pairs) at /v1/market\n`;
   process.stderr.write(note);
 }
 
@@ -192,6 +208,10 @@ export function register(program: Command): void {
     .option('--redis <url>', 'redis://HOST:PORT/DB: serve GET /v1/products/:id/quote from the prices reprice --publish wrote, and share the serving model with the other replicas on it')
     .option('--quote-max-age <duration>', 'with --redis: re-quote a published price older than this (e.g. 12h, 30m; default 24h)')
     .option('--quote-cache <n>', 'with --redis: SKUs kept in this replica\'s cache (tier 1; default 100000)')
+
+    .option('--market <file>', 'serve this market file: the /v1/market routes (events, prices, quote) exist only with it')
+    .option('--market-model <file>', 'booking model (repricer market fit) for the market quotes: item prices maximise the weighted objective inside the zone bounds (without it: the zone-level price)')
+    .option('--market-policy <file>', "policy file whose `market` object sets the item objective's weights and the zone band")
     .option('--log <level>', 'request log level (fatal, error, warn, info, debug); default off')
     .action(async (o: ServeOptions) => {
       await serve(o);

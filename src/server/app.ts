@@ -37,6 +37,9 @@ import { SegmentBreakers } from './breakers.js';
 import type { BreakerState } from '../pricing/segmentState.js';
 import { installTiered, type TieredOptions } from './tiered.js';
 
+import { MarketService, type MarketServiceOptions } from './marketService.js';
+import { marketRoutes } from './routes/market.js';
+
 export { VERSION } from './docs.js';
 export { describeValidation } from './errorHandler.js';
 
@@ -99,6 +102,8 @@ export interface AppOptions {
    * audit writer thread. Default: kept forever.
    */
   auditRetention?: AuditRetention;
+  /** a marketplace to serve (`serve --market`): the /v1/market routes exist only with it */
+  market?: MarketServiceOptions;
   /** fastify logger option (default off) */
   logger?: FastifyServerOptions['logger'];
   /** serve /docs (default true) */
@@ -162,12 +167,24 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
   registerRoutes(app, ctx);
   if (opts.redis) installTiered(app, ctx, opts.redis);
 
+  let market: MarketService | undefined;
+  try {
+    market = opts.market ? new MarketService(opts.market, metrics.registry, core.module) : undefined;
+  } catch (err) {
+    // a market file that is not valid: nothing may stay open behind the error
+    void workers.destroy().then(() => close());
+    throw err;
+  }
+  app.decorate('repricerMarket', market);
+  if (market) app.register(marketRoutes, { ctx, market });
+
   if (opts.warmPool) app.addHook('onReady', () => workers.warmUp(registry.active, policy));
   // shutdown: fastify drains requests first; then the pool, the jobs, the database
   app.addHook('onClose', async () => {
     await workers.destroy();
     await jobs.idle();
     await close();
+    market?.close();
   });
   return app;
 }
