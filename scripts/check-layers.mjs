@@ -19,9 +19,10 @@ export const ALLOWED = {
   records: ['core', 'model', 'pricing'],
   batch: ['core', 'pool', 'model', 'pricing', 'records'],
   server: ['core', 'pool', 'model', 'pricing', 'records'],
+  queue: ['core', 'pool', 'model', 'pricing', 'records', 'batch'],
   sim: ['core', 'pool', 'model', 'pricing', 'market', 'records'],
-  cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim'],
-  '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'cli'],
+  cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'queue'],
+  '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'queue', 'cli'],
 };
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(=])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;

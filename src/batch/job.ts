@@ -74,6 +74,15 @@ export interface RepriceOptions {
    * without it a segment's trip holds its prices in this run only.
    */
   statePath?: string;
+  /**
+   * One shard of a distributed run (src/queue/): only the rows whose first byte lies in
+   * [start, end) of a text catalogue (byte offsets, as byteRanges.ts cuts them), or the rows
+   * [start, end) of a Parquet one (whole row groups). `header: false` leaves out the CSV header of
+   * the prices and of the rejects, so that the shards' outputs concatenate to the single-process
+   * output. Text output only; a CSV with quoted fields, the main-thread read and the segment
+   * breaker (whose measuring pass spans the whole catalogue) are refused.
+   */
+  shard?: { start: number; end: number; header: boolean };
 }
 
 export function formatOf(file: string): TableFormat | 'parquet' {
@@ -97,9 +106,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   if (onError === 'skip') checkOutputPath(o.rejectsPath ?? `${o.outPath}.rejects.csv`, 'rejects');
   if (o.statePath !== undefined && !policy.segmentBreaker) throw new RepricerError('INVALID_ARGUMENT', `--state ${o.statePath}: the policy has no segmentBreaker, so there is no breaker state to keep`);
   if (o.statePath !== undefined) checkOutputPath(o.statePath, 'breaker state');
+  if (o.shard) checkShard(o, outFmt, policy);
   // read (and validated) before any work: a bad state file fails the job at once
   const prevState = o.statePath !== undefined ? loadState(o.statePath) : emptyState();
-  const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`);
+  const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`, o.shard?.header ?? true);
   const inFd = openCatalog(o.catalogPath);
   const size = fstatSync(inFd).size;
   // by default as many workers as pay for the catalogue's size (workerCount.ts)
@@ -198,8 +208,13 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     const columns: OutputColumns = { blend: input.layout.retail.expertPrice !== undefined, explain: o.explain === true };
     output.columns = columns;
     await output.open(onError === 'skip');
-    if (input.parquet) progress.total = input.parquet.rows;
+    if (input.parquet) progress.total = o.shard ? o.shard.end - o.shard.start : input.parquet.rows;
     else progress.done = input.text!.headerBytes;
+    if (o.shard && input.text) {
+      if (input.text.quoted) throw quotedShard(o.catalogPath);
+      progress.done = Math.max(o.shard.start, input.text.headerBytes);
+      progress.total = o.shard.end;
+    }
     base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError, columns } as const;
     if (policy.segmentBreaker) {
       // only with a segment breaker: without one the job is a single pass, as it always was
@@ -216,8 +231,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       // groups follow the chunks of `chunkSize` rows, which byte ranges only approximate)
       const dataStart = text.headerBytes;
       const pass = (ranges = new RangePass(o.catalogPath, inFd, dataStart, inFmt === 'csv' ? 2 : 1, output.written, o.signal));
-      const plan = byteRanges(dataStart, size, rangeBytesFor(text.sample(1 << 20), chunkSize));
+      // a shard covers its own bytes only; rows are cut exactly as a whole-file pass cuts them
+      const plan = o.shard ? byteRanges(Math.max(dataStart, o.shard.start), Math.min(size, o.shard.end), rangeBytesFor(text.sample(1 << 20), chunkSize)) : byteRanges(dataStart, size, rangeBytesFor(text.sample(1 << 20), chunkSize));
       await runPass(pass, (d) => dispatchRanges(d, pass, plan, inFd, output.textFd, o.outPath, chunkSize, o.turnTimeoutMs));
+      if (queue!.failure === QUOTED && o.shard) throw quotedShard(o.catalogPath);
       if (queue!.failure === QUOTED) {
         // a quoted field somewhere: start again on the main-thread path, from an empty output
         ranges = undefined;
@@ -229,7 +246,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         await runPass(undefined, (d) => dispatchText(d, again, chunkSize));
       }
     } else if (text) await runPass(undefined, (d) => dispatchText(d, text, chunkSize));
-    else await runPass(undefined, (d) => dispatchParquet(d, input.parquet!, o.chunkSize));
+    else await runPass(undefined, (d) => dispatchParquet(d, input.parquet!, o.chunkSize, o.shard));
     const failure = queue!.failure ?? (o.signal?.aborted ? interrupted() : undefined);
     if (failure) throw failure;
     await output.commit(tally.rejects);
@@ -259,6 +276,20 @@ function settings(o: RepriceOptions) {
   if (o.workers !== undefined && (!Number.isInteger(o.workers) || o.workers < 1)) throw new RepricerError('INVALID_ARGUMENT', `--workers must be an integer >= 1, got ${o.workers}`);
   if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RepricerError('INVALID_ARGUMENT', `--chunk-size must be an integer >= 1, got ${o.chunkSize}`);
   return { inFmt, outFmt, chunkSize, onError: o.onError ?? 'fail', policy: o.policy ?? {} };
+}
+
+/** What a shard of a distributed run cannot be (RepriceOptions.shard). */
+function checkShard(o: RepriceOptions, outFmt: string, policy: Policy): void {
+  const s = o.shard!;
+  if (!Number.isInteger(s.start) || !Number.isInteger(s.end) || s.start < 0 || s.end < s.start) throw new RepricerError('INVALID_ARGUMENT', `shard [${s.start}, ${s.end}): expected integers 0 <= start <= end`);
+  if (outFmt === 'parquet') throw new RepricerError('INVALID_ARGUMENT', `${o.outPath}: a distributed run writes CSV or NDJSON (Parquet outputs cannot be concatenated)`);
+  if (policy.segmentBreaker) throw new RepricerError('INVALID_ARGUMENT', 'a distributed run cannot use a segment breaker (its measuring pass spans the whole catalogue); run without --queue');
+  if (o.mainThreadRead) throw new RepricerError('INVALID_ARGUMENT', 'a shard is read by the workers, not the main thread');
+}
+
+/** A CSV whose rows may span lines cannot be cut into byte ranges. */
+function quotedShard(file: string): RepricerError {
+  return new RepricerError('INVALID_ARGUMENT', `${file}: a CSV with quoted fields (a row may span lines) cannot be split into byte-range shards; run without --queue, or split it into files`, { file });
 }
 
 function openCatalog(file: string): number {
@@ -355,10 +386,10 @@ async function dispatchText(d: Dispatch, text: TextChunks, chunkSize: number): P
 }
 
 /** Parquet input: a task per row range, which its worker reads itself. */
-async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | undefined): Promise<void> {
+async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | undefined, shard?: { start: number; end: number }): Promise<void> {
   // a row group is decoded whole, so tasks follow row groups (split evenly when larger than
-  // the chunk size, whose Parquet default is 131 072 rows)
-  const ranges = parquetRanges(shape.rowGroups, chunkSize ?? 131072);
+  // the chunk size, whose Parquet default is 131 072 rows); a shard is whole row groups
+  const ranges = parquetRanges(shape.rowGroups, chunkSize ?? 131072).filter((r) => !shard || (r.start >= shard.start && r.end <= shard.end));
   for (const { start, end } of ranges) {
     if (d.queue.failure || d.signal?.aborted) break;
     await d.queue.waitForRoom();

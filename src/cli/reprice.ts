@@ -83,9 +83,20 @@ export function register(program: Command): void {
     .option('--allow-extra-columns', 'ignore catalogue columns the model does not use (default: an error); a look-alike of a known column stays an error')
     .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, guardrail_, rounding_adjustment) that add up to the price')
     .option('--state <file>', "the segment breaker's state (JSON), read before and written atomically after the run; needs a policy with segmentBreaker")
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string }) => {
+    .option('--queue <url>', 'run distributed: queue shards on Redis (redis://HOST:PORT/DB) for `repricer worker` processes and wait; --catalog may then list files (a,b) or a pattern (day/*.csv)')
+    .option('--shards <n>', 'with --queue: shards to cut the catalogue into (default: one per 64 MiB, at least one per file)', int('--shards'))
+    .option('--parts-only', 'with --queue: leave the parts and their manifest in <out>.parts/ instead of assembling <out>')
+    .option('--attempts <n>', 'with --queue: attempts per shard before the run fails (default 3)', int('--attempts'))
+    .option('--backoff-ms <ms>', 'with --queue: delay before the first retry of a shard, doubled for each next one (default 1000)', int('--backoff-ms'))
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string; queue?: string; shards?: number; partsOnly?: boolean; attempts?: number; backoffMs?: number }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
+      if (o.queue !== undefined) {
+        const { runOnQueue, printOutcome } = await import('./queueRun.js');
+        printOutcome(await runOnQueue({ ...o, queue: o.queue, onError: o.onError }, policy), o.out, o.partsOnly === true);
+        return;
+      }
+      for (const flag of ['shards', 'partsOnly', 'attempts', 'backoffMs'] as const) if (o[flag] !== undefined) throw new RepricerError('INVALID_ARGUMENT', `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --queue`);
       const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, statePath: o.state });
       printSummary(s);
       process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}\n`);
