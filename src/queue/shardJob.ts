@@ -65,8 +65,9 @@ export async function runShard(o: RunShardOptions): Promise<ShardOutcome> {
   const finalRejects = join(dir, partName(o.shard.index, '.rejects.csv'));
   // a name of this attempt alone (machines may share process ids on a shared folder)
   const tag = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
-  const mine = join(dir, `.${name}.${tag}`);
-  const mineRejects = join(dir, `.${partName(o.shard.index, '.rejects.csv')}.${tag}`);
+  // (ending in the output's extension, which decides the format written)
+  const mine = join(dir, `.${partName(o.shard.index, '')}.${tag}${o.ext}`);
+  const mineRejects = join(dir, `.${partName(o.shard.index, '')}.${tag}.rejects.csv`);
   const { shard } = o;
   const span = Math.max(1, shard.end - shard.start);
   try {

@@ -1,0 +1,222 @@
+// The distributed nightly run end to end, with real parts only: a real redis-server (started on a
+// free port, persistent so it can be killed and restarted), real `repricer worker` processes and
+// real coordinators spawned from dist/src/cli/main.js. The single-process job's output is the
+// reference: every distributed output must equal it byte for byte, which also shows that every
+// row is there exactly once.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { startRedis, skipRedis, redisSkipReason, type RedisServer } from './support/redisServer.js';
+import { requireDist } from './server-helpers.js';
+
+const MAIN = resolve('dist/src/cli/main.js');
+const LOCK_MS = 1500;
+let server: RedisServer;
+let dir: string;
+let model: string;
+let catalog: string;
+let reference: Buffer;
+const procs: ChildProcess[] = [];
+
+interface Proc {
+  proc: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+  /** resolves with the first stderr match of `re` */
+  waitFor: (re: RegExp, ms?: number) => Promise<RegExpExecArray>;
+}
+
+function start(args: string[]): Proc {
+  const proc = spawn(process.execPath, [MAIN, ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+  procs.push(proc);
+  let out = '';
+  let err = '';
+  const waiters: { re: RegExp; res: (m: RegExpExecArray) => void }[] = [];
+  proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr!.on('data', (d: Buffer) => {
+    err += d.toString();
+    for (const w of [...waiters]) {
+      const m = w.re.exec(err);
+      if (m) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.res(m);
+      }
+    }
+  });
+  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
+  return {
+    proc,
+    out: () => out,
+    err: () => err,
+    exit,
+    waitFor: (re, ms = 30_000) =>
+      new Promise((res, rej) => {
+        const m = re.exec(err);
+        if (m) return res(m);
+        const t = setTimeout(() => rej(new Error(`no ${re} within ${ms} ms; stderr:\n${err}`)), ms);
+        waiters.push({ re, res: (x) => (clearTimeout(t), res(x)) });
+      }),
+  };
+}
+
+const worker = (extra: string[] = []) => start(['worker', '--queue', server.url, '--workers', '1', '--lock-ms', String(LOCK_MS), ...extra]);
+const coordinator = (out: string, extra: string[] = []) => start(['reprice', '--queue', server.url, '--model', model, '--catalog', catalog, '--out', out, ...extra]);
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+async function stopAll(ps: Proc[]): Promise<void> {
+  for (const p of ps) if (p.proc.exitCode === null && p.proc.signalCode === null) process.kill(p.proc.pid!, 'SIGKILL');
+  await Promise.all(ps.map((p) => p.exit));
+}
+
+async function waitUntil(cond: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe.skipIf(skipRedis)('reprice --queue with repricer worker processes', () => {
+  let redis: Redis;
+  let workers: Proc[] = [];
+
+  beforeAll(async () => {
+    if (redisSkipReason) throw new Error(`CI=true and ${redisSkipReason}`);
+    requireDist();
+    server = await startRedis({ persist: true });
+    redis = new Redis(server.url, { maxRetriesPerRequest: null });
+    redis.on('error', () => undefined);
+    dir = mkdtempSync(join(tmpdir(), 'repricer-queue-'));
+    execFileSync(process.execPath, [MAIN, 'demo', '--skus', '20000', '--dir', 'd'], { cwd: dir, stdio: 'ignore' });
+    model = join(dir, 'd/model.json');
+    catalog = join(dir, 'd/catalog-20000.csv');
+    execFileSync(process.execPath, [MAIN, 'reprice', '--model', model, '--catalog', catalog, '--out', 'single.csv', '--workers', '1'], { cwd: dir, stdio: 'ignore' });
+    reference = readFileSync(join(dir, 'single.csv'));
+    workers = [worker(['--metrics-port', '0']), worker()];
+    await Promise.all(workers.map((w) => w.waitFor(/ready: pid/)));
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    redis?.disconnect();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('two workers write the single-process output byte for byte, with a manifest; a rerun is a no-op; /metrics counts the shards', async () => {
+    const c = coordinator('two.csv', ['--shards', '5']);
+    expect(await c.exit, c.err()).toBe(0);
+    const out = readFileSync(join(dir, 'two.csv'));
+    expect(out.equals(reference)).toBe(true);
+    const manifest = JSON.parse(readFileSync(join(dir, 'two.csv.parts/manifest.json'), 'utf8'));
+    expect(manifest.parts.map((p: { shard: number }) => p.shard)).toEqual([0, 1, 2, 3, 4]);
+    expect(manifest.rows).toBe(20000);
+    // each part's recorded hash is the hash of its bytes, and the parts concatenate to the output
+    const parts = manifest.parts.map((p: { file: string; sha256: string }) => {
+      const b = readFileSync(join(dir, 'two.csv.parts', p.file));
+      expect(sha(b)).toBe(p.sha256);
+      return b;
+    });
+    expect(Buffer.concat(parts).equals(reference)).toBe(true);
+    const runId = /run ([0-9a-f]{16}) queued/.exec(c.err())![1];
+    // both workers took shards
+    expect(workers.every((w) => w.err().includes(`of run ${runId} done`))).toBe(true);
+
+    const mtime = statSync(join(dir, 'two.csv')).mtimeMs;
+    const startsBefore = await redis.hgetall(`repricer:run:${runId}:starts`);
+    const again = coordinator('two.csv', ['--shards', '5']);
+    expect(await again.exit, again.err()).toBe(0);
+    expect(again.out()).toContain(`run ${runId} had already finished`);
+    expect(statSync(join(dir, 'two.csv')).mtimeMs).toBe(mtime);
+    expect(await redis.hgetall(`repricer:run:${runId}:starts`)).toEqual(startsBefore);
+
+    const port = (await workers[0].waitFor(/metrics on http:\/\/0\.0\.0\.0:(\d+)\/metrics/))[1];
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const done = Number(/^repricer_queue_shards_done_total (\d+)/m.exec(text)![1]);
+    expect(done).toBeGreaterThanOrEqual(1);
+    expect(Number(/^repricer_queue_rows_total (\d+)/m.exec(text)![1])).toBeGreaterThan(0);
+    expect(text).toContain('repricer_queue_shard_seconds_count');
+  }, 60_000);
+
+  it('a worker killed with kill -9 mid-shard: its shard is re-run elsewhere after the lock lapses, every row exactly once', async () => {
+    const c = coordinator('killed.csv', ['--shards', '6']);
+    const runId = (await c.waitFor(/run ([0-9a-f]{16}) queued/))[1];
+    const victim = worker();
+    const m = await victim.waitFor(new RegExp(`shard (\\d+) of run ${runId} started`));
+    process.kill(victim.proc.pid!, 'SIGKILL');
+    await victim.exit;
+    const shard = m[1];
+    expect(await c.exit, c.err()).toBe(0);
+    expect(readFileSync(join(dir, 'killed.csv')).equals(reference)).toBe(true);
+    // the killed worker's shard was started again (by a survivor), and the coordinator counts it
+    const starts = await redis.hgetall(`repricer:run:${runId}:starts`);
+    expect(Number(starts[shard])).toBeGreaterThanOrEqual(2);
+    expect(c.out()).toMatch(/[1-9]\d* re-runs?\)/);
+  }, 60_000);
+
+  it('Redis killed and restarted mid-run (appendonly): the run completes and the shards finished before are not run again', async () => {
+    const c = coordinator('restart.csv', ['--shards', '8']);
+    const runId = (await c.waitFor(/run ([0-9a-f]{16}) queued/))[1];
+    await waitUntil(async () => (await redis.hlen(`repricer:run:${runId}:parts`)) >= 1, 30_000, 'a finished shard');
+    const finishedBefore = Object.keys(await redis.hgetall(`repricer:run:${runId}:parts`));
+    await server.kill();
+    await new Promise((r) => setTimeout(r, 300));
+    await server.restart();
+    expect(await c.exit, c.err()).toBe(0);
+    expect(readFileSync(join(dir, 'restart.csv')).equals(reference)).toBe(true);
+    const starts = await redis.hgetall(`repricer:run:${runId}:starts`);
+    for (const s of finishedBefore) expect(starts[s]).toBe('1');
+  }, 60_000);
+
+  it('queue cancel: the coordinator stops with exit 130, no output is written, status says cancelled', async () => {
+    const c = coordinator('cancelled.csv', ['--shards', '12']);
+    const runId = (await c.waitFor(/run ([0-9a-f]{16}) queued/))[1];
+    await waitUntil(async () => (await redis.hlen(`repricer:run:${runId}:starts`)) >= 1, 30_000, 'a started shard');
+    const cancel = start(['queue', 'cancel', runId, '--queue', server.url]);
+    expect(await cancel.exit, cancel.err()).toBe(0);
+    expect(cancel.out()).toContain(`run ${runId} cancelled`);
+    expect(await c.exit).toBe(130);
+    expect(c.err()).toContain(`run ${runId} was cancelled; no output was written`);
+    // the workers drain the cancelled run's jobs; no output appears meanwhile or after
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(existsSync(join(dir, 'cancelled.csv'))).toBe(false);
+    const status = start(['queue', 'status', runId, '--queue', server.url]);
+    expect(await status.exit).toBe(0);
+    expect(status.out()).toContain(`run ${runId}: cancelled`);
+    // cancelling it again says so; an unknown run is NOT_FOUND (exit 4)
+    const unknown = start(['queue', 'status', 'ffffffffffffffff', '--queue', server.url]);
+    expect(await unknown.exit).toBe(4);
+  }, 60_000);
+
+  it('a shard that fails on every attempt fails the run naming the shard, with its error and exit code', async () => {
+    // shard 1's part cannot be renamed into place: its name is taken by a folder (a real EISDIR)
+    mkdirSync(join(dir, 'failing.csv.parts/shard-00001.csv'), { recursive: true });
+    const c = coordinator('failing.csv', ['--shards', '3', '--attempts', '3', '--backoff-ms', '100']);
+    const runId = (await c.waitFor(/run ([0-9a-f]{16}) queued/))[1];
+    expect(await c.exit, c.err()).toBe(6); // OUTPUT_UNWRITABLE
+    expect(c.err()).toMatch(new RegExp(`error OUTPUT_UNWRITABLE: run ${runId}: shard 1 of 3 \\(.*catalog-20000\\.csv bytes \\d+-\\d+\\) failed after 3 attempts: .*shard-00001\\.csv`));
+    expect(existsSync(join(dir, 'failing.csv'))).toBe(false);
+    const status = start(['queue', 'status', runId, '--queue', server.url, '--json']);
+    expect(await status.exit).toBe(0);
+    const s = JSON.parse(status.out());
+    expect(s.state).toBe('failed');
+    expect(s.failures.find((f: { shard: number }) => f.shard === 1)).toMatchObject({ attempt: 3, final: true, code: 'OUTPUT_UNWRITABLE' });
+  }, 60_000);
+
+  it('the coordinator refuses what a distributed run cannot do, before queueing anything', async () => {
+    const pq = coordinator('x.parquet');
+    expect(await pq.exit).toBe(2);
+    expect(pq.err()).toContain('a distributed run writes .csv or .ndjson');
+    const bad = start(['reprice', '--queue', 'http://nope', '--model', model, '--catalog', catalog, '--out', 'y.csv']);
+    expect(await bad.exit).toBe(2);
+    expect(bad.err()).toContain('--queue must be a redis:// or rediss:// URL');
+    const noQueue = start(['reprice', '--model', model, '--catalog', catalog, '--out', 'z.csv', '--shards', '2']);
+    expect(await noQueue.exit).toBe(2);
+    expect(noQueue.err()).toContain('--shards needs --queue');
+  }, 30_000);
+});
