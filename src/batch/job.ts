@@ -66,6 +66,13 @@ export interface RepriceOptions {
   workerFile?: string;
   /** read a text catalogue on the main thread, the reference path (default: workers read their own byte ranges) */
   mainThreadRead?: boolean;
+  /**
+   * a pool of catalogue workers (startCatalogPool) to run on instead of starting one: it is not
+   * destroyed when the job succeeds, so a queue worker (src/queue/) boots its threads once for
+   * many shards; a failed job destroys it (its tasks may still be running). `workers` is then the
+   * pool's size. One job at a time per pool.
+   */
+  pool?: TaskPool;
   /** how long a worker waits for its turn to write before handing its output back (outputBoard.ts; tests) */
   turnTimeoutMs?: number;
   /**
@@ -113,9 +120,12 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   const inFd = openCatalog(o.catalogPath);
   const size = fstatSync(inFd).size;
   // by default as many workers as pay for the catalogue's size (workerCount.ts)
-  const workers = o.workers ?? defaultWorkers(size);
+  const workers = o.pool?.threads ?? o.workers ?? defaultWorkers(size);
   // the workers boot (modules, WASM) while this thread reads and compiles the model
-  const pool = startPool(o.workerFile ?? defaultWorkerFile(), workers);
+  const pool = o.pool ?? startPool(o.workerFile ?? defaultWorkerFile(), workers);
+  // a pool of the caller's is left running after a success, and destroyed like the job's own after
+  // a failure (tasks may still be in flight then); the caller starts a new one
+  const ownPool = o.pool === undefined;
   let model: Model;
   let shared: SharedModel;
   try {
@@ -154,6 +164,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     }, pass?.hooks()));
     await dispatch({ queue: q, inSlots: new SlotPool(), outSlots, signal: o.signal, base, seq: 0 });
     await q.drain();
+    q.dispose();
   };
   let base: Dispatch['base'];
   let decision: RunDecision | undefined;
@@ -175,6 +186,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       }, pass?.hooks());
       await dispatch({ queue: q, inSlots: new SlotPool(), outSlots, signal: o.signal, base: mbase, seq: 0 });
       await q.drain();
+      q.dispose();
       return q.failure ?? (o.signal?.aborted ? interrupted() : undefined);
     };
     const mainThreadText = async () => {
@@ -261,7 +273,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   } finally {
     closeSync(inFd);
   }
-  await pool.destroy();
+  if (ownPool) await pool.destroy();
   const seconds = (performance.now() - t0) / 1000;
   const summary = tally.summary({ seconds, workers, retries: queue!.retries, mainRead: read.ms + (ranges?.readMs ?? 0), mainWrite: output.writeMs, staleTempsRemoved: output.staleRemoved });
   if (decision) summary.segmentBreaker = segmentSummary(decision, measureSeconds, o.statePath);
@@ -305,6 +317,11 @@ function openCatalog(file: string): number {
     throw new RepricerError('INPUT_UNREADABLE', `${file}: not a file (expected a .csv, .ndjson or .parquet catalogue)`, { file });
   }
   return fd;
+}
+
+/** A pool of catalogue workers for RepriceOptions.pool (the job's own pool is made the same way). */
+export function startCatalogPool(threads: number): TaskPool {
+  return startPool(defaultWorkerFile(), threads);
 }
 
 function startPool(taskFile: string, threads: number): TaskPool {

@@ -19,7 +19,7 @@ export function register(program: Command): void {
     .description('take shards of distributed reprice runs from Redis and price them on this machine')
     .usage('--queue redis://HOST:PORT/DB [--workers N] [--concurrency K] [--metrics-port P] [--lock-ms MS]')
     .requiredOption('--queue <url>', 'the Redis of the runs (redis://HOST:PORT/DB)')
-    .option('--workers <n>', "worker threads of each shard's pool (default: one per 512 MiB of shard, at most the cores)", int('--workers', 1))
+    .option('--workers <n>', "worker threads of each shard's pool, booted once and kept (default: the cores shared among --concurrency shards)", int('--workers', 1))
     .option('--concurrency <k>', 'shards this process runs at once (default 1)', int('--concurrency', 1), 1)
     .option('--metrics-port <p>', 'serve Prometheus metrics at GET /metrics on this port (0: any free port, printed)', int('--metrics-port', 0))
     .option('--lock-ms <ms>', 'job lock: a worker silent this long is presumed dead and its shard re-run elsewhere (default 30000)', int('--lock-ms', 100), 30_000)

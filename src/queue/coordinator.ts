@@ -154,7 +154,8 @@ export async function submitAndWait(o: SubmitOptions): Promise<RunOutcome> {
 /** Poll the run until it ends; its manifest when done, else the error it ended with. */
 async function waitForRun(redis: Redis, spec: RunSpec, gen: number, o: SubmitOptions): Promise<Manifest | undefined> {
   const queue = new Queue(QUEUE_NAME, { connection: redis, prefix: PREFIX });
-  const pollMs = o.pollMs ?? 250;
+  // the parts hash read at each poll grows with the shards: a millisecond per shard, 250 ms to 5 s
+  const pollMs = o.pollMs ?? Math.min(5000, Math.max(250, spec.shards.length));
   try {
     for (;;) {
       if (o.signal?.aborted) throw new RepricerError('INTERRUPTED', `stopped waiting; run ${spec.runId} goes on in the workers (repricer queue cancel ${spec.runId} stops it; the same command again waits for it again)`);

@@ -14,6 +14,7 @@ import { fetchModel } from './modelStore.js';
 import { getRun, markStarted, moveState, recordFailure, recordInflight, recordPart, runState, type PartRecord, type RunSpec } from './runStore.js';
 import { runShard } from './shardJob.js';
 import { assembleRun } from './assemble.js';
+import { PoolLanes } from './poolLanes.js';
 import type { WorkerMetrics } from './workerMetrics.js';
 import { hostname } from 'node:os';
 
@@ -27,7 +28,7 @@ export type FinaliseJobData = Omit<ShardJobData, 'shard'>;
 
 export interface QueueWorkerOptions {
   url: string;
-  /** worker threads of each shard's pool (default: batch/workerCount.ts by the shard's size) */
+  /** worker threads of each shard's pool (default: the cores shared among `concurrency` shards) */
   threads?: number;
   /** shards run at once by this process */
   concurrency?: number;
@@ -50,10 +51,12 @@ export class QueueWorker {
   private readonly specs = new Map<string, Promise<RunSpec>>();
   private readonly log: (line: string) => void;
   private readonly id = `${hostname()}:${process.pid}`;
+  private readonly lanes: PoolLanes;
 
   constructor(private readonly o: QueueWorkerOptions) {
     this.redis = connect(o.url);
     this.log = o.log ?? (() => undefined);
+    this.lanes = new PoolLanes(o.threads, o.concurrency ?? 1);
     const lockMs = o.lockMs ?? 30_000;
     this.worker = new Worker(QUEUE_NAME, (job) => this.process(job), {
       connection: this.redis,
@@ -75,6 +78,7 @@ export class QueueWorker {
   /** Stop taking jobs and wait for the running ones (or, with `force`, leave them to lapse). */
   async close(force = false): Promise<void> {
     await this.worker.close(force);
+    await this.lanes.close();
     this.redis.disconnect();
   }
 
@@ -128,13 +132,22 @@ export class QueueWorker {
     }, 1000);
     try {
       const modelPath = await fetchModel(this.redis, spec.modelSha, this.o.modelCache);
-      const r = await runShard({ shard, modelPath, policy: spec.policy ?? undefined, options: spec.options, out: spec.out, ext: spec.ext, threads: this.o.threads, signal: ac.signal, onProgress: (s) => (share = s) });
+      const pool = this.lanes.take();
+      let r;
+      try {
+        r = await runShard({ shard, modelPath, policy: spec.policy ?? undefined, options: spec.options, out: spec.out, ext: spec.ext, pool, signal: ac.signal, onProgress: (s) => (share = s) });
+      } catch (err) {
+        // the job destroyed it already if it failed; after a failure past the job (hashing, the rename) it is ended here
+        await pool.destroy().catch(() => undefined);
+        throw err;
+      }
+      this.lanes.give(pool);
       const part: PartRecord = { shard: r.shard, file: r.file, rows: r.rows, bytes: r.bytes, sha256: r.sha256, rejects: r.rejects, rejectsFile: r.rejectsFile, rejectsBytes: r.rejectsBytes, rejectsSha256: r.rejectsSha256 };
       await recordPart(this.redis, d.runId, part);
       m?.shardsDone.inc();
       m?.rows.inc(r.rows);
       m?.shardSeconds.observe((performance.now() - t0) / 1000);
-      this.log(`shard ${d.shard} of run ${d.runId} done: ${r.rows} rows, ${r.bytes} bytes`);
+      this.log(`shard ${d.shard} of run ${d.runId} done: ${r.rows} rows, ${r.bytes} bytes in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       return part;
     } catch (err) {
       const attempt = job.attemptsMade + 1;

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { runReprice, type RepriceSummary } from '../batch/job.js';
 import { writeFailure } from '../core/errors.js';
 import type { Policy } from '../pricing/policy.js';
+import type { TaskPool } from '../pool/taskPool.js';
 import type { ShardOptions } from './runStore.js';
 import { partName, partsDir, type Shard } from './shardPlan.js';
 
@@ -47,8 +48,10 @@ export interface RunShardOptions {
   options: ShardOptions;
   out: string;
   ext: string;
-  /** worker threads of the local pool */
+  /** worker threads of the local pool (ignored with `pool`) */
   threads?: number;
+  /** a pool kept across shards (poolLanes.ts); destroyed if the shard fails */
+  pool?: TaskPool;
   signal?: AbortSignal;
   onProgress?: (share: number) => void;
 }
@@ -77,6 +80,7 @@ export async function runShard(o: RunShardOptions): Promise<ShardOutcome> {
       outPath: mine,
       rejectsPath: mineRejects,
       workers: o.threads,
+      pool: o.pool,
       chunkSize: o.options.chunkSize,
       policy: o.policy,
       onError: o.options.onError,
