@@ -73,6 +73,12 @@ export interface RepriceOptions {
    * pool's size. One job at a time per pool.
    */
   pool?: TaskPool;
+  /**
+   * the model already loaded, validated and shared (loadSharedModel): a queue worker loads it once
+   * for all the shards of a run, and its pool's threads keep it pinned under one id (a fresh id
+   * per job would pin a new copy in every thread for each job). `modelPath` then names it in messages.
+   */
+  loaded?: LoadedModel;
   /** how long a worker waits for its turn to write before handing its output back (outputBoard.ts; tests) */
   turnTimeoutMs?: number;
   /**
@@ -129,8 +135,8 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   let model: Model;
   let shared: SharedModel;
   try {
-    model = loadModel(o.modelPath); // validated before anything is written
-    shared = shareCompiled(model, o.modelPath);
+    // validated before anything is written
+    ({ model, shared } = o.loaded ?? loadSharedModel(o.modelPath));
   } catch (err) {
     closeSync(inFd);
     await pool.destroy();
@@ -338,6 +344,17 @@ function startPool(taskFile: string, threads: number): TaskPool {
 
 /** Input bytes between background flushes of the text output (JobOutput.flushAhead). */
 const FLUSH_AHEAD = 64 * 2 ** 20;
+
+/** A model file loaded, validated, compiled and shared for the workers (RepriceOptions.loaded). */
+export interface LoadedModel {
+  model: Model;
+  shared: SharedModel;
+}
+
+export function loadSharedModel(modelPath: string): LoadedModel {
+  const model = loadModel(modelPath);
+  return { model, shared: shareCompiled(model, modelPath) };
+}
 
 /** Compiled once here; workers receive the tables in shared memory (pricing/sharedModel.ts). */
 function shareCompiled(model: Model, modelPath: string): SharedModel {

@@ -2,8 +2,9 @@
  * The model of a distributed run travels through Redis, named by the SHA-256 of its file's bytes:
  * the coordinator stores the bytes once, every job carries the hash, and a worker fetches the
  * bytes once per hash, checks that they hash to the name (a model changed in between is refused,
- * not used), validates them as repricer.model/1 and keeps them in a local cache file that the
- * batch job reads. Workers thus need no shared copy of the model file.
+ * not used) and keeps them in a local cache file, which the worker loads (and validates as
+ * repricer.model/1) once for all the shards that name it. Workers thus need no shared copy of the
+ * model file.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -60,7 +61,7 @@ async function fetchOnce(redis: Redis, sha: string, cacheDir: string): Promise<s
   if (!bytes) throw new RepricerError('NOT_FOUND', `model ${sha} is not in Redis (expired, or the database was flushed); run the coordinator again`);
   const got = sha256(bytes);
   if (got !== sha) throw new RepricerError('MODEL_INVALID', `model ${sha} fetched from Redis hashes to ${got}: refused`);
-  parseModel(bytes.toString('utf8'), `model ${sha}`);
+  // validated by the coordinator before it was stored, and again when the worker loads the file
   mkdirSync(cacheDir, { recursive: true });
   writeFileAtomic(file, bytes, 'model cache');
   return file;

@@ -15,6 +15,7 @@ import { getRun, markStarted, moveState, recordFailure, recordInflight, recordPa
 import { runShard } from './shardJob.js';
 import { assembleRun } from './assemble.js';
 import { PoolLanes } from './poolLanes.js';
+import { loadSharedModel, type LoadedModel } from '../batch/job.js';
 import type { WorkerMetrics } from './workerMetrics.js';
 import { hostname } from 'node:os';
 
@@ -52,6 +53,7 @@ export class QueueWorker {
   private readonly log: (line: string) => void;
   private readonly id = `${hostname()}:${process.pid}`;
   private readonly lanes: PoolLanes;
+  private readonly models = new Map<string, Promise<LoadedModel>>();
 
   constructor(private readonly o: QueueWorkerOptions) {
     this.redis = connect(o.url);
@@ -80,6 +82,18 @@ export class QueueWorker {
     await this.worker.close(force);
     await this.lanes.close();
     this.redis.disconnect();
+  }
+
+  /** The model loaded, validated and shared once per SHA-256 (the latest two kept). */
+  private model(sha: string, file: string): Promise<LoadedModel> {
+    let p = this.models.get(sha);
+    if (!p) {
+      p = Promise.resolve().then(() => loadSharedModel(file));
+      this.models.set(sha, p);
+      p.catch(() => this.models.delete(sha));
+      while (this.models.size > 2) this.models.delete(this.models.keys().next().value!);
+    }
+    return p;
   }
 
   private spec(runId: string, generation: number): Promise<RunSpec> {
@@ -132,16 +146,17 @@ export class QueueWorker {
     }, 1000);
     try {
       const modelPath = await fetchModel(this.redis, spec.modelSha, this.o.modelCache);
-      const pool = this.lanes.take();
+      const loaded = await this.model(spec.modelSha, modelPath);
+      const pool = this.lanes.take(spec.modelSha);
       let r;
       try {
-        r = await runShard({ shard, modelPath, policy: spec.policy ?? undefined, options: spec.options, out: spec.out, ext: spec.ext, pool, signal: ac.signal, onProgress: (s) => (share = s) });
+        r = await runShard({ shard, modelPath, loaded, policy: spec.policy ?? undefined, options: spec.options, out: spec.out, ext: spec.ext, pool, signal: ac.signal, onProgress: (s) => (share = s) });
       } catch (err) {
         // the job destroyed it already if it failed; after a failure past the job (hashing, the rename) it is ended here
         await pool.destroy().catch(() => undefined);
         throw err;
       }
-      this.lanes.give(pool);
+      this.lanes.give(pool, spec.modelSha);
       const part: PartRecord = { shard: r.shard, file: r.file, rows: r.rows, bytes: r.bytes, sha256: r.sha256, rejects: r.rejects, rejectsFile: r.rejectsFile, rejectsBytes: r.rejectsBytes, rejectsSha256: r.rejectsSha256 };
       await recordPart(this.redis, d.runId, part);
       m?.shardsDone.inc();

@@ -10,7 +10,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { runReprice, type RepriceSummary } from '../batch/job.js';
+import { runReprice, type LoadedModel, type RepriceSummary } from '../batch/job.js';
 import { writeFailure } from '../core/errors.js';
 import type { Policy } from '../pricing/policy.js';
 import type { TaskPool } from '../pool/taskPool.js';
@@ -52,6 +52,8 @@ export interface RunShardOptions {
   threads?: number;
   /** a pool kept across shards (poolLanes.ts); destroyed if the shard fails */
   pool?: TaskPool;
+  /** the model loaded once for many shards (batch/job.ts loadSharedModel) */
+  loaded?: LoadedModel;
   signal?: AbortSignal;
   onProgress?: (share: number) => void;
 }
@@ -81,6 +83,7 @@ export async function runShard(o: RunShardOptions): Promise<ShardOutcome> {
       rejectsPath: mineRejects,
       workers: o.threads,
       pool: o.pool,
+      loaded: o.loaded,
       chunkSize: o.options.chunkSize,
       policy: o.policy,
       onError: o.options.onError,
