@@ -4,7 +4,8 @@
 // reference: every distributed output must equal it byte for byte, which also shows that every
 // row is there exactly once.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -92,9 +93,9 @@ describe.skipIf(skipRedis)('reprice --queue with repricer worker processes', () 
     redis = new Redis(server.url, { maxRetriesPerRequest: null });
     redis.on('error', () => undefined);
     dir = mkdtempSync(join(tmpdir(), 'repricer-queue-'));
-    execFileSync(process.execPath, [MAIN, 'demo', '--skus', '20000', '--dir', 'd'], { cwd: dir, stdio: 'ignore' });
-    model = join(dir, 'd/model.json');
-    catalog = join(dir, 'd/catalog-20000.csv');
+    execFileSync(process.execPath, [MAIN, 'demo', '--skus', '20000', '--dir', 'demo'], { cwd: dir, stdio: 'ignore' });
+    model = join(dir, 'demo/model.json');
+    catalog = join(dir, 'demo/catalog-20000.csv');
     execFileSync(process.execPath, [MAIN, 'reprice', '--model', model, '--catalog', catalog, '--out', 'single.csv', '--workers', '1'], { cwd: dir, stdio: 'ignore' });
     reference = readFileSync(join(dir, 'single.csv'));
     workers = [worker(['--metrics-port', '0']), worker()];
@@ -180,18 +181,21 @@ describe.skipIf(skipRedis)('reprice --queue with repricer worker processes', () 
     for (const s of finishedBefore) expect(starts[s]).toBe('1');
   }, 60_000);
 
-  it('queue cancel: the coordinator stops with exit 130, no output is written, status says cancelled', async () => {
-    const c = coordinator('cancelled.csv', ['--shards', '12']);
+  it('queue cancel: the coordinator stops with exit 130, no output is written, the workers refuse its shards, status says cancelled', async () => {
+    // no worker runs while the run is cancelled, so it cannot finish first
+    await stopAll(workers);
+    const c = coordinator('cancelled.csv', ['--shards', '6']);
     const runId = (await c.waitFor(/run ([0-9a-f]{16}) queued/))[1];
-    await waitUntil(async () => (await redis.hlen(`repricer:run:${runId}:starts`)) >= 1, 30_000, 'a started shard');
     const cancel = start(['queue', 'cancel', runId, '--queue', server.url]);
     expect(await cancel.exit, cancel.err()).toBe(0);
     expect(cancel.out()).toContain(`run ${runId} cancelled`);
     expect(await c.exit).toBe(130);
     expect(c.err()).toContain(`run ${runId} was cancelled; no output was written`);
-    // the workers drain the cancelled run's jobs; no output appears meanwhile or after
-    await new Promise((r) => setTimeout(r, 1500));
+    // workers started now take the cancelled run's jobs and refuse them; no output appears
+    workers = [worker(), worker()];
+    await Promise.any(workers.map((w) => w.waitFor(new RegExp(`shard \\d+ of run ${runId} refused: run ${runId} is cancelled`))));
     expect(existsSync(join(dir, 'cancelled.csv'))).toBe(false);
+    expect(await redis.hlen(`repricer:run:${runId}:parts`)).toBe(0);
     const status = start(['queue', 'status', runId, '--queue', server.url]);
     expect(await status.exit).toBe(0);
     expect(status.out()).toContain(`run ${runId}: cancelled`);
@@ -225,4 +229,28 @@ describe.skipIf(skipRedis)('reprice --queue with repricer worker processes', () 
     expect(bad.err()).toContain('--queue must be a redis:// or rediss:// URL');
     expect(noQueue.err()).toContain('--shards needs --queue');
   }, 30_000);
+
+  it("the README's recipe runs as written, against the test's Redis (its redis-server line left out)", async () => {
+    const md = readFileSync('README.md', 'utf8');
+    const section = md.slice(md.indexOf('#### Scaling out on Redis'));
+    const [shell1, shell2] = [...section.matchAll(/```sh\n([\s\S]*?)```/g)].slice(0, 2).map((m) => m[1]);
+    const lines1 = shell1.trim().split('\n');
+    expect(lines1[0]).toMatch(/^redis-server --port 6379 /);
+    // the test's Redis port, the test's build, the test's smaller demo catalogue
+    const adapt = (text: string) => text.replaceAll('127.0.0.1:6379', `127.0.0.1:${server.port}`).replaceAll('node dist/src/cli/main.js', `${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)}`).replaceAll('demo/catalog-200000.csv', 'demo/catalog-20000.csv').replace('--metrics-port 9464', '--metrics-port 0');
+    // the README's worker works alone
+    await stopAll(workers);
+    const readmeWorker = spawn('bash', ['-c', `exec ${adapt(lines1[1])}`], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    procs.push(readmeWorker);
+    let log = '';
+    readmeWorker.stderr!.on('data', (d: Buffer) => (log += d.toString()));
+    // asynchronously: the worker's log is read while the block runs
+    const { stdout: out } = await promisify(execFile)('bash', ['-c', adapt(shell2)], { cwd: dir, encoding: 'utf8' });
+    expect(out).toContain('identical');
+    expect(out).toMatch(/repriced 20000 SKUs in [\d.]+ s on the queue \(run [0-9a-f]{16}: 4 shards/);
+    expect(log).toMatch(/shard 3 of run [0-9a-f]{16} done/);
+    readmeWorker.kill('SIGTERM');
+    await new Promise((r) => readmeWorker.once('exit', r));
+    expect(log).toContain('worker: stopped');
+  }, 60_000);
 });

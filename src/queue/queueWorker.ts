@@ -129,7 +129,12 @@ export class QueueWorker {
     const d = job.data;
     const m = this.o.metrics;
     const t0 = performance.now();
-    await this.stillWanted(d);
+    try {
+      await this.stillWanted(d);
+    } catch (err) {
+      this.log(`shard ${d.shard} of run ${d.runId} refused: ${(err as Error).message}`);
+      throw err;
+    }
     const spec = await this.spec(d.runId, d.generation);
     const shard = spec.shards[d.shard];
     await markStarted(this.redis, d.runId, d.shard);
