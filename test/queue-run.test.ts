@@ -6,7 +6,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -217,6 +217,43 @@ describe.skipIf(skipRedis)('reprice --queue with repricer worker processes', () 
     const s = JSON.parse(status.out());
     expect(s.state).toBe('failed');
     expect(s.failures.find((f: { shard: number }) => f.shard === 1)).toMatchObject({ attempt: 3, final: true, code: 'OUTPUT_UNWRITABLE' });
+  }, 60_000);
+
+  it('a Parquet catalogue is cut into whole row groups, a pattern of CSV files into its files: both equal the single-process output', async () => {
+    // 6 000 rows of the demo catalogue in row groups of 1 000, written here with hyparquet-writer
+    const lines = readFileSync(catalog, 'utf8').split('\n').slice(0, 6001);
+    const names = lines[0].split(',');
+    const rows = lines.slice(1).map((l) => l.split(','));
+    const { ParquetWriter, fileWriter } = await import('hyparquet-writer');
+    const pqFile = join(dir, 'rowgroups.parquet');
+    const schema = [
+      { name: 'root', num_children: names.length },
+      { name: names[0], type: 'BYTE_ARRAY' as const, converted_type: 'UTF8' as const, repetition_type: 'REQUIRED' as const },
+      ...names.slice(1).map((name) => ({ name, type: 'DOUBLE' as const, repetition_type: 'OPTIONAL' as const })),
+    ];
+    const w = new ParquetWriter({ writer: fileWriter(pqFile), schema });
+    for (let g = 0; g < rows.length; g += 1000) {
+      const part = rows.slice(g, g + 1000);
+      w.write({ columnData: names.map((name, j) => ({ name, data: part.map((r) => (j === 0 ? r[0] : r[j] === '' ? null : Number(r[j]))) })), rowGroupSize: part.length });
+    }
+    w.finish();
+    const { runReprice } = await import('../src/batch/job.js');
+    await runReprice({ modelPath: model, catalogPath: pqFile, outPath: join(dir, 'pq-single.csv'), workers: 1 });
+    const c = start(['reprice', '--queue', server.url, '--model', model, '--catalog', pqFile, '--out', 'pq.csv', '--shards', '4']);
+    expect(await c.exit, c.err()).toBe(0);
+    expect(readFileSync(join(dir, 'pq.csv')).equals(readFileSync(join(dir, 'pq-single.csv')))).toBe(true);
+    const m = JSON.parse(readFileSync(join(dir, 'pq.csv.parts/manifest.json'), 'utf8'));
+    // 6 row groups into at most 4 shards of whole groups
+    expect(m.parts.map((p: { input: { start: number; end: number } }) => [p.input.start, p.input.end])).toEqual([[0, 2000], [2000, 4000], [4000, 6000]]);
+
+    // the catalogue split into two files with the same header: day-1 (rows 1-8000) and day-2 (the rest)
+    const all = readFileSync(catalog, 'utf8').split('\n');
+    mkdirSync(join(dir, 'days'));
+    writeFileSync(join(dir, 'days/day-1.csv'), [all[0], ...all.slice(1, 8001)].join('\n') + '\n');
+    writeFileSync(join(dir, 'days/day-2.csv'), [all[0], ...all.slice(8001)].join('\n'));
+    const g = start(['reprice', '--queue', server.url, '--model', model, '--catalog', 'days/day-*.csv', '--out', 'days.csv', '--shards', '4']);
+    expect(await g.exit, g.err()).toBe(0);
+    expect(readFileSync(join(dir, 'days.csv')).equals(reference)).toBe(true);
   }, 60_000);
 
   it('the coordinator refuses what a distributed run cannot do, before queueing anything', async () => {
