@@ -136,6 +136,13 @@ describe.skipIf(skipRedis)('reprice --queue with repricer worker processes', () 
     expect(statSync(join(dir, 'two.csv')).mtimeMs).toBe(mtime);
     expect(await redis.hgetall(`repricer:run:${runId}:starts`)).toEqual(startsBefore);
 
+    // --parts-only: the manifest and the parts, no assembled output
+    const po = coordinator('parts-only.csv', ['--shards', '3', '--parts-only']);
+    expect(await po.exit, po.err()).toBe(0);
+    expect(existsSync(join(dir, 'parts-only.csv'))).toBe(false);
+    const pm = JSON.parse(readFileSync(join(dir, 'parts-only.csv.parts/manifest.json'), 'utf8'));
+    expect(Buffer.concat(pm.parts.map((p: { file: string }) => readFileSync(join(dir, 'parts-only.csv.parts', p.file)))).equals(reference)).toBe(true);
+
     const port = (await workers[0].waitFor(/metrics on http:\/\/0\.0\.0\.0:(\d+)\/metrics/))[1];
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
     const done = Number(/^repricer_queue_shards_done_total (\d+)/m.exec(text)![1]);
@@ -254,6 +261,22 @@ describe.skipIf(skipRedis)('reprice --queue with repricer worker processes', () 
     const g = start(['reprice', '--queue', server.url, '--model', model, '--catalog', 'days/day-*.csv', '--out', 'days.csv', '--shards', '4']);
     expect(await g.exit, g.err()).toBe(0);
     expect(readFileSync(join(dir, 'days.csv')).equals(reference)).toBe(true);
+  }, 60_000);
+
+  it('--on-error skip: the prices and the rejected rows (absolute line numbers, one header) equal the single-process files', async () => {
+    // three malformed rows, in different shards
+    const lines = readFileSync(catalog, 'utf8').split('\n');
+    for (const i of [5, 9000, 17000]) lines[i] = lines[i].replace(/,[^,]*/, ',not-a-number');
+    writeFileSync(join(dir, 'bad.csv'), lines.join('\n'));
+    const { runReprice } = await import('../src/batch/job.js');
+    await runReprice({ modelPath: model, catalogPath: join(dir, 'bad.csv'), outPath: join(dir, 'bad-single.csv'), workers: 1, onError: 'skip' });
+    const c = start(['reprice', '--queue', server.url, '--model', model, '--catalog', 'bad.csv', '--out', 'bad-queued.csv', '--shards', '4', '--on-error', 'skip']);
+    expect(await c.exit, c.err()).toBe(0);
+    expect(c.out()).toContain('rejected rows (3) to bad-queued.csv.rejects.csv');
+    expect(readFileSync(join(dir, 'bad-queued.csv')).equals(readFileSync(join(dir, 'bad-single.csv')))).toBe(true);
+    const rejects = readFileSync(join(dir, 'bad-queued.csv.rejects.csv'), 'utf8');
+    expect(rejects).toBe(readFileSync(join(dir, 'bad-single.csv.rejects.csv'), 'utf8'));
+    expect(rejects.split('\n').slice(1, 4).map((l) => l.split(',')[0])).toEqual(['6', '9001', '17001']);
   }, 60_000);
 
   it('the coordinator refuses what a distributed run cannot do, before queueing anything', async () => {

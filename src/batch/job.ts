@@ -91,8 +91,8 @@ export interface RepriceOptions {
    * One shard of a distributed run (src/queue/): only the rows whose first byte lies in
    * [start, end) of a text catalogue (byte offsets, as byteRanges.ts cuts them), or the rows
    * [start, end) of a Parquet one (whole row groups). `header: false` leaves out the CSV header of
-   * the prices and of the rejects, so that the shards' outputs concatenate to the single-process
-   * output. Text output only; a CSV with quoted fields, the main-thread read and the segment
+   * the prices, so that the shards' outputs concatenate to the single-process output; a shard's
+   * rejects never have a header (the run writes one above them all). Text output only; a CSV with quoted fields, the main-thread read and the segment
    * breaker (whose measuring pass spans the whole catalogue) are refused.
    */
   shard?: { start: number; end: number; header: boolean };
@@ -122,7 +122,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   if (o.shard) checkShard(o, outFmt, policy);
   // read (and validated) before any work: a bad state file fails the job at once
   const prevState = o.statePath !== undefined ? loadState(o.statePath) : emptyState();
-  const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`, o.shard?.header ?? true);
+  const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`, o.shard?.header ?? true, o.shard === undefined);
   const inFd = openCatalog(o.catalogPath);
   const size = fstatSync(inFd).size;
   // by default as many workers as pay for the catalogue's size (workerCount.ts)

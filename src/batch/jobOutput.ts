@@ -45,8 +45,10 @@ export class JobOutput {
     private readonly outPath: string,
     readonly format: 'csv' | 'ndjson' | 'parquet',
     private readonly rejectsPath: string,
-    /** false: no CSV header on the prices or the rejects (a shard after the first, src/queue/) */
+    /** false: no CSV header on the prices (a shard after the first, src/queue/) */
     private readonly header = true,
+    /** false: no header on the rejects (every shard: the run's assembly writes one) */
+    private readonly rejectsHeader = true,
   ) {
     this.outAbs = resolve(outPath);
     this.tmp = tempName(this.outAbs);
@@ -85,7 +87,7 @@ export class JobOutput {
       this.rejectsFile(() => {
         this.rejFd = openSync(this.rejectsTmp, 'w');
       });
-      if (this.header) this.writeRej(REJECTS_HEADER);
+      if (this.rejectsHeader) this.writeRej(REJECTS_HEADER);
     }
   }
 

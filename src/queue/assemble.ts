@@ -7,7 +7,7 @@
  * manifest is the output. Rejected rows go the same way to `<out>.rejects.csv` under one header.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RepricerError, writeFailure } from '../core/errors.js';
 import { tempPathFor, writeFileAtomic } from '../core/atomic.js';
@@ -146,7 +146,23 @@ export async function assembleRun(spec: RunSpec, parts: PartRecord[], commit: ()
   } catch (err) {
     throw writeFailure(spec.out, 'prices', err);
   }
+  removeAttemptLeftovers(dir);
   return { manifest, committed: true };
+}
+
+/**
+ * Temporary parts of attempts that died (`.shard-*`): every shard has its part now, so they are
+ * never renamed into place. An attempt still running somewhere (a stalled worker) loses its
+ * temporary file and fails its rename; its shard's part is already there.
+ */
+function removeAttemptLeftovers(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) if (n.startsWith('.shard-')) rmSync(join(dir, n), { force: true });
 }
 
 /** A finished run's output still in place: the manifest of this run, and `<out>` of its length. */
