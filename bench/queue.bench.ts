@@ -8,14 +8,14 @@
  *   - the coordinator (`repricer reprice --queue`) with 1, 2 and 4 `repricer worker` processes
  *     started and ready beforehand (as in a cluster whose workers are up), their threads sharing
  *     the cores (1 x 2 threads, 2 x 1, 4 x 1), default shard count;
- *   - with 2 worker processes, each shard count of --shards.
+ *   - with 2 worker processes, each shard count of --shards, and --parts-only (no assembly).
  * Every distributed output is checked to equal the single-process output (SHA-256). Prints the
  * wall times, the overhead against the single-process job, the shard times summed from the
  * workers' logs and the machine's load average.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -43,6 +43,14 @@ async function freePort(): Promise<number> {
 async function sha(file: string): Promise<string> {
   const h = createHash('sha256');
   for await (const c of createReadStream(file, { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) h.update(c);
+  return h.digest('hex');
+}
+
+/** SHA-256 of the parts of `<out>.parts/` concatenated in the manifest's order. */
+async function partsSha(out: string): Promise<string> {
+  const m = JSON.parse(readFileSync(join(`${out}.parts`, 'manifest.json'), 'utf8')) as { parts: { file: string }[] };
+  const h = createHash('sha256');
+  for (const p of m.parts) for await (const c of createReadStream(join(`${out}.parts`, p.file), { highWaterMark: 4 << 20 }) as AsyncIterable<Buffer>) h.update(c);
   return h.digest('hex');
 }
 
@@ -122,18 +130,18 @@ async function main(): Promise<void> {
     const ref = await sha(single);
     rows.push(`| single process, 2 threads | - | ${s.seconds.toFixed(2)} | ${Math.round(skus / s.seconds)} | 1.00x | - |`);
     console.log(`single: ${s.seconds.toFixed(2)} s`);
-    const runQueue = async (label: string, procs: number, shards: number | undefined) => {
+    const runQueue = async (label: string, procs: number, shards: number | undefined, partsOnly = false) => {
       const threads = Math.max(1, Math.floor(2 / procs));
       const ws = await Promise.all(Array.from({ length: procs }, () => startWorker(url, threads)));
       const f = out(label);
       clean(f);
       try {
-        const r = timed(['reprice', '--queue', url, '--model', model, '--catalog', catalog, '--out', f, ...(shards ? ['--shards', String(shards)] : [])]);
-        const ok = (await sha(f)) === ref;
+        const r = timed(['reprice', '--queue', url, '--model', model, '--catalog', catalog, '--out', f, ...(shards ? ['--shards', String(shards)] : []), ...(partsOnly ? ['--parts-only'] : [])]);
+        const ok = (partsOnly ? await partsSha(f) : await sha(f)) === ref;
         if (!ok) throw new Error(`${label}: the output differs from the single-process output`);
         const n = /on the queue \(run \w+: (\d+) shards?/.exec(r.stdout)?.[1] ?? '?';
         const over = r.seconds / s.seconds;
-        rows.push(`| ${procs} worker process${procs > 1 ? 'es' : ''} x ${threads} thread${threads > 1 ? 's' : ''} | ${n}${shards ? '' : ' (default)'} | ${r.seconds.toFixed(2)} | ${Math.round(skus / r.seconds)} | ${over.toFixed(2)}x | ${shardSeconds(ws).toFixed(1)} |`);
+        rows.push(`| ${procs} worker process${procs > 1 ? 'es' : ''} x ${threads} thread${threads > 1 ? 's' : ''}${partsOnly ? ', --parts-only' : ''} | ${n}${shards ? '' : ' (default)'} | ${r.seconds.toFixed(2)} | ${Math.round(skus / r.seconds)} | ${over.toFixed(2)}x | ${shardSeconds(ws).toFixed(1)} |`);
         console.log(`${label}: ${r.seconds.toFixed(2)} s (${n} shards), ${over.toFixed(2)}x`);
       } finally {
         await stopWorkers(ws);
@@ -142,6 +150,8 @@ async function main(): Promise<void> {
     };
     for (const p of procsList) await runQueue(`p${p}`, p, undefined);
     for (const k of shardList) await runQueue(`p2-s${k}`, 2, k);
+    // the finaliser's concatenation left out: the parts and the manifest only
+    await runQueue('p2-parts', 2, undefined, true);
     clean(single);
   } finally {
     redis.kill('SIGTERM');
