@@ -1,6 +1,6 @@
 /**
  * The distributed run's overhead against the single-process job, on one machine:
- *   npm run bench:queue -- --skus 10000000 [--procs 1,2,4] [--shards 4,16,64] [--reps R]
+ *   npm run bench:queue -- --skus 10000000 [--procs 1,2,4] [--shards 4,16,64] [--parts-only yes|no] [--reps R]
  * Generates the bench catalogue (d = 16, deterministic, the batch benchmark's) once under
  * bench/out/, starts a redis-server without persistence on a free port, then times, each as a
  * fresh process from spawn to exit:
@@ -11,7 +11,9 @@
  *   - with 2 worker processes, each shard count of --shards, and --parts-only (no assembly).
  * Every distributed output is checked to equal the single-process output (SHA-256). Prints the
  * wall times, the overhead against the single-process job, the shard times summed from the
- * workers' logs and the machine's load average.
+ * workers' logs and the machine's load average. With --reps R every configuration runs R times,
+ * the queue configurations' order reversed every other round (a change in the machine's load then
+ * hits them alike), and the medians are compared.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -96,8 +98,8 @@ function shardSeconds(ws: Worker[]): number {
 
 async function main(): Promise<void> {
   const skus = Number(opt('skus', '2000000'));
-  const procsList = opt('procs', '1,2,4').split(',').map(Number);
-  const shardList = opt('shards', '4,16,64').split(',').map(Number);
+  const procsList = opt('procs', '1,2,4').split(',').filter((x) => x !== '').map(Number);
+  const shardList = opt('shards', '4,16,64').split(',').filter((x) => x !== '').map(Number);
   const dir = join(process.cwd(), 'bench', 'out');
   mkdirSync(dir, { recursive: true });
   const spec = { products: 20000, features: 16, seed: 424242 };
@@ -122,45 +124,82 @@ async function main(): Promise<void> {
     rmSync(f, { force: true });
     rmSync(`${f}.parts`, { recursive: true, force: true });
   };
-  const rows: string[] = [];
-  try {
-    const single = out('single');
-    clean(single);
-    const s = timed(['reprice', '--model', model, '--catalog', catalog, '--out', single, '--workers', '2']);
-    const ref = await sha(single);
-    rows.push(`| single process, 2 threads | - | ${s.seconds.toFixed(2)} | ${Math.round(skus / s.seconds)} | 1.00x | - |`);
-    console.log(`single: ${s.seconds.toFixed(2)} s`);
-    const runQueue = async (label: string, procs: number, shards: number | undefined, partsOnly = false) => {
-      const threads = Math.max(1, Math.floor(2 / procs));
-      const ws = await Promise.all(Array.from({ length: procs }, () => startWorker(url, threads)));
-      const f = out(label);
-      clean(f);
-      try {
-        const r = timed(['reprice', '--queue', url, '--model', model, '--catalog', catalog, '--out', f, ...(shards ? ['--shards', String(shards)] : []), ...(partsOnly ? ['--parts-only'] : [])]);
-        const ok = (partsOnly ? await partsSha(f) : await sha(f)) === ref;
-        if (!ok) throw new Error(`${label}: the output differs from the single-process output`);
-        const n = /on the queue \(run \w+: (\d+) shards?/.exec(r.stdout)?.[1] ?? '?';
-        const over = r.seconds / s.seconds;
-        rows.push(`| ${procs} worker process${procs > 1 ? 'es' : ''} x ${threads} thread${threads > 1 ? 's' : ''}${partsOnly ? ', --parts-only' : ''} | ${n}${shards ? '' : ' (default)'} | ${r.seconds.toFixed(2)} | ${Math.round(skus / r.seconds)} | ${over.toFixed(2)}x | ${shardSeconds(ws).toFixed(1)} |`);
-        console.log(`${label}: ${r.seconds.toFixed(2)} s (${n} shards), ${over.toFixed(2)}x`);
-      } finally {
-        await stopWorkers(ws);
+  const reps = Number(opt('reps', '1'));
+  const partsOnly = opt('parts-only', 'yes') !== 'no';
+  /** a configuration's label and its timed run (seconds, shard count, shard seconds summed) */
+  interface Config { label: string; shards: string; run: () => Promise<{ seconds: number; shards: string; shardSeconds?: number }> }
+  const single = out('single');
+  let ref = '';
+  const configs: Config[] = [
+    {
+      label: 'single process, 2 threads',
+      shards: '-',
+      run: async () => {
+        clean(single);
+        const r = timed(['reprice', '--model', model, '--catalog', catalog, '--out', single, '--workers', '2']);
+        const h = await sha(single);
+        if (ref && h !== ref) throw new Error('the single-process output changed between runs');
+        ref = h;
+        return { seconds: r.seconds, shards: '-' };
+      },
+    },
+  ];
+  const queueConfig = (procs: number, shards: number | undefined, po = false): Config => {
+    const threads = Math.max(1, Math.floor(2 / procs));
+    const label = `${procs} worker process${procs > 1 ? 'es' : ''} x ${threads} thread${threads > 1 ? 's' : ''}${po ? ', --parts-only' : ''}`;
+    return {
+      label,
+      shards: shards ? String(shards) : 'default',
+      run: async () => {
+        const ws = await Promise.all(Array.from({ length: procs }, () => startWorker(url, threads)));
+        const f = out(`p${procs}-s${shards ?? 'd'}${po ? '-parts' : ''}`);
         clean(f);
-      }
+        try {
+          const r = timed(['reprice', '--queue', url, '--model', model, '--catalog', catalog, '--out', f, ...(shards ? ['--shards', String(shards)] : []), ...(po ? ['--parts-only'] : [])]);
+          if ((po ? await partsSha(f) : await sha(f)) !== ref) throw new Error(`${label}: the output differs from the single-process output`);
+          const n = /on the queue \(run \w+: (\d+) shards?/.exec(r.stdout)?.[1] ?? '?';
+          return { seconds: r.seconds, shards: shards ? n : `${n} (default)`, shardSeconds: shardSeconds(ws) };
+        } finally {
+          await stopWorkers(ws);
+          clean(f);
+        }
+      },
     };
-    for (const p of procsList) await runQueue(`p${p}`, p, undefined);
-    for (const k of shardList) await runQueue(`p2-s${k}`, 2, k);
-    // the finaliser's concatenation left out: the parts and the manifest only
-    await runQueue('p2-parts', 2, undefined, true);
+  };
+  for (const p of procsList) configs.push(queueConfig(p, undefined));
+  for (const k of shardList) configs.push(queueConfig(2, k));
+  // the finaliser's concatenation left out: the parts and the manifest only
+  if (partsOnly) configs.push(queueConfig(2, undefined, true));
+  const results = new Map<Config, { seconds: number[]; shards: string; shardSeconds: number[] }>();
+  try {
+    // the single-process job first (its output is the reference), then every round in alternating order
+    for (let rep = 0; rep < reps; rep++) {
+      const order = rep % 2 === 0 ? configs : [configs[0], ...configs.slice(1).reverse()];
+      for (const c of order) {
+        const r = await c.run();
+        const e = results.get(c) ?? { seconds: [], shards: r.shards, shardSeconds: [] };
+        e.seconds.push(r.seconds);
+        if (r.shardSeconds !== undefined) e.shardSeconds.push(r.shardSeconds);
+        results.set(c, e);
+        console.log(`${c.label} (${r.shards} shards): ${r.seconds.toFixed(2)} s, load ${loadavg()[0].toFixed(1)}`);
+      }
+    }
     clean(single);
   } finally {
     redis.kill('SIGTERM');
     rmSync(redisDir, { recursive: true, force: true });
   }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+  const base = median(results.get(configs[0])!.seconds);
+  const rows = configs.map((c) => {
+    const e = results.get(c)!;
+    const m = median(e.seconds);
+    return `| ${c.label} | ${e.shards} | ${e.seconds.map((x) => x.toFixed(1)).join(', ')} | ${m.toFixed(2)} | ${Math.round(skus / m)} | ${(m / base).toFixed(2)}x | ${e.shardSeconds.length ? median(e.shardSeconds).toFixed(1) : '-'} |`;
+  });
   const load1 = loadavg();
   console.log('');
-  console.log('| configuration | shards | seconds | SKUs/s | vs single | shard seconds (summed) |');
-  console.log('|---|---|---|---|---|---|');
+  console.log('| configuration | shards | seconds (each run) | median | SKUs/s (median) | vs single | shard seconds (summed, median) |');
+  console.log('|---|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
   console.log('');
   console.log(`load average at the end: ${load1.map((x) => x.toFixed(1)).join(' ')}`);

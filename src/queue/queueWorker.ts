@@ -137,7 +137,7 @@ export class QueueWorker {
     }
     const spec = await this.spec(d.runId, d.generation);
     const shard = spec.shards[d.shard];
-    await markStarted(this.redis, d.runId, d.shard);
+    if ((await markStarted(this.redis, d.runId, d.shard)) > 1) m?.shardsRerun.inc();
     this.log(`shard ${d.shard} of run ${d.runId} started (attempt ${job.attemptsMade + 1}, ${this.id})`);
     m?.active.inc();
     const ac = new AbortController();

@@ -120,10 +120,12 @@ export async function moveState(redis: Redis, runId: string, to: RunState, from:
   return (await redis.eval(MOVE, 1, runKey(runId), to, ...from)) as string;
 }
 
-export const markStarted = async (redis: Redis, runId: string, shard: number): Promise<void> => {
-  await redis.multi().hincrby(runKey(runId, 'starts'), String(shard), 1).exec();
+/** Count a start of the shard; returns how many times it has been started, this one included. */
+export async function markStarted(redis: Redis, runId: string, shard: number): Promise<number> {
+  const n = await redis.hincrby(runKey(runId, 'starts'), String(shard), 1);
   await moveState(redis, runId, 'running', ['queued']);
-};
+  return n;
+}
 
 export async function recordPart(redis: Redis, runId: string, p: PartRecord): Promise<void> {
   await redis.multi().hset(runKey(runId, 'parts'), String(p.shard), JSON.stringify(p)).hdel(runKey(runId, 'inflight'), String(p.shard)).exec();

@@ -10,6 +10,7 @@ export class WorkerMetrics {
   readonly shardsDone = new Counter({ name: 'repricer_queue_shards_done_total', help: 'shards this worker finished (a part written)', registers: [this.registry] });
   readonly shardsFailed = new Counter({ name: 'repricer_queue_shards_failed_total', help: 'shard attempts that failed for good (no retry left, or an error a retry cannot fix)', registers: [this.registry] });
   readonly shardsRetried = new Counter({ name: 'repricer_queue_shards_retried_total', help: 'shard attempts that failed and will be retried', registers: [this.registry] });
+  readonly shardsRerun = new Counter({ name: 'repricer_queue_shards_rerun_total', help: 'shards this worker started that had been started before (a retry, or a re-delivery after a lock lapsed)', registers: [this.registry] });
   readonly rows = new Counter({ name: 'repricer_queue_rows_total', help: 'catalogue rows priced in finished shards', registers: [this.registry] });
   readonly runsFinalised = new Counter({ name: 'repricer_queue_runs_finalised_total', help: 'runs this worker assembled', registers: [this.registry] });
   readonly active = new Gauge({ name: 'repricer_queue_shards_active', help: 'shards running now', registers: [this.registry] });
