@@ -20,9 +20,10 @@ export const ALLOWED = {
   records: ['core', 'model', 'pricing'],
   batch: ['core', 'pool', 'model', 'pricing', 'records'],
   server: ['core', 'pool', 'model', 'pricing', 'market', 'records'],
+  queue: ['core', 'pool', 'model', 'pricing', 'records', 'batch'],
   sim: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'rl'],
-  cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'rl'],
-  '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'cli', 'rl'],
+  cli: ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'queue', 'rl'],
+  '': ['core', 'pool', 'model', 'pricing', 'market', 'records', 'batch', 'server', 'sim', 'queue', 'cli', 'rl'],
 };
 
 const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|(?:^|[\s;(=])import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;

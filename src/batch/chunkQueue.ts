@@ -52,9 +52,16 @@ export class ChunkQueue {
     // Piscina reports a result for a task it no longer tracks as an 'error' event: after an abort
     // that is a chunk finishing as it was cancelled (harmless); otherwise the job cannot trust its
     // bookkeeping and fails. Without a listener the event would be an uncaught exception.
-    pool.onError((err: Error) => {
-      if (!signal?.aborted && !this.failure) this.fail(new RepricerError('INTERNAL', `worker pool: ${err.message.split('\n')[0]}`));
-    });
+    pool.onError(this.onPoolError);
+  }
+
+  private readonly onPoolError = (err: Error): void => {
+    if (!this.signal?.aborted && !this.failure) this.fail(new RepricerError('INTERNAL', `worker pool: ${err.message.split('\n')[0]}`));
+  };
+
+  /** Stop listening to the pool (after drain; a pool kept across jobs, src/queue/, would gather listeners). */
+  dispose(): void {
+    this.pool.offError(this.onPoolError);
   }
 
   /** Run a task; `release` (giving back its input slot) is called once the task is settled. */

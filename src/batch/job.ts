@@ -69,6 +69,19 @@ export interface RepriceOptions {
   workerFile?: string;
   /** read a text catalogue on the main thread, the reference path (default: workers read their own byte ranges) */
   mainThreadRead?: boolean;
+  /**
+   * a pool of catalogue workers (startCatalogPool) to run on instead of starting one: it is not
+   * destroyed when the job succeeds, so a queue worker (src/queue/) boots its threads once for
+   * many shards; a failed job destroys it (its tasks may still be running). `workers` is then the
+   * pool's size. One job at a time per pool.
+   */
+  pool?: TaskPool;
+  /**
+   * the model already loaded, validated and shared (loadSharedModel): a queue worker loads it once
+   * for all the shards of a run, and its pool's threads keep it pinned under one id (a fresh id
+   * per job would pin a new copy in every thread for each job). `modelPath` then names it in messages.
+   */
+  loaded?: LoadedModel;
   /** how long a worker waits for its turn to write before handing its output back (outputBoard.ts; tests) */
   turnTimeoutMs?: number;
   /**
@@ -83,6 +96,15 @@ export interface RepriceOptions {
    * record and a message on the events channel announce the publication to the serving replicas
    */
   publishUrl?: string;
+  /**
+   * One shard of a distributed run (src/queue/): only the rows whose first byte lies in
+   * [start, end) of a text catalogue (byte offsets, as byteRanges.ts cuts them), or the rows
+   * [start, end) of a Parquet one (whole row groups). `header: false` leaves out the CSV header of
+   * the prices, so that the shards' outputs concatenate to the single-process output; a shard's
+   * rejects never have a header (the run writes one above them all). Text output only; a CSV with quoted fields, the main-thread read and the segment
+   * breaker (whose measuring pass spans the whole catalogue) are refused.
+   */
+  shard?: { start: number; end: number; header: boolean };
 }
 
 /** What `--publish` did: the run id, the rows written and the rejected rows whose keys were removed. */
@@ -113,22 +135,26 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   if (onError === 'skip') checkOutputPath(o.rejectsPath ?? `${o.outPath}.rejects.csv`, 'rejects');
   if (o.statePath !== undefined && !policy.segmentBreaker) throw new RepricerError('INVALID_ARGUMENT', `--state ${o.statePath}: the policy has no segmentBreaker, so there is no breaker state to keep`);
   if (o.statePath !== undefined) checkOutputPath(o.statePath, 'breaker state');
+  if (o.shard) checkShard(o, outFmt, policy);
   // read (and validated) before any work: a bad state file fails the job at once
   const prevState = o.statePath !== undefined ? loadState(o.statePath) : emptyState();
-  const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`);
+  const output = new JobOutput(o.outPath, outFmt, o.rejectsPath ?? `${o.outPath}.rejects.csv`, o.shard?.header ?? true, o.shard === undefined);
   const inFd = openCatalog(o.catalogPath);
   const size = fstatSync(inFd).size;
   // by default as many workers as pay for the catalogue's size (workerCount.ts)
-  const workers = o.workers ?? defaultWorkers(size);
+  const workers = o.pool?.threads ?? o.workers ?? defaultWorkers(size);
   // the workers boot (modules, WASM) while this thread reads and compiles the model
-  const pool = startPool(o.workerFile ?? defaultWorkerFile(), workers);
+  const pool = o.pool ?? startPool(o.workerFile ?? defaultWorkerFile(), workers);
+  // a pool of the caller's is left running after a success, and destroyed like the job's own after
+  // a failure (tasks may still be in flight then); the caller starts a new one
+  const ownPool = o.pool === undefined;
   let model: Model;
   let shared: SharedModel;
   // --publish: the server is checked before any work (REDIS_UNAVAILABLE when it does not answer)
   let redis: Redis | undefined;
   try {
-    model = loadModel(o.modelPath); // validated before anything is written
-    shared = shareCompiled(model, o.modelPath);
+    // validated before anything is written
+    ({ model, shared } = o.loaded ?? loadSharedModel(o.modelPath));
     if (o.publishUrl !== undefined) redis = await connectRedis(o.publishUrl, { name: 'repricer-reprice', commandTimeoutMs: 60_000 });
   } catch (err) {
     closeSync(inFd);
@@ -171,6 +197,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     }, pass?.hooks()));
     await dispatch({ queue: q, inSlots: new SlotPool(), outSlots, signal: o.signal, base, seq: 0 });
     await q.drain();
+    q.dispose();
   };
   let base: Dispatch['base'];
   let decision: RunDecision | undefined;
@@ -192,6 +219,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       }, pass?.hooks());
       await dispatch({ queue: q, inSlots: new SlotPool(), outSlots, signal: o.signal, base: mbase, seq: 0 });
       await q.drain();
+      q.dispose();
       return q.failure ?? (o.signal?.aborted ? interrupted() : undefined);
     };
     const mainThreadText = async () => {
@@ -225,8 +253,13 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     const columns: OutputColumns = { blend: input.layout.retail.expertPrice !== undefined, explain: o.explain === true };
     output.columns = columns;
     await output.open(onError === 'skip');
-    if (input.parquet) progress.total = input.parquet.rows;
+    if (input.parquet) progress.total = o.shard ? o.shard.end - o.shard.start : input.parquet.rows;
     else progress.done = input.text!.headerBytes;
+    if (o.shard && input.text) {
+      if (input.text.quoted) throw quotedShard(o.catalogPath);
+      progress.done = Math.max(o.shard.start, input.text.headerBytes);
+      progress.total = o.shard.end;
+    }
     base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError, columns, ...(publish ? { publish } : {}) } as const;
     if (policy.segmentBreaker) {
       // only with a segment breaker: without one the job is a single pass, as it always was
@@ -243,8 +276,10 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       // groups follow the chunks of `chunkSize` rows, which byte ranges only approximate)
       const dataStart = text.headerBytes;
       const pass = (ranges = new RangePass(o.catalogPath, inFd, dataStart, inFmt === 'csv' ? 2 : 1, output.written, o.signal));
-      const plan = byteRanges(dataStart, size, rangeBytesFor(text.sample(1 << 20), chunkSize));
+      // a shard covers its own bytes only; rows are cut exactly as a whole-file pass cuts them
+      const plan = o.shard ? byteRanges(Math.max(dataStart, o.shard.start), Math.min(size, o.shard.end), rangeBytesFor(text.sample(1 << 20), chunkSize)) : byteRanges(dataStart, size, rangeBytesFor(text.sample(1 << 20), chunkSize));
       await runPass(pass, (d) => dispatchRanges(d, pass, plan, inFd, output.textFd, o.outPath, chunkSize, o.turnTimeoutMs));
+      if (queue!.failure === QUOTED && o.shard) throw quotedShard(o.catalogPath);
       if (queue!.failure === QUOTED) {
         // a quoted field somewhere: start again on the main-thread path, from an empty output
         ranges = undefined;
@@ -256,7 +291,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
         await runPass(undefined, (d) => dispatchText(d, again, chunkSize));
       }
     } else if (text) await runPass(undefined, (d) => dispatchText(d, text, chunkSize));
-    else await runPass(undefined, (d) => dispatchParquet(d, input.parquet!, o.chunkSize));
+    else await runPass(undefined, (d) => dispatchParquet(d, input.parquet!, o.chunkSize, o.shard));
     const failure = queue!.failure ?? (o.signal?.aborted ? interrupted() : undefined);
     if (failure) throw failure;
     await output.commit(tally.rejects);
@@ -272,7 +307,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
   } finally {
     closeSync(inFd);
   }
-  await pool.destroy();
+  if (ownPool) await pool.destroy();
   if (redis && publish) {
     // the output is committed: the run record announces the publication to the serving replicas
     const run = { run_id: publish.runId, model_sha256: publish.modelSha256, published_at: publishedAt, finished_at: new Date().toISOString(), ...published, source: resolve(o.catalogPath) };
@@ -301,6 +336,20 @@ function settings(o: RepriceOptions) {
   return { inFmt, outFmt, chunkSize, onError: o.onError ?? 'fail', policy: o.policy ?? {} };
 }
 
+/** What a shard of a distributed run cannot be (RepriceOptions.shard). */
+function checkShard(o: RepriceOptions, outFmt: string, policy: Policy): void {
+  const s = o.shard!;
+  if (!Number.isInteger(s.start) || !Number.isInteger(s.end) || s.start < 0 || s.end < s.start) throw new RepricerError('INVALID_ARGUMENT', `shard [${s.start}, ${s.end}): expected integers 0 <= start <= end`);
+  if (outFmt === 'parquet') throw new RepricerError('INVALID_ARGUMENT', `${o.outPath}: a distributed run writes CSV or NDJSON (Parquet outputs cannot be concatenated)`);
+  if (policy.segmentBreaker) throw new RepricerError('INVALID_ARGUMENT', 'a distributed run cannot use a segment breaker (its measuring pass spans the whole catalogue); run without --queue');
+  if (o.mainThreadRead) throw new RepricerError('INVALID_ARGUMENT', 'a shard is read by the workers, not the main thread');
+}
+
+/** A CSV whose rows may span lines cannot be cut into byte ranges. */
+function quotedShard(file: string): RepricerError {
+  return new RepricerError('INVALID_ARGUMENT', `${file}: a CSV with quoted fields (a row may span lines) cannot be split into byte-range shards; run without --queue, or split it into files`, { file });
+}
+
 function openCatalog(file: string): number {
   let fd: number;
   try {
@@ -314,6 +363,11 @@ function openCatalog(file: string): number {
     throw new RepricerError('INPUT_UNREADABLE', `${file}: not a file (expected a .csv, .ndjson or .parquet catalogue)`, { file });
   }
   return fd;
+}
+
+/** A pool of catalogue workers for RepriceOptions.pool (the job's own pool is made the same way). */
+export function startCatalogPool(threads: number): TaskPool {
+  return startPool(defaultWorkerFile(), threads);
 }
 
 function startPool(taskFile: string, threads: number): TaskPool {
@@ -330,6 +384,17 @@ function startPool(taskFile: string, threads: number): TaskPool {
 
 /** Input bytes between background flushes of the text output (JobOutput.flushAhead). */
 const FLUSH_AHEAD = 64 * 2 ** 20;
+
+/** A model file loaded, validated, compiled and shared for the workers (RepriceOptions.loaded). */
+export interface LoadedModel {
+  model: Model;
+  shared: SharedModel;
+}
+
+export function loadSharedModel(modelPath: string): LoadedModel {
+  const model = loadModel(modelPath);
+  return { model, shared: shareCompiled(model, modelPath) };
+}
 
 /** Compiled once here; workers receive the tables in shared memory (pricing/sharedModel.ts). */
 function shareCompiled(model: Model, modelPath: string): SharedModel {
@@ -395,10 +460,10 @@ async function dispatchText(d: Dispatch, text: TextChunks, chunkSize: number): P
 }
 
 /** Parquet input: a task per row range, which its worker reads itself. */
-async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | undefined): Promise<void> {
+async function dispatchParquet(d: Dispatch, shape: Shape, chunkSize: number | undefined, shard?: { start: number; end: number }): Promise<void> {
   // a row group is decoded whole, so tasks follow row groups (split evenly when larger than
-  // the chunk size, whose Parquet default is 131 072 rows)
-  const ranges = parquetRanges(shape.rowGroups, chunkSize ?? 131072);
+  // the chunk size, whose Parquet default is 131 072 rows); a shard is whole row groups
+  const ranges = parquetRanges(shape.rowGroups, chunkSize ?? 131072).filter((r) => !shard || (r.start >= shard.start && r.end <= shard.end));
   for (const { start, end } of ranges) {
     if (d.queue.failure || d.signal?.aborted) break;
     await d.queue.waitForRoom();

@@ -22,6 +22,9 @@ function writeAll(fd: number, data: Uint8Array | string): void {
   for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
 }
 
+/** The first line of a rejects file (docs/formats.md). */
+export const REJECTS_HEADER = 'line,reason,raw\n';
+
 export class JobOutput {
   private readonly outAbs: string;
   private readonly tmp: string;
@@ -42,6 +45,10 @@ export class JobOutput {
     private readonly outPath: string,
     readonly format: 'csv' | 'ndjson' | 'parquet',
     private readonly rejectsPath: string,
+    /** false: no CSV header on the prices (a shard after the first, src/queue/) */
+    private readonly header = true,
+    /** false: no header on the rejects (every shard: the run's assembly writes one) */
+    private readonly rejectsHeader = true,
   ) {
     this.outAbs = resolve(outPath);
     this.tmp = tempName(this.outAbs);
@@ -75,12 +82,12 @@ export class JobOutput {
       if (this.format === 'parquet') this.pq = new ParquetPriceWriter(this.tmp, this.columns);
       else this.fd = openSync(this.tmp, 'w');
     });
-    if (this.format === 'csv') this.write(csvHeader(this.columns));
+    if (this.format === 'csv' && this.header) this.write(csvHeader(this.columns));
     if (rejects) {
       this.rejectsFile(() => {
         this.rejFd = openSync(this.rejectsTmp, 'w');
       });
-      this.writeRej('line,reason,raw\n');
+      if (this.rejectsHeader) this.writeRej(REJECTS_HEADER);
     }
   }
 

@@ -11,6 +11,8 @@ type CommandModule = { register: (p: Command) => void };
 const COMMANDS: Record<string, () => Promise<CommandModule>> = {
   fit: () => import('./fit.js'),
   reprice: () => import('./reprice.js'),
+  worker: () => import('./worker.js'),
+  queue: () => import('./queue.js'),
   breaker: () => import('./breaker.js'),
   serve: () => import('./serve.js'),
   simulate: () => import('./simulate.js'),

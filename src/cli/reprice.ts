@@ -87,9 +87,22 @@ export function register(program: Command): void {
     .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, guardrail_, rounding_adjustment) that add up to the price')
     .option('--state <file>', "the segment breaker's state (JSON), read before and written atomically after the run; needs a policy with segmentBreaker")
     .option('--publish <url>', 'also publish every price, with the features that re-quote it, to Redis (redis://HOST:PORT/DB) for serve --redis')
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string; publish?: string }) => {
+    .option('--queue <url>', 'run distributed: queue shards on Redis (redis://HOST:PORT/DB) for `repricer worker` processes and wait; --catalog may then list files (a,b) or a pattern (day/*.csv)')
+    .option('--shards <n>', 'with --queue: shards to cut the catalogue into (default: one per 64 MiB, at least one per file)', int('--shards'))
+    .option('--parts-only', 'with --queue: leave the parts and their manifest in <out>.parts/ instead of assembling <out>')
+    .option('--attempts <n>', 'with --queue: attempts per shard before the run fails (default 3)', int('--attempts'))
+    .option('--backoff-ms <ms>', 'with --queue: delay before the first retry of a shard, doubled for each next one (default 1000)', int('--backoff-ms'))
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string; publish?: string; queue?: string; shards?: number; partsOnly?: boolean; attempts?: number; backoffMs?: number }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
+      if (o.queue !== undefined) {
+        // a distributed run does not publish yet: publish its output with a single-process run
+        if (o.publish !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--publish cannot be combined with --queue yet: run `repricer reprice --publish` on the assembled output\'s catalogue, or publish from a single-process run');
+        const { runOnQueue, printOutcome } = await import('./queueRun.js');
+        printOutcome(await runOnQueue({ ...o, queue: o.queue, onError: o.onError }, policy), o.out, o.partsOnly === true);
+        return;
+      }
+      for (const flag of ['shards', 'partsOnly', 'attempts', 'backoffMs'] as const) if (o[flag] !== undefined) throw new RepricerError('INVALID_ARGUMENT', `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --queue`);
       const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, statePath: o.state, ...(o.publish !== undefined ? { publishUrl: checkRedisUrl('--publish', o.publish) } : {}) });
       printSummary(s);
       process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}${s.published ? `; published to ${redactUrl(o.publish!)}` : ''}\n`);

@@ -83,6 +83,11 @@ export class TaskPool {
     this.piscina.on('error', listener);
   }
 
+  /** Remove a listener added by onError (a pool kept across jobs keeps no listener of a finished one). */
+  offError(listener: (err: Error) => void): void {
+    this.piscina.off('error', listener);
+  }
+
   /** Tasks waiting for a thread. */
   get queued(): number {
     return this.piscina.queueSize;
