@@ -61,6 +61,9 @@ export class ChunkQueue {
 
   /** Stop listening to the pool (after drain; a pool kept across jobs, src/queue/, would gather listeners). */
   dispose(): void {
+    // after an abort or a failure a cancelled chunk may still report: the listener stays (without
+    // it the report would be an uncaught exception), and such a pool is destroyed anyway
+    if (this.signal?.aborted || this.failure) return;
     this.pool.offError(this.onPoolError);
   }
 
