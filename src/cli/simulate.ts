@@ -43,6 +43,7 @@ import { MARKET_METHODS, type MarketMethod } from '../market/solvers.js';
 import { MarketPotential } from '../market/potential.js';
 import { loadMarketFile } from '../market/marketFile.js';
 import { randomMarket } from '../market/randomMarket.js';
+import { describeRandomMarket, parseRandomMarketSpec } from '../market/randomMarketSpec.js';
 import { runSimulateWatcher, type SimulateWatcherOptions } from './simulateWatcher.js';
 import { watcherTable } from '../sim/marketWatcherReport.js';
 import { DEFAULT_SCHEDULE_HOURS, DEFAULT_WATCHER_DAYS } from '../sim/marketWatcherScenario.js';
@@ -319,6 +320,8 @@ export interface SimulateMarketplaceOptions {
   seeds?: string;
   steps?: string;
   market?: string;
+  /** `products=50,nests=5,consumers=2000,suppliers=20,seed=2` (src/market/randomMarketSpec.ts) */
+  randomMarket?: string;
   methods?: string;
 }
 
@@ -337,8 +340,10 @@ export function parseMarketplaceOptions(o: SimulateMarketplaceOptions): Marketpl
 /** Run `simulate marketplace` and write the three files; returns the summary. */
 export function runSimulateMarketplace(o: SimulateMarketplaceOptions): MarketplaceSummary {
   const cfg = parseMarketplaceOptions(o);
-  const market = o.market !== undefined ? loadMarketFile(o.market).market : randomMarket(1);
-  const label = o.market !== undefined ? 'market file' : 'default test market (randomMarket seed 1)';
+  if (o.market !== undefined && o.randomMarket !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--market and --random-market cannot be given together (one market per run)');
+  const spec = o.randomMarket !== undefined ? parseRandomMarketSpec(o.randomMarket) : undefined;
+  const market = o.market !== undefined ? loadMarketFile(o.market).market : spec !== undefined ? randomMarket(spec.seed, spec.options) : randomMarket(1);
+  const label = o.market !== undefined ? 'market file' : spec !== undefined ? describeRandomMarket(spec) : 'default test market (randomMarket seed 1)';
   const pot = new MarketPotential(market);
   try {
     const res = runMarketplace(pot, cfg);
@@ -434,6 +439,7 @@ export function register(program: Command): void {
     .option('--seeds <K>', 'seeds 1..K of the stochastic methods (of the simulated market with --watcher)', String(DEFAULT_MARKETPLACE_SEEDS))
     .option('--steps <T>', 'steps per method and seed', String(DEFAULT_MARKETPLACE_STEPS))
     .option('--market <file>', 'market file (default: the test market of docs/math.md §2.4, seed 1)')
+    .option('--random-market <spec>', 'a random test market of docs/math.md §2.4 instead: products=N,nests=N,consumers=N,suppliers=N,seed=N (fields left out: 10, 3, 100, 5, 1)')
     .option('--methods <list>', `comma-separated: ${MARKET_METHODS.join(',')}`, MARKET_METHODS.join(','))
     .option('--watcher', 'simulate evidence-based repricing by the watcher against a fixed schedule instead (docs/marketplace.md "Watcher")')
     .option('--days <D>', `with --watcher: days of hourly periods (default ${DEFAULT_WATCHER_DAYS})`)
@@ -445,7 +451,7 @@ export function register(program: Command): void {
       const t0 = Date.now();
       const given = (names: string[]) => names.filter((n) => cmd.getOptionValueSource(n) === 'cli').map((n) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
       if (o.watcher) {
-        const wrong = given(['steps', 'market', 'methods']);
+        const wrong = given(['steps', 'market', 'randomMarket', 'methods']);
         if (wrong.length) throw new RepricerError('INVALID_ARGUMENT', `--${wrong[0]} is not an option of simulate marketplace --watcher`);
         const s = runSimulateWatcher(o);
         process.stdout.write(watcherTable(s));
