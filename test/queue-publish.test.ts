@@ -3,10 +3,11 @@
 // one), two real `repricer worker` processes and real coordinators from dist/src/cli/main.js. The
 // single-process `reprice --publish` of the same catalogue is the reference: the distributed run
 // must leave the same hashes, field by field (the run id and published_at are the publication's
-// own), one run record and one message; a shard run again writes the same hashes.
+// own), one run record and one message; a shard run again writes the same hashes; a failed run
+// announces nothing.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -166,22 +167,27 @@ describe.skipIf(skipRedis)('reprice --queue with --publish (real redis-server, r
     await sub.unsubscribe();
   }, 30_000);
 
-  it('a distributed run cancelled before it finishes writes no run record', async () => {
-    // no worker takes the run's jobs: it is cancelled while queued
-    for (const p of procs) if (p.exitCode === null && p.signalCode === null) process.kill(p.pid!, 'SIGKILL');
-    const r3 = conn(3);
-    const c = start(['reprice', '--queue', db(4), '--model', model, '--catalog', catalog, '--out', 'cancelled.csv', '--shards', '2', '--publish', db(3)]);
-    await waitFor(c, /run ([0-9a-f]{16}) queued/);
+  it('a run that fails writes no run record and sends no message; the rows its shards published stay', async () => {
+    // shard 1's part cannot be renamed into place (its name is taken by a folder): it prices and
+    // publishes its rows, then fails, and the run with it (one attempt)
+    mkdirSync(join(dir, 'failing.csv.parts/shard-00001.csv'), { recursive: true });
+    const r5 = conn(5);
+    const sub = conn(5);
+    const messages: string[] = [];
+    sub.on('message', (ch: string, m: string) => ch === EVENTS_CHANNEL && messages.push(m));
+    await sub.subscribe(EVENTS_CHANNEL);
+    const c = start(['reprice', '--queue', db(0), '--model', model, '--catalog', catalog, '--out', 'failing.csv', '--shards', '3', '--attempts', '1', '--publish', db(5)]);
+    expect(await c.exit, c.err()).toBe(6); // OUTPUT_UNWRITABLE
+    expect(c.err()).toMatch(/shard 1 of 3 .* failed after 1 attempt/);
     const queueRun = /run ([0-9a-f]{16}) queued/.exec(c.err())![1];
-    const cancel = start(['queue', 'cancel', queueRun, '--queue', db(4)]);
-    expect(await cancel.exit, cancel.err()).toBe(0);
-    expect(await c.exit).not.toBe(0);
-    expect(c.err()).toContain('cancelled');
-    // a worker started now refuses the cancelled run's jobs
-    const w = start(['worker', '--queue', db(4), '--workers', '1']);
-    await waitFor(w, /ready: pid/);
-    await new Promise((r) => setTimeout(r, 500));
-    expect(await r3.keys('repricer:*')).toEqual([]);
-    process.kill(w.proc.pid!, 'SIGKILL');
+    const spec = (await getRun(conn(0), queueRun))!.spec;
+    const rowsLeft = await skuHashes(r5);
+    expect(rowsLeft.size).toBeGreaterThan(0);
+    for (const h of rowsLeft.values()) expect(h.run_id).toBe(spec.publish!.runId);
+    // no run record, latest unset, no message
+    expect(await r5.keys('repricer:run:*')).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(messages).toEqual([]);
+    await sub.unsubscribe();
   }, 20_000);
 });
