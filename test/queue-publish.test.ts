@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { startRedis, skipRedis, redisSkipReason, type RedisServer } from './support/redisServer.js';
+import { startRedis, skipRedis, redisSkipReason, freePort, type RedisServer } from './support/redisServer.js';
 import { requireDist } from './server-helpers.js';
 import { EVENTS_CHANNEL, LATEST_RUN_KEY, runKey, publishRunOnce, parseEvent, type RunRecord } from '../src/records/redisPrices.js';
 import { getRun } from '../src/queue/runStore.js';
@@ -166,6 +166,15 @@ describe.skipIf(skipRedis)('reprice --queue with --publish (real redis-server, r
     expect(messages).toHaveLength(1);
     await sub.unsubscribe();
   }, 30_000);
+
+  it('a publishing Redis that does not answer: exit 5 REDIS_UNAVAILABLE before anything is queued', async () => {
+    const port = await freePort();
+    const before = (await conn(0).keys('repricer:run:*')).length;
+    const c = start(['reprice', '--queue', db(0), '--model', model, '--catalog', catalog, '--out', 'nowhere.csv', '--publish', `redis://127.0.0.1:${port}/0`]);
+    expect(await c.exit, c.err()).toBe(5);
+    expect(c.err()).toContain(`REDIS_UNAVAILABLE: redis redis://127.0.0.1:${port}/0`);
+    expect((await conn(0).keys('repricer:run:*')).length).toBe(before);
+  }, 20_000);
 
   it('a run that fails writes no run record and sends no message; the rows its shards published stay', async () => {
     // shard 1's part cannot be renamed into place (its name is taken by a folder): it prices and
