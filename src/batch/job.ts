@@ -97,6 +97,12 @@ export interface RepriceOptions {
    */
   publishUrl?: string;
   /**
+   * With `publishUrl`: publish the rows under this run id and time instead of new ones, and write
+   * no run record (a shard of a distributed run: its finalising job announces the one publication
+   * of all the shards once the output is assembled, src/queue/queueWorker.ts)
+   */
+  publishAs?: { runId: string; publishedAt: string };
+  /**
    * One shard of a distributed run (src/queue/): only the rows whose first byte lies in
    * [start, end) of a text catalogue (byte offsets, as byteRanges.ts cuts them), or the rows
    * [start, end) of a Parquet one (whole row groups). `header: false` leaves out the CSV header of
@@ -161,8 +167,8 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     await pool.destroy();
     throw err;
   }
-  const publishedAt = new Date().toISOString();
-  const publish = o.publishUrl !== undefined ? { url: o.publishUrl, runId: newRunId(publishedAt), modelSha256: modelSha256(model), publishedAt } : undefined;
+  const publishedAt = o.publishAs?.publishedAt ?? new Date().toISOString();
+  const publish = o.publishUrl !== undefined ? { url: o.publishUrl, runId: o.publishAs?.runId ?? newRunId(publishedAt), modelSha256: modelSha256(model), publishedAt } : undefined;
   const published: PublishCounts = { published: 0, removed: 0 };
   const outSlots = new OutputSlots();
   const read: ReadStats = { bytes: 0, ms: 0 };
@@ -308,7 +314,8 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     closeSync(inFd);
   }
   if (ownPool) await pool.destroy();
-  if (redis && publish) {
+  if (redis && o.publishAs) redis.disconnect();
+  else if (redis && publish) {
     // the output is committed: the run record announces the publication to the serving replicas
     const run = { run_id: publish.runId, model_sha256: publish.modelSha256, published_at: publishedAt, finished_at: new Date().toISOString(), ...published, source: resolve(o.catalogPath) };
     try {

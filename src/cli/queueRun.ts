@@ -19,6 +19,8 @@ export interface QueueRunFlags {
   partsOnly?: boolean;
   attempts?: number;
   backoffMs?: number;
+  /** checked redis:// URL of --publish */
+  publish?: string;
 }
 
 export async function runOnQueue(o: QueueRunFlags, policy: Policy | undefined): Promise<RunOutcome> {
@@ -38,6 +40,7 @@ export async function runOnQueue(o: QueueRunFlags, policy: Policy | undefined): 
       policy,
       options: { chunkSize: o.chunkSize, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true },
       partsOnly: o.partsOnly === true,
+      ...(o.publish !== undefined ? { publishUrl: o.publish } : {}),
       shards: o.shards,
       attempts: o.attempts,
       backoffMs: o.backoffMs,
@@ -60,5 +63,6 @@ export function printOutcome(r: RunOutcome, out: string, partsOnly: boolean): vo
       ? [`run ${r.runId} had already finished: ${r.rows} SKUs in ${r.shards} shards; nothing done`]
       : [`repriced ${r.rows} SKUs in ${r.seconds.toFixed(2)} s on the queue (run ${r.runId}: ${r.shards} shard${r.shards > 1 ? 's' : ''}, ${r.reruns} re-run${r.reruns === 1 ? '' : 's'})`];
   lines.push(`prices written to ${where}${r.rejects ? `; rejected rows (${r.rejects}) to ${out}.rejects.csv` : ''}`);
+  if (r.publishRunId !== undefined) lines.push(`published to Redis as run ${r.publishRunId}`);
   process.stdout.write(lines.join('\n') + '\n');
 }

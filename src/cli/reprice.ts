@@ -96,10 +96,10 @@ export function register(program: Command): void {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
       if (o.queue !== undefined) {
-        // a distributed run does not publish yet: publish its output with a single-process run
-        if (o.publish !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--publish cannot be combined with --queue yet: run `repricer reprice --publish` on the assembled output\'s catalogue, or publish from a single-process run');
+        // with --publish every shard publishes its rows, and the finalising job the run record (docs/scale-out.md)
+        const publish = o.publish !== undefined ? checkRedisUrl('--publish', o.publish) : undefined;
         const { runOnQueue, printOutcome } = await import('./queueRun.js');
-        printOutcome(await runOnQueue({ ...o, queue: o.queue, onError: o.onError }, policy), o.out, o.partsOnly === true);
+        printOutcome(await runOnQueue({ ...o, queue: o.queue, onError: o.onError, publish }, policy), o.out, o.partsOnly === true);
         return;
       }
       for (const flag of ['shards', 'partsOnly', 'attempts', 'backoffMs'] as const) if (o[flag] !== undefined) throw new RepricerError('INVALID_ARGUMENT', `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --queue`);

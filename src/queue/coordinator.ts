@@ -19,7 +19,10 @@ import type { Policy } from '../pricing/policy.js';
 import { PREFIX, QUEUE_NAME, connect } from './connection.js';
 import { putModel, sha256 } from './modelStore.js';
 import { expandCatalogs, planShards } from './shardPlan.js';
-import { getRun, newGeneration, runProgress, type FailureRecord, type RunRecord, type RunSpec, type ShardOptions } from './runStore.js';
+import { getRun, newGeneration, runProgress, type FailureRecord, type PublishSpec, type RunRecord, type RunSpec, type ShardOptions } from './runStore.js';
+import { loadModel } from '../model/format.js';
+import { connectRedis } from '../records/redisClient.js';
+import { modelSha256 as modelDocumentSha, newRunId } from '../records/redisPrices.js';
 import { finishedOutput, type Manifest } from './assemble.js';
 
 export interface SubmitOptions {
@@ -31,6 +34,8 @@ export interface SubmitOptions {
   policy?: Policy;
   options: ShardOptions;
   partsOnly?: boolean;
+  /** `--publish redis://HOST:PORT/DB`: every shard publishes its rows there, the finalising job the run record */
+  publishUrl?: string;
   /** shards wanted (default by size, shardPlan.ts) */
   shards?: number;
   /** attempts per shard before the run fails (default 3) */
@@ -63,15 +68,19 @@ export interface RunOutcome {
   reruns: number;
   seconds: number;
   manifest: Manifest | undefined;
+  /** with --publish: the publication's run id in the publishing Redis */
+  publishRunId?: string;
 }
 
 /** The run's name: a hash of everything that decides its output. */
 export function runIdOf(spec: Omit<RunSpec, 'runId' | 'attempts' | 'backoffMs'>): string {
+  // where it publishes decides the run (its publication's id and time are drawn per generation)
+  const publish = spec.publish ? { publish: spec.publish.url } : {};
   const files = spec.catalogs.map((f) => {
     const st = statSync(f);
     return { f, size: st.size, mtime: st.mtimeMs };
   });
-  return sha256(JSON.stringify({ model: spec.modelSha, policy: spec.policy, files, out: spec.out, partsOnly: spec.partsOnly, options: spec.options, shards: spec.shards.map((s) => [s.file, s.start, s.end]) })).slice(0, 16);
+  return sha256(JSON.stringify({ model: spec.modelSha, policy: spec.policy, files, out: spec.out, partsOnly: spec.partsOnly, options: spec.options, shards: spec.shards.map((s) => [s.file, s.start, s.end]), ...publish })).slice(0, 16);
 }
 
 const parentId = (runId: string, gen: number) => `${runId}-g${gen}`;
@@ -119,10 +128,11 @@ export async function submitAndWait(o: SubmitOptions): Promise<RunOutcome> {
   checkOutputPath(o.out);
   const catalogs = expandCatalogs(o.catalog);
   const shards = await planShards(catalogs, { shards: o.shards });
+  const publish = o.publishUrl !== undefined ? await publishSpec(o.publishUrl, o.modelPath) : undefined;
   const redis = connect(o.url);
   try {
     const modelSha = await putModel(redis, o.modelPath);
-    const base = { modelSha, policy: o.policy ?? null, catalogs, out: resolve(o.out), ext: `.${outFmt}`, partsOnly: o.partsOnly === true, options: o.options, shards };
+    const base = { modelSha, policy: o.policy ?? null, catalogs, out: resolve(o.out), ext: `.${outFmt}`, partsOnly: o.partsOnly === true, options: o.options, shards, ...(publish ? { publish } : {}) };
     const spec: RunSpec = { ...base, runId: runIdOf(base), attempts, backoffMs };
     const existing = await getRun(redis, spec.runId);
     const done = finishedOutput(spec);
@@ -145,10 +155,23 @@ export async function submitAndWait(o: SubmitOptions): Promise<RunOutcome> {
     const p = await runProgress(redis, spec.runId);
     const rows = p.parts.reduce((a, x) => a + x.rows, 0);
     const reruns = Object.values(p.starts).reduce((a, n) => a + Math.max(0, n - 1), 0);
-    return { runId: spec.runId, how: 'done', rows, shards: running.shards.length, rejects: p.parts.reduce((a, x) => a + x.rejects, 0), reruns, seconds: (performance.now() - t0) / 1000, manifest: end };
+    return { runId: spec.runId, how: 'done', rows, shards: running.shards.length, rejects: p.parts.reduce((a, x) => a + x.rejects, 0), reruns, seconds: (performance.now() - t0) / 1000, manifest: end, ...(running.publish ? { publishRunId: running.publish.runId } : {}) };
   } finally {
     redis.disconnect();
   }
+}
+
+/**
+ * The publication of a new generation: the publishing server checked before anything is queued
+ * (REDIS_UNAVAILABLE when it does not answer), one run id and time, and the model document's hash
+ * as the single-process `reprice --publish` computes it.
+ */
+async function publishSpec(url: string, modelPath: string): Promise<PublishSpec> {
+  const modelSha256 = modelDocumentSha(loadModel(modelPath));
+  const r = await connectRedis(url, { name: 'repricer-reprice' });
+  r.disconnect();
+  const publishedAt = new Date().toISOString();
+  return { url, runId: newRunId(publishedAt), publishedAt, modelSha256 };
 }
 
 /** Poll the run until it ends; its manifest when done, else the error it ended with. */

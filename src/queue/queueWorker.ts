@@ -18,6 +18,8 @@ import { PoolLanes } from './poolLanes.js';
 import { loadSharedModel, type LoadedModel } from '../batch/job.js';
 import type { WorkerMetrics } from './workerMetrics.js';
 import { hostname } from 'node:os';
+import { connectRedis, redisUnavailable } from '../records/redisClient.js';
+import { publishRunOnce } from '../records/redisPrices.js';
 
 /** A shard job's data: the run, its generation, and the shard's index in the run's spec. */
 export interface ShardJobData {
@@ -39,6 +41,32 @@ export interface QueueWorkerOptions {
   modelCache?: string;
   /** a line per event (shard started, finished, failed) */
   log?: (line: string) => void;
+}
+
+/**
+ * The run record and message of a distributed run's publication (records/redisPrices.ts
+ * publishRunOnce): the rows the shards' parts say they published. A second attempt of the
+ * finalising job finds the record written and announces nothing.
+ */
+async function announce(spec: RunSpec, runId: string, parts: PartRecord[]): Promise<void> {
+  const p = spec.publish!;
+  const redis = await connectRedis(p.url, { name: 'repricer-worker', commandTimeoutMs: 60_000 });
+  const run = {
+    run_id: p.runId,
+    model_sha256: p.modelSha256,
+    published_at: p.publishedAt,
+    finished_at: new Date().toISOString(),
+    published: parts.reduce((a, x) => a + (x.published ?? 0), 0),
+    removed: parts.reduce((a, x) => a + (x.removed ?? 0), 0),
+    source: `queue run ${runId}: ${spec.catalogs.join(',')}`,
+  };
+  try {
+    await publishRunOnce(redis, run);
+  } catch (err) {
+    throw redisUnavailable(p.url, `the output of run ${runId} is assembled and its rows published, but the run record ${p.runId} could not be written`, err);
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** Errors a retry cannot fix: bad arguments, input or model (exit codes 2, 3, 4), and an interrupt. */
@@ -155,7 +183,7 @@ export class QueueWorker {
       const pool = this.lanes.take(spec.modelSha);
       let r;
       try {
-        r = await runShard({ shard, modelPath, loaded, policy: spec.policy ?? undefined, options: spec.options, out: spec.out, ext: spec.ext, pool, signal: ac.signal, onProgress: (s) => (share = s) });
+        r = await runShard({ shard, modelPath, loaded, policy: spec.policy ?? undefined, options: spec.options, out: spec.out, ext: spec.ext, pool, signal: ac.signal, onProgress: (s) => (share = s), publish: spec.publish });
       } catch (err) {
         // the job destroyed it already if it failed; after a failure past the job (hashing, the rename) it is ended here
         await pool.destroy().catch(() => undefined);
@@ -163,6 +191,10 @@ export class QueueWorker {
       }
       this.lanes.give(pool, spec.modelSha);
       const part: PartRecord = { shard: r.shard, file: r.file, rows: r.rows, bytes: r.bytes, sha256: r.sha256, rejects: r.rejects, rejectsFile: r.rejectsFile, rejectsBytes: r.rejectsBytes, rejectsSha256: r.rejectsSha256 };
+      if (r.summary.published) {
+        part.published = r.summary.published.published;
+        part.removed = r.summary.published.removed;
+      }
       await recordPart(this.redis, d.runId, part);
       m?.shardsDone.inc();
       m?.rows.inc(r.rows);
@@ -199,6 +231,8 @@ export class QueueWorker {
     try {
       const { manifest, committed } = await assembleRun(spec, values, async () => (await moveState(this.redis, d.runId, 'committing', ['queued', 'running'])) === 'ok');
       if (!committed) throw new UnrecoverableError(`run ${d.runId} was cancelled before its output was renamed into place`);
+      // the output is in place: the publication is announced (once, whatever the attempt) before the run is done
+      if (spec.publish) await announce(spec, d.runId, values);
       await this.redis.hset(runKey(d.runId), 'state', 'done', 'finished', new Date().toISOString(), 'rows', String(manifest.rows), 'bytes', String(manifest.bytes), 'rejects', String(manifest.rejects));
       this.o.metrics?.runsFinalised.inc();
       this.o.metrics?.finaliseSeconds.observe((performance.now() - t0) / 1000);

@@ -25,6 +25,20 @@ export interface ShardOptions {
   explain: boolean;
 }
 
+/**
+ * `reprice --queue ... --publish URL`: where every shard publishes its rows, under one publication
+ * for the whole run (docs/scale-out.md "Publishing from a distributed run"). The run id and time
+ * are drawn once per generation, so a re-run shard writes the same hashes again.
+ */
+export interface PublishSpec {
+  url: string;
+  /** the publication's run id (records/redisPrices.ts newRunId), not the distributed run's id */
+  runId: string;
+  publishedAt: string;
+  /** sha256 of the model document (records/redisPrices.ts modelSha256), for the run record */
+  modelSha256: string;
+}
+
 /** What a run is: fixed when it is first queued. */
 export interface RunSpec {
   runId: string;
@@ -40,6 +54,8 @@ export interface RunSpec {
   shards: Shard[];
   attempts: number;
   backoffMs: number;
+  /** absent: the run publishes nothing */
+  publish?: PublishSpec;
 }
 
 /** A finished shard's part file. */
@@ -54,6 +70,9 @@ export interface PartRecord {
   rejectsFile?: string;
   rejectsBytes?: number;
   rejectsSha256?: string;
+  /** with --publish: rows the shard wrote to Redis, and rejected rows whose keys it deleted */
+  published?: number;
+  removed?: number;
 }
 
 export interface FailureRecord {

@@ -14,7 +14,7 @@ import { runReprice, type LoadedModel, type RepriceSummary } from '../batch/job.
 import { writeFailure } from '../core/errors.js';
 import type { Policy } from '../pricing/policy.js';
 import type { TaskPool } from '../pool/taskPool.js';
-import type { ShardOptions } from './runStore.js';
+import type { PublishSpec, ShardOptions } from './runStore.js';
 import { partName, partsDir, type Shard } from './shardPlan.js';
 
 /** The SHA-256 and length of a file, read as a stream (the part is in the page cache). */
@@ -56,6 +56,8 @@ export interface RunShardOptions {
   loaded?: LoadedModel;
   signal?: AbortSignal;
   onProgress?: (share: number) => void;
+  /** the run's publication: the shard's rows go to Redis under its run id (no run record) */
+  publish?: PublishSpec;
 }
 
 export async function runShard(o: RunShardOptions): Promise<ShardOutcome> {
@@ -90,6 +92,7 @@ export async function runShard(o: RunShardOptions): Promise<ShardOutcome> {
       allowExtraColumns: o.options.allowExtraColumns,
       explain: o.options.explain,
       signal: o.signal,
+      ...(o.publish ? { publishUrl: o.publish.url, publishAs: { runId: o.publish.runId, publishedAt: o.publish.publishedAt } } : {}),
       shard: { start: shard.start, end: shard.end, header: shard.header },
       onProgress: o.onProgress ? (_rows, done, total) => o.onProgress!(Math.min(1, Math.max(0, (done - (total - span)) / span))) : undefined,
     });

@@ -229,6 +229,29 @@ export async function publishRun(redis: Redis, run: RunRecord): Promise<void> {
   checkExec(await redis.multi().hset(runKey(run.run_id), ...fields).set(LATEST_RUN_KEY, run.run_id).publish(EVENTS_CHANNEL, JSON.stringify(event)).exec());
 }
 
+// the run record, latest and the message, unless the record is there already (an earlier attempt wrote it)
+// ARGV: run id, channel, the record's fields and values, the message
+const PUBLISH_RUN_ONCE = `
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 3, #ARGV - 1))
+redis.call('SET', KEYS[2], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[#ARGV])
+return 1`;
+
+/**
+ * publishRun for a caller that may run more than once (the finalising job of a distributed run,
+ * retried or delivered again): the record, latest and the message are written in one script, and
+ * only if the run's record is not there yet, so a publication is announced exactly once. True if
+ * this call announced it.
+ */
+export async function publishRunOnce(redis: Redis, run: RunRecord): Promise<boolean> {
+  const fields: string[] = [];
+  for (const [k, v] of Object.entries(run)) fields.push(k, String(v));
+  const event: ReplicaEvent = { type: 'published', run_id: run.run_id, model_sha256: run.model_sha256, published: run.published, removed: run.removed };
+  const r = await redis.eval(PUBLISH_RUN_ONCE, 2, runKey(run.run_id), LATEST_RUN_KEY, run.run_id, EVENTS_CHANNEL, ...fields, JSON.stringify(event));
+  return r === 1;
+}
+
 /** Parse a message of EVENTS_CHANNEL; undefined for one this version does not know. */
 export function parseEvent(message: string): ReplicaEvent | undefined {
   try {
