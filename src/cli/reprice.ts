@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { runReprice, type RepriceSummary } from '../batch/job.js';
 import { loadPolicy } from '../pricing/policy.js';
+import { loadPricingAgent } from '../rl/agentPricing.js';
 import { createProgress } from './progress.js';
 import { RepricerError } from '../core/errors.js';
 import type { SegmentBreakerSummary } from '../batch/jobSummary.js';
@@ -84,13 +85,16 @@ export function register(program: Command): void {
     .option('--policy <file>', 'guardrails JSON (bounds, maxChangePct, minMarginOverCost, rounding, breaker)')
     .option('--on-error <mode>', 'fail (default) stops at the first bad row; skip writes bad rows to <out>.rejects.csv', 'fail')
     .option('--allow-extra-columns', 'ignore catalogue columns the model does not use (default: an error); a look-alike of a known column stays an error')
-    .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, guardrail_, rounding_adjustment) that add up to the price')
+    .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, [agent_,] guardrail_, rounding_adjustment) that add up to the price')
     .option('--state <file>', "the segment breaker's state (JSON), read before and written atomically after the run; needs a policy with segmentBreaker")
+    .option('--agent <file>', 'price with a trained agent (repricer.agent/1, `repricer rl train`) instead of the model\'s optimum; the catalogue needs current_price, inventory and days_left')
     .option('--publish <url>', 'also publish every price, with the features that re-quote it, to Redis (redis://HOST:PORT/DB) for serve --redis')
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string; publish?: string }) => {
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string; publish?: string; agent?: string }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
-      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, statePath: o.state, ...(o.publish !== undefined ? { publishUrl: checkRedisUrl('--publish', o.publish) } : {}) });
+      if (o.agent !== undefined && o.publish !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--agent with --publish: the published features re-quote with the model, not the agent; use one of them');
+      const agent = o.agent !== undefined ? loadPricingAgent(o.agent) : undefined;
+      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, ...(agent ? { agent } : {}), statePath: o.state, ...(o.publish !== undefined ? { publishUrl: checkRedisUrl('--publish', o.publish) } : {}) });
       printSummary(s);
       process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}${s.published ? `; published to ${redactUrl(o.publish!)}` : ''}\n`);
     });
