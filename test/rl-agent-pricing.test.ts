@@ -227,6 +227,26 @@ describe('reprice --agent and serve with the agent', () => {
     }
   });
 
+  it('prices a large body on the worker pool with the same strings', async () => {
+    const csv = readFileSync(join(dir, 'prices.csv'), 'utf8').trim().split('\n');
+    const head = csv[0].split(',');
+    const csvPrices = csv.slice(1).map((l) => l.split(',')[head.indexOf('price')]);
+    const app = buildApp({ model, policy: validatePolicy(policy), agent: loadPricingAgent(join(dir, 'agent.json')), defaultMetrics: false, pool: { threads: 1, threshold: 10 } });
+    try {
+      const base = await app.listen({ port: 0, host: '127.0.0.1' });
+      const res = await fetch(`${base}/v1/quotes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ items }) });
+      expect(res.status).toBe(200);
+      const raw = [...(await res.text()).matchAll(/"price":(null|[-0-9.e+]+)/g)].map((m) => (m[1] === 'null' ? '' : m[1]));
+      expect(raw).toEqual(csvPrices);
+      // the body went to the pool and was priced there, not redone on the main thread
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      expect(metrics).toContain("repricer_quotes_served_total");
+      expect(metrics).not.toMatch(/repricer_pool_fallbacks_total\{task="quote"\} [1-9]/);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refuses a bad agent file with exit 3, naming the field', () => {
     const good = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8')) as Record<string, any>;
     const cases: [string, (a: Record<string, any>) => void, RegExp][] = [
