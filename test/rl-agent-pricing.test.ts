@@ -228,7 +228,9 @@ describe('reprice --agent and serve with the agent', () => {
   });
 
   it('prices a large body on the worker pool with the same strings', async () => {
-    const csv = readFileSync(join(dir, 'prices.csv'), 'utf8').trim().split('\n');
+    const r = cli(['reprice', '--model', 'model.json', '--catalog', 'skus.csv', '--out', 'pool-ref.csv', '--policy', 'policy.json', '--agent', 'agent.json', '--workers', '1']);
+    expect(r.status, r.stderr).toBe(0);
+    const csv = readFileSync(join(dir, 'pool-ref.csv'), 'utf8').trim().split('\n');
     const head = csv[0].split(',');
     const csvPrices = csv.slice(1).map((l) => l.split(',')[head.indexOf('price')]);
     const app = buildApp({ model, policy: validatePolicy(policy), agent: loadPricingAgent(join(dir, 'agent.json')), defaultMetrics: false, pool: { threads: 1, threshold: 10 } });
