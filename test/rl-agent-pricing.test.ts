@@ -7,7 +7,7 @@
  * - the guardrail invariant over random rows and policies: the guardrails never move the agent's
  *   price (guardrail_adjustment is exactly 0), only rounding does, by less than a grid step, and
  *   the price lies inside every hard bound; rows without the agent's state are rejected;
- * - `repricer reprice --agent` (CSV and NDJSON output, real worker threads) publishes the same
+ * - `repricer reprice --agent` (CSV, NDJSON and Parquet, real worker threads) publishes the same
  *   price strings as `POST /v1/quotes` and `POST /v1/quote` of a real server with the same agent,
  *   and the explanation's agent step is the same amount in both;
  * - a bad agent file and a catalogue without the state columns fail with the documented exit
@@ -30,6 +30,8 @@ import { demoModel, rng, writeDemoModel } from '../src/batch/demoData.js';
 import { buildApp } from '../src/server/app.js';
 import { loadPricingAgent } from '../src/rl/agentPricing.js';
 import { requireDist } from './server-helpers.js';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { parquetReadObjects } from 'hyparquet';
 
 const MAIN = resolve('dist/src/cli/main.js');
 const model = demoModel({ products: 20, features: 3, seed: 3 });
@@ -176,6 +178,16 @@ describe('reprice --agent and serve with the agent', () => {
       items.push({ product_id: id, features: { f1: Number(f[0]), f2: Number(f[1]), f3: Number(f[2]) }, cost: opt(cost), current_price: opt(cur), min_price: opt(min), max_price: opt(max), map_price: opt(map), inventory: opt(inv), days_left: opt(left) });
     }
     writeFileSync(join(dir, 'skus.csv'), [header, ...lines].join('\n') + '\n');
+    // the same rows as a Parquet catalogue (nullable doubles; a blank cell is a null)
+    const cols = header.split(',');
+    const buf = parquetWriteBuffer({
+      columnData: cols.map((k, j) =>
+        k === 'product_id'
+          ? { name: k, data: lines.map((l) => l.split(',')[0]), type: 'STRING' as const }
+          : { name: k, data: lines.map((l) => (l.split(',')[j] === '' ? null : Number(l.split(',')[j]))), type: 'DOUBLE' as const, nullable: true },
+      ),
+    });
+    writeFileSync(join(dir, 'skus.parquet'), new Uint8Array(buf));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -192,6 +204,13 @@ describe('reprice --agent and serve with the agent', () => {
     // NDJSON: the raw number text of each record's price
     const ndPrices = readFileSync(join(dir, 'prices.ndjson'), 'utf8').trim().split('\n').map((l) => /"price":(null|[-0-9.e+]+)/.exec(l)![1]);
     expect(ndPrices.map((p) => (p === 'null' ? '' : p))).toEqual(csvPrices);
+    // Parquet in and out: the same doubles (printed as the CSV writer prints them)
+    const rp = cli(['reprice', '--model', 'model.json', '--catalog', 'skus.parquet', '--out', 'prices.parquet', '--policy', 'policy.json', '--agent', 'agent.json', '--explain']);
+    expect(rp.status, rp.stderr).toBe(0);
+    const pq = readFileSync(join(dir, 'prices.parquet'));
+    const prow = (await parquetReadObjects({ file: pq.buffer.slice(pq.byteOffset, pq.byteOffset + pq.length) as ArrayBuffer })) as { price: number | null; agent_adjustment: number | null }[];
+    expect(prow.map((x) => (x.price === null ? '' : String(x.price)))).toEqual(csvPrices);
+    expect(prow.map((x) => (x.agent_adjustment === null ? '' : String(x.agent_adjustment)))).toEqual(csv.slice(1).map((l) => cell(l, 'agent_adjustment')));
     // the row without inventory is rejected; the others are priced and none moved by the guardrails
     csv.slice(1).forEach((l, i) => {
       if (i % 13 === 5) expect([cell(l, 'status'), cell(l, 'reason')]).toEqual(['rejected', expect.stringMatching(/(^|;)out_of_domain$/)]);
@@ -250,8 +269,9 @@ describe('reprice --agent and serve with the agent', () => {
   });
 
   it('refuses a bad agent file with exit 3, naming the field', () => {
-    const good = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8')) as Record<string, any>;
-    const cases: [string, (a: Record<string, any>) => void, RegExp][] = [
+    type Spoilable = { actor: { params: string }; state: { features: string[] }; env: { config: Record<string, unknown> } };
+    const good = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8')) as Spoilable;
+    const cases: [string, (a: Spoilable) => void, RegExp][] = [
       ['params', (a) => (a.actor.params = a.actor.params.slice(0, 8)), /actor\.params/],
       ['features', (a) => (a.state.features = ['last_price_over_p0', 'stock_share', 'week_of_year']), /state\.features/],
       ['p0', (a) => { delete a.env.config.p0; }, /env\.hash/],
