@@ -29,6 +29,7 @@ import { actionToPrice, feasibleSet } from '../src/pricing/feasiblePrice.js';
 import { demoModel, rng, writeDemoModel } from '../src/batch/demoData.js';
 import { buildApp } from '../src/server/app.js';
 import { loadPricingAgent } from '../src/rl/agentPricing.js';
+import { parseServeOptions } from '../src/cli/serve.js';
 import { requireDist } from './server-helpers.js';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { parquetReadObjects } from 'hyparquet';
@@ -285,6 +286,16 @@ describe('reprice --agent and serve with the agent', () => {
       expect(r.stderr).toMatch(msg);
       expect(r.stderr).toContain(`bad-${name}.json`);
     }
+  });
+
+  it('serve --agent: a bad agent file is refused naming the field; --redis with it is refused', () => {
+    const base = { port: '0', host: '127.0.0.1', auth: false };
+    const bad = JSON.parse(readFileSync(join(dir, 'agent.json'), 'utf8')) as { actor: { sizes: number[] } };
+    bad.actor.sizes = [3, 9, 8, 1];
+    writeFileSync(join(dir, 'serve-bad.json'), JSON.stringify(bad));
+    expect(() => parseServeOptions({ ...base, agent: join(dir, 'serve-bad.json') }, {})).toThrow(/serve-bad\.json: invalid agent file: actor\.params/);
+    expect(() => parseServeOptions({ ...base, agent: join(dir, 'agent.json'), redis: 'redis://127.0.0.1:6379/0' }, {})).toThrow(/--agent with --redis/);
+    expect(parseServeOptions({ ...base, agent: join(dir, 'agent.json') }, {}).app.agent?.sizes).toEqual([3, 8, 8, 1]);
   });
 
   it('refuses a catalogue without the state columns, naming them (exit 3)', () => {

@@ -89,6 +89,9 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (o.db) app.dbFile = o.db;
   if (o.modelsDir) app.modelsDir = o.modelsDir;
   if (o.policy) app.policy = loadPolicy(o.policy);
+  // the Redis tier serves the prices a batch run published with the model: an agent would answer
+  // the same SKU two ways
+  if (o.agent !== undefined && o.redis !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--agent with --redis: the Redis tier serves prices published by reprice without an agent; use one of them');
   if (o.agent !== undefined) app.agent = loadPricingAgent(o.agent);
   if (o.breakerState !== undefined) {
     // a state file that is not there is a mistake here (reprice --state starts from none instead)
