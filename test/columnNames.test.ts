@@ -53,7 +53,7 @@ describe('catalogue header', () => {
   });
   it('unrelated extra columns are an error naming them and what a catalogue has', () => {
     expect(() => resolveLayout('c.csv', ['product_id', 'f1', 'cost', 'brand', ' ', 'category'], ['f1'])).toThrow(
-      'c.csv:1: unexpected columns "brand", (unnamed column 5), "category": a catalogue has product_id, the model\'s features (f1) and optionally cost, current_price, min_price, max_price, map_price, elasticity, return_rate, return_cost, inventory, target_inventory, expert_price, segment, season; remove them, or pass --allow-extra-columns to ignore them',
+      'c.csv:1: unexpected columns "brand", (unnamed column 5), "category": a catalogue has product_id, the model\'s features (f1) and optionally cost, current_price, min_price, max_price, map_price, elasticity, return_rate, return_cost, inventory, target_inventory, expert_price, days_left, segment, season; remove them, or pass --allow-extra-columns to ignore them',
     );
   });
   it('allowed, unrelated extra columns and a look-alike of a column that is present are ignored', () => {

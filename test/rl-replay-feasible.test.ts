@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ReplayBuffer } from '../src/rl/replayBuffer.js';
-import { actionToPrice, checkGuardrails, countBinds, emptyBindCounts, feasibleSet, type PriceGuardrails } from '../src/rl/feasiblePrice.js';
+import { actionToPrice, checkGuardrails, countBinds, emptyBindCounts, feasibleSet, type PriceGuardrails } from '../src/pricing/feasiblePrice.js';
 import { applyPolicy } from '../src/pricing/guardrails.js';
 import { Rng } from '../src/sim/random.js';
 

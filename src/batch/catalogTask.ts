@@ -9,6 +9,8 @@ import { WasmCore } from '../core/wasm.js';
 import type { CompiledModel } from '../pricing/compiledModel.js';
 import { arenaPriceColumns, priceChunk, sliceCatalogChunk, slicePriceColumns, type CatalogChunk, type OutputColumns, type PriceColumns } from '../pricing/engine.js';
 import { hasProductBounds, type Policy } from '../pricing/policy.js';
+import { agentInCore } from '../pricing/quoteTask.js';
+import type { AgentSpec, PricingAgent } from '../pricing/agentStep.js';
 import { parseCatalogChunk } from '../records/parseCatalogChunk.js';
 import { readParquetChunk, encodePriceRowGroup, PageDecoder, RowGroupEncoder } from '../records/parquet.js';
 import type { FileMetaData, RowGroup } from 'hyparquet';
@@ -118,6 +120,8 @@ export interface CatalogTask {
   onError: 'fail' | 'skip';
   /** the optional output columns (blend weight, explanation) */
   columns: OutputColumns;
+  /** `reprice --agent`: the agent prices instead of the model's optimum (its parameters in shared memory) */
+  agent?: AgentSpec;
   /**
    * the segment breaker's measuring pass (docs/math.md §4.4): price the chunk, count its rows by
    * segment (CatalogResult.segments), write nothing
@@ -194,13 +198,13 @@ function summarize(p: PriceColumns): { status: number[]; changeBins: number[] } 
  */
 const PRICE_SLICE = 16384;
 
-function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk, columns: OutputColumns): PriceColumns {
+function priceInSlices(c: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk, columns: OutputColumns, agent?: PricingAgent): PriceColumns {
   const n = chunk.n;
   const out = arenaPriceColumns(c, n, columns);
-  if (n <= PRICE_SLICE) return priceChunk(c, cm, policy, chunk, out);
+  if (n <= PRICE_SLICE) return priceChunk(c, cm, policy, chunk, out, undefined, agent);
   for (let s = 0; s < n; s += PRICE_SLICE) {
     const e = Math.min(n, s + PRICE_SLICE);
-    priceChunk(c, cm, policy, sliceCatalogChunk(chunk, s, e, cm.D), slicePriceColumns(out, s, e));
+    priceChunk(c, cm, policy, sliceCatalogChunk(chunk, s, e, cm.D), slicePriceColumns(out, s, e), undefined, agent);
   }
   return out;
 }
@@ -211,6 +215,7 @@ export const CSV_DECLINED = 'csv: quotes, a malformed or out-of-range value, or 
 export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
   const c = getCore();
   const { cm, keys } = getModel(t.model);
+  const agent = t.agent ? agentInCore(c, t.agent) : undefined;
   const t0 = performance.now();
   let bytes = t.bytes;
   let firstLine = t.firstLine;
@@ -266,7 +271,7 @@ export async function runCatalog(t: CatalogTask): Promise<CatalogResult> {
       if (t.heldSegments?.length) markHeldSegments(parsed.chunk.segment, new Set(t.heldSegments));
       const t1 = performance.now();
       // output columns in WASM memory: no fresh pages per chunk, and the CSV formatter reads them in place
-      const prices = priceInSlices(c, cm, t.policy, parsed.chunk, t.columns);
+      const prices = priceInSlices(c, cm, t.policy, parsed.chunk, t.columns, agent);
       if (t.onError === 'fail') {
         const i = firstInputRejection(prices);
         if (i >= 0) {

@@ -16,6 +16,7 @@ import { checkOutputPath } from '../core/atomic.js';
 import { loadModel, type Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
 import type { OutputColumns } from '../pricing/engine.js';
+import type { AgentSpec } from '../pricing/agentStep.js';
 import { compileModel } from '../pricing/compiledModel.js';
 import { shareModel, type SharedModel } from '../pricing/sharedModel.js';
 import { resolveLayout, type CatalogLayout } from '../records/catalogSchema.js';
@@ -58,6 +59,8 @@ export interface RepriceOptions {
   allowExtraColumns?: boolean;
   /** publish each price's breakdown (docs/formats.md "Explanation columns") */
   explain?: boolean;
+  /** price with this agent instead of the model's optimum (docs/rl.md, "Pricing with an agent") */
+  agent?: AgentSpec;
   signal?: AbortSignal;
   /**
    * After each chunk is written: rows written, and the share of the catalogue they are, as
@@ -256,7 +259,8 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
     if (!policy.segmentBreaker && !policy.returns?.segments) input.layout.segment = -1;
     if (!policy.returns?.seasons) input.layout.season = -1;
     // a catalogue with expert prices publishes the blend's weight; --explain the breakdown
-    const columns: OutputColumns = { blend: input.layout.retail.expertPrice !== undefined, explain: o.explain === true };
+    if (o.agent) requireAgentState(o.catalogPath, input.layout);
+    const columns: OutputColumns = { blend: input.layout.retail.expertPrice !== undefined, explain: o.explain === true, agent: o.agent !== undefined };
     output.columns = columns;
     await output.open(onError === 'skip');
     if (input.parquet) progress.total = o.shard ? o.shard.end - o.shard.start : input.parquet.rows;
@@ -266,7 +270,7 @@ export async function runReprice(o: RepriceOptions): Promise<RepriceSummary> {
       progress.done = Math.max(o.shard.start, input.text.headerBytes);
       progress.total = o.shard.end;
     }
-    base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError, columns, ...(publish ? { publish } : {}) } as const;
+    base = { kind: 'catalog', file: o.catalogPath, format: inFmt, outFormat: outFmt, layout: input.layout, model: shared, policy, onError, columns, ...(o.agent ? { agent: o.agent } : {}), ...(publish ? { publish } : {}) } as const;
     if (policy.segmentBreaker) {
       // only with a segment breaker: without one the job is a single pass, as it always was
       const tm = performance.now();
@@ -404,6 +408,14 @@ export function loadSharedModel(modelPath: string): LoadedModel {
 }
 
 /** Compiled once here; workers receive the tables in shared memory (pricing/sharedModel.ts). */
+/** A catalogue priced by an agent must carry the agent's state columns (pricing/agentStep.ts). */
+function requireAgentState(file: string, layout: CatalogLayout): void {
+  const missing = [...(layout.currentPrice < 0 ? ['current_price'] : []), ...(layout.retail.inventory === undefined ? ['inventory'] : []), ...(layout.retail.daysLeft === undefined ? ['days_left'] : [])];
+  if (missing.length) {
+    throw new RepricerError('FEATURES_MISMATCH', `${file}:1: missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}: pricing with an agent (--agent) reads its state from current_price, inventory and days_left`, { file, line: 1, columns: missing });
+  }
+}
+
 function shareCompiled(model: Model, modelPath: string): SharedModel {
   return shareModel(compileModel(model), `${resolve(modelPath)}#${process.pid}#${++jobCounter}`);
 }
@@ -428,7 +440,7 @@ interface Dispatch {
   inSlots: SlotPool;
   outSlots: OutputSlots;
   signal: AbortSignal | undefined;
-  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns' | 'measureSegments' | 'heldSegments' | 'publish'>;
+  base: Pick<CatalogTask, 'kind' | 'file' | 'format' | 'outFormat' | 'layout' | 'model' | 'policy' | 'onError' | 'columns' | 'agent' | 'measureSegments' | 'heldSegments' | 'publish'>;
   seq: number;
 }
 

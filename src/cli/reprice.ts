@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { runReprice, type RepriceSummary } from '../batch/job.js';
 import { loadPolicy } from '../pricing/policy.js';
+import { loadPricingAgent } from '../rl/agentPricing.js';
 import { createProgress } from './progress.js';
 import { RepricerError } from '../core/errors.js';
 import type { SegmentBreakerSummary } from '../batch/jobSummary.js';
@@ -84,18 +85,21 @@ export function register(program: Command): void {
     .option('--policy <file>', 'guardrails JSON (bounds, maxChangePct, minMarginOverCost, rounding, breaker)')
     .option('--on-error <mode>', 'fail (default) stops at the first bad row; skip writes bad rows to <out>.rejects.csv', 'fail')
     .option('--allow-extra-columns', 'ignore catalogue columns the model does not use (default: an error); a look-alike of a known column stays an error')
-    .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, guardrail_, rounding_adjustment) that add up to the price')
+    .option('--explain', 'add the price breakdown columns (base_price, return_, inventory_, cold_start_, [agent_,] guardrail_, rounding_adjustment) that add up to the price')
     .option('--state <file>', "the segment breaker's state (JSON), read before and written atomically after the run; needs a policy with segmentBreaker")
+    .option('--agent <file>', 'price with a trained agent (repricer.agent/1, `repricer rl train`) instead of the model\'s optimum; the catalogue needs current_price, inventory and days_left')
     .option('--publish <url>', 'also publish every price, with the features that re-quote it, to Redis (redis://HOST:PORT/DB) for serve --redis')
     .option('--queue <url>', 'run distributed: queue shards on Redis (redis://HOST:PORT/DB) for `repricer worker` processes and wait; --catalog may then list files (a,b) or a pattern (day/*.csv)')
     .option('--shards <n>', 'with --queue: shards to cut the catalogue into (default: one per 64 MiB, at least one per file)', int('--shards'))
     .option('--parts-only', 'with --queue: leave the parts and their manifest in <out>.parts/ instead of assembling <out>')
     .option('--attempts <n>', 'with --queue: attempts per shard before the run fails (default 3)', int('--attempts'))
     .option('--backoff-ms <ms>', 'with --queue: delay before the first retry of a shard, doubled for each next one (default 1000)', int('--backoff-ms'))
-    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string; publish?: string; queue?: string; shards?: number; partsOnly?: boolean; attempts?: number; backoffMs?: number }) => {
+    .action(async (o: { model: string; catalog: string; out: string; workers?: number; chunkSize?: number; policy?: string; onError: string; allowExtraColumns?: boolean; explain?: boolean; state?: string; publish?: string; agent?: string; queue?: string; shards?: number; partsOnly?: boolean; attempts?: number; backoffMs?: number }) => {
       if (o.onError !== 'fail' && o.onError !== 'skip') throw new RepricerError('INVALID_ARGUMENT', `--on-error must be fail or skip, got ${JSON.stringify(o.onError)}`);
       const policy = o.policy ? loadPolicy(o.policy) : undefined;
+      if (o.agent !== undefined && o.publish !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--agent with --publish: the published features re-quote with the model, not the agent; use one of them');
       if (o.queue !== undefined) {
+        if (o.agent !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--agent cannot be combined with --queue yet: distributed shards price with the model');
         // with --publish every shard publishes its rows, and the finalising job the run record (docs/scale-out.md)
         const publish = o.publish !== undefined ? checkRedisUrl('--publish', o.publish) : undefined;
         const { runOnQueue, printOutcome } = await import('./queueRun.js');
@@ -103,7 +107,8 @@ export function register(program: Command): void {
         return;
       }
       for (const flag of ['shards', 'partsOnly', 'attempts', 'backoffMs'] as const) if (o[flag] !== undefined) throw new RepricerError('INVALID_ARGUMENT', `--${flag.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} needs --queue`);
-      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, statePath: o.state, ...(o.publish !== undefined ? { publishUrl: checkRedisUrl('--publish', o.publish) } : {}) });
+      const agent = o.agent !== undefined ? loadPricingAgent(o.agent) : undefined;
+      const s = await repriceWithSignals({ modelPath: o.model, catalogPath: o.catalog, outPath: o.out, workers: o.workers, chunkSize: o.chunkSize, policy, onError: o.onError, allowExtraColumns: o.allowExtraColumns === true, explain: o.explain === true, ...(agent ? { agent } : {}), statePath: o.state, ...(o.publish !== undefined ? { publishUrl: checkRedisUrl('--publish', o.publish) } : {}) });
       printSummary(s);
       process.stdout.write(`prices written to ${o.out}${s.rejects ? `; rejected rows to ${`${o.out}.rejects.csv`}` : ''}${s.published ? `; published to ${redactUrl(o.publish!)}` : ''}\n`);
     });

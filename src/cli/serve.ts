@@ -14,6 +14,7 @@ import type { Command } from 'commander';
 import { existsSync, readFileSync } from 'node:fs';
 import { RepricerError, readFailure } from '../core/errors.js';
 import { loadPolicy } from '../pricing/policy.js';
+import { loadPricingAgent } from '../rl/agentPricing.js';
 import { buildApp, type AppOptions } from '../server/app.js';
 import { loadState } from '../pricing/segmentState.js';
 import { checkRedisUrl } from '../records/redisPrices.js';
@@ -32,6 +33,7 @@ export interface ServeOptions {
   apiKeyFile?: string;
   auth: boolean;
   policy?: string;
+  agent?: string;
   breakerState?: string;
   rateLimit?: string;
   bodyLimit?: string;
@@ -94,6 +96,10 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (o.db) app.dbFile = o.db;
   if (o.modelsDir) app.modelsDir = o.modelsDir;
   if (o.policy) app.policy = loadPolicy(o.policy);
+  // the Redis tier serves the prices a batch run published with the model: an agent would answer
+  // the same SKU two ways
+  if (o.agent !== undefined && o.redis !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--agent with --redis: the Redis tier serves prices published by reprice without an agent; use one of them');
+  if (o.agent !== undefined) app.agent = loadPricingAgent(o.agent);
   if (o.breakerState !== undefined) {
     // a state file that is not there is a mistake here (reprice --state starts from none instead)
     if (!existsSync(o.breakerState)) throw new RepricerError('NOT_FOUND', `--breaker-state ${o.breakerState}: no such breaker state file`, { file: o.breakerState });
@@ -197,6 +203,7 @@ export function register(program: Command): void {
     .option('--api-key-file <file>', 'read the bearer key from a file (one line)')
     .option('--no-auth', 'open the write routes without a key (explicit opt-out)')
     .option('--policy <file>', 'guardrails JSON, as for reprice')
+    .option('--agent <file>', 'price quotes with a trained agent (repricer.agent/1), as reprice --agent; items need current_price, inventory and days_left')
     .option('--breaker-state <file>', "import a batch run's segment breaker state (reprice --state) at start: its tripped segments' quotes are held")
     .option('--rate-limit <n>', 'requests per minute per client IP (0: off; default 100000)')
     .option('--body-limit <bytes>', 'body limit of the bulk routes (default 16 MiB)')

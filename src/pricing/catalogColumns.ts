@@ -5,7 +5,8 @@
  *
  * The first four are the guardrail columns every catalogue has always had; the rest price a
  * retail SKU as a risk (docs/math.md §4: returns, inventory, the expert's cold-start price, the
- * advertised-price floor, constant-elasticity demand).
+ * advertised-price floor, constant-elasticity demand); `days_left` is read by the pricing agent
+ * alone (docs/rl.md, "Pricing with an agent").
  */
 
 export interface OptionalColumn {
@@ -19,13 +20,13 @@ export interface OptionalColumn {
 
 export const OPTIONAL_KEYS = [
   'cost', 'currentPrice', 'minPrice', 'maxPrice',
-  'mapPrice', 'elasticity', 'returnRate', 'returnCost', 'inventory', 'targetInventory', 'expertPrice',
+  'mapPrice', 'elasticity', 'returnRate', 'returnCost', 'inventory', 'targetInventory', 'expertPrice', 'daysLeft',
 ] as const;
 export type OptionalKey = (typeof OPTIONAL_KEYS)[number];
 
 /** The retail columns: present in a chunk only when the catalogue has them. */
 export type RetailKey = Exclude<OptionalKey, 'cost' | 'currentPrice' | 'minPrice' | 'maxPrice'>;
-export const RETAIL_KEYS: readonly RetailKey[] = ['mapPrice', 'elasticity', 'returnRate', 'returnCost', 'inventory', 'targetInventory', 'expertPrice'];
+export const RETAIL_KEYS: readonly RetailKey[] = ['mapPrice', 'elasticity', 'returnRate', 'returnCost', 'inventory', 'targetInventory', 'expertPrice', 'daysLeft'];
 
 export const OPTIONAL_COLUMNS: readonly OptionalColumn[] = [
   { key: 'cost', name: 'cost', nonNegative: false },
@@ -39,6 +40,8 @@ export const OPTIONAL_COLUMNS: readonly OptionalColumn[] = [
   { key: 'inventory', name: 'inventory', nonNegative: true },
   { key: 'targetInventory', name: 'target_inventory', nonNegative: true },
   { key: 'expertPrice', name: 'expert_price', nonNegative: true },
+  // the days left in the selling season: a state feature of the pricing agent (pricing/agentStep.ts)
+  { key: 'daysLeft', name: 'days_left', nonNegative: true },
 ];
 
 /** The retail columns a chunk carries (each NaN where the row's cell is blank). */

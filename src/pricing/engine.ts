@@ -19,6 +19,7 @@ import { hasProductBounds, STATUS_CODE, REASON_BIT, REJECTION_BITS, type Policy 
 import { applyPolicy } from './guardrails.js';
 import { sliceRetail, sliceSegments, type RetailColumns, type SegmentColumn } from './catalogColumns.js';
 import { expertBlend, needsRetail, retailSteps, type RetailSteps } from './retailSteps.js';
+import type { PricingAgent } from './agentStep.js';
 
 export interface CatalogChunk {
   n: number;
@@ -71,21 +72,36 @@ export interface ExplainColumns {
   returnAdjustment: Float64Array;
   inventoryAdjustment: Float64Array;
   coldStartAdjustment: Float64Array;
+  /** the agent's proposed price minus the model's (present only when an agent prices: docs/rl.md) */
+  agentAdjustment?: Float64Array;
   guardrailAdjustment: Float64Array;
   roundingAdjustment: Float64Array;
 }
-export const EXPLAIN_KEYS = ['basePrice', 'returnAdjustment', 'inventoryAdjustment', 'coldStartAdjustment', 'guardrailAdjustment', 'roundingAdjustment'] as const;
+export const EXPLAIN_KEYS = ['basePrice', 'returnAdjustment', 'inventoryAdjustment', 'coldStartAdjustment', 'agentAdjustment', 'guardrailAdjustment', 'roundingAdjustment'] as const;
+export type ExplainKey = (typeof EXPLAIN_KEYS)[number];
+
+/** The explanation keys a job publishes: agentAdjustment only when an agent prices. */
+export function explainKeys(o: { agent?: boolean }): ExplainKey[] {
+  return EXPLAIN_KEYS.filter((k) => k !== 'agentAdjustment' || o.agent === true);
+}
+
+/** The explanation keys present in columns `e`, in EXPLAIN_KEYS order. */
+export function presentExplainKeys(e: ExplainColumns): ExplainKey[] {
+  return explainKeys({ agent: e.agentAdjustment !== undefined });
+}
 
 /** Which optional output columns a job publishes. */
 export interface OutputColumns {
   blend?: boolean;
   explain?: boolean;
+  /** an agent prices the job: the explanation gains agent_adjustment */
+  agent?: boolean;
 }
 
 function optionalOutputs(n: number, o: OutputColumns, f: () => Float64Array): Pick<PriceColumns, 'blendWeight' | 'explain'> {
   const r: Pick<PriceColumns, 'blendWeight' | 'explain'> = {};
   if (o.blend) r.blendWeight = f();
-  if (o.explain) r.explain = Object.fromEntries(EXPLAIN_KEYS.map((k) => [k, f()])) as unknown as ExplainColumns;
+  if (o.explain) r.explain = Object.fromEntries(explainKeys(o).map((k) => [k, f()])) as unknown as ExplainColumns;
   return r;
 }
 
@@ -98,7 +114,7 @@ export function slicePriceColumns(p: PriceColumns, s: number, e: number): PriceC
     expectedProfit: cut(p.expectedProfit), delta: cut(p.delta), gamma: cut(p.gamma), vega: cut(p.vega),
     priceStdError: cut(p.priceStdError), modelPrice: cut(p.modelPrice), status: cut(p.status), reasons: cut(p.reasons),
     ...(p.blendWeight ? { blendWeight: cut(p.blendWeight) } : {}),
-    ...(p.explain ? { explain: Object.fromEntries(EXPLAIN_KEYS.map((k) => [k, cut(p.explain![k])])) as unknown as ExplainColumns } : {}),
+    ...(p.explain ? { explain: Object.fromEntries(presentExplainKeys(p.explain).map((k) => [k, cut(p.explain![k]!)])) as unknown as ExplainColumns } : {}),
   };
 }
 
@@ -157,13 +173,13 @@ export function arenaPriceColumns(core: WasmCore, n: number, o: OutputColumns = 
  * fresh arrays: every field of every row is written, the optional columns it has included.
  * Without it, `columns` says which optional columns to publish.
  */
-export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk, into?: PriceColumns, columns?: OutputColumns): PriceColumns {
+export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, chunk: CatalogChunk, into?: PriceColumns, columns?: OutputColumns, agent?: PricingAgent): PriceColumns {
   const { n } = chunk;
   const D = cm.D;
   if (chunk.x.length !== n * D) throw new RangeError(`priceChunk: x must have n*D = ${n * D} entries, got ${chunk.x.length}`);
   if (into && into.n !== n) throw new RangeError(`priceChunk: output columns for ${into.n} rows, chunk has ${n}`);
   // without `into`: the blend weight when the chunk has expert prices, the explanation when asked
-  const out = into ?? emptyPriceColumns(n, { blend: chunk.retail?.expertPrice !== undefined, ...columns });
+  const out = into ?? emptyPriceColumns(n, { blend: chunk.retail?.expertPrice !== undefined, ...columns, agent: agent !== undefined });
   out.previousPrice.set(chunk.currentPrice);
   if (n === 0) return out;
   const reservation = cm.reservation;
@@ -220,6 +236,20 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
     const mapPrice = chunk.retail?.mapPrice;
     // rows of a segment the segment breaker holds (set only when some segment of the chunk is held)
     const seg = chunk.segment?.held ? chunk.segment : undefined;
+    // the agent step (pricing/agentStep.ts): the actor's price replaces the model's before the
+    // guardrails; a row without the agent's state is rejected
+    let proposed: Float64Array = modelPrice;
+    let noState: Uint8Array | undefined;
+    if (agent) {
+      proposed = a.f64(n);
+      noState = new Uint8Array(n);
+      const cg = new Float64Array(n);
+      for (let i = 0; i < n; i++) cg[i] = Number.isFinite(chunk.cost[i]) ? chunk.cost[i] : reservation;
+      agent.propose(policy, {
+        n, ids: chunk.ids, perProduct, cost: cg, currentPrice: chunk.currentPrice, minPrice: chunk.minPrice, maxPrice: chunk.maxPrice,
+        mapPrice, inventory: chunk.retail?.inventory, daysLeft: chunk.retail?.daysLeft,
+      }, proposed, noState);
+    }
 
     const price = a.f64(n);
     const unrounded = out.explain ? a.f64(n) : undefined;
@@ -230,11 +260,17 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
         out.reasons[i] = (idx[i] === 0 ? REASON_BIT.cold_start : 0) | rs.reject[i];
         continue;
       }
+      if (noState && noState[i]) {
+        price[i] = NaN;
+        out.status[i] = STATUS_CODE.rejected;
+        out.reasons[i] = (idx[i] === 0 ? REASON_BIT.cold_start : 0) | REASON_BIT.out_of_domain;
+        continue;
+      }
       const r = applyPolicy(
         policy,
         {
           productId: perProduct ? chunk.ids[i] : '',
-          modelPrice: modelPrice[i],
+          modelPrice: proposed[i],
           cost: c[i],
           currentPrice: chunk.currentPrice[i],
           minPrice: chunk.minPrice[i],
@@ -278,7 +314,7 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
         out.vega[i] = NaN;
         out.changePct[i] = NaN;
         if (out.blendWeight) out.blendWeight[i] = NaN;
-        if (out.explain) for (const k of EXPLAIN_KEYS) out.explain[k][i] = NaN;
+        if (out.explain) for (const k of presentExplainKeys(out.explain)) out.explain[k]![i] = NaN;
         continue;
       }
       out.price[i] = p;
@@ -298,7 +334,8 @@ export function priceChunk(core: WasmCore, cm: CompiledModel, policy: Policy, ch
         e.returnAdjustment[i] = rs ? rs.returns[i] - base : 0;
         e.inventoryAdjustment[i] = rs ? rs.inventory[i] - rs.returns[i] : 0;
         e.coldStartAdjustment[i] = rs ? rs.blended[i] - rs.inventory[i] : 0;
-        e.guardrailAdjustment[i] = unrounded![i] - modelPrice[i];
+        if (e.agentAdjustment) e.agentAdjustment[i] = proposed[i] - modelPrice[i];
+        e.guardrailAdjustment[i] = unrounded![i] - proposed[i];
         e.roundingAdjustment[i] = p - unrounded![i];
       }
     }

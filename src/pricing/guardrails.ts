@@ -167,6 +167,16 @@ function hardBounds(policy: Policy, row: PolicyRow): number {
 }
 
 /**
+ * The row's hard price bounds [lo, hi] as applyPolicy sees them (global, per-product, the row's
+ * min/max/map columns, the margin floor), or null when they leave no price (applyPolicy rejects
+ * the row). The agent step maps its action into them (pricing/agentStep.ts).
+ */
+export function hardPriceBounds(policy: Policy, row: PolicyRow): { lo: number; hi: number } | null {
+  if (hardBounds(policy, row)) return null;
+  return { lo: bounds.lo, hi: bounds.hi };
+}
+
+/**
  * Whether some grid point lies in [lo, hi] (as doubles). An interval two steps wide always holds
  * one, so the grid is consulted only for narrow ones.
  */

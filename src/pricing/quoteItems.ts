@@ -25,6 +25,8 @@ export interface QuoteItem {
   inventory?: number | null;
   target_inventory?: number | null;
   expert_price?: number | null;
+  /** days left in the selling season (the pricing agent's state) */
+  days_left?: number | null;
   /** the catalogue segment (docs/formats.md); blank or absent: none */
   segment?: string | null;
   /** the season, for the policy's return multipliers; blank or absent: none */
@@ -105,7 +107,7 @@ export function buildChunk(cm: CompiledModel, items: QuoteItem[], pathOf: (i: nu
 
 /** One step of a price's explanation (POST /v1/quote?explain=true): the amount and why. */
 export interface ExplanationStep {
-  step: 'base' | 'returns' | 'inventory' | 'cold_start' | 'guardrails' | 'rounding';
+  step: 'base' | 'returns' | 'inventory' | 'cold_start' | 'agent' | 'guardrails' | 'rounding';
   amount: number | null;
   /** what produced the amount: a rule or a reason code (docs/formats.md "Explanation") */
   reason: string;
@@ -130,6 +132,7 @@ export function explanation(chunk: CatalogChunk, p: PriceColumns, i: number): Ex
     { step: 'returns', amount: j(e.returnAdjustment[i]), reason: has(r.returnRate) ? 'return_rate' : e.returnAdjustment[i] !== 0 ? 'return_curve' : 'none' },
     { step: 'inventory', amount: j(e.inventoryAdjustment[i]), reason: e.inventoryAdjustment[i] !== 0 ? 'inventory_skew' : 'none' },
     { step: 'cold_start', amount: j(e.coldStartAdjustment[i]), reason: has(r.expertPrice) ? 'expert_blend' : 'none' },
+    ...(e.agentAdjustment ? [{ step: 'agent' as const, amount: j(e.agentAdjustment[i]), reason: 'agent_action' }] : []),
     { step: 'guardrails', amount: j(e.guardrailAdjustment[i]), reason: guard.length ? guard.join(';') : 'none' },
     { step: 'rounding', amount: j(e.roundingAdjustment[i]), reason: bits & REASON_BIT.rounded ? 'rounded' : 'none' },
   ];

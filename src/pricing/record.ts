@@ -1,5 +1,5 @@
 /** One docs/formats.md price record: what the HTTP API returns and the NDJSON writer prints. */
-import { EXPLAIN_KEYS, type OutputColumns, type PriceColumns } from './engine.js';
+import { EXPLAIN_KEYS, explainKeys, presentExplainKeys, type OutputColumns, type PriceColumns } from './engine.js';
 import { STATUSES, reasonString } from './policy.js';
 
 const j = (v: number): number | null => (Number.isFinite(v) ? v : null);
@@ -22,23 +22,25 @@ export interface PriceRecord {
   return_adjustment?: number | null;
   inventory_adjustment?: number | null;
   cold_start_adjustment?: number | null;
+  agent_adjustment?: number | null;
   guardrail_adjustment?: number | null;
   rounding_adjustment?: number | null;
 }
 
 /** The explanation's column names, in EXPLAIN_KEYS order (docs/formats.md). */
-export const EXPLAIN_COLUMNS = ['base_price', 'return_adjustment', 'inventory_adjustment', 'cold_start_adjustment', 'guardrail_adjustment', 'rounding_adjustment'] as const;
+export const EXPLAIN_COLUMNS = ['base_price', 'return_adjustment', 'inventory_adjustment', 'cold_start_adjustment', 'agent_adjustment', 'guardrail_adjustment', 'rounding_adjustment'] as const;
+const columnOf = (k: (typeof EXPLAIN_KEYS)[number]): string => EXPLAIN_COLUMNS[EXPLAIN_KEYS.indexOf(k)];
 
 /** The optional numeric columns after `reason`, in output order: blend_weight, then the explanation. */
 export function tailColumnNames(o: OutputColumns): string[] {
-  return [...(o.blend ? ['blend_weight'] : []), ...(o.explain ? EXPLAIN_COLUMNS : [])];
+  return [...(o.blend ? ['blend_weight'] : []), ...(o.explain ? explainKeys(o).map(columnOf) : [])];
 }
 
 /** The values of the optional columns of `p` (the same order as tailColumnNames). */
 export function tailColumns(p: PriceColumns): { name: string; values: Float64Array }[] {
   const out: { name: string; values: Float64Array }[] = [];
   if (p.blendWeight) out.push({ name: 'blend_weight', values: p.blendWeight });
-  if (p.explain) EXPLAIN_KEYS.forEach((k, j) => out.push({ name: EXPLAIN_COLUMNS[j], values: p.explain![k] }));
+  if (p.explain) for (const k of presentExplainKeys(p.explain)) out.push({ name: columnOf(k), values: p.explain[k]! });
   return out;
 }
 

@@ -77,7 +77,7 @@ export function encodePriceRowGroupHyparquet(ids: string[], p: PriceColumns): En
   const nullable = (a: Float64Array) => Array.from(a, (v) => (Number.isFinite(v) ? v : null));
   const pick = doubleColumns(p);
   const bw = new ByteWriter(Math.max(1024, p.n * 48));
-  const w = new ParquetWriter({ writer: bw, schema: priceSchema({ blend: Boolean(p.blendWeight), explain: Boolean(p.explain) }), createdBy: 'repricer' });
+  const w = new ParquetWriter({ writer: bw, schema: priceSchema({ blend: Boolean(p.blendWeight), explain: Boolean(p.explain), agent: p.explain?.agentAdjustment !== undefined }), createdBy: 'repricer' });
   const local = { columnIndex: false, offsetIndex: false, bloomFilter: false } as const;
   void w.write({
     columnData: [

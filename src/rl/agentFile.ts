@@ -169,6 +169,9 @@ export function validateAgent(obj: unknown, file?: string): LoadedAgent {
   const cs = a.training.criticSizes;
   if (cs[0] !== sz[0] + 1 || cs[cs.length - 1] !== 1) throw agentInvalid(`training.criticSizes: expected ${sz[0] + 1} inputs (state and action) and 1 output, got [${cs.join(', ')}]`, file);
   if (a.actor.params.length % 4 !== 0) throw agentInvalid(`actor.params: base64 length must be a multiple of 4, got ${a.actor.params.length}`, file);
+  // a base64 string of whole quads can still decode to a byte count that is not whole f32 values
+  const bytes = Buffer.byteLength(a.actor.params, 'base64');
+  if (bytes % 4 !== 0) throw agentInvalid(`actor.params: decodes to ${bytes} bytes, not a whole number of f32 values`, file);
   const params = decodeParams(a.actor.params);
   const want = denseParamCount(sz);
   if (params.length !== want) throw agentInvalid(`actor.params: layer sizes [${sz.join(', ')}] need ${want} f32 values, got ${params.length}`, file);

@@ -20,6 +20,8 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import type { WasmCore } from '../core/wasm.js';
 import type { Model } from '../model/format.js';
 import type { Policy } from '../pricing/policy.js';
+import type { AgentSpec } from '../pricing/agentStep.js';
+import { agentInCore } from '../pricing/quoteTask.js';
 import type { AuditRetention } from './auditRetention.js';
 import { Jobs } from './jobs.js';
 import type { ServerContext } from './context.js';
@@ -66,6 +68,8 @@ export interface AppOptions {
   auth?: boolean;
   /** guardrails (validated like `reprice --policy`) */
   policy?: Policy;
+  /** `serve --agent`: quotes are priced by this agent (docs/rl.md, "Pricing with an agent") */
+  agent?: AgentSpec;
   /** the segment breaker's state to import at start (a batch run's `reprice --state` file): replaces the stored one */
   breakerState?: BreakerState;
   /** per client IP; false disables. Default 100 000 requests per minute. */
@@ -136,6 +140,8 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
   });
 
   const { core, policy, store, registry, metrics, startModel, close } = openState(opts, app.log);
+  // the agent's network is built in the main core now, while no arena scope is open
+  if (opts.agent) agentInCore(core, opts.agent);
   const workers = serverWorkers(opts.pool, { log: app.log, metrics });
   const jobs = new Jobs(store, registry, metrics, () => workers.runFit, app.log);
   const breakers = new SegmentBreakers(store.db);
@@ -148,7 +154,7 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
     jobs,
     core,
     policy,
-    pricing: { core, policy, poolThreshold: workers.poolThreshold, heldSegments: () => breakers.heldSegments(), ...workers.quotePool },
+    pricing: { core, policy, ...(opts.agent ? { agent: opts.agent } : {}), poolThreshold: workers.poolThreshold, heldSegments: () => breakers.heldSegments(), ...workers.quotePool },
     requireKey: bearerKeyHook(opts),
     audit: opts.audit ?? true,
     batchQuotes: opts.batchQuotes ?? true,

@@ -10,6 +10,8 @@
 import type { WasmCore } from '../core/wasm.js';
 import { priceChunk, type CatalogChunk, type OutputColumns, type PriceColumns } from '../pricing/engine.js';
 import type { Policy } from '../pricing/policy.js';
+import type { AgentSpec } from '../pricing/agentStep.js';
+import { agentInCore } from '../pricing/quoteTask.js';
 import { pinnedViews } from '../pricing/pinnedModel.js';
 import { buildChunk, type QuoteItem } from '../pricing/quoteItems.js';
 import type { SharedModel } from '../pricing/sharedModel.js';
@@ -18,7 +20,7 @@ import type { ActiveModel } from './modelRegistry.js';
 import type { AuditBatch } from './auditRows.js';
 
 /** Runs a quote task (pricing/quoteTask.ts) on the pool; rejects when the pool cannot. */
-export type PoolRunner = (model: SharedModel, policy: Policy, chunk: CatalogChunk, columns?: OutputColumns) => Promise<PriceColumns>;
+export type PoolRunner = (model: SharedModel, policy: Policy, chunk: CatalogChunk, columns?: OutputColumns, agent?: AgentSpec) => Promise<PriceColumns>;
 
 /**
  * With a pool, bodies of at least `poolThreshold` rows go to it, and `onPoolFallback` is told
@@ -28,6 +30,8 @@ export type PoolRunner = (model: SharedModel, policy: Policy, chunk: CatalogChun
 export type PriceOptions = {
   core: WasmCore;
   policy: Policy;
+  /** `serve --agent`: the agent prices instead of the model's optimum (docs/rl.md) */
+  agent?: AgentSpec;
   poolThreshold: number;
   /** the segments the segment breaker holds (server/breakers.ts): their rows are held */
   heldSegments?: () => ReadonlySet<string>;
@@ -42,13 +46,13 @@ export async function priceItems(model: ActiveModel, chunk: CatalogChunk, o: Pri
   if (o.heldSegments) markHeldSegments(chunk.segment, o.heldSegments());
   if (o.pool && chunk.n >= o.poolThreshold) {
     try {
-      return await o.pool(model.shared(), o.policy, chunk, columns);
+      return await o.pool(model.shared(), o.policy, chunk, columns, o.agent);
     } catch (err) {
       // the main thread gives the same numbers; the failure is logged and counted, not hidden
       o.onPoolFallback(err);
     }
   }
-  return priceChunk(o.core, cm, o.policy, chunk, undefined, columns);
+  return priceChunk(o.core, cm, o.policy, chunk, undefined, columns, o.agent ? agentInCore(o.core, o.agent) : undefined);
 }
 
 

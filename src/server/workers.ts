@@ -56,8 +56,8 @@ export function serverWorkers(opts: false | PoolOptions | undefined, deps: { log
     pool ??= new TaskPool({ threads: poolOpts.threads ?? availableParallelism(), idleTimeoutMs: 60_000 });
     return pool;
   };
-  const runQuotes: PoolRunner = (model, policy, chunk, columns) => {
-    const task: QuoteTask = { model, policy, chunk, columns };
+  const runQuotes: PoolRunner = (model, policy, chunk, columns, agent) => {
+    const task: QuoteTask = { model, policy, chunk, columns, ...(agent ? { agent } : {}) };
     return getPool().run<PriceColumns>(task, { taskFile: quoteTaskFile });
   };
   return {

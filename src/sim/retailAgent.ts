@@ -3,7 +3,7 @@
  * with, and the trained actor as a policy of `repricer simulate retail`.
  *
  *   state   [yesterday's price / P0, stock / initial stock, days left / days]
- *   action  the actor's tanh output, mapped onto today's feasible price set (src/rl/feasiblePrice.ts)
+ *   action  the actor's tanh output, mapped onto today's feasible price set (src/pricing/feasiblePrice.ts)
  *   reward  'blend':   0.4·profit/(P0·Q0) + 0.3·sold/Q0 + 0.3·(1 − stock after / initial stock)
  *           'profit': profit/(P0·Q0)
  *
@@ -13,7 +13,7 @@
  */
 import type { Mlp } from '../core/mlp.js';
 import type { MlpFactory } from '../rl/td3.js';
-import { actionToPrice, countBinds, emptyBindCounts, feasibleSet, type BindCounts, type PriceGuardrails } from '../rl/feasiblePrice.js';
+import { actionToPrice, countBinds, emptyBindCounts, feasibleSet, type BindCounts, type PriceGuardrails } from '../pricing/feasiblePrice.js';
 import type { AgentReward, LoadedAgent } from '../rl/agentFile.js';
 import { RetailEnv, type DayOutcome, type RetailEnvConfig, type RetailState } from './retailEnv.js';
 import { Rng, STREAM_RETAIL_DEMAND, STREAM_RETAIL_POLICY } from './random.js';

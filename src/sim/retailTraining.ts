@@ -12,7 +12,7 @@
  */
 import { ReplayBuffer } from '../rl/replayBuffer.js';
 import { Td3Agent, type MlpFactory, type Td3Settings } from '../rl/td3.js';
-import { actionToPrice, countBinds, emptyBindCounts, feasibleSet, type BindCounts } from '../rl/feasiblePrice.js';
+import { actionToPrice, countBinds, emptyBindCounts, feasibleSet, type BindCounts } from '../pricing/feasiblePrice.js';
 import { AGENT_FORMAT, configHash, encodeParams, type AgentFile, type AgentReward } from '../rl/agentFile.js';
 import { Rng, STREAM_RL_AGENT, STREAM_RL_TRAIN_DEMAND } from './random.js';
 import { RetailEnv, type RetailEnvConfig } from './retailEnv.js';

@@ -17,7 +17,7 @@
  * simulator's guardrails. Which constraint made each end of the set is returned, so a run can count
  * how often the floor, the MAP or the ceiling bind (BindCounts).
  */
-import { stepHigh, stepLow } from '../pricing/guardrails.js';
+import { stepHigh, stepLow } from './guardrails.js';
 
 export interface PriceGuardrails {
   /** lowest price (the margin floor, cost × floorOverCost), > 0 */
