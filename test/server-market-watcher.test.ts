@@ -21,6 +21,10 @@ import { toMarketFile, type MarketFile } from '../src/market/marketFile.js';
 import { validateMarketPolicy } from '../src/market/marketPolicy.js';
 import { Rng } from '../src/sim/random.js';
 import { RepricerError } from '../src/core/errors.js';
+import { EventsCalendar, parseEventsCalendar } from '../src/market/eventsCalendar.js';
+import { MarketWatcherStream } from '../src/server/marketWatcherStream.js';
+import { resolveWatcherSettings } from '../src/market/watcherSettings.js';
+import type { WatcherTrigger } from '../src/market/watcher.js';
 
 const KEY = 'watcher-key-0123456789';
 const ZONES = ['centre', 'airport'];
@@ -221,5 +225,26 @@ describe('the events calendar', () => {
     }
     expect(err).toBeInstanceOf(RepricerError);
     expect([(err as RepricerError).code, (err as Error).message]).toEqual(['INPUT_ROW_INVALID', expect.stringContaining('bad-cal.csv:3: column zone: expected one of the zones centre, airport, got "harbour"')]);
+  });
+
+  it("enters the stream's external-events signal from the lead ahead of the start", () => {
+    // one segment, hourly periods, lead 2 h: an event from hour 20 enters the periods ending at hour 18 on
+    const settings = resolveWatcherSettings({ warmupPeriods: 6, arl0: 10_000, eventLeadHours: 2 });
+    const cal = new EventsCalendar(parseEventsCalendar(`zone,start,end,multiplier\ncentre,${new Date(T0 + 20 * HOUR).toISOString()},${new Date(T0 + 40 * HOUR).toISOString()},3\n`), 2 * HOUR);
+    const seen: WatcherTrigger[] = [];
+    const stream = new MarketWatcherStream(settings, [{ zone: 'centre', asset: 'compact' }], cal, (t) => seen.push(t));
+    const r = new Rng(3, 2);
+    for (let t = 0; t <= 30; t++) {
+      const n = poisson(r, 20);
+      for (let k = 0; k < n; k++) stream.add({ time: T0 + t * HOUR + 1000 * (k + 1), pair: 0, type: r.uniform() < 0.4 ? 'booking' : 'search', available: null, competitorPrice: null, published: 20 });
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    const first = seen[0];
+    const ext = first.signals.find((s) => s.signal === 'externalEvents');
+    expect([first.kind, first.direction, ext?.value, ext?.baseline]).toEqual(['evidence', 'up', 3, 1]);
+    // the multiplier entered with the period ending at hour 18, ahead of the start at hour 20
+    expect(first.changeTime).toBe(new Date(T0 + 18 * HOUR).toISOString());
+    expect(stream.scheduled('centre', T0 + 17.5 * HOUR)).toBe(1);
+    expect(stream.scheduled('centre', T0 + 18 * HOUR)).toBe(3);
   });
 });
