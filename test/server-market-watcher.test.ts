@@ -14,6 +14,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { spawnSync } from 'node:child_process';
+import { parseServeOptions } from '../src/cli/serve.js';
+import { requireDist } from './server-helpers.js';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../src/server/app.js';
 import { randomMarket } from '../src/market/randomMarket.js';
@@ -247,4 +250,21 @@ describe('the events calendar', () => {
     expect(stream.scheduled('centre', T0 + 17.5 * HOUR)).toBe(1);
     expect(stream.scheduled('centre', T0 + 18 * HOUR)).toBe(3);
   });
+
+  it('serve --market-calendar: needs --market; a missing calendar exits 4, an invalid one 3 naming line and column', () => {
+    requireDist();
+    let err: unknown;
+    try {
+      parseServeOptions({ port: '0', host: '127.0.0.1', auth: false, marketCalendar: 'cal.csv' });
+    } catch (e) {
+      err = e;
+    }
+    expect([(err as RepricerError).code, (err as Error).message]).toEqual(['INVALID_ARGUMENT', '--market-calendar needs --market (the market whose zones it names)']);
+    writeFileSync(join(dir, 'bad-time.csv'), 'zone,start,end,multiplier\ncentre,2026-03-14T18:00:00Z,tomorrow,1.2\n');
+    const run = (file: string) => spawnSync(process.execPath, ['dist/src/cli/main.js', 'serve', '--port', '0', '--no-auth', '--workers', '0', '--market', join(dir, 'market.json'), '--market-calendar', file], { encoding: 'utf8', timeout: 60_000 });
+    const missing = run(join(dir, 'nope.csv'));
+    expect([missing.status, missing.stderr]).toEqual([4, expect.stringContaining('nope.csv')]);
+    const bad = run(join(dir, 'bad-time.csv'));
+    expect([bad.status, bad.stderr]).toEqual([3, expect.stringContaining('bad-time.csv:2: column end: expected an ISO 8601 date and time with an offset')]);
+  }, 30_000);
 });
