@@ -253,10 +253,14 @@ export class MarketService {
   ingest(rows: readonly MarketEventRow[]): { accepted: number; steps: number; version: number; counts: StreamCounts & { views: number } } {
     const steps: Step[] = [];
     let group: { time: string; item: string; offer: OfferedQuantity[] } | null = null;
+    const times = new Float64Array(rows.length);
+    const products = new Int32Array(rows.length);
     rows.forEach((r, i) => {
       const where = `events.${i}.`;
-      if (Number.isNaN(parseIsoTime(r.time))) throw fieldError(`${where}time`, `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(r.time)}`);
+      times[i] = parseIsoTime(r.time);
+      if (Number.isNaN(times[i])) throw fieldError(`${where}time`, `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(r.time)}`);
       const product = this.product(r.zone, r.asset, where);
+      products[i] = product;
       if (r.type !== 'listing') group = null;
       switch (r.type) {
         case 'search':
@@ -292,9 +296,10 @@ export class MarketService {
     for (const r of rows) this.eventCounter.inc({ type: r.type });
     this.publish();
     // the watcher counts the rows after the body's steps; the competitor signal compares with the published price
-    for (const r of rows) {
-      const pair = this.index.get(`${r.zone}\u0000${r.asset}`) as number;
-      this.watcher.add({ time: parseIsoTime(r.time), pair, type: r.type, available: r.available ?? null, competitorPrice: r.competitor_price ?? null, published: this.published[pair] });
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const pair = products[i];
+      this.watcher.add({ time: times[i], pair, type: r.type, available: r.available ?? null, competitorPrice: r.competitor_price ?? null, published: this.published[pair] });
     }
     const counts = { ...this.clearing.stats(), views: this.views };
     return { accepted: rows.length, steps: steps.filter((s) => s.kind !== 'view').length, version: this.version, counts };
