@@ -50,6 +50,7 @@ export interface ServeOptions {
   market?: string;
   marketModel?: string;
   marketPolicy?: string;
+  marketCalendar?: string;
 }
 
 function int(name: string, v: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -122,10 +123,13 @@ export function parseServeOptions(o: ServeOptions, env: NodeJS.ProcessEnv = proc
   if (o.market === undefined) {
     if (o.marketModel !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--market-model needs --market (the market whose items it prices)');
     if (o.marketPolicy !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--market-policy needs --market (the market it sets the weights and zone band of)');
+    if (o.marketCalendar !== undefined) throw new RepricerError('INVALID_ARGUMENT', '--market-calendar needs --market (the market whose zones it names)');
   } else {
     app.market = { market: o.market };
     if (o.marketModel !== undefined) app.market.model = loadMarketModel(o.marketModel);
     if (o.marketPolicy !== undefined) app.market.policy = validateMarketPolicy(loadPolicy(o.marketPolicy).market, o.marketPolicy);
+    // read and checked against the market's zones when the market is built (errors name line and column)
+    if (o.marketCalendar !== undefined) app.market.calendar = o.marketCalendar;
   }
   if (o.log) app.logger = { level: o.log };
   if (o.auditMaxAge !== undefined || o.auditMaxRows !== undefined) {
@@ -219,6 +223,7 @@ export function register(program: Command): void {
     .option('--market <file>', 'serve this market file: the /v1/market routes (events, prices, quote) exist only with it')
     .option('--market-model <file>', 'booking model (repricer market fit) for the market quotes: item prices maximise the weighted objective inside the zone bounds (without it: the zone-level price)')
     .option('--market-policy <file>', "policy file whose `market` object sets the item objective's weights and the zone band")
+    .option('--market-calendar <file>', "events calendar CSV (zone,start,end,multiplier[,name]): the watcher's external-events signal and GET /v1/market/prices' scheduled_multiplier")
     .option('--log <level>', 'request log level (fatal, error, warn, info, debug); default off')
     .action(async (o: ServeOptions) => {
       await serve(o);

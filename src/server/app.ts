@@ -41,6 +41,8 @@ import { installTiered, type TieredOptions } from './tiered.js';
 
 import { MarketService, type MarketServiceOptions } from './marketService.js';
 import { marketRoutes } from './routes/market.js';
+import { triggerJson } from './marketWatcherStream.js';
+import type { WatcherTrigger } from '../market/watcher.js';
 
 export { VERSION } from './docs.js';
 export { describeValidation } from './errorHandler.js';
@@ -175,7 +177,9 @@ export function buildApp(opts: AppOptions = {}): FastifyInstance {
 
   let market: MarketService | undefined;
   try {
-    market = opts.market ? new MarketService(opts.market, metrics.registry, core.module) : undefined;
+    // a watcher trigger is one structured info line with its evidence (docs/math.md §2.8)
+    const onWatcherTrigger = (t: WatcherTrigger, zone: string, zoneVersion: number) => app.log.info({ marketWatcher: { zone, zone_version: zoneVersion, trigger: triggerJson(t) } }, 'market watcher trigger: zone repriced');
+    market = opts.market ? new MarketService({ onWatcherTrigger, ...opts.market }, metrics.registry, core.module) : undefined;
   } catch (err) {
     // a market file that is not valid: nothing may stay open behind the error
     void workers.destroy().then(() => close());

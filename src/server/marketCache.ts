@@ -16,7 +16,8 @@ import { Counter, type Registry } from 'prom-client';
 export type CacheTier = 1 | 2 | 3;
 
 interface Versioned<T> {
-  version: number;
+  /** the published price version (and the zone's watcher version: `version.zoneVersion`) */
+  version: number | string;
   value: T;
 }
 
@@ -45,7 +46,7 @@ export class MarketQuoteCache<Item extends object, Template extends object> {
    * (tier 2, else computed by `template`, tier 3) through `price`. Returns the value and the
    * tier that answered.
    */
-  quote(version: number, itemKey: string, segmentKey: string, template: () => Template, price: (t: Template) => Item): { value: Item; tier: CacheTier } {
+  quote(version: number | string, itemKey: string, segmentKey: string, template: () => Template, price: (t: Template) => Item): { value: Item; tier: CacheTier } {
     const h = this.hot.get(itemKey);
     if (h && h.version === version) {
       this.counter.inc({ tier: '1', result: 'hit' });

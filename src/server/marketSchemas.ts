@@ -71,7 +71,7 @@ export const marketPricesResponseSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['zone', 'asset', 'price', 'published', 'iterate', 'clearing'],
+        required: ['zone', 'asset', 'price', 'published', 'iterate', 'clearing', 'zone_version', 'scheduled_multiplier'],
         properties: {
           zone: { type: 'string' },
           asset: { type: 'string' },
@@ -79,6 +79,8 @@ export const marketPricesResponseSchema = {
           published: { type: 'number', description: 'the price of this version (what quotes use)' },
           iterate: { type: 'number', description: 'the current iterate of online clearing' },
           clearing: { type: 'number', description: "the market file's clearing price (the start)" },
+          zone_version: { type: 'integer', description: "the zone's repricings by its watcher (GET /v1/market/watcher)" },
+          scheduled_multiplier: { type: 'number', description: "the events calendar's multiplier of the zone now, events entered market.watcher.eventLeadHours ahead of their start (1 without a calendar)" },
         },
       },
     },
@@ -95,7 +97,7 @@ export const marketQuoteBodySchema = {
 
 export const marketQuoteResponseSchema = {
   type: 'object',
-  required: ['item_id', 'zone', 'asset', 'segment', 'time_bucket', 'price', 'lower', 'upper', 'zone_price', 'previous_price', 'booking_probability', 'basis', 'curve_segment', 'pooled_curve', 'version', 'cache_tier'],
+  required: ['item_id', 'zone', 'asset', 'segment', 'time_bucket', 'price', 'lower', 'upper', 'zone_price', 'previous_price', 'booking_probability', 'basis', 'curve_segment', 'pooled_curve', 'version', 'zone_version', 'cache_tier'],
   properties: {
     item_id: { type: 'string' },
     zone: { type: 'string' },
@@ -112,6 +114,76 @@ export const marketQuoteResponseSchema = {
     curve_segment: { type: ['string', 'null'], description: "the booking model's segment whose curve was used (* for a dimension it does not separate)" },
     pooled_curve: { type: ['boolean', 'null'], description: 'true when the model never saw the segment and its pooled curve stood in' },
     version: { type: 'integer', description: 'the price version the answer belongs to' },
+    zone_version: { type: 'integer', description: "the zone's repricings by its watcher: the cache keys on version and zone version" },
     cache_tier: { type: 'integer', enum: [1, 2, 3], description: '1: hot item price; 2: segment template; 3: computed from the model' },
+  },
+} as const;
+
+const signalEvidence = {
+  type: 'object',
+  required: ['signal', 'weight', 'value', 'baseline', 'sd', 'z', 'accumulated', 'used'],
+  properties: {
+    signal: { type: 'string', enum: ['bookingVelocity', 'searchAbandonment', 'inventoryPressure', 'competitorSignal', 'externalEvents'] },
+    weight: { type: 'number' },
+    value: { type: 'number', description: 'the signal in the period that triggered (externalEvents: the scheduled multiplier)' },
+    baseline: { type: ['number', 'null'], description: 'the warm-up mean (externalEvents: the multiplier at the last reset); null on a calendar trigger' },
+    sd: { type: ['number', 'null'], description: 'the warm-up standard deviation (externalEvents: eventScale); null on a calendar trigger' },
+    z: { type: 'number', description: 'the standardised value of the period' },
+    accumulated: { type: 'number', description: "the signal's share of the statistic since the change point" },
+    used: { type: 'boolean', description: 'false for a signal without spread over the warm-up (never carried by the stream, or constant): left out of the score' },
+  },
+} as const;
+
+const watcherTrigger = {
+  type: ['object', 'null'],
+  required: ['segment', 'kind', 'time', 'direction', 'statistic', 'threshold', 'reference', 'combined', 'scale', 'changeTime', 'periodsSinceChange', 'signals'],
+  properties: {
+    segment: { type: 'string' },
+    kind: { type: 'string', enum: ['evidence', 'calendar'] },
+    time: { type: 'string', description: 'end of the period that crossed the threshold' },
+    direction: { type: 'string', enum: ['up', 'down'] },
+    statistic: { type: 'number' },
+    threshold: { type: 'number' },
+    reference: { type: 'number' },
+    combined: { type: 'number' },
+    scale: { type: 'number' },
+    changeTime: { type: 'string', description: 'the change-point estimate' },
+    periodsSinceChange: { type: 'integer' },
+    signals: { type: 'array', items: signalEvidence },
+  },
+} as const;
+
+export const marketWatcherResponseSchema = {
+  type: 'object',
+  required: ['period_minutes', 'open_period', 'late_events', 'restarts', 'threshold', 'reference', 'arl0', 'warmup_periods', 'calendar_events', 'segments'],
+  properties: {
+    period_minutes: { type: 'number' },
+    open_period: { type: ['string', 'null'], description: 'start of the period events are counted into (null before the first event)' },
+    late_events: { type: 'integer', description: 'rows of a period already closed: used by online clearing, not by the watcher' },
+    restarts: { type: 'integer', description: 'gaps of the stream longer than the warm-up, after which every segment started afresh' },
+    threshold: { type: 'number', description: 'h, the CUSUM threshold of the designed in-control run length' },
+    reference: { type: 'number' },
+    arl0: { type: 'number' },
+    warmup_periods: { type: 'integer' },
+    calendar_events: { type: 'integer' },
+    segments: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['segment', 'zone', 'asset', 'warming_up', 'statistic_up', 'statistic_down', 'threshold', 'periods_seen', 'triggers', 'last_trigger'],
+        properties: {
+          segment: { type: 'string', description: 'zone/asset' },
+          zone: { type: 'string' },
+          asset: { type: 'string' },
+          warming_up: { type: 'boolean' },
+          statistic_up: { type: 'number' },
+          statistic_down: { type: 'number' },
+          threshold: { type: 'number' },
+          periods_seen: { type: 'integer' },
+          triggers: { type: 'integer' },
+          last_trigger: watcherTrigger,
+        },
+      },
+    },
   },
 } as const;

@@ -28,6 +28,10 @@ import { curveFor, type ItemCurve, type MarketModel } from '../market/bookingMod
 import { optimiseItemPrice } from '../market/itemPrice.js';
 import { validateMarketPolicy, type MarketPolicy } from '../market/marketPolicy.js';
 import { MarketQuoteCache, type CacheSizes, type CacheTier } from './marketCache.js';
+import { EventsCalendar, loadEventsCalendar } from '../market/eventsCalendar.js';
+import { resolveWatcherSettings } from '../market/watcherSettings.js';
+import type { WatcherTrigger } from '../market/watcher.js';
+import { MarketWatcherStream, type SegmentReport } from './marketWatcherStream.js';
 
 export const MARKET_EVENT_TYPES = EVENT_TYPES;
 export type MarketEventType = EventType;
@@ -69,6 +73,13 @@ export interface MarketServiceOptions {
   /** relative move of an averaged zone price that publishes a new version (default 0.005) */
   versionTolerance?: number;
   cache?: CacheSizes;
+  /**
+   * the events calendar (`serve --market-calendar`, docs/formats.md "Events calendar"): a path or
+   * parsed events; its zones must be the market's, and its lead is `market.watcher.eventLeadHours`
+   */
+  calendar?: string | EventsCalendar;
+  /** called once per watcher trigger, after the zone was repriced (the app logs it) */
+  onWatcherTrigger?: (t: WatcherTrigger, zone: string, zoneVersion: number) => void;
 }
 
 function readMarketJson(file: string): unknown {
@@ -97,6 +108,10 @@ export interface ZonePrice {
   iterate: number;
   /** the market file's clearing price (where the stream started) */
   clearing: number;
+  /** the zone's repricings by its watcher (quotes of the zone are cached per version and zone version) */
+  zone_version: number;
+  /** the events calendar's multiplier of the zone now, events entered `eventLeadHours` ahead of their start (1 without a calendar) */
+  scheduled_multiplier: number;
 }
 
 /** A segment's template (tier 2): the zone bounds and, with a booking model, the segment's curve. */
@@ -127,6 +142,8 @@ export interface MarketQuote {
   /** true when the model never saw the segment and its pooled curve stood in */
   pooled_curve: boolean | null;
   version: number;
+  /** the zone's repricings by its watcher */
+  zone_version: number;
   cache_tier: CacheTier;
 }
 
@@ -150,6 +167,11 @@ export class MarketService {
   private readonly cache: MarketQuoteCache<Omit<MarketQuote, 'cache_tier' | 'item_id'>, Template>;
   private readonly eventCounter: Counter<'type'>;
   private readonly versionGauge: Gauge;
+  /** per zone: how many times its watcher repriced it (docs/math.md §2.8, "The served watcher") */
+  private readonly zoneVersion = new Map<string, number>();
+  readonly watcher: MarketWatcherStream;
+  readonly calendar: EventsCalendar | null;
+  private readonly triggerCounter: Counter<'zone'>;
 
   constructor(o: MarketServiceOptions, registry: Registry, module?: WebAssembly.Module) {
     const file = typeof o.market === 'string' ? o.market : 'market';
@@ -182,6 +204,40 @@ export class MarketService {
     for (const t of MARKET_EVENT_TYPES) this.eventCounter.inc({ type: t }, 0);
     this.versionGauge = new Gauge({ name: 'repricer_market_price_version', help: 'version of the published zone-level prices', registers: [registry] });
     this.versionGauge.set(this.version);
+
+    const settings = this.policy.watcher ?? resolveWatcherSettings(undefined);
+    const lead = settings.eventLeadHours * 3_600_000;
+    const cal = o.calendar;
+    this.calendar = cal === undefined ? null : typeof cal === 'string' ? loadEventsCalendar(cal, lead) : new EventsCalendar(cal.events, lead);
+    if (this.calendar) this.calendar.checkZones(this.zones, typeof cal === 'string' ? cal : 'calendar');
+    for (const z of this.zones) this.zoneVersion.set(z, 0);
+    this.triggerCounter = new Counter({ name: 'repricer_market_watcher_triggers_total', help: "market watcher triggers by zone (each reprices the zone's segments)", labelNames: ['zone'], registers: [registry] });
+    for (const z of this.zones) this.triggerCounter.inc({ zone: z }, 0);
+    const notify = o.onWatcherTrigger;
+    this.watcher = new MarketWatcherStream(settings, this.pairs, this.calendar, (t, pair) => {
+      const zone = this.pairs[pair].zone;
+      const v = this.reprice(zone);
+      this.watcher.resetZone(zone, pair, Date.parse(t.time));
+      this.triggerCounter.inc({ zone });
+      notify?.(t, zone, v);
+    });
+  }
+
+  /**
+   * A watcher trigger: the zone's published prices take the averaged prices now (even a move
+   * inside the version tolerance) and its zone version moves, so its quotes miss the cache tiers
+   * and are priced afresh. Returns the new zone version.
+   */
+  private reprice(zone: string): number {
+    const avg = this.clearing.averaged();
+    const pub = Float64Array.from(this.published);
+    this.pairs.forEach((p, i) => {
+      if (p.zone === zone) pub[i] = avg[i];
+    });
+    this.published = pub;
+    const v = (this.zoneVersion.get(zone) ?? 0) + 1;
+    this.zoneVersion.set(zone, v);
+    return v;
   }
 
   /** Index of (zone, asset), or an INVALID_BODY naming `where.zone` / `where.asset`. */
@@ -197,10 +253,14 @@ export class MarketService {
   ingest(rows: readonly MarketEventRow[]): { accepted: number; steps: number; version: number; counts: StreamCounts & { views: number } } {
     const steps: Step[] = [];
     let group: { time: string; item: string; offer: OfferedQuantity[] } | null = null;
+    const times = new Float64Array(rows.length);
+    const products = new Int32Array(rows.length);
     rows.forEach((r, i) => {
       const where = `events.${i}.`;
-      if (Number.isNaN(parseIsoTime(r.time))) throw fieldError(`${where}time`, `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(r.time)}`);
+      times[i] = parseIsoTime(r.time);
+      if (Number.isNaN(times[i])) throw fieldError(`${where}time`, `must be an ISO 8601 date-time with a time zone (2026-12-05T18:30:00Z), got ${JSON.stringify(r.time)}`);
       const product = this.product(r.zone, r.asset, where);
+      products[i] = product;
       if (r.type !== 'listing') group = null;
       switch (r.type) {
         case 'search':
@@ -235,6 +295,12 @@ export class MarketService {
     }
     for (const r of rows) this.eventCounter.inc({ type: r.type });
     this.publish();
+    // the watcher counts the rows after the body's steps; the competitor signal compares with the published price
+    for (let i = 0; i < rows.length; i++) {
+      const r = rows[i];
+      const pair = products[i];
+      this.watcher.add({ time: times[i], pair, type: r.type, available: r.available ?? null, competitorPrice: r.competitor_price ?? null, published: this.published[pair] });
+    }
     const counts = { ...this.clearing.stats(), views: this.views };
     return { accepted: rows.length, steps: steps.filter((s) => s.kind !== 'view').length, version: this.version, counts };
   }
@@ -251,14 +317,31 @@ export class MarketService {
     }
   }
 
-  prices(): { version: number; counts: StreamCounts & { views: number }; listing_share: number; prices: ZonePrice[] } {
+  prices(now = Date.now()): { version: number; counts: StreamCounts & { views: number }; listing_share: number; prices: ZonePrice[] } {
     const avg = this.clearing.averaged();
     const it = this.clearing.iterate();
     return {
       version: this.version,
       counts: { ...this.clearing.stats(), views: this.views },
       listing_share: this.clearing.currentListingShare(),
-      prices: this.pairs.map((p, i) => ({ zone: p.zone, asset: p.asset, price: avg[i], published: this.published[i], iterate: it[i], clearing: this.start[i] })),
+      prices: this.pairs.map((p, i) => ({ zone: p.zone, asset: p.asset, price: avg[i], published: this.published[i], iterate: it[i], clearing: this.start[i], zone_version: this.zoneVersion.get(p.zone) ?? 0, scheduled_multiplier: this.watcher.scheduled(p.zone, now) })),
+    };
+  }
+
+  /** The watcher of every segment: statistic, threshold, periods seen, the last trigger with its evidence. */
+  watcherReport(): { period_minutes: number; open_period: string | null; late_events: number; restarts: number; threshold: number; reference: number; arl0: number; warmup_periods: number; calendar_events: number; segments: SegmentReport[] } {
+    const s = this.watcher.settings;
+    return {
+      period_minutes: s.periodMinutes,
+      open_period: this.watcher.openPeriod(),
+      late_events: this.watcher.late,
+      restarts: this.watcher.restarts,
+      threshold: this.watcher.watcher.threshold,
+      reference: s.reference,
+      arl0: s.arl0,
+      warmup_periods: s.warmupPeriods,
+      calendar_events: this.calendar?.events.length ?? 0,
+      segments: this.watcher.report(),
     };
   }
 
@@ -276,13 +359,14 @@ export class MarketService {
     const segment = segmentId(q.zone, q.asset, bucket);
     const prev = q.previous_price ?? null;
     const version = this.version;
+    const zoneVersion = this.zoneVersion.get(q.zone) ?? 0;
     const { value, tier } = this.cache.quote(
-      version,
+      `${version}.${zoneVersion}`,
       `${q.item_id}\u0000${segment}\u0000${prev ?? ''}`,
       segment,
       () => this.template(i, q.zone, q.asset, bucket),
       (tp) => {
-        const base = { zone: q.zone, asset: q.asset, segment, time_bucket: bucket, lower: tp.lower, upper: tp.upper, zone_price: tp.zonePrice, previous_price: prev, version };
+        const base = { zone: q.zone, asset: q.asset, segment, time_bucket: bucket, lower: tp.lower, upper: tp.upper, zone_price: tp.zonePrice, previous_price: prev, version, zone_version: zoneVersion };
         if (!tp.curve) return { ...base, price: tp.zonePrice, booking_probability: null, basis: 'zone_price' as const, curve_segment: null, pooled_curve: null };
         const r = optimiseItemPrice({ curve: tp.curve, zonePrice: tp.zonePrice, lower: tp.lower, upper: tp.upper, weights: this.policy.weights, ...(prev !== null ? { previousPrice: prev } : {}) });
         return { ...base, price: r.price, booking_probability: r.bookingProbability, basis: 'item_optimum' as const, curve_segment: tp.curve.segment, pooled_curve: tp.curve.pooled };

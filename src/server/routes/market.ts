@@ -3,12 +3,13 @@
  *   POST /v1/market/events  (write key) event-log rows: online clearing steps (docs/math.md §2.9)
  *   GET  /v1/market/prices              the averaged zone-level prices, version, counts
  *   POST /v1/market/quote               an item's price inside its zone's bounds, via the cache tiers
+ *   GET  /v1/market/watcher             the watcher of every segment: statistic, threshold, last trigger
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { RouteOptions } from '../context.js';
 import type { MarketEventRow, MarketQuoteRequest, MarketService } from '../marketService.js';
 import { errors } from '../schemas.js';
-import { marketEventsBodySchema, marketEventsResponseSchema, marketPricesResponseSchema, marketQuoteBodySchema, marketQuoteResponseSchema } from '../marketSchemas.js';
+import { marketEventsBodySchema, marketEventsResponseSchema, marketPricesResponseSchema, marketQuoteBodySchema, marketQuoteResponseSchema, marketWatcherResponseSchema } from '../marketSchemas.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -40,6 +41,19 @@ export const marketRoutes: FastifyPluginAsync<MarketRouteOptions> = async (app, 
   );
 
   app.get('/v1/market/prices', { schema: { summary: 'Zone-level prices', description: 'The averaged zone-level price of every (zone, asset), the published version quotes use, and the events seen.', tags: ['market'], response: { 200: marketPricesResponseSchema, ...errors(429) } } }, async () => market.prices());
+
+  app.get(
+    '/v1/market/watcher',
+    {
+      schema: {
+        summary: "The watcher of every segment",
+        description: "Per segment (zone/asset): the two CUSUM sides, the threshold, the periods seen and the last trigger with its evidence (docs/math.md §2.8). Events are counted into periods of market.watcher.periodMinutes by event time; a trigger reprices the segment's zone.",
+        tags: ['market'],
+        response: { 200: marketWatcherResponseSchema, ...errors(429) },
+      },
+    },
+    async () => market.watcherReport(),
+  );
 
   app.post<{ Body: MarketQuoteRequest }>(
     '/v1/market/quote',
