@@ -6,6 +6,7 @@
  * atomically as a `repricer.market-model/1` file (docs/formats.md "Market model file").
  * `repricer market price`: item prices inside zone bounds (src/cli/marketPrice.ts).
  */
+import { int, oneOf } from './optionValues.js';
 import type { Command } from 'commander';
 import { RepricerError } from '../core/errors.js';
 import { checkOutputPath, writeFileAtomic } from '../core/atomic.js';
@@ -26,18 +27,6 @@ export interface MarketSolveOptions {
   seed?: string;
   oracle?: string;
   out: string;
-}
-
-function int(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < min) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return x;
-}
-
-function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(v)) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as T;
 }
 
 /** The output CSV: one row per product in file order; numbers as shortest round-trip decimals. */

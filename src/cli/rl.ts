@@ -8,6 +8,7 @@
  *
  * Timing and progress go to stderr; the agent file depends only on the options (no timestamp).
  */
+import { int, oneOf } from './optionValues.js';
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,18 +29,6 @@ import { curvesCsv, curvesSvg, learningCurves, type CurveGroup } from '../sim/rl
 
 /** The source design's largest price change per step: ±50 %. */
 export const DEFAULT_RL_MAX_STEP = 50;
-
-function int(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < min) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return x;
-}
-
-function oneOf<T extends string>(name: string, v: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(v)) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be one of ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
-  return v as T;
-}
 
 export interface RlTrainOptions {
   env?: string;

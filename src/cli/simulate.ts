@@ -8,6 +8,7 @@
  * watcher's evidence-based repricing (src/cli/simulateWatcher.ts). Outputs depend only on the options (the same seed
  * gives byte-identical files); timing goes to stderr only.
  */
+import { int } from './optionValues.js';
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -47,13 +48,6 @@ import { describeRandomMarket, parseRandomMarketSpec } from '../market/randomMar
 import { runSimulateWatcher, type SimulateWatcherOptions } from './simulateWatcher.js';
 import { watcherTable } from '../sim/marketWatcherReport.js';
 import { DEFAULT_SCHEDULE_HOURS, DEFAULT_WATCHER_DAYS } from '../sim/marketWatcherScenario.js';
-
-function int(name: string, v: string | undefined, min: number): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === '' || !Number.isInteger(x) || x < min) throw new RepricerError('INVALID_ARGUMENT', `--${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`);
-  return x;
-}
 
 function real(name: string, v: string | undefined, min: number, strict = false): number | undefined {
   if (v === undefined) return undefined;

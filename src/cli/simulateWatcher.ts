@@ -4,9 +4,10 @@
  * marketplace of src/sim/marketWatcherWorld.ts; writes watcher.csv, reactions.csv, triggers.csv,
  * summary.json and watcher.svg into --out (atomically; the same options give byte-identical files).
  */
-import { mkdirSync, readFileSync } from 'node:fs';
+import { loadPolicy } from '../pricing/policy.js';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { RepricerError, readFailure } from '../core/errors.js';
+import { RepricerError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { loadEventsCalendar } from '../market/eventsCalendar.js';
 import { resolveWatcherSettings, type WatcherSettings } from '../market/watcherSettings.js';
@@ -33,24 +34,13 @@ function int(name: string, v: string | undefined, min: number, fallback: number)
   return x;
 }
 
-/** The `watcher` object of a policy file's `market` object (the defaults when there is none). */
+/**
+ * The `watcher` object of a policy file's `market` object (the defaults when there is none). The
+ * file is read and checked as every policy file is (pricing/policy.ts), and the whole `market`
+ * object by the market layer (weights, zoneBand, watcher), not only the watcher's part.
+ */
 export function watcherSettingsFromPolicy(file: string): WatcherSettings {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw readFailure(file, 'policy', err);
-  }
-  let obj: unknown;
-  try {
-    obj = JSON.parse(text);
-  } catch (err) {
-    throw new RepricerError('INPUT_UNREADABLE', `${file}: not valid JSON (${(err as Error).message})`, { file });
-  }
-  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new RepricerError('INVALID_ARGUMENT', `${file}: a policy file is a JSON object`, { file });
-  const market = (obj as { market?: unknown }).market;
-  // the whole market object is validated (weights, zoneBand, watcher), not only the watcher's part
-  return validateMarketPolicy(market, file).watcher ?? resolveWatcherSettings(undefined);
+  return validateMarketPolicy(loadPolicy(file).market, file).watcher ?? resolveWatcherSettings(undefined);
 }
 
 export function runSimulateWatcher(o: SimulateWatcherOptions): WatcherSimSummary {

@@ -3,6 +3,7 @@
  * revenue and utilisation are rewarded, lost sales and price volatility penalised, each on a scale
  * free of currency and zone size, under Poisson demand censored by capacity.
  */
+import { goldenSectionMax } from '../core/goldenSection.js';
 import { RepricerError } from '../core/errors.js';
 import type { MarketWeights } from './marketPolicy.js';
 import { salesAndLost } from './poissonTail.js';
@@ -77,8 +78,6 @@ export function objectiveValue(t: ObjectiveTerms, w: ObjectiveWeights, reference
   return (w.revenue * t.revenue) / (referencePrice * C) + (w.utilisation * t.sales) / C - (w.lostSales * t.lost) / C - (w.volatility * t.volatility) / C;
 }
 
-const PHI = (Math.sqrt(5) - 1) / 2;
-
 /**
  * argmax of f on [lo, hi] (0 < lo ≤ hi): the best of a 121-point grid, even in log x (f need not
  * be unimodal), then golden-section search between that point's neighbours to 1e-10 relative.
@@ -98,24 +97,7 @@ export function maximiseOnInterval(f: (x: number) => number, lo: number, hi: num
       best = i;
     }
   }
-  let a = xs[Math.max(0, best - 1)], b = xs[Math.min(N, best + 1)];
-  let x1 = b - PHI * (b - a), x2 = a + PHI * (b - a);
-  let f1 = f(x1), f2 = f(x2);
-  while (b - a > 1e-10 * b) {
-    if (f1 >= f2) {
-      b = x2;
-      x2 = x1;
-      f2 = f1;
-      x1 = b - PHI * (b - a);
-      f1 = f(x1);
-    } else {
-      a = x1;
-      x1 = x2;
-      f1 = f2;
-      x2 = a + PHI * (b - a);
-      f2 = f(x2);
-    }
-  }
+  const { a, b } = goldenSectionMax(f, xs[Math.max(0, best - 1)], xs[Math.min(N, best + 1)], 1e-10);
   const xm = (a + b) / 2;
   const vm = f(xm);
   // the grid point wins if the refinement found nothing better (a kink at the boundary)

@@ -9,6 +9,7 @@
  * is global: J on a grid of 201 prices from L to U, then a golden-section search on the two grid
  * intervals around the best grid price; the better of the two is returned.
  */
+import { goldenSectionMax } from '../core/goldenSection.js';
 import { RepricerError } from '../core/errors.js';
 import { logistic } from './bookingLikelihood.js';
 import type { BookingCurve } from './bookingModel.js';
@@ -33,7 +34,6 @@ export interface ItemPrice {
 
 /** Prices of the global grid, ends included. */
 export const ITEM_PRICE_GRID = 201;
-const GOLDEN = (Math.sqrt(5) - 1) / 2;
 
 /** q(p) and J(p) of §2.6. */
 export function itemObjective(pr: ItemPriceProblem, p: number): { q: number; value: number } {
@@ -79,28 +79,7 @@ export function optimiseItemPrice(pr: ItemPriceProblem): ItemPrice {
     }
   }
   // golden-section search on the bracket around the best grid price (docs/math.md §2.6)
-  let a = at(Math.max(0, best - 1));
-  let b = at(Math.min(M, best + 1));
-  let c = b - GOLDEN * (b - a);
-  let d = a + GOLDEN * (b - a);
-  let fc = J(c);
-  let fd = J(d);
-  while (b - a > 1e-10 * U) {
-    if (fc >= fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - GOLDEN * (b - a);
-      fc = J(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + GOLDEN * (b - a);
-      fd = J(d);
-    }
-  }
-  const refined = fc >= fd ? c : d;
+  const refined = goldenSectionMax(J, at(Math.max(0, best - 1)), at(Math.min(M, best + 1)), 1e-10, U).x;
   const p = J(refined) > bestValue ? refined : at(best);
   return result(pr, Math.min(U, Math.max(L, p)));
 }
