@@ -62,6 +62,13 @@ export class Arena {
     return new Float64Array(this.memory.buffer, ptr, n);
   }
 
+  /** Allocate room for `src` and copy it in (a column the kernels will read); returns the byte offset. */
+  allocCopy(src: Float64Array): number {
+    const ptr = this.alloc(src.length);
+    this.view(ptr, src.length).set(src);
+    return ptr;
+  }
+
   /** Allocate `n` bytes (rounded up to whole doubles); returns the byte offset. */
   allocBytes(n: number): number {
     return this.alloc(Math.ceil(n / 8));

@@ -114,10 +114,7 @@ export class WasmCore {
    * copied into the arena (call inside `arena.scoped`).
    */
   input(a: Float64Array): number {
-    if (this.owns(a)) return a.byteOffset;
-    const p = this.arena.alloc(a.length);
-    new Float64Array(this.memory.buffer, p, a.length).set(a);
-    return p;
+    return this.owns(a) ? a.byteOffset : this.arena.allocCopy(a);
   }
 
   /** inputInt32: `input` for 32-bit integers (covariance offsets). */

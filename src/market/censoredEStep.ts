@@ -33,11 +33,7 @@ export class CensoredColumns {
     this.core = core;
     const ar = core.arena;
     this.mark = ar.mark();
-    const put = (src: Float64Array): number => {
-      const q = ar.alloc(src.length);
-      ar.view(q, src.length).set(src);
-      return q;
-    };
+    const put = (src: Float64Array): number => ar.allocCopy(src);
     this.ptr = { a: put(d.multiplier), b: put(d.bookings), c: put(d.available), out: ar.alloc(5) };
   }
 

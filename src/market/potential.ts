@@ -166,11 +166,7 @@ export class MarketPotential {
     this.outside = market.outsideOption ? 1 : 0;
     const ar = core.arena;
     this.mark = ar.mark();
-    const put = (src: Float64Array): number => {
-      const q = ar.alloc(src.length);
-      ar.view(q, src.length).set(src);
-      return q;
-    };
+    const put = (src: Float64Array): number => ar.allocCopy(src);
     const nestPtr = ar.allocBytes(4 * n);
     new Int32Array(core.memory.buffer, nestPtr, n).set(market.nest);
     this.ptr = {

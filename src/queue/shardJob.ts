@@ -14,7 +14,7 @@ import { runReprice, type LoadedModel, type RepriceSummary } from '../batch/job.
 import { writeFailure } from '../core/errors.js';
 import type { Policy } from '../pricing/policy.js';
 import type { TaskPool } from '../pool/taskPool.js';
-import type { PublishSpec, ShardOptions } from './runStore.js';
+import type { PartRecord, PublishSpec, ShardOptions } from './runStore.js';
 import { partName, partsDir, type Shard } from './shardPlan.js';
 
 /** The SHA-256 and length of a file, read as a stream (the part is in the page cache). */
@@ -28,16 +28,8 @@ export async function hashFile(file: string): Promise<{ sha256: string; bytes: n
   return { sha256: h.digest('hex'), bytes };
 }
 
-export interface ShardOutcome {
-  shard: number;
-  file: string;
-  rows: number;
-  bytes: number;
-  sha256: string;
-  rejects: number;
-  rejectsFile?: string;
-  rejectsBytes?: number;
-  rejectsSha256?: string;
+/** A finished shard: its part record (the publication counts are added by the worker) and the job summary. */
+export interface ShardOutcome extends Omit<PartRecord, 'published' | 'removed'> {
   summary: RepriceSummary;
 }
 
